@@ -1,0 +1,86 @@
+"""Find the two native tools voiceguide stands on: libespeak-ng (for pyttsx3) and ffmpeg (for pydub).
+
+A system install is used when there is one. Otherwise the copies shipped in the `espeakng-loader`
+and `imageio-ffmpeg` wheels are, so that `pip install` alone gives a working tool. Both libraries
+are imported only through this module, and only when a command needs them, so that `--help`,
+`validate` and `preview` stay quick.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import shutil
+import sys
+import warnings
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from voiceguide.errors import AudioError, SpeechError
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+
+@functools.cache
+def ffmpeg_path() -> str:
+    """The ffmpeg to run: the one on PATH, else the one bundled with imageio-ffmpeg."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise AudioError(
+            "ffmpeg was not found on PATH and the imageio-ffmpeg package is not installed. "
+            "Reinstall voiceguide (pip install .) so that its dependencies are present."
+        ) from None
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError as error:
+        raise AudioError(f"imageio-ffmpeg has no ffmpeg for this platform: {error}") from None
+
+
+@functools.cache
+def audio_segment() -> type[AudioSegment]:
+    """pydub's AudioSegment, wired to our ffmpeg (pydub only looks on PATH, and warns if absent)."""
+    path = ffmpeg_path()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="Couldn't find ffprobe", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
+        from pydub import AudioSegment
+    AudioSegment.converter = path
+    return AudioSegment
+
+
+@functools.cache
+def pyttsx3_module() -> ModuleType:
+    """pyttsx3, after making sure its espeak driver will find a libespeak-ng."""
+    if sys.platform.startswith("linux"):
+        _make_espeak_loadable()
+    try:
+        import pyttsx3
+    except ImportError as error:
+        raise SpeechError(f"the speech engine could not be loaded: {error}") from None
+    return pyttsx3
+
+
+def _make_espeak_loadable() -> None:
+    try:
+        ctypes.CDLL("libespeak-ng.so.1")
+        return  # the system's own; pyttsx3 finds it and its data by itself
+    except OSError:
+        pass
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise SpeechError(
+            "libespeak-ng was not found on this system and the espeakng-loader package is not "
+            "installed. Reinstall voiceguide (pip install .) so that its dependencies are present."
+        ) from None
+    # Loaded globally under its soname, so pyttsx3's own LoadLibrary("libespeak-ng.so.1") finds
+    # this copy; espeak-ng reads its data from $ESPEAK_DATA_PATH/espeak-ng-data.
+    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    os.environ["ESPEAK_DATA_PATH"] = os.path.dirname(espeakng_loader.get_data_path())

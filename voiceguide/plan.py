@@ -1,0 +1,93 @@
+"""The validated plan: frozen, typed, all times in integer milliseconds.
+
+Nothing past the loader sees raw YAML; everything downstream reads these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Counting(StrEnum):
+    """How the seconds of a hold, work interval or phase are spoken."""
+
+    EVERY_SECOND = "every-second"
+    """Every second mark, counting down what is left."""
+    LAST_THREE = "last-3"
+    """Only the last three seconds, with a "halfway" call in long intervals."""
+    NONE = "none"
+    """No numbers; the start and end cues only."""
+
+
+class StepKind(StrEnum):
+    """What a timed part of a rep is; also its `phase` label in the timeline."""
+
+    HOLD = "hold"
+    WORK = "work"
+    STEP = "step"  # a named phase of a rep, such as "Inhale"
+
+
+class GapKind(StrEnum):
+    """The pause between two reps: a quiet reset, or a rest that is announced."""
+
+    RESET = "reset"
+    REST = "rest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One timed part of a rep."""
+
+    name: str
+    """Spoken when the step starts ("Hold", "Go", "Inhale")."""
+    kind: StepKind
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exercise:
+    name: str
+    instructions: str | None
+    """Read out before the exercise starts."""
+    steps: tuple[Step, ...]
+    """One rep: a single hold or work interval, or several named phases."""
+    reps: int
+    gap_ms: int
+    """Between two reps of the same set and side."""
+    gap_kind: GapKind
+    sides: tuple[str, ...]
+    """Each side gets the full reps and time ("left foot", "right foot"); empty if not per side."""
+    switch_ms: int
+    sets: int
+    set_rest_ms: int
+    lead_in_ms: int
+    counting: Counting
+
+    @property
+    def rep_ms(self) -> int:
+        return sum(step.duration_ms for step in self.steps)
+
+    @property
+    def kind(self) -> StepKind:
+        return self.steps[0].kind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    title: str
+    description: str | None
+    frequency: str | None
+    """How often to do the session ("2 to 3 times a day"); said at the end."""
+    equipment: tuple[str, ...]
+    safety: str
+    sources: tuple[str, ...]
+    notes: str | None
+    voice: str | None
+    """A voice id, name or language as `voiceguide voices` lists them; None for the engine's default."""
+    rate: int
+    """Speech rate in words per minute."""
+    rest_between_exercises_ms: int
+    exercises: tuple[Exercise, ...]
+    source_name: str
+    """The file the plan was read from, as the user named it."""

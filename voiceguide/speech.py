@@ -1,0 +1,179 @@
+"""Speech: each distinct phrase synthesized once with pyttsx3, trimmed, as a pydub clip.
+
+pyttsx3 2.99 on Linux has traps this module works around:
+- queued `save_to_file` calls keep only the last file, so each phrase gets its own `runAndWait`;
+- `runAndWait` can return before the file is complete, so we wait until the WAV header and size agree;
+- it prints "Audio saved to ..." on stdout, so stdout is captured while it runs;
+- espeak pads every phrase with silence (about 235 ms at the end), so clips are trimmed both ends;
+- `setProperty` is queued, and changing the voice resets the rate, so both are set before every phrase;
+- it asserts on empty text and silently keeps the old voice for a name it does not know, so the
+  voice is resolved against the engine's own list first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import sys
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from voiceguide.errors import SettingsError, SpeechError
+from voiceguide.externals import audio_segment, pyttsx3_module
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+SILENCE_THRESHOLD_DBFS = -50.0
+FILE_WAIT_SECONDS = 10.0
+EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    gender: str | None
+
+
+def _driver_name() -> str:
+    return {"darwin": "nsss", "win32": "sapi5"}.get(sys.platform, "espeak")
+
+
+def _engine() -> Any:
+    pyttsx3 = pyttsx3_module()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return pyttsx3.init(_driver_name())
+    except Exception as error:  # the drivers raise anything from OSError to RuntimeError
+        raise SpeechError(f"the speech engine could not start: {error}") from None
+
+
+def list_voices() -> list[VoiceInfo]:
+    """The voices the speech engine has, as `voiceguide voices` shows them."""
+    engine = _engine()
+    voices = []
+    for voice in engine.getProperty("voices"):
+        languages = tuple(
+            lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
+            for lang in (voice.languages or ())
+        )
+        voices.append(VoiceInfo(id=str(voice.id), name=str(voice.name), languages=languages, gender=voice.gender))
+    return voices
+
+
+def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
+    """Find a voice by id ("gmw/en-us"), the id's last part ("en-us"), name or language."""
+    wanted = requested.casefold().strip()
+    for matches in (
+        lambda v: v.id.casefold() == wanted,
+        lambda v: v.id.casefold().rsplit("/", 1)[-1] == wanted,
+        lambda v: v.name.casefold() == wanted,
+        lambda v: wanted in (lang.casefold() for lang in v.languages),
+    ):
+        found = [voice for voice in voices if matches(voice)]
+        if found:
+            return found[0]
+    names = [v.name for v in voices] + [v.id.rsplit("/", 1)[-1] for v in voices]
+    close = difflib.get_close_matches(requested, names, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise SettingsError(
+        f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices."
+    )
+
+
+class Synthesizer:
+    """Turns phrases into trimmed clips at the session's sample rate, each phrase once."""
+
+    def __init__(self, *, voice: str | None, rate: int, sample_rate: int) -> None:
+        self._engine = _engine()
+        self._rate = rate
+        self._sample_rate = sample_rate
+        self._voice = resolve_voice(voice, list_voices()) if voice else None
+        self._clips: dict[str, AudioSegment] = {}
+        self._workdir = tempfile.TemporaryDirectory(prefix="voiceguide-speech-")
+        self._checked_voice = False
+        self.synthesized = 0
+        """How many phrases went through the engine (each distinct phrase once)."""
+
+    def __enter__(self) -> Synthesizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._workdir.cleanup()
+
+    def duration_ms(self, text: str) -> int:
+        frames = int(self.clip(text).frame_count())
+        return -(-frames * 1000 // self._sample_rate)
+
+    def clip(self, text: str) -> AudioSegment:
+        cached = self._clips.get(text)
+        if cached is None:
+            cached = self._clips[text] = self._synthesize(text)
+        return cached
+
+    def _synthesize(self, text: str) -> AudioSegment:
+        if not text.strip():
+            raise SpeechError("cannot speak an empty phrase")
+        self.synthesized += 1
+        path = Path(self._workdir.name) / f"{self.synthesized}.wav"
+        engine = self._engine
+        if self._voice is not None:
+            engine.setProperty("voice", self._voice.name if _driver_name() == "espeak" else self._voice.id)
+        engine.setProperty("rate", self._rate)
+        engine.save_to_file(text, str(path))
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                engine.runAndWait()
+        except Exception as error:
+            raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
+        self._check_voice()
+        _wait_for_complete_wav(path, text)
+        AudioSegment = audio_segment()
+        clip = AudioSegment.from_wav(str(path))
+        clip = clip.set_channels(1).set_sample_width(2).set_frame_rate(self._sample_rate)
+        return _trim(clip)
+
+    def _check_voice(self) -> None:
+        if self._voice is None or self._checked_voice or _driver_name() != "espeak":
+            return
+        current = str(self._engine.getProperty("voice"))
+        if current.casefold() != self._voice.id.casefold():
+            raise SpeechError(f"the speech engine did not switch to the voice {self._voice.name!r} (it uses {current!r})")
+        self._checked_voice = True
+
+
+def _wait_for_complete_wav(path: Path, text: str) -> None:
+    deadline = time.monotonic() + FILE_WAIT_SECONDS
+    while True:
+        try:
+            # The header's frame count is patched in when the writer closes the file, so a
+            # non-zero count with all its frames present means the file is complete.
+            with wave.open(str(path), "rb") as wav:
+                expected = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
+                if expected > 0 and len(wav.readframes(wav.getnframes())) == expected:
+                    return
+        except (OSError, EOFError, wave.Error):
+            pass
+        if time.monotonic() > deadline:
+            raise SpeechError(f"the speech engine wrote no complete audio for {text!r} within {FILE_WAIT_SECONDS:g} s")
+        time.sleep(0.005)
+
+
+def _trim(clip: AudioSegment) -> AudioSegment:
+    from pydub.silence import detect_leading_silence
+
+    start = detect_leading_silence(clip, silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
+    end = len(clip) - detect_leading_silence(clip.reverse(), silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
+    if end <= start:
+        raise SpeechError("the speech engine produced only silence")
+    return clip[start:end].fade_in(EDGE_FADE_MS).fade_out(EDGE_FADE_MS)

@@ -1,0 +1,331 @@
+"""Lay a plan out in time: the pure step from a plan to a timeline of speech, tones and silence.
+
+No I/O happens here. Speech lengths come from a function the caller passes in (the real speech
+engine in a build, a fake one in unit tests), so the same layout can be previewed, validated,
+rendered and tested.
+
+Timing rules, which are the product:
+- A hold, work interval or phase starts on its start cue and ends on the next cue exactly; speech
+  never moves a cue. Speech that does not fit before the next fixed cue is cut there and reported
+  as an `Overrun`.
+- Spoken counts start on their whole-second marks inside the interval they count.
+- Intro, announcements and closing are as long as their speech; every other slot has the length
+  the plan gives it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from voiceguide.plan import Counting, Exercise, Plan, StepKind
+from voiceguide.wording import English
+
+SpeechMeasure = Callable[[str], int]
+"""Returns how long the given phrase lasts when spoken, in milliseconds."""
+
+START_TONE_MS = 150
+END_TONE_MS = 250
+AFTER_TONE_MS = 60
+BETWEEN_PHRASES_MS = 150
+FREE_PAUSE_MS = 400
+AFTER_FREE_MS = 800
+LEAD_SILENCE_MS = 500
+TAIL_SILENCE_MS = 1_500
+COUNTDOWN_MIN_SLOT_MS = 5_000
+
+
+class EventKind(StrEnum):
+    SPEECH = "speech"
+    TONE = "tone"
+    SILENCE = "silence"
+
+
+class Tone(StrEnum):
+    START = "start"
+    END = "end"
+
+
+TONE_MS = {Tone.START: START_TONE_MS, Tone.END: END_TONE_MS}
+
+
+class Phase(StrEnum):
+    INTRO = "intro"
+    ANNOUNCE = "announce"
+    LEAD_IN = "lead-in"
+    HOLD = "hold"
+    WORK = "work"
+    STEP = "step"
+    RESET = "reset"
+    REST = "rest"
+    SWITCH = "switch"
+    OUTRO = "outro"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Where:
+    """Which part of the session an event belongs to."""
+
+    exercise: str | None = None
+    set: int | None = None
+    """Only for exercises of more than one set."""
+    side: str | None = None
+    rep: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    start_ms: int
+    end_ms: int
+    kind: EventKind
+    phase: Phase
+    where: Where
+    text: str | None = None
+    tone: Tone | None = None
+    clipped_ms: int = 0
+    """How much of the phrase was cut off because it overran its slot."""
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interval:
+    """A timed part of a rep as the plan asks for it: a hold, a work interval or a phase."""
+
+    start_ms: int
+    end_ms: int
+    phase: Phase
+    name: str
+    where: Where
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overrun:
+    """A phrase that does not fit where the plan puts it."""
+
+    at_ms: int
+    text: str
+    needed_ms: int
+    available_ms: int
+    phase: Phase
+    where: Where
+
+    @property
+    def over_ms(self) -> int:
+        return self.needed_ms - self.available_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeline:
+    title: str
+    events: tuple[Event, ...]
+    intervals: tuple[Interval, ...]
+    overruns: tuple[Overrun, ...]
+
+    @property
+    def total_ms(self) -> int:
+        return self.events[-1].end_ms if self.events else 0
+
+    def phrases(self) -> list[str]:
+        """Every distinct phrase spoken, in order of first use."""
+        return list(dict.fromkeys(e.text for e in self.events if e.text is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """Something to place in a slot: at a fixed offset from its start, or right after the last cue."""
+
+    at: int | None
+    text: str | None = None
+    tone: Tone | None = None
+
+
+def build_timeline(*, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None) -> Timeline:
+    """Lay out *plan*; the intro states the total, so lay out until the stated total is right."""
+    wording = wording or English()
+    stated_ms = 0
+    timeline = _lay_out(plan, speech_ms, wording, stated_ms)
+    for _ in range(5):
+        if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):
+            break
+        stated_ms = timeline.total_ms
+        timeline = _lay_out(plan, speech_ms, wording, stated_ms)
+    return timeline
+
+
+def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: int) -> Timeline:
+    layout = _Layout(speech_ms)
+    layout.silence_until(LEAD_SILENCE_MS)
+    layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
+    count = len(plan.exercises)
+    for index, exercise in enumerate(plan.exercises):
+        layout.where = Where(exercise=exercise.name)
+        layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count))
+        _lay_out_exercise(layout, exercise, wording)
+        if index + 1 < count:
+            layout.timed(
+                Phase.REST,
+                plan.rest_between_exercises_ms,
+                [Cue(None, wording.rest()), Cue(None, wording.next_up(plan.exercises[index + 1].name))],
+            )
+    layout.where = Where()
+    layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS)
+    return layout.finish(plan.title)
+
+
+def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: English) -> None:
+    where = layout.where
+    countdown = _countdown(exercise.counting, wording)
+    layout.timed(Phase.LEAD_IN, exercise.lead_in_ms, [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)])
+    gap_phase = Phase(exercise.gap_kind.value)
+    for set_number in range(1, exercise.sets + 1):
+        for side_index, side in enumerate(exercise.sides or (None,)):
+            # Sets are numbered only where there are several, so one-set exercises read cleanly.
+            layout.where = replace(where, set=set_number if exercise.sets > 1 else None, side=side, rep=1)
+            if side_index > 0 and side is not None:
+                layout.timed(Phase.SWITCH, exercise.switch_ms, [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)])
+            for rep in range(1, exercise.reps + 1):
+                layout.where = replace(layout.where, rep=rep)
+                if rep > 1:
+                    cues = [
+                        Cue(None, wording.end_word(exercise.kind, exercise.gap_kind)),
+                        Cue(None, wording.next_rep(exercise.kind, rep, exercise.reps)),
+                        *countdown(exercise.gap_ms),
+                    ]
+                    layout.timed(gap_phase, exercise.gap_ms, cues)
+                _lay_out_rep(layout, exercise, wording)
+        if set_number < exercise.sets:
+            layout.where = replace(where, set=set_number + 1)
+            cues = [Cue(None, wording.rest()), Cue(None, wording.next_set(set_number + 1, exercise.sets))]
+            layout.timed(Phase.REST, exercise.set_rest_ms, [*cues, *countdown(exercise.set_rest_ms)])
+
+
+def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: English) -> None:
+    for index, step in enumerate(exercise.steps):
+        word = wording.start_word(step.kind, step.name)
+        # The first phase opens with the start tone; later phases open with their spoken name.
+        opening = [Cue(0, tone=Tone.START), Cue(None, word)] if index == 0 else [Cue(0, word)]
+        counts = _counts(step.duration_ms, exercise.counting, wording)
+        layout.interval(Phase(step.kind.value), step.name, step.duration_ms)
+        layout.timed(Phase(step.kind.value), step.duration_ms, [*opening, *counts])
+    layout.pending_end_tone = True
+
+
+def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]:
+    """Numbers on the whole-second marks of an interval, counting down the seconds left."""
+    if counting is Counting.NONE:
+        return []
+    cues = []
+    for second in range(1, math.ceil(duration_ms / 1000)):
+        left = math.ceil((duration_ms - second * 1000) / 1000)
+        if counting is Counting.EVERY_SECOND or left <= 3:
+            cues.append(Cue(second * 1000, wording.count(left)))
+    if counting is Counting.LAST_THREE and duration_ms >= 10_000:
+        half = duration_ms // 2000 * 1000
+        cues.insert(0, Cue(half, wording.halfway()))
+    return cues
+
+
+def _countdown(counting: Counting, wording: English) -> Callable[[int], list[Cue]]:
+    """3-2-1 at the end of a slot that leads into a start, if the slot is long enough for it."""
+
+    def cues(slot_ms: int) -> list[Cue]:
+        if counting is Counting.NONE or slot_ms < COUNTDOWN_MIN_SLOT_MS:
+            return []
+        return [Cue(slot_ms - left * 1000, wording.count(left)) for left in (3, 2, 1)]
+
+    return cues
+
+
+@dataclass
+class _Layout:
+    speech_ms: SpeechMeasure
+    now: int = 0
+    where: Where = field(default_factory=Where)
+    pending_end_tone: bool = False
+    """The last rep has ended; its end tone opens whatever slot comes next."""
+    events: list[Event] = field(default_factory=list)
+    intervals: list[Interval] = field(default_factory=list)
+    overruns: list[Overrun] = field(default_factory=list)
+
+    def silence_until(self, ms: int) -> None:
+        self.now = max(self.now, ms)
+
+    def interval(self, phase: Phase, name: str, duration_ms: int) -> None:
+        self.intervals.append(
+            Interval(start_ms=self.now, end_ms=self.now + duration_ms, phase=phase, name=name, where=self.where)
+        )
+
+    def free(self, phase: Phase, texts: list[str], *, pause_after: int = AFTER_FREE_MS) -> None:
+        """Phrases one after another; the slot lasts as long as they take."""
+        if self.pending_end_tone:
+            self._emit(self.now, self.now + END_TONE_MS, EventKind.TONE, phase, tone=Tone.END)
+            self.now += END_TONE_MS + FREE_PAUSE_MS
+            self.pending_end_tone = False
+        for index, text in enumerate(texts):
+            if index:
+                self.now += FREE_PAUSE_MS
+            length = self.speech_ms(text)
+            self._emit(self.now, self.now + length, EventKind.SPEECH, phase, text=text)
+            self.now += length
+        self.now += pause_after
+
+    def timed(self, phase: Phase, duration_ms: int, cues: list[Cue]) -> None:
+        """A slot of exactly *duration_ms*: cues at their offsets, speech cut where it overruns."""
+        if duration_ms <= 0:
+            return
+        if cues and cues[0].tone is Tone.START:
+            self.pending_end_tone = False  # the start of the next rep marks the end of this one
+        elif self.pending_end_tone:
+            cues = [Cue(0, tone=Tone.END), *cues]
+            self.pending_end_tone = False
+        start, end = self.now, self.now + duration_ms
+        cursor, previous = start, None
+        for index, cue in enumerate(cues):
+            limit = next((start + c.at for c in cues[index + 1 :] if c.at is not None), end)
+            if cue.at is not None:
+                at = start + cue.at
+            else:
+                at = cursor + (0 if previous is None else AFTER_TONE_MS if previous.tone else BETWEEN_PHRASES_MS)
+            length = TONE_MS[cue.tone] if cue.tone else self.speech_ms(cue.text or "")
+            stop = min(at + length, limit)
+            if cue.text is not None and at + length > limit:
+                self.overruns.append(
+                    Overrun(at_ms=at, text=cue.text, needed_ms=length, available_ms=max(0, limit - at), phase=phase, where=self.where)
+                )
+            if stop <= at:
+                continue
+            kind = EventKind.TONE if cue.tone else EventKind.SPEECH
+            self._emit(at, stop, kind, phase, text=cue.text, tone=cue.tone, clipped_ms=at + length - stop)
+            cursor, previous = stop, cue
+        self.now = end
+
+    def _emit(self, start: int, end: int, kind: EventKind, phase: Phase, *, text: str | None = None,
+              tone: Tone | None = None, clipped_ms: int = 0) -> None:
+        last_end = self.events[-1].end_ms if self.events else 0
+        if start > last_end:
+            self.events.append(
+                Event(start_ms=last_end, end_ms=start, kind=EventKind.SILENCE, phase=self._silence_phase(phase), where=self._silence_where())
+            )
+        assert start >= last_end, f"overlapping events at {start} ms"
+        self.events.append(
+            Event(start_ms=start, end_ms=end, kind=kind, phase=phase, where=self.where, text=text, tone=tone, clipped_ms=clipped_ms)
+        )
+
+    def _silence_phase(self, next_phase: Phase) -> Phase:
+        return self.events[-1].phase if self.events else next_phase
+
+    def _silence_where(self) -> Where:
+        return self.events[-1].where if self.events else self.where
+
+    def finish(self, title: str) -> Timeline:
+        if self.events and self.now > self.events[-1].end_ms:
+            last = self.events[-1]
+            self.events.append(
+                Event(start_ms=last.end_ms, end_ms=self.now, kind=EventKind.SILENCE, phase=last.phase, where=last.where)
+            )
+        return Timeline(title=title, events=tuple(self.events), intervals=tuple(self.intervals), overruns=tuple(self.overruns))

@@ -1,0 +1,28 @@
+"""Beeps: short sine tones with fades, so they never click. Start and end cues differ in pitch."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from voiceguide.externals import audio_segment
+from voiceguide.timeline import Tone
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+TONE_HZ = {Tone.START: 880.0, Tone.END: 523.25}
+"""A5 to start, C5 to end: a rising-then-falling pair that is easy to tell apart."""
+TONE_DBFS = -12.0
+FADE_IN_MS = 8
+FADE_OUT_MS = 40
+
+
+@functools.cache
+def tone(cue: Tone, duration_ms: int, sample_rate: int) -> AudioSegment:
+    from pydub.generators import Sine
+
+    audio_segment()  # pydub wired to our ffmpeg before any of it is used
+    sine = Sine(TONE_HZ[cue], sample_rate=sample_rate, bit_depth=16)
+    clip = sine.to_audio_segment(duration=duration_ms, volume=TONE_DBFS)
+    return clip.fade_in(min(FADE_IN_MS, duration_ms // 4)).fade_out(min(FADE_OUT_MS, duration_ms // 2))

@@ -1,0 +1,334 @@
+"""Safe YAML reading that remembers where every value came from.
+
+The plan and profile loaders walk PyYAML's node tree (composed with the safe loader) instead of
+plain dicts, so that every problem can name its file, line, column and field path. Problems are
+collected, not raised one at a time: `validate` shows them all at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from voiceguide.errors import PlanError
+
+MAX_FILE_BYTES = 1_000_000
+# Aliases let a small file expand into a huge tree (the "billion laughs"); no real plan comes close.
+MAX_NODES = 50_000
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_PLAIN_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+_DURATION = re.compile(
+    r"^\s*(?:(?P<min>\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes?))?"
+    r"\s*(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?))?\s*$"
+)
+_CLOCK = re.compile(r"^\s*(?P<min>\d+):(?P<sec>[0-5]\d(?:\.\d+)?)\s*$")
+
+
+class Reader:
+    """Reads one YAML file and collects the problems found while walking it."""
+
+    def __init__(self, display_name: str) -> None:
+        self.display_name = display_name
+        self.problems: list[str] = []
+        self._nodes_seen = 0
+        self._constructor = SafeConstructor()
+
+    @classmethod
+    def open(cls, path: Path, *, display_name: str | None = None) -> tuple[Reader, Field]:
+        """Read *path* and return the reader and its root field, or raise PlanError."""
+        reader = cls(display_name or str(path))
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise reader.fatal(
+                    f"the file is {size:,} bytes; plans are at most {MAX_FILE_BYTES:,} bytes. "
+                    "Check that this is the plan you meant."
+                )
+            raw = path.read_bytes()
+        except OSError as error:
+            raise reader.fatal(f"cannot read the file: {error.strerror or error}") from None
+        return reader, reader.parse(raw)
+
+    def parse(self, raw: bytes) -> Field:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = raw[: error.start].count(b"\n") + 1
+            raise self.fatal(
+                f"byte {error.start} (line {line}) is not UTF-8 text. "
+                "Save the file as UTF-8 in your editor."
+            ) from None
+        if "\x00" in text:
+            raise self.fatal("the file contains NUL bytes; it looks binary, not a YAML plan.")
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            where = f"{self.display_name}:{mark.line + 1}:{mark.column + 1}" if mark else self.display_name
+            what = " ".join(p for p in (error.problem, error.context and f"({error.context})") if p)
+            raise PlanError([f"{where}: YAML syntax error: {what}"]) from None
+        except yaml.YAMLError as error:
+            raise self.fatal(f"YAML error: {error}") from None
+        except RecursionError:
+            raise self.fatal("the YAML is nested too deeply to be a plan.") from None
+        if node is None:
+            raise self.fatal("the file is empty; a plan needs at least a title and exercises.")
+        return Field(self, node, "")
+
+    def fatal(self, message: str) -> PlanError:
+        return PlanError([f"{self.display_name}: {message}"])
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise PlanError(list(self.problems))
+
+    def count_node(self) -> bool:
+        self._nodes_seen += 1
+        return self._nodes_seen <= MAX_NODES
+
+    def construct_scalar(self, node: yaml.ScalarNode) -> object:
+        return self._constructor.construct_object(node, deep=True)
+
+
+class Field:
+    """One value in the YAML tree, with its location and its path from the root."""
+
+    def __init__(self, reader: Reader, node: yaml.Node, path: str) -> None:
+        self.reader = reader
+        self.node = node
+        self.path = path
+
+    @property
+    def where(self) -> str:
+        mark = self.node.start_mark
+        return f"{self.reader.display_name}:{mark.line + 1}:{mark.column + 1}"
+
+    def problem(self, message: str) -> None:
+        label = f"{self.path}: " if self.path else ""
+        self.reader.problems.append(f"{self.where}: {label}{message}")
+
+    def expected(self, what: str) -> None:
+        self.problem(f"expected {what}, found {self.describe()}")
+
+    def describe(self) -> str:
+        node = self.node
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping (key: value pairs)"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        if node.tag == _NULL:
+            return "nothing (an empty value)"
+        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        kinds = {_INT: "the number", _FLOAT: "the number", _BOOL: "the yes/no value"}
+        return f"{kinds.get(node.tag, 'the text')} {text!r}"
+
+    def _child(self, node: yaml.Node, path: str) -> Field | None:
+        if not self.reader.count_node():
+            if self.reader._nodes_seen == MAX_NODES + 1:
+                self.problem(f"the document expands to more than {MAX_NODES:,} values (aliases?)")
+            return None
+        return Field(self.reader, node, path)
+
+    def _allowed_tag(self) -> bool:
+        """Plain YAML only: an explicit tag such as !!python/object is refused, never constructed."""
+        if self.node.tag in _PLAIN_TAGS:
+            return True
+        self.problem(f"the YAML tag {self.node.tag!r} is not allowed in a plan; remove it")
+        return False
+
+    # -- containers ---------------------------------------------------------------------------
+
+    def mapping(self, *, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Field] | None:
+        """The mapping's fields by key; unknown, duplicate and missing keys are problems."""
+        if not isinstance(self.node, yaml.MappingNode):
+            self.expected("a mapping of fields")
+            return None
+        if not self._allowed_tag():
+            return None
+        required = list(required)
+        allowed = required + list(optional)
+        SafeConstructor.flatten_mapping(self.reader._constructor, self.node)
+        fields: dict[str, Field] = {}
+        for key_node, value_node in self.node.value:
+            key_field = Field(self.reader, key_node, self.path)
+            if not isinstance(key_node, yaml.ScalarNode):
+                key_field.problem("a field name must be plain text")
+                continue
+            key = str(key_node.value)
+            path = f"{self.path}.{key}" if self.path else key
+            if key not in allowed:
+                Field(self.reader, key_node, path).problem(unknown_key_message(key, allowed))
+                continue
+            if key in fields:
+                Field(self.reader, key_node, path).problem(
+                    f"the field appears twice (first at line {fields[key].node.start_mark.line + 1}); keep one"
+                )
+                continue
+            child = self._child(value_node, path)
+            if child is None:
+                return None
+            fields[key] = child
+        for key in required:
+            if key not in fields:
+                self.problem(f"missing required field {key!r}")
+        return fields
+
+    def mapping_keys(self) -> list[str]:
+        """The plain-text keys of a mapping, without validating anything; [] if not a mapping."""
+        if not isinstance(self.node, yaml.MappingNode):
+            return []
+        return [key.value for key, _ in self.node.value if isinstance(key, yaml.ScalarNode)]
+
+    def sequence(self, *, min_items: int = 0) -> list[Field] | None:
+        if not isinstance(self.node, yaml.SequenceNode):
+            self.expected("a list")
+            return None
+        if not self._allowed_tag():
+            return None
+        items = []
+        for index, node in enumerate(self.node.value):
+            child = self._child(node, f"{self.path}[{index}]")
+            if child is None:
+                return None
+            items.append(child)
+        if len(items) < min_items:
+            self.problem(f"expected a list of at least {min_items} item(s), found {len(items)}")
+            return None
+        return items
+
+    # -- scalars ------------------------------------------------------------------------------
+
+    def _scalar(self) -> object:
+        if not isinstance(self.node, yaml.ScalarNode):
+            return _NOT_SCALAR
+        if not self._allowed_tag():
+            return _SILENT_PROBLEM
+        if self.node.tag == _TIMESTAMP:
+            return self.node.value  # a date in a text field is just text
+        return self.reader.construct_scalar(self.node)
+
+    def text(self, *, max_length: int = 2000) -> str | None:
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.expected("text")
+            return None
+        text = " ".join(str(value).split())
+        if not text:
+            self.expected("some text")
+            return None
+        if len(text) > max_length:
+            self.problem(f"the text is {len(text)} characters long; at most {max_length} are allowed")
+            return None
+        return text
+
+    def text_list(self) -> tuple[str, ...] | None:
+        """A list of texts; a single text is taken as a list of one."""
+        if isinstance(self.node, yaml.ScalarNode):
+            single = self.text()
+            return None if single is None else (single,)
+        items = self.sequence()
+        if items is None:
+            return None
+        texts = [item.text() for item in items]
+        return None if any(t is None for t in texts) else tuple(t for t in texts if t is not None)
+
+    def integer(self, *, minimum: int, maximum: int) -> int | None:
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.expected(f"a whole number from {minimum} to {maximum}")
+            return None
+        if not minimum <= value <= maximum:
+            self.problem(f"expected a whole number from {minimum} to {maximum}, found {value}")
+            return None
+        return value
+
+    def seconds(self, *, minimum_ms: int = 0, maximum_ms: int = 3_600_000) -> int | None:
+        """A duration in whole milliseconds: 5, 2.5, "90s", "1m30s", "1:30", "2 min"."""
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        hint = 'a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30")'
+        ms: int | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isfinite(value):
+                ms = round(value * 1000)
+        elif isinstance(value, str):
+            ms = parse_duration_ms(value)
+        if ms is None:
+            self.expected(hint)
+            return None
+        if not minimum_ms <= ms <= maximum_ms:
+            self.problem(
+                f"expected a duration from {format_seconds(minimum_ms)} to "
+                f"{format_seconds(maximum_ms)}, found {format_seconds(ms)}"
+            )
+            return None
+        return ms
+
+    def choice(self, options: Iterable[str]) -> str | None:
+        options = list(options)
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if not isinstance(value, str) or value not in options:
+            shown = ", ".join(options)
+            found = self.describe()
+            suggestion = ""
+            if isinstance(value, str):
+                close = difflib.get_close_matches(value, options, n=1)
+                suggestion = f"; did you mean {close[0]!r}?" if close else ""
+            self.problem(f"expected one of: {shown}; found {found}{suggestion}")
+            return None
+        return value
+
+
+_NOT_SCALAR = object()
+_SILENT_PROBLEM = object()  # already reported (a refused tag): say nothing more about it
+
+
+def unknown_key_message(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown field {key!r}; {hint}known fields: {', '.join(sorted(allowed))}"
+
+
+def parse_duration_ms(text: str) -> int | None:
+    clock = _CLOCK.match(text)
+    if clock:
+        return round((int(clock["min"]) * 60 + float(clock["sec"])) * 1000)
+    match = _DURATION.match(text)
+    if not match or not (match["min"] or match["sec"]):
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return round(number * 1000) if math.isfinite(number) else None
+    minutes = float(match["min"] or 0)
+    seconds = float(match["sec"] or 0)
+    return round((minutes * 60 + seconds) * 1000)
+
+
+def format_seconds(ms: int) -> str:
+    """Milliseconds as a short human reading: "5 s", "2.5 s", "1 min 30 s"."""
+    if ms >= 60_000:
+        minutes, rest = divmod(ms, 60_000)
+        return f"{minutes} min" + (f" {format_seconds(rest)}" if rest else "")
+    seconds = ms / 1000
+    return f"{seconds:g} s"
