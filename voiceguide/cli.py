@@ -66,6 +66,11 @@ def _load(plan_path: Path | None) -> Plan:
     return load_plan(plan_path, display_name=str(plan_path))
 
 
+def _exercises(plan: Plan) -> str:
+    count = len(plan.exercises)
+    return f"{count} exercise{'s' if count != 1 else ''}"
+
+
 def _settings(voice: str | None, rate: int | None) -> Any:
     from voiceguide.session import RenderSettings
 
@@ -119,7 +124,7 @@ def build(plan: Path | None, output: Path | None, voice: str | None, rate: int |
         result = build_session(plan=loaded, output=output, settings=_settings(voice, rate), progress=progress)
     _warn_overruns(result.timeline, loaded.source_name)
     total = result.timeline.total_ms
-    click.echo(f"Wrote {output} ({clock(total)}, {length(total)}; {len(loaded.exercises)} exercises)")
+    click.echo(f"Wrote {output} ({clock(total)}, {length(total)}; {_exercises(loaded)})")
 
 
 @main.command()
@@ -170,7 +175,7 @@ def validate(plan: Path | None, voice: str | None, rate: int | None) -> None:
             click.echo(overrun_message(overrun, loaded.source_name), err=True)
         count = len(timeline.overruns)
         raise Failure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots", 2)
-    click.echo(f"{loaded.source_name}: OK, {len(loaded.exercises)} exercises, {length(timeline.total_ms)}")
+    click.echo(f"{loaded.source_name}: OK, {_exercises(loaded)}, {length(timeline.total_ms)}")
 
 
 @main.command()

@@ -1,19 +1,23 @@
 """Write the session file: MP3 with ID3 tags, atomically.
 
-The file is encoded into a temporary file in the destination folder and renamed into place, so a
-failed or interrupted run leaves no partial file and any existing session untouched.
+The samples are piped straight into ffmpeg, which writes a temporary file in the destination
+folder; only a complete file is renamed into place. A failed or interrupted run so leaves no
+partial file, and any existing session untouched. (pydub's own `export` would do the same job
+through two temporary files in /tmp that it leaves behind, open, when ffmpeg fails.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import AudioError
+from voiceguide.externals import ffmpeg_path
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
@@ -26,10 +30,12 @@ class Tags:
     album: str
     comment: str = ""
 
+    def ffmpeg_arguments(self) -> list[str]:
+        fields = {"title": self.title, "artist": self.artist, "album": self.album, "comment": self.comment}
+        return [arg for key, value in fields.items() if value for arg in ("-metadata", f"{key}={value}")]
 
-def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str) -> None:
-    from pydub.exceptions import CouldntEncodeError
 
+def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, ffmpeg: str | None = None) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
@@ -39,19 +45,26 @@ def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str) -> N
         raise AudioError(f"cannot write in {folder}: {error.strerror or error}") from None
     os.close(handle)
     temp = Path(temp_name)
+    command = [
+        ffmpeg or ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "s16le", "-ar", str(audio.frame_rate), "-ac", str(audio.channels), "-i", "pipe:0",
+        "-codec:a", "libmp3lame", "-b:a", bitrate,
+        *tags.ffmpeg_arguments(), "-id3v2_version", "3",
+        "-f", "mp3", str(temp),
+    ]
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        metadata = {"title": tags.title, "artist": tags.artist, "album": tags.album}
-        if tags.comment:
-            metadata["comment"] = tags.comment
-        with temp.open("r+b") as out:
-            audio.export(out, format="mp3", bitrate=bitrate, tags=metadata, id3v2_version="3")
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            result = subprocess.run(command, input=audio.raw_data, capture_output=True, check=False)
+        except OSError as error:
+            raise AudioError(f"cannot run ffmpeg ({command[0]}): {error.strerror or error}") from None
+        if result.returncode != 0:
+            details = _last_line(result.stderr.decode(errors="replace"))
+            raise AudioError(f"ffmpeg could not encode the session: {details}")
+        with temp.open("rb+") as written:
+            os.fsync(written.fileno())
         os.replace(temp, path)
-    except CouldntEncodeError as error:
-        raise AudioError(f"ffmpeg could not encode the session: {_last_line(str(error))}") from None
     except OSError as error:
         raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
     finally:

@@ -97,10 +97,10 @@ def _where_dict(where: Where) -> dict[str, Any]:
 
 
 def overrun_message(overrun: Overrun, source: str) -> str:
-    where = " ".join(p for p in (overrun.where.exercise and repr(overrun.where.exercise), _where(overrun.where)) if p)
+    place = ", ".join(p for p in (overrun.where.exercise, _where(overrun.where)) if p)
     room = f"has {overrun.available_ms / 1000:.1f} s" if overrun.available_ms else "has no room left"
     return (
-        f"{source}: at {clock(overrun.at_ms)} ({overrun.phase.value}{', ' + where if where else ''}): "
+        f"{source}: at {clock(overrun.at_ms)}, {place + ' ' if place else ''}({overrun.phase.value}): "
         f"\"{overrun.text}\" needs {overrun.needed_ms / 1000:.1f} s but {room}; it overruns by "
         f"{overrun.over_ms / 1000:.1f} s. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
     )

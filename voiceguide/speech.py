@@ -2,7 +2,8 @@
 
 pyttsx3 2.99 on Linux has traps this module works around:
 - queued `save_to_file` calls keep only the last file, so each phrase gets its own `runAndWait`;
-- `runAndWait` can return before the file is complete, so we wait until the WAV header and size agree;
+- `runAndWait` can return before the file is complete, so we wait until the WAV header and data
+  agree, and about one phrase in a hundred comes out empty, so it is synthesized again;
 - it prints "Audio saved to ..." on stdout, so stdout is captured while it runs;
 - espeak pads every phrase with silence (about 235 ms at the end), so clips are trimmed both ends;
 - `setProperty` is queued, and changing the voice resets the rate, so both are set before every phrase;
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from pydub import AudioSegment
 
 SILENCE_THRESHOLD_DBFS = -50.0
-FILE_WAIT_SECONDS = 10.0
+FILE_WAIT_SECONDS = 0.5
+SYNTHESIS_ATTEMPTS = 4
 EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
 
 
@@ -125,7 +127,16 @@ class Synthesizer:
         if not text.strip():
             raise SpeechError("cannot speak an empty phrase")
         self.synthesized += 1
-        path = Path(self._workdir.name) / f"{self.synthesized}.wav"
+        for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
+            path = Path(self._workdir.name) / f"{self.synthesized}-{attempt}.wav"
+            self._run_engine(text, path)
+            clip = _read_complete_wav(path)
+            if clip is not None:
+                clip = clip.set_channels(1).set_sample_width(2).set_frame_rate(self._sample_rate)
+                return _trim(clip)
+        raise SpeechError(f"the speech engine produced no audio for {text!r} in {SYNTHESIS_ATTEMPTS} attempts")
+
+    def _run_engine(self, text: str, path: Path) -> None:
         engine = self._engine
         if self._voice is not None:
             engine.setProperty("voice", self._voice.name if _driver_name() == "espeak" else self._voice.id)
@@ -137,11 +148,6 @@ class Synthesizer:
         except Exception as error:
             raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
         self._check_voice()
-        _wait_for_complete_wav(path, text)
-        AudioSegment = audio_segment()
-        clip = AudioSegment.from_wav(str(path))
-        clip = clip.set_channels(1).set_sample_width(2).set_frame_rate(self._sample_rate)
-        return _trim(clip)
 
     def _check_voice(self) -> None:
         if self._voice is None or self._checked_voice or _driver_name() != "espeak":
@@ -152,21 +158,28 @@ class Synthesizer:
         self._checked_voice = True
 
 
-def _wait_for_complete_wav(path: Path, text: str) -> None:
+def _read_complete_wav(path: Path) -> AudioSegment | None:
+    """The WAV at *path* once it is completely written; None if none with audio appears in time.
+
+    The header's frame count is patched in when the writer closes the file, so a non-zero count
+    with all its frames present means the file is complete. About one run in a hundred, espeak
+    cancels a phrase before it starts and pyttsx3 writes an empty file; the caller retries then.
+    """
     deadline = time.monotonic() + FILE_WAIT_SECONDS
-    while True:
+    while time.monotonic() < deadline:
         try:
-            # The header's frame count is patched in when the writer closes the file, so a
-            # non-zero count with all its frames present means the file is complete.
             with wave.open(str(path), "rb") as wav:
                 expected = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
-                if expected > 0 and len(wav.readframes(wav.getnframes())) == expected:
-                    return
+                frames = wav.readframes(wav.getnframes())
+                if expected > 0 and len(frames) == expected:
+                    return audio_segment()(
+                        data=frames, sample_width=wav.getsampwidth(), frame_rate=wav.getframerate(),
+                        channels=wav.getnchannels(),
+                    )
         except (OSError, EOFError, wave.Error):
             pass
-        if time.monotonic() > deadline:
-            raise SpeechError(f"the speech engine wrote no complete audio for {text!r} within {FILE_WAIT_SECONDS:g} s")
         time.sleep(0.005)
+    return None
 
 
 def _trim(clip: AudioSegment) -> AudioSegment:

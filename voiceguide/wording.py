@@ -67,7 +67,8 @@ class English:
         return lines
 
     def announce(self, exercise: Exercise, index: int, count: int) -> list[str]:
-        lines = [f"Exercise {number(index)} of {number(count)}: {sentence(exercise.name)}"]
+        heading = f"Exercise {number(index)} of {number(count)}: " if count > 1 else ""
+        lines = [heading + sentence(exercise.name)]
         if exercise.instructions:
             lines.append(sentence(exercise.instructions))
         lines.append(self.summary(exercise))
@@ -93,8 +94,9 @@ class English:
             resting = exercise.gap_kind is GapKind.REST and exercise.gap_ms and reps > 1
             detail = f"Rest {duration(exercise.gap_ms)} between rounds." if resting else ""
         else:
-            steps = ", ".join(f"{step.name} for {duration(step.duration_ms)}" for step in exercise.steps)
-            detail = sentence(steps[0].upper() + steps[1:])
+            steps = [f"{step.name} for {duration(step.duration_ms)}" for step in exercise.steps]
+            # Phase names are written capitalized, as they are spoken alone; mid-sentence they are not.
+            detail = sentence(", ".join([steps[0], *(s[0].lower() + s[1:] for s in steps[1:])]))
         return f"{head[0].upper()}{head[1:]}. {detail}".strip()
 
     def get_ready(self) -> str:
