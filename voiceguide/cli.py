@@ -197,14 +197,18 @@ def voices() -> None:
 
 
 class _ProgressBar:
-    """A progress bar on stderr when it is a terminal; silent otherwise (pipes, CI, tests)."""
+    """One progress bar on stderr across all stages, when stderr is a terminal; silent otherwise."""
+
+    # Rough shares of a build's time, so the bar moves evenly from start to end.
+    STAGES = {"speech": (0, 30), "mixing": (30, 40), "encoding": (40, 100)}
 
     def __init__(self) -> None:
         self._bar: Any = None
-        self._stage = ""
         self._enabled = sys.stderr.isatty()
 
     def __enter__(self) -> _ProgressBar:
+        if self._enabled:
+            self._bar = click.progressbar(length=100, label="speech   ", file=sys.stderr).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -212,11 +216,9 @@ class _ProgressBar:
             self._bar.__exit__(None, None, None)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self._enabled:
+        if self._bar is None:
             return
-        if stage != self._stage:
-            if self._bar is not None:
-                self._bar.__exit__(None, None, None)
-            self._stage = stage
-            self._bar = click.progressbar(length=total, label=f"{stage:<9}", file=sys.stderr).__enter__()
-        self._bar.update(done - self._bar.pos)
+        start, end = self.STAGES.get(stage, (0, 100))
+        self._bar.label = f"{stage:<9}"
+        position = start + (end - start) * done // max(total, 1)
+        self._bar.update(max(0, position - self._bar.pos))

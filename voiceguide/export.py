@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +36,13 @@ class Tags:
         return [arg for key, value in fields.items() if value for arg in ("-metadata", f"{key}={value}")]
 
 
-def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, ffmpeg: str | None = None) -> None:
+CHUNK_BYTES = 1 << 20
+
+
+def write_mp3(
+    audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Encode *audio* into an MP3 at *path*; progress(done, total) is called as samples go in."""
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
@@ -46,7 +53,7 @@ def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, ffmp
     os.close(handle)
     temp = Path(temp_name)
     command = [
-        ffmpeg or ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
         "-f", "s16le", "-ar", str(audio.frame_rate), "-ac", str(audio.channels), "-i", "pipe:0",
         "-codec:a", "libmp3lame", "-b:a", bitrate,
         *tags.ffmpeg_arguments(), "-id3v2_version", "3",
@@ -55,13 +62,9 @@ def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, ffmp
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        try:
-            result = subprocess.run(command, input=audio.raw_data, capture_output=True, check=False)
-        except OSError as error:
-            raise AudioError(f"cannot run ffmpeg ({command[0]}): {error.strerror or error}") from None
-        if result.returncode != 0:
-            details = _last_line(result.stderr.decode(errors="replace"))
-            raise AudioError(f"ffmpeg could not encode the session: {details}")
+        returncode, errors = _encode(command, audio.raw_data, progress)
+        if returncode != 0:
+            raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
         os.replace(temp, path)
@@ -70,6 +73,37 @@ def write_mp3(audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, ffmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def _encode(command: list[str], data: bytes, progress: Callable[[int, int], None] | None) -> tuple[int, str]:
+    """Feed *data* to ffmpeg in chunks (so progress can be shown); return its exit code and errors."""
+    with tempfile.TemporaryFile() as errors:
+        try:
+            # Unbuffered, so closing stdin after ffmpeg has quit cannot fail on a pending flush.
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, bufsize=0
+            )
+        except OSError as error:
+            raise AudioError(f"cannot run ffmpeg ({command[0]}): {error.strerror or error}") from None
+        assert process.stdin is not None
+        view = memoryview(data)
+        try:
+            for offset in range(0, len(data), CHUNK_BYTES):
+                chunk = view[offset : offset + CHUNK_BYTES]
+                while chunk:  # a raw pipe write may take only part of a chunk
+                    chunk = chunk[process.stdin.write(chunk) or 0 :]
+                if progress:
+                    progress(min(offset + CHUNK_BYTES, len(data)), len(data))
+        except BrokenPipeError:
+            pass  # ffmpeg quit early; its exit code and message say why
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            process.stdin.close()
+            process.wait()
+        errors.seek(0)
+        return process.returncode, errors.read().decode(errors="replace")
 
 
 def _last_line(text: str) -> str:

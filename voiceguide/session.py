@@ -95,7 +95,7 @@ def build_session(*, plan: Plan, output: Path, settings: RenderSettings, progres
             album=plan.title,
             comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
         )
-        write_mp3(audio, output, tags=tags, bitrate=settings.bitrate)
-        progress("encoding", 1, 1)
+        write_mp3(audio, output, tags=tags, bitrate=settings.bitrate,
+                  progress=lambda done, total: progress("encoding", done, total))
         seconds["encoding"] = time.perf_counter() - clock
         return BuildResult(path=output, timeline=timeline, phrases=synthesizer.synthesized, stage_seconds=seconds)
