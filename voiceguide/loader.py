@@ -5,6 +5,7 @@ Every problem names the file, line and column, the field path, what was expected
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
@@ -120,6 +121,8 @@ def _exercise(field: Field, settings: dict) -> Exercise | None:
         return None
     name = fields["name"].text(max_length=100) if "name" in fields else None
     timed = [key for key in TIMED_KEYS if key in fields]
+    if not timed and any(_close_to_timed_key(key) for key in field.mapping_keys()):
+        return None  # a misspelt 'hold' or 'work' is already reported, with its correction
     if len(timed) != 1:
         found = " and ".join(repr(k) for k in timed) if timed else "none of them"
         field.problem(f"give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); found {found}")
@@ -166,6 +169,11 @@ def _exercise(field: Field, settings: dict) -> Exercise | None:
     if any(value is None for value in values.values()):
         return None
     return Exercise(instructions=instructions, gap_kind=gap_kind, **values)  # type: ignore[arg-type]
+
+
+def _close_to_timed_key(key: str) -> bool:
+    known = key in EXERCISE_FIELDS or key in EXERCISE_OPTIONAL
+    return not known and bool(difflib.get_close_matches(key, TIMED_KEYS, n=1, cutoff=0.6))
 
 
 def _steps(field: Field, key: str) -> tuple[Step, ...] | None:

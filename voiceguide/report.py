@@ -98,9 +98,14 @@ def _where_dict(where: Where) -> dict[str, Any]:
 
 def overrun_message(overrun: Overrun, source: str) -> str:
     place = ", ".join(p for p in (overrun.where.exercise, _where(overrun.where)) if p)
-    room = f"has {overrun.available_ms / 1000:.1f} s" if overrun.available_ms else "has no room left"
+    room = f"has {_seconds(overrun.available_ms)}" if overrun.available_ms else "has no room left"
     return (
         f"{source}: at {clock(overrun.at_ms)}, {place + ' ' if place else ''}({overrun.phase.value}): "
-        f"\"{overrun.text}\" needs {overrun.needed_ms / 1000:.1f} s but {room}; it overruns by "
-        f"{overrun.over_ms / 1000:.1f} s. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
+        f"\"{overrun.text}\" needs {_seconds(overrun.needed_ms)} but {room}; it overruns by "
+        f"{_seconds(overrun.over_ms)}. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
     )
+
+
+def _seconds(ms: int) -> str:
+    """Tenths for most lengths, hundredths below a second, where a tenth is a large share."""
+    return f"{ms / 1000:.2f} s" if ms < 1000 else f"{ms / 1000:.1f} s"

@@ -42,7 +42,7 @@ class Reader:
 
     def __init__(self, display_name: str) -> None:
         self.display_name = display_name
-        self.problems: list[str] = []
+        self._problems: list[tuple[int, int, str]] = []
         self._nodes_seen = 0
         self._constructor = SafeConstructor()
 
@@ -91,9 +91,17 @@ class Reader:
     def fatal(self, message: str) -> PlanError:
         return PlanError([f"{self.display_name}: {message}"])
 
+    @property
+    def problems(self) -> list[str]:
+        """Every problem found so far, in the order they appear in the file."""
+        return [message for _, _, message in sorted(self._problems, key=lambda p: (p[0], p[1]))]
+
+    def add_problem(self, mark: yaml.Mark, message: str) -> None:
+        self._problems.append((mark.line, mark.column, message))
+
     def raise_if_problems(self) -> None:
-        if self.problems:
-            raise PlanError(list(self.problems))
+        if self._problems:
+            raise PlanError(self.problems)
 
     def count_node(self) -> bool:
         self._nodes_seen += 1
@@ -118,7 +126,7 @@ class Field:
 
     def problem(self, message: str) -> None:
         label = f"{self.path}: " if self.path else ""
-        self.reader.problems.append(f"{self.where}: {label}{message}")
+        self.reader.add_problem(self.node.start_mark, f"{self.where}: {label}{message}")
 
     def expected(self, what: str) -> None:
         self.problem(f"expected {what}, found {self.describe()}")
