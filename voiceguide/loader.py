@@ -121,13 +121,14 @@ def _exercise(field: Field, settings: dict) -> Exercise | None:
         return None
     name = fields["name"].text(max_length=100) if "name" in fields else None
     timed = [key for key in TIMED_KEYS if key in fields]
-    if not timed and any(_close_to_timed_key(key) for key in field.mapping_keys()):
-        return None  # a misspelt 'hold' or 'work' is already reported, with its correction
-    if len(timed) != 1:
+    steps: tuple[Step, ...] | None = None
+    if len(timed) == 1:
+        steps = _steps(fields[timed[0]], timed[0])
+    elif timed or not any(_close_to_timed_key(key) for key in field.mapping_keys()):
+        # (a misspelt 'hold' or 'work' is already reported, with its correction)
         found = " and ".join(repr(k) for k in timed) if timed else "none of them"
         field.problem(f"give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); found {found}")
-        return None
-    steps = _steps(fields[timed[0]], timed[0])
+    timed_key = timed[0] if len(timed) == 1 else None
 
     if "reset" in fields and "rest" in fields:
         fields["rest"].problem("give either 'reset' (a quiet pause) or 'rest' (an announced rest) between reps, not both")
@@ -135,9 +136,9 @@ def _exercise(field: Field, settings: dict) -> Exercise | None:
         gap_kind, gap_ms = GapKind.REST, fields["rest"].seconds(maximum_ms=600_000)
     elif "reset" in fields:
         gap_kind, gap_ms = GapKind.RESET, fields["reset"].seconds(maximum_ms=600_000)
-    elif timed[0] == "work":
+    elif timed_key == "work":
         gap_kind, gap_ms = GapKind.REST, settings["rest"]
-    elif timed[0] == "hold":
+    elif timed_key == "hold":
         gap_kind, gap_ms = GapKind.RESET, settings["reset"]
     else:  # phases flow from one rep into the next unless the plan asks for a pause
         gap_kind, gap_ms = GapKind.RESET, 0
@@ -199,9 +200,15 @@ def _phase(field: Field) -> Step | None:
         fields = field.mapping(optional=keys)
         if not fields:
             return None
-        (name, duration_field), = fields.items()
-        duration = duration_field.seconds(minimum_ms=500)
-        return None if duration is None else Step(name=str(name), kind=StepKind.STEP, duration_ms=duration)
+        name = field.key_field(keys[0]).text(max_length=100)
+        duration = fields[keys[0]].seconds(minimum_ms=500)
+        return None if name is None or duration is None else Step(name=name, kind=StepKind.STEP, duration_ms=duration)
+    if len(keys) > 1 and "name" not in keys and "seconds" not in keys:
+        field.problem(
+            f"a phase is one name and its seconds, like `- Inhale: 4`, one per list item; found {len(keys)} "
+            f"names ({', '.join(keys)}): put each on its own line starting with '- '"
+        )
+        return None
     fields = field.mapping(required=["name", "seconds"])
     if fields is None or len(fields) != 2:
         return None

@@ -145,19 +145,23 @@ class Cue:
 
 
 def build_timeline(*, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None) -> Timeline:
-    """Lay out *plan*; the intro states the total, so lay out until the stated total is right."""
+    """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
+    the stated total is the real one."""
     wording = wording or English()
     stated_ms = 0
-    timeline = _lay_out(plan, speech_ms, wording, stated_ms)
-    for _ in range(5):
-        if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):
-            break
-        stated_ms = timeline.total_ms
+    for _ in range(10):
         timeline = _lay_out(plan, speech_ms, wording, stated_ms)
+        if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):
+            return timeline
+        if timeline.total_ms < stated_ms:
+            # Stating the longer total shortened the intro enough to round down again: pad the
+            # closing silence (by far less than a rounding step) so the statement holds.
+            return _lay_out(plan, speech_ms, wording, stated_ms, tail_pad_ms=stated_ms - timeline.total_ms)
+        stated_ms = timeline.total_ms
     return timeline
 
 
-def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: int) -> Timeline:
+def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: int, tail_pad_ms: int = 0) -> Timeline:
     layout = _Layout(speech_ms)
     layout.silence_until(LEAD_SILENCE_MS)
     layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
@@ -173,7 +177,7 @@ def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: 
                 [Cue(None, wording.rest()), Cue(None, wording.next_up(plan.exercises[index + 1].name))],
             )
     layout.where = Where()
-    layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS)
+    layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
     return layout.finish(plan.title)
 
 

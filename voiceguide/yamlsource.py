@@ -200,6 +200,11 @@ class Field:
             return []
         return [key.value for key, _ in self.node.value if isinstance(key, yaml.ScalarNode)]
 
+    def key_field(self, key: str) -> Field:
+        """The key itself as a field (where a key is also a value, as in `- Inhale: 4`)."""
+        node = next(k for k, _ in self.node.value if isinstance(k, yaml.ScalarNode) and k.value == key)
+        return Field(self.reader, node, f"{self.path}.{key}" if self.path else key)
+
     def sequence(self, *, min_items: int = 0) -> list[Field] | None:
         if not isinstance(self.node, yaml.SequenceNode):
             self.expected("a list")
@@ -220,10 +225,10 @@ class Field:
     # -- scalars ------------------------------------------------------------------------------
 
     def _scalar(self) -> object:
-        if not isinstance(self.node, yaml.ScalarNode):
-            return _NOT_SCALAR
         if not self._allowed_tag():
             return _SILENT_PROBLEM
+        if not isinstance(self.node, yaml.ScalarNode):
+            return _NOT_SCALAR
         if self.node.tag == _TIMESTAMP:
             return self.node.value  # a date in a text field is just text
         return self.reader.construct_scalar(self.node)

@@ -1,0 +1,294 @@
+"""Properties of build_timeline over generated plans and generated (often overlong) speech lengths."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.timeline import Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
+from voiceguide.wording import English
+
+WORDING = English()
+PHASE_NAMES = ["Inhale", "Exhale", "Hold", "Up", "Down", "Squeeze"]
+
+durations = st.integers(min_value=500, max_value=30_000)
+gaps = st.integers(min_value=0, max_value=20_000)
+
+
+@st.composite
+def exercises(draw: st.DrawFn, index: int) -> Exercise:
+    timed = draw(st.sampled_from(["hold", "work", "phases"]))
+    if timed == "hold":
+        steps: tuple[Step, ...] = (Step(name="Hold", kind=StepKind.HOLD, duration_ms=draw(durations)),)
+    elif timed == "work":
+        steps = (Step(name="Go", kind=StepKind.WORK, duration_ms=draw(durations)),)
+    else:
+        names = draw(st.lists(st.sampled_from(PHASE_NAMES), min_size=1, max_size=4))
+        steps = tuple(Step(name=name, kind=StepKind.STEP, duration_ms=draw(durations)) for name in names)
+    sides = draw(st.sampled_from([(), ("left foot",), ("left foot", "right foot")]))
+    return Exercise(
+        name=f"Exercise {index}",
+        instructions=draw(st.none() | st.just("Stand tall.")),
+        steps=steps,
+        reps=draw(st.integers(1, 6)),
+        gap_ms=draw(gaps),
+        gap_kind=draw(st.sampled_from(GapKind)),
+        sides=sides,
+        switch_ms=draw(gaps),
+        sets=draw(st.integers(1, 3)),
+        set_rest_ms=draw(gaps),
+        lead_in_ms=draw(gaps),
+        counting=draw(st.sampled_from(Counting)),
+    )
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    count = draw(st.integers(1, 4))
+    return Plan(
+        title="Generated",
+        description=None,
+        frequency=draw(st.none() | st.just("every day")),
+        equipment=draw(st.sampled_from([(), ("a chair",)])),
+        safety="Be careful.",
+        sources=(),
+        notes=None,
+        voice=None,
+        rate=150,
+        rest_between_exercises_ms=draw(gaps),
+        exercises=tuple(draw(exercises(index)) for index in range(1, count + 1)),
+        source_name="generated.yaml",
+    )
+
+
+# Speech lengths: a short list of lengths, each phrase picking one by a stable hash of its text, so the
+# same phrase always has the same length. Some are far longer than any slot, so they overrun.
+speech_lengths = st.lists(
+    st.integers(min_value=1, max_value=400) | st.integers(min_value=400, max_value=40_000), min_size=1, max_size=24
+)
+
+
+def measure_from(lengths: list[int]) -> Callable[[str], int]:
+    def measure(text: str) -> int:
+        return lengths[zlib.crc32(text.encode()) % len(lengths)]
+
+    return measure
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One timed part of a rep as the plan asks for it."""
+
+    where: Where
+    step: Step
+    first: bool
+    last: bool
+
+
+def expected_intervals(plan: Plan) -> list[Expected]:
+    out = []
+    for exercise in plan.exercises:
+        for set_number in range(1, exercise.sets + 1):
+            for side in exercise.sides or (None,):
+                for rep in range(1, exercise.reps + 1):
+                    where = Where(
+                        exercise=exercise.name, set=set_number if exercise.sets > 1 else None, side=side, rep=rep
+                    )
+                    last = len(exercise.steps) - 1
+                    for index, step in enumerate(exercise.steps):
+                        out.append(Expected(where=where, step=step, first=index == 0, last=index == last))
+    return out
+
+
+def counts(duration_ms: int, counting: Counting) -> list[str]:
+    """The numbers (and "Halfway.") said during an interval, however they are placed."""
+    if counting is Counting.NONE:
+        return []
+    left = range(math.ceil(duration_ms / 1000) - 1, 0, -1)
+    if counting is Counting.EVERY_SECOND:
+        return [WORDING.count(n) for n in left]
+    return ([WORDING.halfway()] if duration_ms >= 10_000 else []) + [WORDING.count(n) for n in left if n <= 3]
+
+
+def countdown(slot_ms: int, counting: Counting) -> list[str]:
+    if counting is Counting.NONE or slot_ms < 5000:
+        return []
+    return [WORDING.count(n) for n in (3, 2, 1)]
+
+
+def script(plan: Plan) -> Counter[str]:
+    """Every phrase the plan should have said after its intro, as a multiset."""
+    said: list[str] = []
+    for number, exercise in enumerate(plan.exercises, start=1):
+        said += WORDING.announce(exercise, number, len(plan.exercises))
+        if exercise.lead_in_ms:
+            said += [WORDING.get_ready(), *countdown(exercise.lead_in_ms, exercise.counting)]
+        for set_number in range(1, exercise.sets + 1):
+            for side_index, side in enumerate(exercise.sides or (None,)):
+                if side_index and side and exercise.switch_ms:
+                    said += [WORDING.switch(side), *countdown(exercise.switch_ms, exercise.counting)]
+                for rep in range(1, exercise.reps + 1):
+                    if rep > 1 and exercise.gap_ms:
+                        said += [
+                            WORDING.end_word(exercise.kind, exercise.gap_kind),
+                            WORDING.next_rep(exercise.kind, rep, exercise.reps),
+                            *countdown(exercise.gap_ms, exercise.counting),
+                        ]
+                    for step in exercise.steps:
+                        said += [WORDING.start_word(step.kind, step.name), *counts(step.duration_ms, exercise.counting)]
+            if set_number < exercise.sets and exercise.set_rest_ms:
+                said += [WORDING.rest(), WORDING.next_set(set_number + 1, exercise.sets),
+                         *countdown(exercise.set_rest_ms, exercise.counting)]
+        if number < len(plan.exercises) and plan.rest_between_exercises_ms:
+            said += [WORDING.rest(), WORDING.next_up(plan.exercises[number].name)]
+    said += WORDING.outro(plan)
+    return Counter(said)
+
+
+def starting_at(timeline: Timeline) -> dict[int, list[Event]]:
+    by_start: dict[int, list[Event]] = {}
+    for event in timeline.events:
+        by_start.setdefault(event.start_ms, []).append(event)
+    return by_start
+
+
+PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths)
+def test_events_are_contiguous_from_zero_to_the_total(plan: Plan, lengths: list[int]) -> None:
+    """Events never overlap, have no holes, run from 0 to the total, and their durations sum to it."""
+    timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
+    events = timeline.events
+    assert events[0].start_ms == 0
+    for previous, event in zip(events, events[1:]):
+        assert event.start_ms == previous.end_ms
+    assert all(event.duration_ms > 0 for event in events)
+    assert timeline.total_ms == events[-1].end_ms == sum(event.duration_ms for event in events)
+    assert events[-1].kind is EventKind.SILENCE and events[-1].phase is Phase.OUTRO
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths)
+def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths: list[int]) -> None:
+    """One interval per step of every rep of every side and set, in order, each exactly as long as its step."""
+    timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
+    expected = expected_intervals(plan)
+    expected_count = sum(e.sets * max(1, len(e.sides)) * e.reps * len(e.steps) for e in plan.exercises)
+    assert len(timeline.intervals) == len(expected) == expected_count
+    for interval, want in zip(timeline.intervals, expected):
+        assert interval.end_ms - interval.start_ms == want.step.duration_ms
+        assert (interval.name, interval.phase, interval.where) == (want.step.name, Phase(want.step.kind.value), want.where)
+    for interval, following in zip(timeline.intervals, timeline.intervals[1:]):
+        assert following.start_ms >= interval.end_ms
+    for interval, want, following in zip(timeline.intervals, expected, timeline.intervals[1:]):
+        if not want.last:
+            assert following.start_ms == interval.end_ms
+    assert timeline.intervals[-1].end_ms < timeline.total_ms
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths)
+def test_every_interval_is_marked_at_its_start_and_end(plan: Plan, lengths: list[int]) -> None:
+    """Each step starts on a start tone or its spoken name, and each rep ends on an end tone or the next start tone."""
+    timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
+    by_start = starting_at(timeline)
+    for interval, want in zip(timeline.intervals, expected_intervals(plan), strict=True):
+        opening = by_start.get(interval.start_ms, [])
+        if want.first:
+            assert [(e.kind, e.tone) for e in opening] == [(EventKind.TONE, Tone.START)]
+        else:
+            word = WORDING.start_word(want.step.kind, want.step.name)
+            assert [(e.kind, e.text) for e in opening] == [(EventKind.SPEECH, word)]
+        if want.last:
+            closing = by_start.get(interval.end_ms, [])
+            assert [e.kind for e in closing] == [EventKind.TONE]
+            assert closing[0].tone in (Tone.START, Tone.END)
+    # Start tones mark reps and nothing else; every end tone closes a rep.
+    rep_starts = {i.start_ms for i, w in zip(timeline.intervals, expected_intervals(plan)) if w.first}
+    rep_ends = {i.end_ms for i, w in zip(timeline.intervals, expected_intervals(plan)) if w.last}
+    start_tones = [e.start_ms for e in timeline.events if e.tone is Tone.START]
+    assert sorted(start_tones) == sorted(rep_starts) and len(start_tones) == len(rep_starts)
+    assert all(e.start_ms in rep_ends for e in timeline.events if e.tone is Tone.END)
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths)
+def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: Plan, lengths: list[int]) -> None:
+    """Nothing straddles an interval's edges, its events carry its phase, and its numbers start on whole seconds."""
+    timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
+    events = iter(timeline.events)
+    event = next(events)
+    for interval, want in zip(timeline.intervals, expected_intervals(plan), strict=True):
+        while event.end_ms <= interval.start_ms:
+            event = next(events)
+        inside: list[Event] = []
+        while event.start_ms < interval.end_ms:
+            assert interval.start_ms <= event.start_ms and event.end_ms <= interval.end_ms
+            inside.append(event)
+            event = next(events)
+        assert {e.phase for e in inside} == {interval.phase}
+        assert {e.where for e in inside} == {interval.where}
+        numbers = [e for e in inside[1:] if e.kind is EventKind.SPEECH and e.text != WORDING.start_word(want.step.kind, want.step.name)]
+        for spoken in numbers:
+            offset = spoken.start_ms - interval.start_ms
+            assert offset % 1000 == 0 and offset > 0
+            if spoken.text != WORDING.halfway():
+                assert spoken.text == WORDING.count(math.ceil((want.step.duration_ms - offset) / 1000))
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths)
+def test_overruns_are_reported_iff_speech_is_cut_or_dropped(plan: Plan, lengths: list[int]) -> None:
+    """Each clipped phrase has its overrun, each overrun a clipped or dropped phrase, and nothing is lost unreported."""
+    measure = measure_from(lengths)
+    timeline = build_timeline(plan=plan, speech_ms=measure)
+    speech = [e for e in timeline.events if e.kind is EventKind.SPEECH]
+    for event in speech:
+        assert event.text is not None
+        assert event.duration_ms <= measure(event.text)
+        assert event.duration_ms + event.clipped_ms == measure(event.text)
+    clipped = {(e.start_ms, e.text, e.duration_ms) for e in speech if e.clipped_ms}
+    reported_clipped = {(o.at_ms, o.text, o.available_ms) for o in timeline.overruns if o.available_ms}
+    assert clipped == reported_clipped
+    assert len(reported_clipped) == sum(1 for o in timeline.overruns if o.available_ms)
+    for overrun in timeline.overruns:
+        assert overrun.needed_ms == measure(overrun.text)
+        assert overrun.needed_ms > overrun.available_ms >= 0
+        assert overrun.over_ms > 0
+    dropped = Counter(o.text for o in timeline.overruns if not o.available_ms)
+    said = Counter(e.text for e in speech if e.phase is not Phase.INTRO)
+    assert said + dropped == script(plan)
+    assert bool(timeline.overruns) == (bool(clipped) or bool(dropped))
+    # Free slots (intro, announcements, closing) stretch to fit: nothing there is ever cut.
+    free = (Phase.INTRO, Phase.ANNOUNCE, Phase.OUTRO)
+    assert all(e.clipped_ms == 0 for e in speech if e.phase in free)
+    assert all(o.phase not in free for o in timeline.overruns)
+
+
+@PROPERTY_SETTINGS
+@given(plan=plans(), lengths=speech_lengths, extra=st.integers(1, 30_000))
+def test_a_longer_phrase_never_moves_a_timed_cue(plan: Plan, lengths: list[int], extra: int) -> None:
+    """Lengthening a phrase said inside the reps moves no interval, no tone and not the total."""
+    measure = measure_from(lengths)
+    timeline = build_timeline(plan=plan, speech_ms=measure)
+    counted = [e.text for e in timeline.events if e.phase in (Phase.HOLD, Phase.WORK, Phase.STEP) and e.text]
+    target = counted[0]
+    longer = build_timeline(plan=plan, speech_ms=lambda text: measure(text) + (extra if text == target else 0))
+    assert longer.intervals == timeline.intervals
+    assert longer.total_ms == timeline.total_ms
+
+    def tones(t: Timeline) -> list[tuple[int, Tone | None]]:
+        return [(e.start_ms, e.tone) for e in t.events if e.kind is EventKind.TONE]
+
+    assert tones(longer) == tones(timeline)
+    # The change did reach the phrase: it is longer or more clipped wherever it is said.
+    assert [e for e in longer.events if e.text == target] != [e for e in timeline.events if e.text == target]
