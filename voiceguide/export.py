@@ -1,4 +1,4 @@
-"""Write the session file: MP3 with ID3 tags, atomically.
+"""Write the session file: MP3 (encoded by ffmpeg) with ID3 tags (written by mutagen), atomically.
 
 The samples are piped straight into ffmpeg, which writes a temporary file in the destination
 folder; only a complete file is renamed into place. A failed or interrupted run so leaves no
@@ -31,9 +31,17 @@ class Tags:
     album: str
     comment: str = ""
 
-    def ffmpeg_arguments(self) -> list[str]:
-        fields = {"title": self.title, "artist": self.artist, "album": self.album, "comment": self.comment}
-        return [arg for key, value in fields.items() if value for arg in ("-metadata", f"{key}={value}")]
+    def write_to(self, path: Path) -> None:
+        """Replace the MP3's ID3 tag with ours (ID3v2.3, which every player reads)."""
+        from mutagen.id3 import COMM, ID3, TALB, TIT2, TPE1
+
+        tag = ID3()
+        tag.add(TIT2(encoding=3, text=self.title))
+        tag.add(TPE1(encoding=3, text=self.artist))
+        tag.add(TALB(encoding=3, text=self.album))
+        if self.comment:
+            tag.add(COMM(encoding=3, lang="eng", desc="", text=self.comment))
+        tag.save(path, v2_version=3)
 
 
 CHUNK_BYTES = 1 << 20
@@ -56,7 +64,7 @@ def write_mp3(
         ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
         "-f", "s16le", "-ar", str(audio.frame_rate), "-ac", str(audio.channels), "-i", "pipe:0",
         "-codec:a", "libmp3lame", "-b:a", bitrate,
-        *tags.ffmpeg_arguments(), "-id3v2_version", "3",
+        "-id3v2_version", "3",
         "-f", "mp3", str(temp),
     ]
     try:
@@ -65,6 +73,7 @@ def write_mp3(
         returncode, errors = _encode(command, audio.raw_data, progress)
         if returncode != 0:
             raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
+        tags.write_to(temp)
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
         os.replace(temp, path)

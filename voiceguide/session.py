@@ -40,7 +40,7 @@ class BuildResult:
     path: Path
     timeline: Timeline
     phrases: int
-    """Distinct phrases synthesized."""
+    """Distinct phrases spoken in the session."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -59,12 +59,15 @@ def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
 def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _no_progress) -> Timeline:
     """The timeline, with speech lengths measured by synthesizing every phrase once."""
     # A first layout with a rough length per character tells which phrases there will be, so that
-    # synthesis can report progress; the real layout then reuses every clip.
-    phrases = build_timeline(plan=plan, speech_ms=lambda text: 65 * len(text)).phrases()
+    # synthesis can report progress, and about how long the session is; the real layout then
+    # reuses every clip.
+    ms_per_character = 60_000 // (plan.rate * 6)
+    rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
+    phrases = rough.phrases()
     for done, phrase in enumerate(phrases, start=1):
         synthesizer.clip(phrase)
         progress("speech", done, len(phrases))
-    return build_timeline(plan=plan, speech_ms=synthesizer.duration_ms)
+    return build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
 
 
 def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
@@ -98,4 +101,4 @@ def build_session(*, plan: Plan, output: Path, settings: RenderSettings, progres
         write_mp3(audio, output, tags=tags, bitrate=settings.bitrate,
                   progress=lambda done, total: progress("encoding", done, total))
         seconds["encoding"] = time.perf_counter() - clock
-        return BuildResult(path=output, timeline=timeline, phrases=synthesizer.synthesized, stage_seconds=seconds)
+        return BuildResult(path=output, timeline=timeline, phrases=len(timeline.phrases()), stage_seconds=seconds)

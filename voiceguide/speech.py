@@ -1,14 +1,21 @@
 """Speech: each distinct phrase synthesized once with pyttsx3, trimmed, as a pydub clip.
 
-pyttsx3 2.99 on Linux has traps this module works around:
-- queued `save_to_file` calls keep only the last file, so each phrase gets its own `runAndWait`;
-- `runAndWait` can return before the file is complete, so we wait until the WAV header and data
-  agree, and about one phrase in a hundred comes out empty, so it is synthesized again;
-- it prints "Audio saved to ..." on stdout, so stdout is captured while it runs;
-- espeak pads every phrase with silence (about 235 ms at the end), so clips are trimmed both ends;
-- `setProperty` is queued, and changing the voice resets the rate, so both are set before every phrase;
-- it asserts on empty text and silently keeps the old voice for a name it does not know, so the
-  voice is resolved against the engine's own list first.
+pyttsx3 2.99 on Linux has traps this module works around. At their root: pyttsx3 starts espeak-ng
+in its asynchronous "retrieval" mode, so every espeak call is queued on espeak's own thread, while
+pyttsx3 treats them as done when they return.
+- `runAndWait` returns while the phrase is still being synthesized, and its driver then writes the
+  file and prints "Audio saved to ..." from espeak's thread. We wait for espeak (`Synchronize`)
+  with stdout captured, and then read the WAV only once its header and data agree.
+- `setProperty` is queued behind the next `runAndWait`, whose stop() then cancels it (and, about
+  one time in a hundred, the phrase after it, which comes out empty) because espeak is "busy"
+  applying it. We set voice and rate on the driver directly and wait for espeak before queueing
+  the phrase; an empty result is still synthesized again, as a last guard.
+- `init` returns the engine already alive in the process, with whatever voice and rate it was
+  last given; so both are set before every phrase, the default voice included.
+- queued `save_to_file` calls keep only the last file: one phrase per `runAndWait`.
+- espeak pads every phrase with silence (about 235 ms at the end): clips are trimmed both ends.
+- it asserts on empty text, and keeps the old voice for a name it does not know: voices are
+  resolved against the engine's own list first, and the switch is checked.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ def list_voices() -> list[VoiceInfo]:
             lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
             for lang in (voice.languages or ())
         )
-        voices.append(VoiceInfo(id=str(voice.id), name=str(voice.name), languages=languages, gender=voice.gender))
+        voices.append(VoiceInfo(id=str(voice.id), name=str(voice.name).strip(), languages=languages, gender=voice.gender))
     return voices
 
 
@@ -100,7 +107,13 @@ class Synthesizer:
         self._voice = resolve_voice(voice, list_voices()) if voice else None
         self._clips: dict[str, AudioSegment] = {}
         self._workdir = tempfile.TemporaryDirectory(prefix="voiceguide-speech-")
-        self._checked_voice = False
+        self._espeak: Any = None
+        self._default_voice: str | None = None
+        if _driver_name() == "espeak":
+            import pyttsx3.drivers._espeak as espeak_binding  # loaded by init() above
+
+            self._espeak = espeak_binding
+            self._default_voice = getattr(type(self._engine.proxy._driver), "_defaultVoice", None)
         self.synthesized = 0
         """How many phrases went through the engine (each distinct phrase once)."""
 
@@ -138,24 +151,32 @@ class Synthesizer:
 
     def _run_engine(self, text: str, path: Path) -> None:
         engine = self._engine
-        if self._voice is not None:
-            engine.setProperty("voice", self._voice.name if _driver_name() == "espeak" else self._voice.id)
-        engine.setProperty("rate", self._rate)
+        self._apply_voice_and_rate()
         engine.save_to_file(text, str(path))
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 engine.runAndWait()
+                if self._espeak is not None:
+                    self._espeak.Synchronize()
         except Exception as error:
             raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
-        self._check_voice()
 
-    def _check_voice(self) -> None:
-        if self._voice is None or self._checked_voice or _driver_name() != "espeak":
+    def _apply_voice_and_rate(self) -> None:
+        voice_id = self._voice.id if self._voice else self._default_voice
+        if self._espeak is None:
+            if voice_id:
+                self._engine.setProperty("voice", voice_id)
+            self._engine.setProperty("rate", self._rate)
             return
-        current = str(self._engine.getProperty("voice"))
-        if current.casefold() != self._voice.id.casefold():
-            raise SpeechError(f"the speech engine did not switch to the voice {self._voice.name!r} (it uses {current!r})")
-        self._checked_voice = True
+        driver = self._engine.proxy._driver
+        if voice_id:
+            driver.setProperty("voice", voice_id)
+        driver.setProperty("rate", self._rate)
+        self._espeak.Synchronize()
+        if voice_id and str(driver.getProperty("voice")).casefold() != voice_id.casefold():
+            raise SpeechError(
+                f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
+            )
 
 
 def _read_complete_wav(path: Path) -> AudioSegment | None:

@@ -144,11 +144,14 @@ class Cue:
     tone: Tone | None = None
 
 
-def build_timeline(*, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None) -> Timeline:
+def build_timeline(
+    *, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None, expected_total_ms: int = 0
+) -> Timeline:
     """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
-    the stated total is the real one."""
+    the stated total is the real one. A good *expected_total_ms* saves a pass, and the measuring of
+    a sentence that will not be used."""
     wording = wording or English()
-    stated_ms = 0
+    stated_ms = expected_total_ms
     for _ in range(10):
         timeline = _lay_out(plan, speech_ms, wording, stated_ms)
         if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):

@@ -1,0 +1,44 @@
+"""Shared fixtures.
+
+`default_session`: the shipped plan built ONCE per test run with the real engine (espeak-ng through
+pyttsx3, ffmpeg), decoded back to samples with the same ffmpeg. Building takes a few seconds, so
+every end-to-end test reads this one session instead of making its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio_measure import decode
+from voiceguide.loader import load_plan, shipped_plan_path
+from voiceguide.plan import Plan
+from voiceguide.session import BuildResult, RenderSettings, build_session
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltSession:
+    """A session built from a plan and decoded back from its MP3."""
+
+    plan: Plan
+    settings: RenderSettings
+    result: BuildResult
+    """What build_session returned: the file's path and the timeline it was mixed from."""
+    samples: np.ndarray
+    """The MP3 decoded to mono float32 in [-1, 1) at `sample_rate`."""
+    sample_rate: int
+
+
+@pytest.fixture(scope="session")
+def default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
+    """The shipped plan (feet-for-back-pain.yaml) built with default settings and decoded."""
+    plan = load_plan(shipped_plan_path())
+    settings = RenderSettings()
+    output = Path(tmp_path_factory.mktemp("default-session")) / "session.mp3"
+    result = build_session(plan=plan, output=output, settings=settings)
+    # Decoded at the session's own rate, so that nothing is resampled between mixing and measuring.
+    samples = decode(result.path, sample_rate=settings.sample_rate)
+    return BuiltSession(plan=plan, settings=settings, result=result, samples=samples, sample_rate=settings.sample_rate)

@@ -1,0 +1,207 @@
+"""The speech engine for real: pyttsx3 driving espeak-ng, measured on the clips it gives back."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import audio_measure as am
+from voiceguide.errors import SettingsError
+from voiceguide.speech import EDGE_FADE_MS, SILENCE_THRESHOLD_DBFS, Synthesizer, VoiceInfo, list_voices, resolve_voice
+
+pytestmark = pytest.mark.audio
+
+RATE = 150
+SAMPLE_RATE = 22_050
+PHRASES = [
+    "Get ready.",
+    "three",
+    "two",
+    "one",
+    "Hold.",
+    "Release.",
+    "Go!",
+    "Rep two of ten.",
+    "Stand on your tiptoes and walk on them.",
+    "Feet first, five exercises for lower back pain.",
+    "Sit on the floor with your legs stretched out in front of you. Tie one end of the band to the bed "
+    "and put the other around your toes. Move back until the band is stretched.",
+]
+LONG_PHRASE = "Feet first, five exercises for lower back pain."
+EDGE_SLACK_MS = EDGE_FADE_MS + 3
+"""A trimmed clip fades in and out over EDGE_FADE_MS; a few ms more is all the quiet it may keep."""
+SAME_VOICE_MS = 10
+"""Two syntheses of one phrase by one voice differ by a millisecond or so; this is the slack."""
+DIFFERENT_VOICE_MS = 50
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_left_from_an_earlier_test() -> None:
+    """Start every test without synthesizers (and so the engine) kept alive by an earlier test.
+
+    pytest keeps the last failure's traceback in sys.last_traceback; its frames hold that test's
+    synthesizers, and with them the process's one engine and the voice it was last set to.
+    """
+    for name in ("last_exc", "last_type", "last_value", "last_traceback"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+    gc.collect()
+
+
+def samples_of(clip) -> np.ndarray:  # noqa: ANN001 - a pydub AudioSegment
+    return np.frombuffer(clip.raw_data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+FRESH_CLIP = """
+import sys
+from voiceguide.speech import Synthesizer
+voice, rate, sample_rate, text = sys.argv[1] or None, int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+with Synthesizer(voice=voice, rate=rate, sample_rate=sample_rate) as synthesizer:
+    length = len(synthesizer.clip(text))
+print(f"clip-ms={length}", flush=True)
+"""
+
+
+def fresh_clip_ms(voice: str | None, *, rate: int = RATE, text: str = LONG_PHRASE) -> int:
+    """How long *text* lasts when spoken by a new Python process with the real engine.
+
+    The engine keeps its voice and rate from one Synthesizer to the next in a process, so a
+    measurement meant to show what a voice or rate sounds like starts from a fresh process.
+    """
+    command = [sys.executable, "-c", FRESH_CLIP, voice or "", str(rate), str(SAMPLE_RATE), text]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("clip-ms=")]
+    assert len(lines) == 1, result.stdout
+    return int(lines[0].removeprefix("clip-ms="))
+
+
+def test_synthesis_keeps_stdout_clean(capfd: pytest.CaptureFixture[str]) -> None:
+    """Synthesizing prints nothing on stdout, at the Python level or on file descriptor 1."""
+    with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
+        # Longest first: the first phrase a new engine speaks is where its print may come late.
+        for phrase in sorted(PHRASES, key=len, reverse=True):
+            synthesizer.clip(phrase)
+            # pyttsx3 prints from espeak's own thread once the file is written; let a late print land.
+            time.sleep(0.05)
+    captured = capfd.readouterr()
+    assert captured.out == "", f"stdout got {captured.out[:300]!r}"
+    assert "Audio saved" not in captured.err
+
+
+def test_clips_are_trimmed_mono_16_bit_at_the_session_rate() -> None:
+    """Clips start and end with sound: no leading or trailing silence beyond the few ms of edge fade."""
+    with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
+        for phrase in PHRASES:
+            clip = synthesizer.clip(phrase)
+            assert (clip.channels, clip.sample_width, clip.frame_rate) == (1, 2, SAMPLE_RATE), phrase
+            levels = am.frame_levels(samples_of(clip), 1.0, SAMPLE_RATE)
+            loud = np.flatnonzero(levels > SILENCE_THRESHOLD_DBFS)
+            assert len(loud), f"{phrase!r} is silent"
+            leading, trailing = int(loud[0]), int(len(levels) - 1 - loud[-1])
+            assert leading <= EDGE_SLACK_MS and trailing <= EDGE_SLACK_MS, (
+                f"{phrase!r} ({len(clip)} ms) has {leading} ms of silence before and {trailing} ms after it"
+            )
+
+
+def test_each_distinct_phrase_is_synthesized_once() -> None:
+    """Asking again for a phrase, its clip or its length reuses the first synthesis."""
+    with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
+        first = {phrase: synthesizer.clip(phrase) for phrase in PHRASES}
+        assert synthesizer.synthesized == len(PHRASES)
+        for phrase in PHRASES * 2:
+            assert synthesizer.clip(phrase) is first[phrase]
+            assert synthesizer.duration_ms(phrase) >= len(first[phrase])
+        assert synthesizer.synthesized == len(PHRASES)
+        synthesizer.clip("A phrase not asked for before.")
+        assert synthesizer.synthesized == len(PHRASES) + 1
+
+
+def test_unknown_voice_is_refused_with_a_suggestion() -> None:
+    """A misspelt voice raises SettingsError naming the voice meant and how to list the voices."""
+    with pytest.raises(SettingsError) as raised:
+        Synthesizer(voice="English (Amerca)", rate=RATE, sample_rate=SAMPLE_RATE)
+    message = str(raised.value)
+    assert "'English (Amerca)'" in message
+    assert "Did you mean" in message and "'English (America)'" in message
+    assert "voiceguide voices" in message
+    with pytest.raises(SettingsError, match="no voice 'qqqqqq'"):
+        Synthesizer(voice="qqqqqq", rate=RATE, sample_rate=SAMPLE_RATE)
+
+
+def test_every_installed_voice_can_be_chosen_by_its_id_and_its_name() -> None:
+    """Each voice `voiceguide voices` lists is found again by its id and by its name."""
+    voices = list_voices()
+    assert len(voices) > 10
+    wrong = []
+    for voice in voices:
+        for key in (voice.id, voice.name):
+            try:
+                found: VoiceInfo | str = resolve_voice(key, voices)
+            except SettingsError as error:
+                found = str(error)
+            if found != voice:
+                wrong.append(f"{key!r} -> {found}")
+    assert not wrong, f"{len(wrong)} lookups do not find their voice: {wrong[:4]}"
+
+
+def test_a_voice_is_found_by_id_name_or_language() -> None:
+    """The full id, the id's last part, the name (any case) and a language all select the voice."""
+    voices = list_voices()
+    for key in ("gmw/en-us", "en-us", "English (America)", "english (AMERICA)"):
+        assert resolve_voice(key, voices).id == "gmw/en-us", key
+    # "fr-fr" is only a language: the French voice's id is roa/fr.
+    assert resolve_voice("fr-fr", voices).id == "roa/fr"
+
+
+def test_choosing_a_voice_changes_the_audio() -> None:
+    """A voice chosen by name, id or language speaks the phrase unlike the default voice."""
+    default = fresh_clip_ms(None)
+    chosen = {key: fresh_clip_ms(key) for key in ("English (America)", "gmw/en-us", "en-us", "fr-fr")}
+    lengths = f"default voice {default} ms; " + ", ".join(f"{key}: {ms} ms" for key, ms in chosen.items())
+    assert all(abs(ms - default) >= DIFFERENT_VOICE_MS for ms in chosen.values()), lengths
+    assert abs(chosen["fr-fr"] - chosen["English (America)"]) >= DIFFERENT_VOICE_MS, lengths
+
+
+def test_a_slower_rate_gives_a_longer_clip() -> None:
+    """At 100 words a minute a phrase lasts well over 1.5 times as long as at 200."""
+    slow, fast = fresh_clip_ms(None, rate=100), fresh_clip_ms(None, rate=200)
+    assert slow > 1.5 * fast, f"{slow} ms at 100 wpm, {fast} ms at 200 wpm"
+
+
+# The engine is one per process (espeak-ng initializes once; pyttsx3.init hands out the live engine
+# again), so what one Synthesizer sets can reach the next. The two tests below check, in this
+# process, that a Synthesizer gets the voice and rate it asks for whatever came before it.
+
+
+def test_default_voice_stays_default_while_another_voice_is_in_use() -> None:
+    """A synthesizer with no voice speaks as the default voice even while another one uses a voice of its own."""
+    default = fresh_clip_ms(None)
+    with Synthesizer(voice="English (America)", rate=RATE, sample_rate=SAMPLE_RATE) as american:
+        american_ms = len(american.clip(LONG_PHRASE))
+        with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as plain:
+            plain_ms = len(plain.clip(LONG_PHRASE))
+    assert abs(plain_ms - default) <= SAME_VOICE_MS, (
+        f"with no voice chosen the phrase lasts {plain_ms} ms; in the default voice it lasts {default} ms "
+        f"(a fresh process), and {american_ms} ms in English (America), in use by another synthesizer"
+    )
+
+
+def test_each_synthesizer_speaks_at_its_own_rate_in_one_process() -> None:
+    """Synthesizers made one after another in one process each speak at the rate they were given."""
+    expected = {rate: fresh_clip_ms(None, rate=rate) for rate in (100, 200)}
+    heard: dict[int, list[int]] = {100: [], 200: []}
+    for _ in range(3):
+        for rate in (200, 100):
+            with Synthesizer(voice=None, rate=rate, sample_rate=SAMPLE_RATE) as synthesizer:
+                heard[rate].append(len(synthesizer.clip(LONG_PHRASE)))
+    wrong = [rate for rate, lengths in heard.items() if any(abs(n - expected[rate]) > SAME_VOICE_MS for n in lengths)]
+    assert not wrong, (
+        f"the phrase lasts {expected[100]} ms at 100 wpm and {expected[200]} ms at 200 wpm in a fresh process; "
+        f"in this one, synthesizers asked for 100 wpm gave {heard[100]} ms and for 200 wpm gave {heard[200]} ms"
+    )
