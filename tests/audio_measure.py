@@ -40,8 +40,22 @@ TONE_MIN_COVERAGE = 0.5
 def decode(path: Path | str, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
     """The audio file at *path* as mono float32 samples in [-1, 1), decoded by voiceguide's ffmpeg."""
     command = [
-        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
-        "-i", str(path), "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(sample_rate), "-",
+        ffmpeg_path(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-f",
+        "s16le",
+        "-acodec",
+        "pcm_s16le",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-",
     ]
     result = subprocess.run(command, capture_output=True, check=False)
     if result.returncode != 0:
@@ -50,7 +64,7 @@ def decode(path: Path | str, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
 
 
 def index_at(ms: float, sample_rate: int = DEFAULT_RATE) -> int:
-    return int(round(ms * sample_rate / 1000))
+    return round(ms * sample_rate / 1000)
 
 
 def ms_at(index: float, sample_rate: int = DEFAULT_RATE) -> float:
@@ -153,7 +167,7 @@ def tone_track(
 ) -> ToneTrack:
     """Goertzel-style analysis of *samples* at *frequency* over sliding windows."""
     hop = max(1, index_at(hop_ms, sample_rate))
-    hops_per_window = max(1, int(round(window_ms / ms_at(hop, sample_rate))))
+    hops_per_window = max(1, round(window_ms / ms_at(hop, sample_rate)))
     size = hop * hops_per_window
     demodulated, energy = _hop_sums(samples, frequency, hop, sample_rate)
     kernel = np.ones(hops_per_window)
@@ -176,8 +190,8 @@ def _envelope(samples: np.ndarray, frequency: float, sample_rate: int) -> np.nda
     gives a flat envelope and a linear fade-in a linear ramp centred where it really is.
     """
     period = sample_rate / frequency
-    periods = max(1, int(round(0.002 * sample_rate / period)))
-    size = max(1, int(round(periods * period)))
+    periods = max(1, round(0.002 * sample_rate / period))
+    size = max(1, round(periods * period))
     n = np.arange(len(samples), dtype=np.float64)
     demodulated = samples.astype(np.float64) * np.exp(-1j * np.mod(2 * np.pi * frequency / sample_rate * n, 2 * np.pi))
     smoothed = np.convolve(demodulated, np.ones(size) / size, mode="same")
@@ -215,9 +229,7 @@ def find_tones(samples: np.ndarray, tone: Tone, *, sample_rate: int = DEFAULT_RA
     near a cue tone's; a run of such windows long enough to be a cue is a tone.
     """
     track = tone_track(samples, TONE_HZ[tone], sample_rate=sample_rate)
-    tone_like = (track.purity >= TONE_PURITY) & (
-        np.abs(track.level_dbfs - TONE_RMS_DBFS) <= TONE_LEVEL_TOLERANCE_DB
-    )
+    tone_like = (track.purity >= TONE_PURITY) & (np.abs(track.level_dbfs - TONE_RMS_DBFS) <= TONE_LEVEL_TOLERANCE_DB)
     hop_ms = float(track.times_ms[1] - track.times_ms[0]) if len(track.times_ms) > 1 else TONE_HOP_MS
     min_hops = max(1, int(TONE_MIN_COVERAGE * min(TONE_MS.values()) / hop_ms))
     found = []

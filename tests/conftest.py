@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from audio_measure import decode
+
 from voiceguide.loader import load_plan, shipped_plan_path
 from voiceguide.plan import Plan
 from voiceguide.session import BuildResult, RenderSettings, build_session

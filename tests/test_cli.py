@@ -58,8 +58,9 @@ def test_build_writes_the_session_and_says_where(runner: CliRunner, tiny: Path, 
     assert list(tmp_path.glob(".*.part")) == []
 
 
-def test_build_without_plan_writes_default_session_into_output(runner: CliRunner, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_without_plan_writes_default_session_into_output(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With no PLAN, build renders the shipped default plan into ./output/."""
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["build"], catch_exceptions=False)
@@ -70,8 +71,9 @@ def test_build_without_plan_writes_default_session_into_output(runner: CliRunner
     assert "5 exercises" in result.stdout
 
 
-def test_failed_encoding_leaves_existing_file_untouched(runner: CliRunner, tiny: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_encoding_leaves_existing_file_untouched(
+    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When ffmpeg fails, the old session survives, no temporary file is left, and the exit code is 1."""
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the previous session")
@@ -190,7 +192,9 @@ def test_voices_lists_installed_voices(runner: CliRunner) -> None:
     assert any(row.split()[0] == "gmw/en-us" and "English (America)" in row for row in rows)
 
 
-@pytest.mark.parametrize("args", [["build", "no-such-plan.yaml"], ["preview", "--rate", "5"], ["bild"], ["build", "--frobnicate"]])
+@pytest.mark.parametrize(
+    "args", [["build", "no-such-plan.yaml"], ["preview", "--rate", "5"], ["bild"], ["build", "--frobnicate"]]
+)
 def test_usage_mistakes_exit_2(runner: CliRunner, args: list[str]) -> None:
     """Missing files, out-of-range options and unknown commands or options are usage errors."""
     result = runner.invoke(main, args)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import audio_measure as am
 import pytest
 from mutagen.easyid3 import EasyID3
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-import audio_measure as am
 from voiceguide.timeline import TONE_MS, Event, EventKind, Interval, Phase, Tone
 from voiceguide.wording import English
 
@@ -149,8 +149,15 @@ def test_long_silences_are_quiet(default_session: BuiltSession) -> None:
     ]
     assert len(silences) > 50, f"only {len(silences)} long silences in the shipped session"
     levels = [
-        (am.level_dbfs(default_session.samples, e.start_ms + SILENCE_MARGIN_MS, e.end_ms - SILENCE_MARGIN_MS,
-                       default_session.sample_rate), e)
+        (
+            am.level_dbfs(
+                default_session.samples,
+                e.start_ms + SILENCE_MARGIN_MS,
+                e.end_ms - SILENCE_MARGIN_MS,
+                default_session.sample_rate,
+            ),
+            e,
+        )
         for e in silences
     ]
     loudest, event = max(levels, key=lambda item: item[0])
@@ -165,8 +172,15 @@ def test_every_phrase_is_heard(default_session: BuiltSession) -> None:
     speech = [e for e in default_session.result.timeline.events if e.kind is EventKind.SPEECH]
     assert len(speech) > 100, f"only {len(speech)} phrases in the shipped session"
     levels = [
-        (am.level_dbfs(default_session.samples, e.start_ms + e.duration_ms / 4, e.end_ms - e.duration_ms / 4,
-                       default_session.sample_rate), e)
+        (
+            am.level_dbfs(
+                default_session.samples,
+                e.start_ms + e.duration_ms / 4,
+                e.end_ms - e.duration_ms / 4,
+                default_session.sample_rate,
+            ),
+            e,
+        )
         for e in speech
     ]
     quietest, event = min(levels, key=lambda item: item[0])

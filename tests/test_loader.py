@@ -64,7 +64,11 @@ def test_default_plan_exercises(default_plan: Plan) -> None:
     """The shipped plan has its five exercises with the reps, times, gaps and sides of the YAML."""
     toe, tiptoe, ankle, pull, pencil = default_plan.exercises
     assert [e.name for e in default_plan.exercises] == [
-        "Toe presses", "Walking on tiptoes", "Ankle circles", "Pulling the feet", "Lifting a pencil with your toes",
+        "Toe presses",
+        "Walking on tiptoes",
+        "Ankle circles",
+        "Pulling the feet",
+        "Lifting a pencil with your toes",
     ]
     assert (toe.reps, toe.steps, toe.gap_kind, toe.gap_ms, toe.sides) == (10, hold(3000), GapKind.RESET, 3000, ())
     assert (tiptoe.reps, tiptoe.steps, tiptoe.gap_kind, tiptoe.gap_ms) == (5, work(20_000), GapKind.REST, 15_000)
@@ -73,7 +77,12 @@ def test_default_plan_exercises(default_plan: Plan) -> None:
     assert (ankle.reps, ankle.steps, ankle.sides, ankle.switch_ms) == (1, work(10_000), ("left leg", "right leg"), 5000)
     assert (ankle.gap_kind, ankle.gap_ms) == (GapKind.REST, 10_000)
     assert (pull.reps, pull.steps, pull.gap_ms, pull.sides) == (10, hold(5000), 3000, ("left foot", "right foot"))
-    assert (pencil.reps, pencil.steps, pencil.gap_ms, pencil.sides) == (5, hold(10_000), 4000, ("left foot", "right foot"))
+    assert (pencil.reps, pencil.steps, pencil.gap_ms, pencil.sides) == (
+        5,
+        hold(10_000),
+        4000,
+        ("left foot", "right foot"),
+    )
     for exercise in default_plan.exercises:
         assert (exercise.sets, exercise.set_rest_ms, exercise.lead_in_ms) == (1, 30_000, 5000)
         assert exercise.instructions and "\n" not in exercise.instructions
@@ -105,8 +114,18 @@ def test_minimal_plan_gets_defaults() -> None:
     assert (plan.rate, plan.voice, plan.rest_between_exercises_ms) == (150, None, 15_000)
     assert plan.exercises == (
         Exercise(
-            name="a", instructions=None, steps=hold(3000), reps=1, gap_ms=3000, gap_kind=GapKind.RESET, sides=(),
-            switch_ms=5000, sets=1, set_rest_ms=30_000, lead_in_ms=5000, counting=Counting.EVERY_SECOND,
+            name="a",
+            instructions=None,
+            steps=hold(3000),
+            reps=1,
+            gap_ms=3000,
+            gap_kind=GapKind.RESET,
+            sides=(),
+            switch_ms=5000,
+            sets=1,
+            set_rest_ms=30_000,
+            lead_in_ms=5000,
+            counting=Counting.EVERY_SECOND,
         ),
     )
 
@@ -124,11 +143,21 @@ def test_settings_are_defaults_for_exercises_and_fields_override_them() -> None:
     a, b = plan.exercises
     assert (plan.rate, plan.voice) == (120, "en")
     assert (a.gap_kind, a.gap_ms, a.switch_ms, a.set_rest_ms, a.lead_in_ms, a.counting) == (
-        GapKind.RESET, 2000, 4000, 20_000, 0, Counting.NONE,
+        GapKind.RESET,
+        2000,
+        4000,
+        20_000,
+        0,
+        Counting.NONE,
     )
     assert (a.sides, a.sets) == (("l", "r"), 2)
     assert (b.gap_kind, b.gap_ms, b.switch_ms, b.set_rest_ms, b.lead_in_ms, b.counting) == (
-        GapKind.REST, 7000, 1000, 9000, 2000, Counting.LAST_THREE,
+        GapKind.REST,
+        7000,
+        1000,
+        9000,
+        2000,
+        Counting.LAST_THREE,
     )
 
 
@@ -199,7 +228,9 @@ def test_duration_out_of_range(written: str, message: str) -> None:
 
 def test_phases_in_both_forms() -> None:
     """Phases may be written `{name: Inhale, seconds: 4}` or `{Inhale: 4}`, and mixed."""
-    text = one_exercise("    reps: 4\n    phases:\n      - {name: Inhale, seconds: 4}\n      - Hold: 7\n      - {Exhale: 8s}\n")
+    text = one_exercise(
+        "    reps: 4\n    phases:\n      - {name: Inhale, seconds: 4}\n      - Hold: 7\n      - {Exhale: 8s}\n"
+    )
     exercise = load_plan_text(text, display_name="plan.yaml").exercises[0]
     assert exercise.steps == (
         Step(name="Inhale", kind=StepKind.STEP, duration_ms=4000),
@@ -243,7 +274,10 @@ def test_short_form_phase_name_is_validated_like_the_long_form() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("title: x\n  bad: 1\nexercises: []\n", "plan.yaml:2:6: YAML syntax error: mapping values are not allowed here"),
+        (
+            "title: x\n  bad: 1\nexercises: []\n",
+            "plan.yaml:2:6: YAML syntax error: mapping values are not allowed here",
+        ),
         (
             "title: x\nexercises:\n\t- name: a\n",
             "plan.yaml:3:1: YAML syntax error: found character '\\t' that cannot start any token "
@@ -263,19 +297,43 @@ def test_yaml_syntax_error_names_its_line(text: str, problem: str) -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        ("    hold: 3\n    reps: three\n", "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the text 'three'"),
-        ("    hold: 3\n    reps: 2.0\n", "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the number '2.0'"),
-        ("    hold: 3\n    reps: true\n", "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the yes/no value 'true'"),
-        ("    hold: 3\n    reps: 0\n", "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found 0"),
-        ("    hold: 3\n    sets: 51\n", "plan.yaml:5:11: exercises[0].sets: expected a whole number from 1 to 50, found 51"),
-        ("    hold: 3\n    instructions: [a, b]\n", "plan.yaml:5:19: exercises[0].instructions: expected text, found a list"),
-        ("    hold: 3\n    sides: {l: 1}\n", "plan.yaml:5:12: exercises[0].sides: expected a list, found a mapping (key: value pairs)"),
+        (
+            "    hold: 3\n    reps: three\n",
+            "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the text 'three'",
+        ),
+        (
+            "    hold: 3\n    reps: 2.0\n",
+            "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the number '2.0'",
+        ),
+        (
+            "    hold: 3\n    reps: true\n",
+            "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found the yes/no value 'true'",
+        ),
+        (
+            "    hold: 3\n    reps: 0\n",
+            "plan.yaml:5:11: exercises[0].reps: expected a whole number from 1 to 500, found 0",
+        ),
+        (
+            "    hold: 3\n    sets: 51\n",
+            "plan.yaml:5:11: exercises[0].sets: expected a whole number from 1 to 50, found 51",
+        ),
+        (
+            "    hold: 3\n    instructions: [a, b]\n",
+            "plan.yaml:5:19: exercises[0].instructions: expected text, found a list",
+        ),
+        (
+            "    hold: 3\n    sides: {l: 1}\n",
+            "plan.yaml:5:12: exercises[0].sides: expected a list, found a mapping (key: value pairs)",
+        ),
         (
             "    hold: 3\n    counting: last3\n",
             "plan.yaml:5:15: exercises[0].counting: expected one of: every-second, last-3, none; "
             "found the text 'last3'; did you mean 'last-3'?",
         ),
-        ("    hold: 3\n    sides: [l, L]\n", "plan.yaml:5:12: exercises[0].sides: each side must have a different name"),
+        (
+            "    hold: 3\n    sides: [l, L]\n",
+            "plan.yaml:5:12: exercises[0].sides: each side must have a different name",
+        ),
     ],
 )
 def test_wrong_type_says_expected_and_found(body: str, problem: str) -> None:
@@ -287,9 +345,15 @@ def test_wrong_type_says_expected_and_found(body: str, problem: str) -> None:
     ("text", "problem"),
     [
         ("- a\n- b\n", "plan.yaml:1:1: expected a mapping of fields, found a list"),
-        ("title: x\nexercises: {a: 1}\n", "plan.yaml:2:12: exercises: expected a list, found a mapping (key: value pairs)"),
+        (
+            "title: x\nexercises: {a: 1}\n",
+            "plan.yaml:2:12: exercises: expected a list, found a mapping (key: value pairs)",
+        ),
         ("title: x\nexercises: []\n", "plan.yaml:2:12: exercises: expected a list of at least 1 item(s), found 0"),
-        ("title: x\nexercises:\n  - just text\n", "plan.yaml:3:5: exercises[0]: expected a mapping of fields, found the text 'just text'"),
+        (
+            "title: x\nexercises:\n  - just text\n",
+            "plan.yaml:3:5: exercises[0]: expected a mapping of fields, found the text 'just text'",
+        ),
         ("title: [x]\nexercises:\n  - {name: a, hold: 3}\n", "plan.yaml:1:8: title: expected text, found a list"),
         (
             "title: x\nsettings: {rate: 500}\nexercises:\n  - {name: a, hold: 3}\n",
@@ -306,7 +370,9 @@ def test_missing_required_fields() -> None:
     """A missing required field is reported at the mapping that lacks it."""
     assert problems_of("exercises:\n  - {name: a, hold: 3}\n") == ["plan.yaml:1:1: missing required field 'title'"]
     assert problems_of("title: x\n") == ["plan.yaml:1:1: missing required field 'exercises'"]
-    assert problems_of("title: x\nexercises:\n  - hold: 3\n") == ["plan.yaml:3:5: exercises[0]: missing required field 'name'"]
+    assert problems_of("title: x\nexercises:\n  - hold: 3\n") == [
+        "plan.yaml:3:5: exercises[0]: missing required field 'name'"
+    ]
 
 
 def test_unknown_key_suggests_the_closest_field() -> None:
@@ -337,13 +403,13 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         ),
         (
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
-            "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? known fields: counting, "
-            "lead_in, rate, reset, rest, rest_between_exercises, set_rest, switch, voice",
+            "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
+            "known fields: counting, lead_in, rate, reset, rest, rest_between_exercises, set_rest, switch, voice",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",
-            "plan.yaml:2:1: zzz: unknown field 'zzz'; known fields: description, equipment, exercises, frequency, notes, "
-            "safety, settings, sources, title",
+            "plan.yaml:2:1: zzz: unknown field 'zzz'; "
+            "known fields: description, equipment, exercises, frequency, notes, safety, settings, sources, title",
         ),
     ],
 )
@@ -439,10 +505,14 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
     path.write_bytes(b"title: x\nexercises: caf\xe9\n")
     with pytest.raises(PlanError) as caught:
         load_plan(path)
-    assert caught.value.problems == [f"{path}: byte 23 (line 2) is not UTF-8 text. Save the file as UTF-8 in your editor."]
+    assert caught.value.problems == [
+        f"{path}: byte 23 (line 2) is not UTF-8 text. Save the file as UTF-8 in your editor."
+    ]
     with pytest.raises(PlanError) as caught:
         load_plan(path, display_name="mine.yaml")
-    assert caught.value.problems == ["mine.yaml: byte 23 (line 2) is not UTF-8 text. Save the file as UTF-8 in your editor."]
+    assert caught.value.problems == [
+        "mine.yaml: byte 23 (line 2) is not UTF-8 text. Save the file as UTF-8 in your editor."
+    ]
 
 
 def test_nul_bytes_are_refused(tmp_path: Path) -> None:
@@ -485,7 +555,8 @@ def test_missing_and_oversized_files(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as caught:
         load_plan(big, display_name="big.yaml")
     assert caught.value.problems == [
-        "big.yaml: the file is 1,000,001 bytes; plans are at most 1,000,000 bytes. Check that this is the plan you meant."
+        "big.yaml: the file is 1,000,001 bytes; plans are at most 1,000,000 bytes. "
+        "Check that this is the plan you meant."
     ]
 
 

@@ -7,10 +7,10 @@ import subprocess
 import sys
 import time
 
+import audio_measure as am
 import numpy as np
 import pytest
 
-import audio_measure as am
 from voiceguide.errors import SettingsError
 from voiceguide.speech import EDGE_FADE_MS, SILENCE_THRESHOLD_DBFS, Synthesizer, VoiceInfo, list_voices, resolve_voice
 
@@ -53,7 +53,7 @@ def _no_engine_left_from_an_earlier_test() -> None:
     gc.collect()
 
 
-def samples_of(clip) -> np.ndarray:  # noqa: ANN001 - a pydub AudioSegment
+def samples_of(clip) -> np.ndarray:
     return np.frombuffer(clip.raw_data, dtype="<i2").astype(np.float32) / 32768.0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -39,22 +41,44 @@ def work(ms: int) -> tuple[Step, ...]:
     return (Step(name="Go", kind=StepKind.WORK, duration_ms=ms),)
 
 
-def make_exercise(**overrides: object) -> Exercise:
-    values: dict[str, object] = dict(
-        name="A", instructions=None, steps=hold(3000), reps=1, gap_ms=0, gap_kind=GapKind.RESET, sides=(),
-        switch_ms=5000, sets=1, set_rest_ms=30_000, lead_in_ms=5000, counting=Counting.EVERY_SECOND,
-    )
-    values.update(overrides)
-    return Exercise(**values)  # type: ignore[arg-type]
+BASE_EXERCISE = Exercise(
+    name="A",
+    instructions=None,
+    steps=(Step(name="Hold", kind=StepKind.HOLD, duration_ms=3000),),
+    reps=1,
+    gap_ms=0,
+    gap_kind=GapKind.RESET,
+    sides=(),
+    switch_ms=5000,
+    sets=1,
+    set_rest_ms=30_000,
+    lead_in_ms=5000,
+    counting=Counting.EVERY_SECOND,
+)
 
 
-def make_plan(*exercises: Exercise, **overrides: object) -> Plan:
-    values: dict[str, object] = dict(
-        title="T", description=None, frequency=None, equipment=(), safety="Be safe.", sources=(), notes=None,
-        voice=None, rate=150, rest_between_exercises_ms=15_000, exercises=exercises, source_name="plan.yaml",
-    )
-    values.update(overrides)
-    return Plan(**values)  # type: ignore[arg-type]
+def make_exercise(**overrides: Any) -> Exercise:
+    return replace(BASE_EXERCISE, **overrides)
+
+
+BASE_PLAN = Plan(
+    title="T",
+    description=None,
+    frequency=None,
+    equipment=(),
+    safety="Be safe.",
+    sources=(),
+    notes=None,
+    voice=None,
+    rate=150,
+    rest_between_exercises_ms=15_000,
+    exercises=(),
+    source_name="plan.yaml",
+)
+
+
+def make_plan(*exercises: Exercise, **overrides: Any) -> Plan:
+    return replace(BASE_PLAN, exercises=exercises, **overrides)
 
 
 def lay_out(*exercises: Exercise, measure=words, **overrides: object) -> Timeline:
@@ -155,7 +179,7 @@ def test_hold_cues_relative_to_the_start_tone() -> None:
 def test_reps_with_a_reset_gap() -> None:
     """Two 2 s holds with a 3 s reset: end tone, "Release.", the next rep's number, then the next start tone."""
     timeline = lay_out(make_exercise(steps=hold(2000), reps=2, gap_ms=3000, gap_kind=GapKind.RESET))
-    first, second = timeline.intervals
+    first, _second = timeline.intervals
     start = first.start_ms
     assert spans(timeline) == [
         (start, start + 2000, "Hold", Where(exercise="A", rep=1)),
@@ -209,8 +233,11 @@ def test_countdown_only_in_rests_of_five_seconds_or_more(rest_ms: int, countdown
     got = cues(timeline, first.end_ms, second.start_ms)
     expected = [(0, 250, "<end>"), (310, 410, "Rest."), (560, 960, "Round two of two.")]
     if countdown:
-        expected += [(rest_ms - 3000, rest_ms - 2900, "three"), (rest_ms - 2000, rest_ms - 1900, "two"),
-                     (rest_ms - 1000, rest_ms - 900, "one")]
+        expected += [
+            (rest_ms - 3000, rest_ms - 2900, "three"),
+            (rest_ms - 2000, rest_ms - 1900, "two"),
+            (rest_ms - 1000, rest_ms - 900, "one"),
+        ]
     assert got == expected
 
 
@@ -366,7 +393,11 @@ def test_zero_gaps_and_lead_in_take_no_time() -> None:
     a_left, a_right, b = timeline.intervals
     assert a_right.start_ms == a_left.end_ms
     assert cues(timeline, a_left.start_ms, a_right.end_ms + 1) == [
-        (0, 150, "<start>"), (210, 310, "Hold."), (1000, 1150, "<start>"), (1210, 1310, "Hold."), (2000, 2250, "<end>"),
+        (0, 150, "<start>"),
+        (210, 310, "Hold."),
+        (1000, 1150, "<start>"),
+        (1210, 1310, "Hold."),
+        (2000, 2250, "<end>"),
     ]
     end_tone = next(e for e in timeline.events if e.start_ms == a_right.end_ms)
     assert end_tone.phase is Phase.ANNOUNCE
@@ -378,8 +409,9 @@ def test_zero_gaps_and_lead_in_take_no_time() -> None:
 
 def test_rest_between_exercises_names_the_next_one() -> None:
     """Between exercises: the end tone, "Rest.", "Next up: B.", for exactly the plan's rest."""
-    timeline = lay_out(make_exercise(steps=hold(1000)), make_exercise(name="B", steps=hold(1000)),
-                       rest_between_exercises_ms=7000)
+    timeline = lay_out(
+        make_exercise(steps=hold(1000)), make_exercise(name="B", steps=hold(1000)), rest_between_exercises_ms=7000
+    )
     a_end = timeline.intervals[0].end_ms
     assert cues(timeline, a_end, a_end + 7000) == [(0, 250, "<end>"), (310, 410, "Rest."), (560, 860, "Next up: B.")]
     announce_b = next(e for e in timeline.events if e.text == "Exercise two of two: B.")
@@ -398,14 +430,24 @@ def test_overrun_is_cut_at_the_next_cue_and_nothing_moves() -> None:
     start = long.intervals[0].start_ms
     assert plain.overruns == ()
     assert long.overruns == (
-        Overrun(at_ms=start + 210, text="Hold.", needed_ms=2000, available_ms=790, phase=Phase.HOLD,
-                where=Where(exercise="A", rep=1)),
+        Overrun(
+            at_ms=start + 210,
+            text="Hold.",
+            needed_ms=2000,
+            available_ms=790,
+            phase=Phase.HOLD,
+            where=Where(exercise="A", rep=1),
+        ),
     )
     assert long.overruns[0].over_ms == 1210
     (clipped,) = [e for e in long.events if e.text == "Hold."]
     assert (clipped.start_ms, clipped.end_ms, clipped.clipped_ms) == (start + 210, start + 1000, 1210)
     assert cues(long, start, start + 3001) == [
-        (0, 150, "<start>"), (210, 1000, "Hold."), (1000, 1100, "two"), (2000, 2100, "one"), (3000, 3250, "<end>"),
+        (0, 150, "<start>"),
+        (210, 1000, "Hold."),
+        (1000, 1100, "two"),
+        (2000, 2100, "one"),
+        (3000, 3250, "<end>"),
     ]
     after = [e for e in long.events if e.start_ms >= start + 1000]
     assert after == [e for e in plain.events if e.start_ms >= start + 1000]
@@ -419,12 +461,22 @@ def test_overrun_in_a_rest_is_cut_by_the_countdown() -> None:
     first, second = long.intervals
     rest = first.end_ms
     assert cues(long, rest, second.start_ms) == [
-        (0, 250, "<end>"), (310, 410, "Rest."), (560, 3000, "Round two of two."),
-        (3000, 3100, "three"), (4000, 4100, "two"), (5000, 5100, "one"),
+        (0, 250, "<end>"),
+        (310, 410, "Rest."),
+        (560, 3000, "Round two of two."),
+        (3000, 3100, "three"),
+        (4000, 4100, "two"),
+        (5000, 5100, "one"),
     ]
     assert long.overruns == (
-        Overrun(at_ms=rest + 560, text="Round two of two.", needed_ms=5000, available_ms=2440, phase=Phase.REST,
-                where=Where(exercise="A", rep=2)),
+        Overrun(
+            at_ms=rest + 560,
+            text="Round two of two.",
+            needed_ms=5000,
+            available_ms=2440,
+            phase=Phase.REST,
+            where=Where(exercise="A", rep=2),
+        ),
     )
 
 
@@ -436,9 +488,17 @@ def test_phrases_that_cannot_start_are_dropped_and_reported() -> None:
     assert cues(timeline, first.end_ms, second.start_ms + 1) == [(0, 250, "<end>"), (300, 450, "<start>")]
     where = Where(exercise="A", rep=2)
     assert timeline.overruns == (
-        Overrun(at_ms=first.end_ms + 310, text="Release.", needed_ms=100, available_ms=0, phase=Phase.RESET, where=where),
-        Overrun(at_ms=first.end_ms + 310, text="Rep two of two.", needed_ms=400, available_ms=0, phase=Phase.RESET,
-                where=where),
+        Overrun(
+            at_ms=first.end_ms + 310, text="Release.", needed_ms=100, available_ms=0, phase=Phase.RESET, where=where
+        ),
+        Overrun(
+            at_ms=first.end_ms + 310,
+            text="Rep two of two.",
+            needed_ms=400,
+            available_ms=0,
+            phase=Phase.RESET,
+            where=where,
+        ),
     )
     assert "Release." not in timeline.phrases()
 

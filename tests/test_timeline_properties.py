@@ -7,6 +7,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,8 +145,11 @@ def script(plan: Plan) -> Counter[str]:
                     for step in exercise.steps:
                         said += [WORDING.start_word(step.kind, step.name), *counts(step.duration_ms, exercise.counting)]
             if set_number < exercise.sets and exercise.set_rest_ms:
-                said += [WORDING.rest(), WORDING.next_set(set_number + 1, exercise.sets),
-                         *countdown(exercise.set_rest_ms, exercise.counting)]
+                said += [
+                    WORDING.rest(),
+                    WORDING.next_set(set_number + 1, exercise.sets),
+                    *countdown(exercise.set_rest_ms, exercise.counting),
+                ]
         if number < len(plan.exercises) and plan.rest_between_exercises_ms:
             said += [WORDING.rest(), WORDING.next_up(plan.exercises[number].name)]
     said += WORDING.outro(plan)
@@ -169,7 +173,7 @@ def test_events_are_contiguous_from_zero_to_the_total(plan: Plan, lengths: list[
     timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
     events = timeline.events
     assert events[0].start_ms == 0
-    for previous, event in zip(events, events[1:]):
+    for previous, event in pairwise(events):
         assert event.start_ms == previous.end_ms
     assert all(event.duration_ms > 0 for event in events)
     assert timeline.total_ms == events[-1].end_ms == sum(event.duration_ms for event in events)
@@ -184,12 +188,16 @@ def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths:
     expected = expected_intervals(plan)
     expected_count = sum(e.sets * max(1, len(e.sides)) * e.reps * len(e.steps) for e in plan.exercises)
     assert len(timeline.intervals) == len(expected) == expected_count
-    for interval, want in zip(timeline.intervals, expected):
+    for interval, want in zip(timeline.intervals, expected, strict=True):
         assert interval.end_ms - interval.start_ms == want.step.duration_ms
-        assert (interval.name, interval.phase, interval.where) == (want.step.name, Phase(want.step.kind.value), want.where)
-    for interval, following in zip(timeline.intervals, timeline.intervals[1:]):
+        assert (interval.name, interval.phase, interval.where) == (
+            want.step.name,
+            Phase(want.step.kind.value),
+            want.where,
+        )
+    for interval, following in pairwise(timeline.intervals):
         assert following.start_ms >= interval.end_ms
-    for interval, want, following in zip(timeline.intervals, expected, timeline.intervals[1:]):
+    for interval, want, following in zip(timeline.intervals, expected, timeline.intervals[1:], strict=False):
         if not want.last:
             assert following.start_ms == interval.end_ms
     assert timeline.intervals[-1].end_ms < timeline.total_ms
@@ -213,8 +221,8 @@ def test_every_interval_is_marked_at_its_start_and_end(plan: Plan, lengths: list
             assert [e.kind for e in closing] == [EventKind.TONE]
             assert closing[0].tone in (Tone.START, Tone.END)
     # Start tones mark reps and nothing else; every end tone closes a rep.
-    rep_starts = {i.start_ms for i, w in zip(timeline.intervals, expected_intervals(plan)) if w.first}
-    rep_ends = {i.end_ms for i, w in zip(timeline.intervals, expected_intervals(plan)) if w.last}
+    rep_starts = {i.start_ms for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True) if w.first}
+    rep_ends = {i.end_ms for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True) if w.last}
     start_tones = [e.start_ms for e in timeline.events if e.tone is Tone.START]
     assert sorted(start_tones) == sorted(rep_starts) and len(start_tones) == len(rep_starts)
     assert all(e.start_ms in rep_ends for e in timeline.events if e.tone is Tone.END)
@@ -237,7 +245,11 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: 
             event = next(events)
         assert {e.phase for e in inside} == {interval.phase}
         assert {e.where for e in inside} == {interval.where}
-        numbers = [e for e in inside[1:] if e.kind is EventKind.SPEECH and e.text != WORDING.start_word(want.step.kind, want.step.name)]
+        numbers = [
+            e
+            for e in inside[1:]
+            if e.kind is EventKind.SPEECH and e.text != WORDING.start_word(want.step.kind, want.step.name)
+        ]
         for spoken in numbers:
             offset = spoken.start_ms - interval.start_ms
             assert offset % 1000 == 0 and offset > 0

@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -22,11 +22,19 @@ EXIT_INTERRUPTED = 130
 
 
 class Failure(click.ClickException):
-    """A VoiceguideError on its way out, with the exit code its kind calls for."""
+    """A failure of the machinery (speech engine, ffmpeg, the disk) on its way out."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
+
+
+class InputFailure(Failure):
+    """A mistake in the input (plan, option, file) on its way out."""
+
+    exit_code = 2
+
+
+def failure(message: str, exit_code: int) -> Failure:
+    return InputFailure(message) if exit_code == InputFailure.exit_code else Failure(message)
 
 
 def reports_errors(command: F) -> F:
@@ -39,9 +47,9 @@ def reports_errors(command: F) -> F:
         except PlanError as error:
             count = len(error.problems)
             heading = "the plan has a problem:" if count == 1 else f"the plan has {count} problems:"
-            raise Failure("\n".join([heading, *(f"  {p}" for p in error.problems)]), error.exit_code) from None
+            raise failure("\n".join([heading, *(f"  {p}" for p in error.problems)]), error.exit_code) from None
         except VoiceguideError as error:
-            raise Failure(str(error), error.exit_code) from None
+            raise failure(str(error), error.exit_code) from None
         except KeyboardInterrupt:
             click.echo("\nInterrupted; nothing was written.", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -49,13 +57,13 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-plan_argument = click.argument(
-    "plan", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+plan_argument = click.argument("plan", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
 def voice_options(command: F) -> F:
-    command = click.option("--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (plan's, else 150).")(command)
+    command = click.option(
+        "--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (plan's, else 150)."
+    )(command)
     command = click.option("--voice", help="Voice id, name or language, as `voiceguide voices` lists them.")(command)
     return command
 
@@ -99,8 +107,12 @@ def main() -> None:
 
 @main.command()
 @plan_argument
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the MP3 (default: output/<plan name>.mp3).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the MP3 (default: output/<plan name>.mp3).",
+)
 @voice_options
 @reports_errors
 def build(plan: Path | None, output: Path | None, voice: str | None, rate: int | None) -> None:
@@ -174,7 +186,7 @@ def validate(plan: Path | None, voice: str | None, rate: int | None) -> None:
         for overrun in timeline.overruns:
             click.echo(overrun_message(overrun, loaded.source_name), err=True)
         count = len(timeline.overruns)
-        raise Failure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots", 2)
+        raise InputFailure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots")
     click.echo(f"{loaded.source_name}: OK, {_exercises(loaded)}, {length(timeline.total_ms)}")
 
 
@@ -200,7 +212,7 @@ class _ProgressBar:
     """One progress bar on stderr across all stages, when stderr is a terminal; silent otherwise."""
 
     # Rough shares of a build's time, so the bar moves evenly from start to end.
-    STAGES = {"speech": (0, 30), "mixing": (30, 40), "encoding": (40, 100)}
+    STAGES: ClassVar[dict[str, tuple[int, int]]] = {"speech": (0, 30), "mixing": (30, 40), "encoding": (40, 100)}
 
     def __init__(self) -> None:
         self._bar: Any = None

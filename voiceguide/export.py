@@ -61,11 +61,28 @@ def write_mp3(
     os.close(handle)
     temp = Path(temp_name)
     command = [
-        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(audio.frame_rate), "-ac", str(audio.channels), "-i", "pipe:0",
-        "-codec:a", "libmp3lame", "-b:a", bitrate,
-        "-id3v2_version", "3",
-        "-f", "mp3", str(temp),
+        ffmpeg_path(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "s16le",
+        "-ar",
+        str(audio.frame_rate),
+        "-ac",
+        str(audio.channels),
+        "-i",
+        "pipe:0",
+        "-codec:a",
+        "libmp3lame",
+        "-b:a",
+        bitrate,
+        "-id3v2_version",
+        "3",
+        "-f",
+        "mp3",
+        str(temp),
     ]
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.

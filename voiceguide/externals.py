@@ -52,7 +52,8 @@ def audio_segment() -> type[AudioSegment]:
         warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
         from pydub import AudioSegment
     AudioSegment.converter = path
-    return AudioSegment
+    segment_class: type[AudioSegment] = AudioSegment
+    return segment_class
 
 
 @functools.cache
@@ -64,7 +65,8 @@ def pyttsx3_module() -> ModuleType:
         import pyttsx3
     except ImportError as error:
         raise SpeechError(f"the speech engine could not be loaded: {error}") from None
-    return pyttsx3
+    module: ModuleType = pyttsx3
+    return module
 
 
 def _make_espeak_loadable() -> None:

@@ -6,6 +6,7 @@ Every problem names the file, line and column, the field path, what was expected
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
@@ -30,8 +31,20 @@ PLAN_OPTIONAL = ["description", "frequency", "equipment", "safety", "sources", "
 SETTINGS_FIELDS = ["voice", "rate", "counting", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]
 EXERCISE_OPTIONAL = [
-    "instructions", "reps", "hold", "work", "phases", "reset", "rest",
-    "sides", "switch", "sets", "set_rest", "lead_in", "counting", "notes",
+    "instructions",
+    "reps",
+    "hold",
+    "work",
+    "phases",
+    "reset",
+    "rest",
+    "sides",
+    "switch",
+    "sets",
+    "set_rest",
+    "lead_in",
+    "counting",
+    "notes",
 ]
 TIMED_KEYS = ("hold", "work", "phases")
 
@@ -75,8 +88,11 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     plan_texts = {key: _optional_text(fields, key) for key in ("description", "frequency", "safety", "notes")}
     equipment = fields["equipment"].text_list() if "equipment" in fields else ()
     sources = fields["sources"].text_list() if "sources" in fields else ()
+    rest_between_exercises_ms = settings.durations_ms["rest_between_exercises"]
     reader.raise_if_problems()
+    # Every None below stands for a problem, and problems were raised just above.
     assert title is not None and equipment is not None and sources is not None
+    assert settings.rate is not None and rest_between_exercises_ms is not None
     return Plan(
         title=title,
         description=plan_texts["description"],
@@ -85,9 +101,9 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         safety=plan_texts["safety"] or DEFAULT_SAFETY,
         sources=sources,
         notes=plan_texts["notes"],
-        voice=settings["voice"],
-        rate=settings["rate"],
-        rest_between_exercises_ms=settings["rest_between_exercises"],
+        voice=settings.voice,
+        rate=settings.rate,
+        rest_between_exercises_ms=rest_between_exercises_ms,
         exercises=tuple(exercises),
         source_name=reader.display_name,
     )
@@ -97,25 +113,40 @@ def _optional_text(fields: dict[str, Field], key: str, max_length: int = 4000) -
     return fields[key].text(max_length=max_length) if key in fields else None
 
 
-def _settings(field: Field | None) -> dict:
-    values: dict = dict(SETTINGS_DEFAULTS_MS, voice=None, rate=DEFAULT_RATE, counting=Counting.EVERY_SECOND)
-    if field is None:
-        return values
-    fields = field.mapping(optional=SETTINGS_FIELDS) or {}
+@dataclass
+class _Settings:
+    """The plan's `settings`, as far as they are valid (None where a value was a problem)."""
+
+    durations_ms: dict[str, int | None] = field(default_factory=lambda: dict(SETTINGS_DEFAULTS_MS))
+    """Defaults for the per-exercise durations, under the same names as the exercise fields."""
+    voice: str | None = None
+    rate: int | None = DEFAULT_RATE
+    counting: Counting | None = Counting.EVERY_SECOND
+
+
+def _settings(settings_field: Field | None) -> _Settings:
+    settings = _Settings()
+    if settings_field is None:
+        return settings
+    fields = settings_field.mapping(optional=SETTINGS_FIELDS) or {}
     for key in SETTINGS_DEFAULTS_MS:
         if key in fields:
-            values[key] = fields[key].seconds(maximum_ms=600_000)
+            settings.durations_ms[key] = fields[key].seconds(maximum_ms=600_000)
     if "voice" in fields:
-        values["voice"] = fields["voice"].text(max_length=100)
+        settings.voice = fields["voice"].text(max_length=100)
     if "rate" in fields:
-        values["rate"] = fields["rate"].integer(minimum=60, maximum=400)
+        settings.rate = fields["rate"].integer(minimum=60, maximum=400)
     if "counting" in fields:
-        choice = fields["counting"].choice(c.value for c in Counting)
-        values["counting"] = Counting(choice) if choice else None
-    return values
+        settings.counting = _counting(fields["counting"])
+    return settings
 
 
-def _exercise(field: Field, settings: dict) -> Exercise | None:
+def _counting(field: Field) -> Counting | None:
+    choice = field.choice(c.value for c in Counting)
+    return Counting(choice) if choice else None
+
+
+def _exercise(field: Field, settings: _Settings) -> Exercise | None:
     fields = field.mapping(required=EXERCISE_FIELDS, optional=EXERCISE_OPTIONAL)
     if fields is None:
         return None
@@ -131,45 +162,65 @@ def _exercise(field: Field, settings: dict) -> Exercise | None:
     timed_key = timed[0] if len(timed) == 1 else None
 
     if "reset" in fields and "rest" in fields:
-        fields["rest"].problem("give either 'reset' (a quiet pause) or 'rest' (an announced rest) between reps, not both")
+        fields["rest"].problem(
+            "give either 'reset' (a quiet pause) or 'rest' (an announced rest) between reps, not both"
+        )
     if "rest" in fields:
         gap_kind, gap_ms = GapKind.REST, fields["rest"].seconds(maximum_ms=600_000)
     elif "reset" in fields:
         gap_kind, gap_ms = GapKind.RESET, fields["reset"].seconds(maximum_ms=600_000)
     elif timed_key == "work":
-        gap_kind, gap_ms = GapKind.REST, settings["rest"]
+        gap_kind, gap_ms = GapKind.REST, settings.durations_ms["rest"]
     elif timed_key == "hold":
-        gap_kind, gap_ms = GapKind.RESET, settings["reset"]
+        gap_kind, gap_ms = GapKind.RESET, settings.durations_ms["reset"]
     else:  # phases flow from one rep into the next unless the plan asks for a pause
         gap_kind, gap_ms = GapKind.RESET, 0
 
     sides: tuple[str, ...] | None = ()
     if "sides" in fields:
         sides = fields["sides"].text_list()
-        if sides is not None and len(set(s.casefold() for s in sides)) != len(sides):
+        if sides is not None and len({side.casefold() for side in sides}) != len(sides):
             fields["sides"].problem("each side must have a different name")
 
     def seconds(key: str, minimum_ms: int = 0) -> int | None:
         if key in fields:
             return fields[key].seconds(minimum_ms=minimum_ms, maximum_ms=600_000)
-        return settings[key]
+        return settings.durations_ms[key]
 
     def count(key: str, maximum: int) -> int | None:
         return fields[key].integer(minimum=1, maximum=maximum) if key in fields else 1
 
-    counting = settings["counting"]
-    if "counting" in fields:
-        choice = fields["counting"].choice(c.value for c in Counting)
-        counting = Counting(choice) if choice else None
+    counting = _counting(fields["counting"]) if "counting" in fields else settings.counting
     instructions = _optional_text(fields, "instructions")
-    values = dict(
-        name=name, steps=steps, reps=count("reps", MAX_REPS), gap_ms=gap_ms, sides=sides,
-        switch_ms=seconds("switch"), sets=count("sets", MAX_SETS), set_rest_ms=seconds("set_rest"),
-        lead_in_ms=seconds("lead_in"), counting=counting,
+    reps, sets = count("reps", MAX_REPS), count("sets", MAX_SETS)
+    switch_ms, set_rest_ms, lead_in_ms = seconds("switch"), seconds("set_rest"), seconds("lead_in")
+    if (
+        name is None
+        or steps is None
+        or reps is None
+        or sets is None
+        or gap_ms is None
+        or sides is None
+        or switch_ms is None
+        or set_rest_ms is None
+        or lead_in_ms is None
+        or counting is None
+    ):
+        return None  # each None is a problem already reported
+    return Exercise(
+        name=name,
+        instructions=instructions,
+        steps=steps,
+        reps=reps,
+        gap_ms=gap_ms,
+        gap_kind=gap_kind,
+        sides=sides,
+        switch_ms=switch_ms,
+        sets=sets,
+        set_rest_ms=set_rest_ms,
+        lead_in_ms=lead_in_ms,
+        counting=counting,
     )
-    if any(value is None for value in values.values()):
-        return None
-    return Exercise(instructions=instructions, gap_kind=gap_kind, **values)  # type: ignore[arg-type]
 
 
 def _close_to_timed_key(key: str) -> bool:

@@ -42,7 +42,9 @@ def table(timeline: Timeline) -> str:
             rows.append(f"{'':>8}  --- {exercise} ---")
         rows.append(f"{clock(event.start_ms):>8}  {event.phase.value:<9} {_where(event.where):<22} {_what(event)}")
     rows.append("")
-    rows.append(f"Total: {clock(timeline.total_ms)} ({length(timeline.total_ms)}), {len(timeline.intervals)} timed intervals")
+    rows.append(
+        f"Total: {clock(timeline.total_ms)} ({length(timeline.total_ms)}), {len(timeline.intervals)} timed intervals"
+    )
     return "\n".join(rows)
 
 
@@ -63,12 +65,25 @@ def as_dict(timeline: Timeline) -> dict[str, Any]:
         "total": timeline.total_ms / 1000,
         "events": [_event_dict(event) for event in timeline.events],
         "intervals": [
-            {"start": i.start_ms / 1000, "end": i.end_ms / 1000, "phase": i.phase.value, "name": i.name, **_where_dict(i.where)}
+            {
+                "start": i.start_ms / 1000,
+                "end": i.end_ms / 1000,
+                "phase": i.phase.value,
+                "name": i.name,
+                **_where_dict(i.where),
+            }
             for i in timeline.intervals
         ],
         "overruns": [
-            {"at": o.at_ms / 1000, "text": o.text, "needed": o.needed_ms / 1000, "available": o.available_ms / 1000,
-             "over": o.over_ms / 1000, "phase": o.phase.value, **_where_dict(o.where)}
+            {
+                "at": o.at_ms / 1000,
+                "text": o.text,
+                "needed": o.needed_ms / 1000,
+                "available": o.available_ms / 1000,
+                "over": o.over_ms / 1000,
+                "phase": o.phase.value,
+                **_where_dict(o.where),
+            }
             for o in timeline.overruns
         ],
     }
@@ -101,7 +116,7 @@ def overrun_message(overrun: Overrun, source: str) -> str:
     room = f"has {_seconds(overrun.available_ms)}" if overrun.available_ms else "has no room left"
     return (
         f"{source}: at {clock(overrun.at_ms)}, {place + ' ' if place else ''}({overrun.phase.value}): "
-        f"\"{overrun.text}\" needs {_seconds(overrun.needed_ms)} but {room}; it overruns by "
+        f'"{overrun.text}" needs {_seconds(overrun.needed_ms)} but {room}; it overruns by '
         f"{_seconds(overrun.over_ms)}. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
     )
 

@@ -76,7 +76,9 @@ def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
         return timed_script(plan=plan, synthesizer=synthesizer)
 
 
-def build_session(*, plan: Plan, output: Path, settings: RenderSettings, progress: Progress = _no_progress) -> BuildResult:
+def build_session(
+    *, plan: Plan, output: Path, settings: RenderSettings, progress: Progress = _no_progress
+) -> BuildResult:
     """Render *plan* into an MP3 at *output*; an existing file is replaced only on success."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -98,7 +100,12 @@ def build_session(*, plan: Plan, output: Path, settings: RenderSettings, progres
             album=plan.title,
             comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
         )
-        write_mp3(audio, output, tags=tags, bitrate=settings.bitrate,
-                  progress=lambda done, total: progress("encoding", done, total))
+        write_mp3(
+            audio,
+            output,
+            tags=tags,
+            bitrate=settings.bitrate,
+            progress=lambda done, total: progress("encoding", done, total),
+        )
         seconds["encoding"] = time.perf_counter() - clock
         return BuildResult(path=output, timeline=timeline, phrases=len(timeline.phrases()), stage_seconds=seconds)

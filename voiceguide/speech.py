@@ -70,10 +70,11 @@ def list_voices() -> list[VoiceInfo]:
     voices = []
     for voice in engine.getProperty("voices"):
         languages = tuple(
-            lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
-            for lang in (voice.languages or ())
+            lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang) for lang in (voice.languages or ())
         )
-        voices.append(VoiceInfo(id=str(voice.id), name=str(voice.name).strip(), languages=languages, gender=voice.gender))
+        voices.append(
+            VoiceInfo(id=str(voice.id), name=str(voice.name).strip(), languages=languages, gender=voice.gender)
+        )
     return voices
 
 
@@ -92,9 +93,7 @@ def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
     names = [v.name for v in voices] + [v.id.rsplit("/", 1)[-1] for v in voices]
     close = difflib.get_close_matches(requested, names, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise SettingsError(
-        f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices."
-    )
+    raise SettingsError(f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices.")
 
 
 class Synthesizer:
@@ -194,7 +193,9 @@ def _read_complete_wav(path: Path) -> AudioSegment | None:
                 frames = wav.readframes(wav.getnframes())
                 if expected > 0 and len(frames) == expected:
                     return audio_segment()(
-                        data=frames, sample_width=wav.getsampwidth(), frame_rate=wav.getframerate(),
+                        data=frames,
+                        sample_width=wav.getsampwidth(),
+                        frame_rate=wav.getframerate(),
                         channels=wav.getnchannels(),
                     )
         except (OSError, EOFError, wave.Error):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from voiceguide.plan import Counting, Exercise, Plan, StepKind
+from voiceguide.plan import Counting, Exercise, Plan
 from voiceguide.wording import English
 
 SpeechMeasure = Callable[[str], int]
@@ -194,7 +194,9 @@ def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: English) -> 
             # Sets are numbered only where there are several, so one-set exercises read cleanly.
             layout.where = replace(where, set=set_number if exercise.sets > 1 else None, side=side, rep=1)
             if side_index > 0 and side is not None:
-                layout.timed(Phase.SWITCH, exercise.switch_ms, [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)])
+                layout.timed(
+                    Phase.SWITCH, exercise.switch_ms, [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)]
+                )
             for rep in range(1, exercise.reps + 1):
                 layout.where = replace(layout.where, rep=rep)
                 if rep > 1:
@@ -302,7 +304,14 @@ class _Layout:
             stop = min(at + length, limit)
             if cue.text is not None and at + length > limit:
                 self.overruns.append(
-                    Overrun(at_ms=at, text=cue.text, needed_ms=length, available_ms=max(0, limit - at), phase=phase, where=self.where)
+                    Overrun(
+                        at_ms=at,
+                        text=cue.text,
+                        needed_ms=length,
+                        available_ms=max(0, limit - at),
+                        phase=phase,
+                        where=self.where,
+                    )
                 )
             if stop <= at:
                 continue
@@ -311,16 +320,40 @@ class _Layout:
             cursor, previous = stop, cue
         self.now = end
 
-    def _emit(self, start: int, end: int, kind: EventKind, phase: Phase, *, text: str | None = None,
-              tone: Tone | None = None, clipped_ms: int = 0) -> None:
+    def _emit(
+        self,
+        start: int,
+        end: int,
+        kind: EventKind,
+        phase: Phase,
+        *,
+        text: str | None = None,
+        tone: Tone | None = None,
+        clipped_ms: int = 0,
+    ) -> None:
         last_end = self.events[-1].end_ms if self.events else 0
         if start > last_end:
             self.events.append(
-                Event(start_ms=last_end, end_ms=start, kind=EventKind.SILENCE, phase=self._silence_phase(phase), where=self._silence_where())
+                Event(
+                    start_ms=last_end,
+                    end_ms=start,
+                    kind=EventKind.SILENCE,
+                    phase=self._silence_phase(phase),
+                    where=self._silence_where(),
+                )
             )
         assert start >= last_end, f"overlapping events at {start} ms"
         self.events.append(
-            Event(start_ms=start, end_ms=end, kind=kind, phase=phase, where=self.where, text=text, tone=tone, clipped_ms=clipped_ms)
+            Event(
+                start_ms=start,
+                end_ms=end,
+                kind=kind,
+                phase=phase,
+                where=self.where,
+                text=text,
+                tone=tone,
+                clipped_ms=clipped_ms,
+            )
         )
 
     def _silence_phase(self, next_phase: Phase) -> Phase:
@@ -335,4 +368,6 @@ class _Layout:
             self.events.append(
                 Event(start_ms=last.end_ms, end_ms=self.now, kind=EventKind.SILENCE, phase=last.phase, where=last.where)
             )
-        return Timeline(title=title, events=tuple(self.events), intervals=tuple(self.intervals), overruns=tuple(self.overruns))
+        return Timeline(
+            title=title, events=tuple(self.events), intervals=tuple(self.intervals), overruns=tuple(self.overruns)
+        )

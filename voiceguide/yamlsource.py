@@ -68,8 +68,7 @@ class Reader:
         except UnicodeDecodeError as error:
             line = raw[: error.start].count(b"\n") + 1
             raise self.fatal(
-                f"byte {error.start} (line {line}) is not UTF-8 text. "
-                "Save the file as UTF-8 in your editor."
+                f"byte {error.start} (line {line}) is not UTF-8 text. Save the file as UTF-8 in your editor."
             ) from None
         if "\x00" in text:
             raise self.fatal("the file contains NUL bytes; it looks binary, not a YAML plan.")
