@@ -64,6 +64,7 @@ def test_decoded_length_matches_the_timeline(default_session: BuiltSession) -> N
     decoded = am.duration_ms(default_session.samples, default_session.sample_rate)
     planned = default_session.result.timeline.total_ms
     assert planned > 60_000, f"the shipped plan should make a session of minutes, not {planned} ms"
+    print(f"decoded length {decoded:.1f} ms, timeline {planned} ms: {decoded - planned:+.2f} ms")
     assert abs(decoded - planned) <= LENGTH_TOLERANCE_MS, (
         f"decoded {decoded:.1f} ms, timeline {planned} ms: off by {decoded - planned:+.1f} ms"
     )
@@ -96,6 +97,7 @@ def test_every_tone_sounds_at_its_time_and_nowhere_else(
         f"{len(extra)} heard where the timeline has none (at {[round(t.onset_ms) for t in extra[:5]]} ms); "
         f"worst error {worst:+.1f} ms at {worst_event.start_ms} ms ({_where(worst_event)})"
     )
+    print(f"{len(heard)} {tone} tones heard for {len(events)} in the timeline; worst error {worst:+.2f} ms")
     assert worst_abs <= TONE_TOLERANCE_MS, f"worst {tone} tone error {worst:+.1f} ms at {worst_event.start_ms} ms"
     lengths = [t.length_ms for t in heard]
     assert all(abs(length - TONE_MS[tone]) <= TONE_LENGTH_TOLERANCE_MS for length in lengths), (
@@ -133,6 +135,7 @@ def test_every_hold_and_work_interval_lasts_as_planned(
 
     worst_abs, measured, planned, interval = max(results, key=lambda item: item[0])
     described = measured if isinstance(measured, str) else f"measured {measured:.1f} ms"
+    print(f"{len(results)} intervals; worst length error {worst_abs:.2f} ms ({interval.phase}, planned {planned} ms)")
     assert worst_abs <= HOLD_TOLERANCE_MS, (
         f"{sum(r[0] > HOLD_TOLERANCE_MS for r in results)} of {len(results)} intervals are off by more than "
         f"{HOLD_TOLERANCE_MS} ms; worst: {interval.phase} at {interval.start_ms} ms ({_where(interval)}), "
@@ -237,6 +240,7 @@ def test_counts_start_on_their_second_marks(
     assert not off_mark, f"{len(off_mark)} counts are not on a whole second of their interval, first {off_mark[0]}"
     for label, errors in (("event start", to_event), ("heard start tone + whole seconds", to_tone)):
         worst, event = max(errors, key=lambda item: abs(item[0]))
+        print(f"{len(errors)} spoken counts; worst onset error from their {label}: {worst:+.2f} ms")
         assert abs(worst) <= COUNT_TOLERANCE_MS, (
             f"{sum(abs(e) > COUNT_TOLERANCE_MS for e, _ in errors)} of {len(errors)} counts start more than "
             f"{COUNT_TOLERANCE_MS} ms from their {label}; worst {event.text!r} at {event.start_ms} ms "
