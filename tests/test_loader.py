@@ -378,8 +378,8 @@ def test_missing_required_fields() -> None:
 def test_unknown_key_suggests_the_closest_field() -> None:
     """An unknown field names itself, suggests the likely intended one and lists the known fields."""
     known = (
-        "known fields: counting, hold, instructions, lead_in, name, notes, phases, reps, reset, rest, set_rest, sets, "
-        "sides, switch, work"
+        "known fields: counting, cue, hold, instructions, lead_in, name, notes, phases, progression, reps, reset, "
+        "rest, set_rest, sets, sides, switch, work"
     )
     # A misspelt hold is reported once, with its correction, not again as a missing timed part.
     assert problems_of(one_exercise("    hodl: 3\n")) == [
@@ -404,7 +404,8 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
-            "known fields: counting, lead_in, rate, reset, rest, rest_between_exercises, set_rest, switch, voice",
+            "known fields: beep_level, counting, instructions, lead_in, rate, reset, rest, rest_between_exercises, "
+            "set_rest, switch, voice, volume",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",

@@ -9,7 +9,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
+from voiceguide.values import read_progressions, read_value
 from voiceguide.yamlsource import Field, Reader
 
 DEFAULT_SAFETY = "Move gently, and stop any exercise that causes sharp pain."
@@ -23,15 +24,14 @@ SETTINGS_DEFAULTS_MS = {
     "rest_between_exercises": 15_000,
 }
 DEFAULT_RATE = 150
-MAX_REPS = 500
-MAX_SETS = 50
 
 PLAN_FIELDS = ["title", "exercises"]
 PLAN_OPTIONAL = ["description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
-SETTINGS_FIELDS = ["voice", "rate", "counting", *SETTINGS_DEFAULTS_MS]
+SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]
 EXERCISE_OPTIONAL = [
     "instructions",
+    "cue",
     "reps",
     "hold",
     "work",
@@ -44,6 +44,7 @@ EXERCISE_OPTIONAL = [
     "set_rest",
     "lead_in",
     "counting",
+    "progression",
     "notes",
 ]
 TIMED_KEYS = ("hold", "work", "phases")
@@ -93,6 +94,7 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     # Every None below stands for a problem, and problems were raised just above.
     assert title is not None and equipment is not None and sources is not None
     assert settings.rate is not None and rest_between_exercises_ms is not None
+    assert settings.volume is not None and settings.beep_level is not None and settings.instructions is not None
     return Plan(
         title=title,
         description=plan_texts["description"],
@@ -103,6 +105,9 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         notes=plan_texts["notes"],
         voice=settings.voice,
         rate=settings.rate,
+        volume=settings.volume,
+        beep_level_db=settings.beep_level,
+        instructions=settings.instructions,
         rest_between_exercises_ms=rest_between_exercises_ms,
         exercises=tuple(exercises),
         source_name=reader.display_name,
@@ -121,7 +126,10 @@ class _Settings:
     """Defaults for the per-exercise durations, under the same names as the exercise fields."""
     voice: str | None = None
     rate: int | None = DEFAULT_RATE
+    volume: float | None = 1.0
+    beep_level: float | None = -12.0
     counting: Counting | None = Counting.EVERY_SECOND
+    instructions: Instructions | None = Instructions.FULL
 
 
 def _settings(settings_field: Field | None) -> _Settings:
@@ -129,21 +137,13 @@ def _settings(settings_field: Field | None) -> _Settings:
     if settings_field is None:
         return settings
     fields = settings_field.mapping(optional=SETTINGS_FIELDS) or {}
-    for key in SETTINGS_DEFAULTS_MS:
-        if key in fields:
-            settings.durations_ms[key] = fields[key].seconds(maximum_ms=600_000)
-    if "voice" in fields:
-        settings.voice = fields["voice"].text(max_length=100)
-    if "rate" in fields:
-        settings.rate = fields["rate"].integer(minimum=60, maximum=400)
-    if "counting" in fields:
-        settings.counting = _counting(fields["counting"])
+    for key, value_field in fields.items():
+        value = read_value(key, value_field)
+        if key in SETTINGS_DEFAULTS_MS:
+            settings.durations_ms[key] = value if isinstance(value, int) else None
+        else:
+            setattr(settings, key, value)
     return settings
-
-
-def _counting(field: Field) -> Counting | None:
-    choice = field.choice(c.value for c in Counting)
-    return Counting(choice) if choice else None
 
 
 def _exercise(field: Field, settings: _Settings) -> Exercise | None:
@@ -165,16 +165,14 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
         fields["rest"].problem(
             "give either 'reset' (a quiet pause) or 'rest' (an announced rest) between reps, not both"
         )
-    if "rest" in fields:
-        gap_kind, gap_ms = GapKind.REST, fields["rest"].seconds(maximum_ms=600_000)
-    elif "reset" in fields:
-        gap_kind, gap_ms = GapKind.RESET, fields["reset"].seconds(maximum_ms=600_000)
-    elif timed_key == "work":
-        gap_kind, gap_ms = GapKind.REST, settings.durations_ms["rest"]
-    elif timed_key == "hold":
-        gap_kind, gap_ms = GapKind.RESET, settings.durations_ms["reset"]
-    else:  # phases flow from one rep into the next unless the plan asks for a pause
-        gap_kind, gap_ms = GapKind.RESET, 0
+    gap_key = "rest" if "rest" in fields or (timed_key == "work" and "reset" not in fields) else "reset"
+    gap_kind = GapKind(gap_key)
+    if gap_key in fields:
+        gap_ms = _int_or_none(read_value(gap_key, fields[gap_key]))
+    elif timed_key == "phases":
+        gap_ms = 0  # phases flow from one rep into the next unless the plan asks for a pause
+    else:
+        gap_ms = settings.durations_ms[gap_key]
 
     sides: tuple[str, ...] | None = ()
     if "sides" in fields:
@@ -182,18 +180,21 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
         if sides is not None and len({side.casefold() for side in sides}) != len(sides):
             fields["sides"].problem("each side must have a different name")
 
-    def seconds(key: str, minimum_ms: int = 0) -> int | None:
-        if key in fields:
-            return fields[key].seconds(minimum_ms=minimum_ms, maximum_ms=600_000)
-        return settings.durations_ms[key]
+    def value(key: str, default: object) -> object:
+        return read_value(key, fields[key]) if key in fields else default
 
-    def count(key: str, maximum: int) -> int | None:
-        return fields[key].integer(minimum=1, maximum=maximum) if key in fields else 1
-
-    counting = _counting(fields["counting"]) if "counting" in fields else settings.counting
+    reps, sets = _int_or_none(value("reps", 1)), _int_or_none(value("sets", 1))
+    switch_ms = _int_or_none(value("switch", settings.durations_ms["switch"]))
+    set_rest_ms = _int_or_none(value("set_rest", settings.durations_ms["set_rest"]))
+    lead_in_ms = _int_or_none(value("lead_in", settings.durations_ms["lead_in"]))
+    counting = value("counting", settings.counting)
+    cue = value("cue", None)
+    progressions = read_progressions(fields["progression"]) if "progression" in fields else ()
+    if progressions and timed_key is not None:
+        for key, _ in progressions:
+            if key in TIMED_KEYS and key != timed_key:
+                fields["progression"].problem(f"progression of {key!r}, but this exercise is timed with {timed_key!r}")
     instructions = _optional_text(fields, "instructions")
-    reps, sets = count("reps", MAX_REPS), count("sets", MAX_SETS)
-    switch_ms, set_rest_ms, lead_in_ms = seconds("switch"), seconds("set_rest"), seconds("lead_in")
     if (
         name is None
         or steps is None
@@ -204,12 +205,14 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
         or switch_ms is None
         or set_rest_ms is None
         or lead_in_ms is None
-        or counting is None
+        or not isinstance(counting, Counting)
+        or progressions is None
     ):
         return None  # each None is a problem already reported
     return Exercise(
         name=name,
         instructions=instructions,
+        cue=cue if isinstance(cue, str) else None,
         steps=steps,
         reps=reps,
         gap_ms=gap_ms,
@@ -220,7 +223,12 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
         set_rest_ms=set_rest_ms,
         lead_in_ms=lead_in_ms,
         counting=counting,
+        progressions=progressions,
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _close_to_timed_key(key: str) -> bool:
@@ -230,7 +238,7 @@ def _close_to_timed_key(key: str) -> bool:
 
 def _steps(field: Field, key: str) -> tuple[Step, ...] | None:
     if key != "phases":
-        duration = field.seconds(minimum_ms=500)
+        duration = _int_or_none(read_value(key, field))
         if duration is None:
             return None
         kind = StepKind.HOLD if key == "hold" else StepKind.WORK

@@ -28,6 +28,17 @@ class StepKind(StrEnum):
     STEP = "step"  # a named phase of a rep, such as "Inhale"
 
 
+class Instructions(StrEnum):
+    """How much an announcement says."""
+
+    FULL = "full"
+    """Always the full instructions."""
+    FIRST_WEEK = "first-week"
+    """Full instructions in week 1 (or a session without weeks), the short cue in later weeks."""
+    BRIEF = "brief"
+    """The short cue only, for people who know the exercises."""
+
+
 class GapKind(StrEnum):
     """The pause between two reps: a quiet reset, or a rest that is announced."""
 
@@ -43,6 +54,27 @@ class Step:
     """Spoken when the step starts ("Hold", "Go", "Inhale")."""
     kind: StepKind
     duration_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progression:
+    """How one value grows (or shrinks) from week to week: start + step * (week - 1), within a limit."""
+
+    start: int | None
+    """Week 1's value; None to start from the exercise's own value."""
+    step: int
+    limit: int | None
+    """The most it grows to (or the least it shrinks to, for a negative step)."""
+
+    def at_week(self, base: int, week: int) -> int:
+        value = (base if self.start is None else self.start) + self.step * (week - 1)
+        if self.limit is not None:
+            value = min(value, self.limit) if self.step >= 0 else max(value, self.limit)
+        return value
+
+
+PROGRESSIVE_FIELDS = ("reps", "sets", "hold", "work", "rest", "reset", "set_rest")
+"""Exercise fields a progression can grow; durations in ms, counts as they are."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +95,10 @@ class Exercise:
     set_rest_ms: int
     lead_in_ms: int
     counting: Counting
+    cue: str | None = None
+    """A short reminder said instead of the instructions once the exercise is known."""
+    progressions: tuple[tuple[str, Progression], ...] = ()
+    """Per field (one of PROGRESSIVE_FIELDS), how it changes over the weeks."""
 
     @property
     def rep_ms(self) -> int:
@@ -87,6 +123,13 @@ class Plan:
     """A voice id, name or language as `voiceguide voices` lists them; None for the engine's default."""
     rate: int
     """Speech rate in words per minute."""
+    volume: float = 1.0
+    """Speech volume, from 0.1 to 1 (full)."""
+    beep_level_db: float = -12.0
+    """Peak level of the beeps in dBFS."""
+    instructions: Instructions = Instructions.FULL
+    week: int | None = None
+    """The week of a progression this session is for; None when not made for a week."""
     rest_between_exercises_ms: int
     exercises: tuple[Exercise, ...]
     source_name: str

@@ -40,8 +40,10 @@ _CLOCK = re.compile(r"^\s*(?P<min>\d+):(?P<sec>[0-5]\d(?:\.\d+)?)\s*$")
 class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
-    def __init__(self, display_name: str) -> None:
+    def __init__(self, display_name: str, *, positions: bool = True) -> None:
         self.display_name = display_name
+        self.positions = positions
+        """False for text that is not a file (a --set option): problems name it without line:column."""
         self._problems: list[tuple[int, int, str]] = []
         self._nodes_seen = 0
         self._constructor = SafeConstructor()
@@ -121,6 +123,8 @@ class Field:
     @property
     def where(self) -> str:
         mark = self.node.start_mark
+        if not self.reader.positions:
+            return self.reader.display_name
         return f"{self.reader.display_name}:{mark.line + 1}:{mark.column + 1}"
 
     def problem(self, message: str) -> None:
@@ -268,6 +272,27 @@ class Field:
             return None
         if not minimum <= value <= maximum:
             self.problem(f"expected a whole number from {minimum} to {maximum}, found {value}")
+            return None
+        return value
+
+    def number(self, *, minimum: float, maximum: float) -> float | None:
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.expected(f"a number from {minimum:g} to {maximum:g}")
+            return None
+        if not minimum <= value <= maximum:
+            self.problem(f"expected a number from {minimum:g} to {maximum:g}, found {value:g}")
+            return None
+        return float(value)
+
+    def boolean(self) -> bool | None:
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if not isinstance(value, bool):
+            self.expected("true or false")
             return None
         return value
 
