@@ -120,6 +120,9 @@ def test_preview_prints_the_timed_script(runner: CliRunner, tiny: Path) -> None:
     result = runner.invoke(main, ["preview", str(tiny)], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert lines[0] == "Effective values:"
+    assert ["Squeeze.hold", "2", "s"] in [line.split() for line in lines]
+    lines = lines[lines.index("") + 1 :]
     assert lines[0].startswith("Tiny: ")
     assert any("[start tone]" in line and "hold" in line for line in lines)
     assert any('"Squeeze your hand."' in line for line in lines)

@@ -354,7 +354,9 @@ NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine
     ("counting", "hold_ms", "expected"),
     [
         (Counting.EVERY_SECOND, 12_000, [(s * 1000, NUMBERS[11 - s]) for s in range(1, 12)]),
-        (Counting.EVERY_SECOND, 2500, [(1000, "two"), (2000, "one")]),
+        # Counts land on whole seconds before the end cue, none sooner than a second after the start.
+        (Counting.EVERY_SECOND, 2500, [(1500, "one")]),
+        (Counting.EVERY_SECOND, 4500, [(1500, "three"), (2500, "two"), (3500, "one")]),
         (Counting.LAST_THREE, 12_000, [(6000, "Halfway."), (9000, "three"), (10_000, "two"), (11_000, "one")]),
         (Counting.LAST_THREE, 10_000, [(5000, "Halfway."), (7000, "three"), (8000, "two"), (9000, "one")]),
         (Counting.LAST_THREE, 9000, [(6000, "three"), (7000, "two"), (8000, "one")]),
@@ -363,7 +365,9 @@ NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine
     ],
 )
 def test_counting_styles(counting: Counting, hold_ms: int, expected: list[tuple[int, str]]) -> None:
-    """every-second counts each second left; last-3 the last three (and "Halfway." from 10 s); none nothing."""
+    """every-second counts each second left; last-3 the last three (and "Halfway." from 10 s); none nothing.
+
+    Counts land on whole seconds before the end cue, none sooner than a second after the start."""
     timeline = lay_out(make_exercise(steps=hold(hold_ms), counting=counting))
     (interval,) = timeline.intervals
     got = cues(timeline, interval.start_ms, interval.end_ms)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -112,7 +111,8 @@ def counts(duration_ms: int, counting: Counting) -> list[str]:
     """The numbers (and "Halfway.") said during an interval, however they are placed."""
     if counting is Counting.NONE:
         return []
-    left = range(math.ceil(duration_ms / 1000) - 1, 0, -1)
+    # A count n is said n seconds before the end, and none earlier than a second after the start.
+    left = range((duration_ms - 1000) // 1000, 0, -1)
     if counting is Counting.EVERY_SECOND:
         return [WORDING.count(n) for n in left]
     return ([WORDING.halfway()] if duration_ms >= 10_000 else []) + [WORDING.count(n) for n in left if n <= 3]
@@ -252,9 +252,13 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: 
         ]
         for spoken in numbers:
             offset = spoken.start_ms - interval.start_ms
-            assert offset % 1000 == 0 and offset > 0
-            if spoken.text != WORDING.halfway():
-                assert spoken.text == WORDING.count(math.ceil((want.step.duration_ms - offset) / 1000))
+            if spoken.text == WORDING.halfway():
+                assert offset % 1000 == 0 and offset > 0
+                continue
+            # Counts sit on whole seconds before the end cue, and say how many are left.
+            before_end = interval.end_ms - spoken.start_ms
+            assert before_end % 1000 == 0 and offset >= 1000
+            assert spoken.text == WORDING.count(before_end // 1000)
 
 
 @PROPERTY_SETTINGS

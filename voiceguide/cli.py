@@ -6,14 +6,18 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
 from voiceguide import __version__
 from voiceguide.errors import PlanError, VoiceguideError
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
-from voiceguide.plan import Plan
+
+if TYPE_CHECKING:
+    from voiceguide.batch import Outcome
+    from voiceguide.customize import Customized
+    from voiceguide.timeline import Timeline
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,7 +32,7 @@ class Failure(click.ClickException):
 
 
 class InputFailure(Failure):
-    """A mistake in the input (plan, option, file) on its way out."""
+    """A mistake in the input (plan, profile, option, file) on its way out."""
 
     exit_code = 2
 
@@ -44,52 +48,89 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except PlanError as error:
-            count = len(error.problems)
-            heading = "the plan has a problem:" if count == 1 else f"the plan has {count} problems:"
-            raise failure("\n".join([heading, *(f"  {p}" for p in error.problems)]), error.exit_code) from None
         except VoiceguideError as error:
-            raise failure(str(error), error.exit_code) from None
+            raise failure(error.report(), error.exit_code) from None
         except KeyboardInterrupt:
-            click.echo("\nInterrupted; nothing was written.", err=True)
+            click.echo("\nInterrupted; no session file was changed.", err=True)
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
 
-plan_argument = click.argument("plan", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+plan_argument = click.argument("plan", required=False, type=existing_file)
 
 
-def voice_options(command: F) -> F:
-    command = click.option(
-        "--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (plan's, else 150)."
-    )(command)
-    command = click.option("--voice", help="Voice id, name or language, as `voiceguide voices` lists them.")(command)
+def person_options(command: F) -> F:
+    """The options that adjust a plan for one person, shared by every command that reads a plan."""
+    options = [
+        click.option("--week", type=click.IntRange(1, 520), help="Make the session for this week of the progression."),
+        click.option(
+            "--set",
+            "sets",
+            multiple=True,
+            metavar="PATH=VALUE",
+            help='Override one value: a setting (hold_scale=1.5) or an exercise\'s ("Toe presses.reps=5"). Repeatable.',
+        ),
+        click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan."),
+        click.option("--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (--set rate=N)."),
+        click.option("--voice", help="Voice id, name or language, as `voiceguide voices` lists them (--set voice=V)."),
+    ]
+    for option in options:
+        command = option(command)
     return command
 
 
-def _load(plan_path: Path | None) -> Plan:
-    if plan_path is None:
-        return load_plan(shipped_plan_path(), display_name=f"<default plan {DEFAULT_PLAN}>")
-    return load_plan(plan_path, display_name=str(plan_path))
+def _plan_name(plan: Path | None) -> str:
+    return Path(plan.name if plan else DEFAULT_PLAN).stem
 
 
-def _exercises(plan: Plan) -> str:
-    count = len(plan.exercises)
-    return f"{count} exercise{'s' if count != 1 else ''}"
+def _customized(
+    plan: Path | None,
+    *,
+    profile: Path | None,
+    sets: tuple[str, ...],
+    voice: str | None,
+    rate: int | None,
+    week: int | None,
+) -> Customized:
+    """The plan as the options make it: plan < profile < command line (--voice, --rate, --set)."""
+    from voiceguide.customize import customize
+    from voiceguide.profile import Layer, Located, load_profile, parse_set
+
+    if plan is None:
+        loaded = load_plan(shipped_plan_path(), display_name=f"<default plan {DEFAULT_PLAN}>")
+    else:
+        loaded = load_plan(plan, display_name=str(plan))
+    layers = [load_profile(profile, display_name=str(profile))] if profile else []
+    for name, value in (("voice", voice), ("rate", rate)):
+        if value is not None:
+            layers.append(Layer(origin=f"--{name}", settings={name: Located(value, f"--{name}")}))
+    problems: list[str] = []
+    for option in sets:
+        try:
+            layers.append(parse_set(option))
+        except PlanError as error:
+            problems += error.problems
+    if problems:
+        raise PlanError(problems, subject="the --set options" if len(sets) > 1 else "the --set option")
+    return customize(plan=loaded, layers=layers, week=week)
 
 
-def _settings(voice: str | None, rate: int | None) -> Any:
-    from voiceguide.session import RenderSettings
+def _session_name(plan: Path | None, profile: Path | None, week: int | None) -> str:
+    name = _plan_name(plan) + (f"-{profile.stem}" if profile else "")
+    return name + (f"-week-{week:02d}" if week else "")
 
-    return RenderSettings(voice=voice, rate=rate)
 
-
-def _warn_overruns(timeline: Any, source: str) -> None:
+def _warn_overruns(timeline: Timeline | None, source: str) -> None:
     from voiceguide.report import overrun_message
 
-    for overrun in timeline.overruns:
+    for overrun in timeline.overruns if timeline else ():
         click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
+
+
+def _exercises(count: int) -> str:
+    return f"{count} exercise{'s' if count != 1 else ''}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -100,6 +141,7 @@ def main() -> None:
     \b
     Examples:
       voiceguide build                          # the default plan into output/
+      voiceguide build --profile data/profiles/older-patient.yaml
       voiceguide preview data/tabata.yaml       # the timed script, no audio
       voiceguide validate my-plan.yaml          # check a plan you wrote
     """
@@ -108,44 +150,75 @@ def main() -> None:
 @main.command()
 @plan_argument
 @click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the MP3 (default: output/<plan name>.mp3).",
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP3 (default: output/)."
 )
-@voice_options
+@person_options
+@click.option("--force", is_flag=True, help="Rebuild even if the file is up to date.")
 @reports_errors
-def build(plan: Path | None, output: Path | None, voice: str | None, rate: int | None) -> None:
+def build(
+    plan: Path | None,
+    output: Path | None,
+    profile: Path | None,
+    sets: tuple[str, ...],
+    voice: str | None,
+    rate: int | None,
+    week: int | None,
+    force: bool,
+) -> None:
     """Render PLAN into an MP3 session (the default plan if none is given).
 
-    An existing file at the output path is replaced only once the new session is complete.
+    The file goes to output/<plan>[-<profile>][-week-NN].mp3 unless -o says otherwise. An existing
+    file is replaced only once the new session is complete, and not at all if it was made from the
+    same plan, profile, options and voiceguide version (--force rebuilds it).
 
     \b
     Examples:
       voiceguide build
       voiceguide build data/breathing-4-7-8.yaml -o breathing.mp3 --rate 130
+      voiceguide build --profile data/profiles/older-patient.yaml --set hold_scale=1.5
+      voiceguide build --profile data/profiles/progression.yaml --week 3
     """
     from voiceguide.report import clock, length
-    from voiceguide.session import build_session
+    from voiceguide.session import RenderSettings, build_session
 
-    loaded = _load(plan)
+    customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = DEFAULT_OUTPUT_DIR / f"{Path(plan.name if plan else DEFAULT_PLAN).stem}.mp3"
+        output = DEFAULT_OUTPUT_DIR / f"{_session_name(plan, profile, week)}.mp3"
     with _ProgressBar() as progress:
-        result = build_session(plan=loaded, output=output, settings=_settings(voice, rate), progress=progress)
-    _warn_overruns(result.timeline, loaded.source_name)
-    total = result.timeline.total_ms
-    click.echo(f"Wrote {output} ({clock(total)}, {length(total)}; {_exercises(loaded)})")
+        result = build_session(
+            plan=customized.plan,
+            output=output,
+            settings=RenderSettings(),
+            person=customized.person,
+            force=force,
+            progress=progress,
+        )
+    _warn_overruns(result.timeline, customized.plan.source_name)
+    total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {_exercises(len(customized.plan.exercises))}"
+    if result.up_to_date:
+        click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")
+    else:
+        click.echo(f"Wrote {output} ({total})")
 
 
 @main.command()
 @plan_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON instead of a table.")
-@voice_options
+@click.option("--explain", is_flag=True, help="Say where each effective value comes from (plan, profile, option).")
+@person_options
 @reports_errors
-def preview(plan: Path | None, as_json: bool, voice: str | None, rate: int | None) -> None:
-    """Show PLAN's timed script and total length without rendering audio.
+def preview(
+    plan: Path | None,
+    as_json: bool,
+    explain: bool,
+    profile: Path | None,
+    sets: tuple[str, ...],
+    voice: str | None,
+    rate: int | None,
+    week: int | None,
+) -> None:
+    """Show PLAN's effective values, its timed script and total length, without rendering audio.
 
     Speech is synthesized only to measure it, so the times are those of the real session.
     Phrases that do not fit their slot are reported on stderr.
@@ -153,41 +226,190 @@ def preview(plan: Path | None, as_json: bool, voice: str | None, rate: int | Non
     \b
     Examples:
       voiceguide preview data/feet-for-back-pain.yaml
+      voiceguide preview --profile data/profiles/left-side-rehab.yaml --explain
       voiceguide preview my-plan.yaml --json > timeline.json
     """
     from voiceguide import report
+    from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 
-    loaded = _load(plan)
-    timeline = preview_timeline(plan=loaded, settings=_settings(voice, rate))
-    click.echo(report.as_json(timeline) if as_json else report.table(timeline))
-    _warn_overruns(timeline, loaded.source_name)
+    customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
+    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings())
+    if as_json:
+        click.echo(report.as_json(timeline, customized.explanation))
+    else:
+        click.echo(report.effective_values(customized.explanation, explain=explain))
+        click.echo()
+        click.echo(report.table(timeline))
+    _warn_overruns(timeline, customized.plan.source_name)
 
 
 @main.command()
 @plan_argument
-@voice_options
+@person_options
 @reports_errors
-def validate(plan: Path | None, voice: str | None, rate: int | None) -> None:
-    """Check PLAN: its fields, its voice, and that every phrase fits its slot.
+def validate(
+    plan: Path | None,
+    profile: Path | None,
+    sets: tuple[str, ...],
+    voice: str | None,
+    rate: int | None,
+    week: int | None,
+) -> None:
+    """Check PLAN (and a profile and options, if given): fields, voice, and that every phrase fits.
 
-    Prints each problem with its file, line and field. Exits 0 when the plan is good, 2 when not.
+    Prints each problem with its file, line and field. Exits 0 when all is good, 2 when not.
+
+    \b
+    Examples:
+      voiceguide validate my-plan.yaml
+      voiceguide validate --profile data/profiles/older-patient.yaml
+    """
+    from voiceguide.report import length, overrun_message
+    from voiceguide.session import RenderSettings
+    from voiceguide.session import preview as preview_timeline
+
+    customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
+    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings())
+    source = customized.plan.source_name
+    if timeline.overruns:
+        for overrun in timeline.overruns:
+            click.echo(overrun_message(overrun, source), err=True)
+        count = len(timeline.overruns)
+        raise InputFailure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots")
+    click.echo(f"{source}: OK, {_exercises(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+
+
+@main.command()
+@click.argument("plan", type=existing_file)
+@click.option("--weeks", type=click.IntRange(1, 104), required=True, help="How many weeks to make sessions for.")
+@click.option(
+    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
+)
+@click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
+@click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
+@reports_errors
+def program(
+    plan: Path, weeks: int, output_dir: Path | None, profile: Path | None, sets: tuple[str, ...], force: bool
+) -> None:
+    """Make one session per week of PLAN's progression, named so they sort in order.
 
     \b
     Example:
-      voiceguide validate my-plan.yaml
+      voiceguide program data/feet-for-back-pain.yaml --weeks 6 --profile data/profiles/progression.yaml
+      (writes output/feet-for-back-pain-progression-week-01.mp3 ... -week-06.mp3)
     """
-    from voiceguide.report import length, overrun_message
-    from voiceguide.session import preview as preview_timeline
+    from voiceguide.batch import Job
 
-    loaded = _load(plan)
-    timeline = preview_timeline(plan=loaded, settings=_settings(voice, rate))
-    if timeline.overruns:
-        for overrun in timeline.overruns:
-            click.echo(overrun_message(overrun, loaded.source_name), err=True)
-        count = len(timeline.overruns)
-        raise InputFailure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots")
-    click.echo(f"{loaded.source_name}: OK, {_exercises(loaded)}, {length(timeline.total_ms)}")
+    folder = _output_folder(output_dir)
+    jobs = []
+    for week in range(1, weeks + 1):
+        customized = _customized(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
+        output = folder / f"{_session_name(plan, profile, week)}.mp3"
+        jobs.append(Job(label=f"week {week}", output=output, plan=customized.plan, person=customized.person))
+    _run_jobs(jobs, force=force)
+
+
+@main.command()
+@click.argument("plan", type=existing_file)
+@click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
+)
+@click.option("--week", type=click.IntRange(1, 520), help="Make every session for this week of its progression.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
+@click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
+@reports_errors
+def batch(
+    plan: Path,
+    profiles: tuple[Path, ...],
+    output_dir: Path | None,
+    week: int | None,
+    sets: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """Build one session of PLAN per profile (files, or folders of .yaml files), in parallel.
+
+    A bad profile is reported and the others are still built; the exit code is then 2 (or 1 if a
+    build itself failed). Sessions that are up to date are not rebuilt.
+
+    \b
+    Example:
+      voiceguide batch data/feet-for-back-pain.yaml data/profiles/
+    """
+    from voiceguide.batch import Job
+
+    folder = _output_folder(output_dir)
+    files = _profile_files(profiles)
+    work = []
+    for profile in files:
+        output = folder / f"{_session_name(plan, profile, week)}.mp3"
+        try:
+            customized = _customized(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
+        except PlanError as error:
+            if error.subject == "the plan":
+                raise  # the plan itself is wrong: no profile can be built
+            work.append(Job(label=str(profile), output=output, error=error))
+            continue
+        work.append(Job(label=str(profile), output=output, plan=customized.plan, person=customized.person))
+    _run_jobs(work, force=force, workers=jobs)
+
+
+def _output_folder(output_dir: Path | None) -> Path:
+    folder = output_dir or DEFAULT_OUTPUT_DIR
+    if output_dir is None:
+        folder.mkdir(exist_ok=True)
+    elif not folder.is_dir():
+        raise InputFailure(f"the output folder {folder} does not exist")
+    return folder
+
+
+def _profile_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                raise InputFailure(f"the folder {path} has no profiles (.yaml files)")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _run_jobs(jobs: list[Any], *, force: bool, workers: int | None = None) -> None:
+    from voiceguide.batch import Status, build_all
+    from voiceguide.report import length
+    from voiceguide.session import RenderSettings
+
+    bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
+
+    def report(outcome: Outcome) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    if bar is not None:
+        bar.__enter__()
+    try:
+        outcomes = build_all(jobs, settings=RenderSettings(), force=force, workers=workers, on_outcome=report)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for outcome in outcomes:
+        if outcome.status is Status.FAILED:
+            click.echo(f"failed: {outcome.job.label}:", err=True)
+            click.echo("  " + outcome.message.replace("\n", "\n  "), err=True)
+        else:
+            click.echo(f"{outcome.status.value}: {outcome.job.output} ({length(outcome.total_ms)})")
+    counts = {status: sum(o.status is status for o in outcomes) for status in Status}
+    summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
+    click.echo(f"{len(outcomes)} sessions: {summary}", err=True)
+    failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
+    if failed:
+        sys.exit(max(outcome.exit_code for outcome in failed))
 
 
 @main.command()

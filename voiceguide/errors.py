@@ -12,15 +12,29 @@ class VoiceguideError(Exception):
 
     exit_code = 1
 
+    def report(self) -> str:
+        """The message as a user reads it."""
+        return str(self)
+
 
 class PlanError(VoiceguideError):
-    """The plan file is unreadable or does not describe a valid session."""
+    """A plan, profile or --set option is unreadable or does not describe a valid session."""
 
     exit_code = 2
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], *, subject: str = "the plan") -> None:
         self.problems = problems
+        self.subject = subject
+        """What the problems are in, for the heading: "the plan", "the profile", ..."""
         super().__init__("\n".join(problems))
+
+    @property
+    def heading(self) -> str:
+        count = len(self.problems)
+        return f"{self.subject} has a problem:" if count == 1 else f"{self.subject} has {count} problems:"
+
+    def report(self) -> str:
+        return "\n".join([self.heading, *(f"  {problem}" for problem in self.problems)])
 
 
 class SettingsError(VoiceguideError):

@@ -30,10 +30,13 @@ class Tags:
     artist: str
     album: str
     comment: str = ""
+    length_ms: int | None = None
+    fingerprint: str | None = None
+    """What the session was made from (see session.fingerprint), so an unchanged one is not rebuilt."""
 
     def write_to(self, path: Path) -> None:
         """Replace the MP3's ID3 tag with ours (ID3v2.3, which every player reads)."""
-        from mutagen.id3 import COMM, ID3, TALB, TIT2, TPE1
+        from mutagen.id3 import COMM, ID3, TALB, TIT2, TLEN, TPE1, TXXX
 
         tag = ID3()
         tag.add(TIT2(encoding=3, text=self.title))
@@ -41,7 +44,36 @@ class Tags:
         tag.add(TALB(encoding=3, text=self.album))
         if self.comment:
             tag.add(COMM(encoding=3, lang="eng", desc="", text=self.comment))
+        if self.length_ms is not None:
+            tag.add(TLEN(encoding=3, text=str(self.length_ms)))
+        if self.fingerprint:
+            tag.add(TXXX(encoding=3, desc=FINGERPRINT_TAG, text=self.fingerprint))
         tag.save(path, v2_version=3)
+
+
+FINGERPRINT_TAG = "voiceguide fingerprint"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    fingerprint: str
+    length_ms: int
+
+
+def read_stamp(path: Path) -> Stamp | None:
+    """The fingerprint and length an existing session was written with, if it is one of ours."""
+    from mutagen import MutagenError
+    from mutagen.id3 import ID3
+
+    try:
+        tag = ID3(path)
+    except (MutagenError, OSError):
+        return None
+    fingerprints = tag.getall(f"TXXX:{FINGERPRINT_TAG}")
+    lengths = tag.getall("TLEN")
+    if not fingerprints or not lengths or not str(lengths[0].text[0]).isdigit():
+        return None
+    return Stamp(fingerprint=str(fingerprints[0].text[0]), length_ms=int(lengths[0].text[0]))
 
 
 CHUNK_BYTES = 1 << 20

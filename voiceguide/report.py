@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from voiceguide.customize import Origin
 from voiceguide.timeline import Event, EventKind, Overrun, Timeline, Where
 
 
@@ -55,8 +57,22 @@ def _what(event: Event) -> str:
     return f'"{event.text}"{cut}'
 
 
-def as_json(timeline: Timeline) -> str:
-    return json.dumps(as_dict(timeline), indent=2, ensure_ascii=False)
+def effective_values(explanation: Sequence[Origin], *, explain: bool) -> str:
+    """The values the session is made with; with *explain*, where each one comes from."""
+    width = max(len(row.target) for row in explanation)
+    value_width = max(len(row.value) for row in explanation)
+    rows = ["Effective values" + (" (plan < profile < command line):" if explain else ":")]
+    for row in explanation:
+        origin = f"  {row.source}" if explain else ""
+        rows.append(f"  {row.target:<{width}}  {row.value:<{value_width}}{origin}".rstrip())
+    return "\n".join(rows)
+
+
+def as_json(timeline: Timeline, explanation: Sequence[Origin] = ()) -> str:
+    data = as_dict(timeline)
+    if explanation:
+        data["effective"] = [{"target": r.target, "value": r.value, "source": r.source} for r in explanation]
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def as_dict(timeline: Timeline) -> dict[str, Any]:

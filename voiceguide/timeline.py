@@ -15,12 +15,11 @@ Timing rules, which are the product:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from voiceguide.plan import Counting, Exercise, Plan
+from voiceguide.plan import Counting, Exercise, Instructions, Plan
 from voiceguide.wording import English
 
 SpeechMeasure = Callable[[str], int]
@@ -35,6 +34,8 @@ AFTER_FREE_MS = 800
 LEAD_SILENCE_MS = 500
 TAIL_SILENCE_MS = 1_500
 COUNTDOWN_MIN_SLOT_MS = 5_000
+FIRST_COUNT_MS = 1_000
+"""No count before this far into an interval: the start tone and start word come first."""
 
 
 class EventKind(StrEnum):
@@ -169,9 +170,12 @@ def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: 
     layout.silence_until(LEAD_SILENCE_MS)
     layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
     count = len(plan.exercises)
+    brief = plan.instructions is Instructions.BRIEF or (
+        plan.instructions is Instructions.FIRST_WEEK and plan.week is not None and plan.week > 1
+    )
     for index, exercise in enumerate(plan.exercises):
         layout.where = Where(exercise=exercise.name)
-        layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count))
+        layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count, brief=brief))
         _lay_out_exercise(layout, exercise, wording)
         if index + 1 < count:
             layout.timed(
@@ -225,17 +229,20 @@ def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: English) -> None:
 
 
 def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]:
-    """Numbers on the whole-second marks of an interval, counting down the seconds left."""
+    """The seconds left, each said on its mark: "one" one second before the end cue, "two" two
+    seconds before, and so on back to a second after the start (the start word comes first).
+    For whole-second intervals the marks are whole seconds from the start as well."""
     if counting is Counting.NONE:
         return []
     cues = []
-    for second in range(1, math.ceil(duration_ms / 1000)):
-        left = math.ceil((duration_ms - second * 1000) / 1000)
+    left = 1
+    while duration_ms - left * 1000 >= FIRST_COUNT_MS:
         if counting is Counting.EVERY_SECOND or left <= 3:
-            cues.append(Cue(second * 1000, wording.count(left)))
+            cues.append(Cue(duration_ms - left * 1000, wording.count(left)))
+        left += 1
+    cues.reverse()
     if counting is Counting.LAST_THREE and duration_ms >= 10_000:
-        half = duration_ms // 2000 * 1000
-        cues.insert(0, Cue(half, wording.halfway()))
+        cues.insert(0, Cue(duration_ms // 2000 * 1000, wording.halfway()))
     return cues
 
 

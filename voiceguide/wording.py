@@ -66,11 +66,13 @@ class English:
         lines.append("Let's begin.")
         return lines
 
-    def announce(self, exercise: Exercise, index: int, count: int) -> list[str]:
+    def announce(self, exercise: Exercise, index: int, count: int, *, brief: bool = False) -> list[str]:
+        """The exercise, then its instructions (or, when *brief*, its short cue if it has one)."""
         heading = f"Exercise {number(index)} of {number(count)}: " if count > 1 else ""
         lines = [heading + sentence(exercise.name)]
-        if exercise.instructions:
-            lines.append(sentence(exercise.instructions))
+        words = exercise.cue if brief else exercise.instructions
+        if words:
+            lines.append(sentence(words))
         lines.append(self.summary(exercise))
         if exercise.sides:
             lines.append(f"Start with the {exercise.sides[0]}.")

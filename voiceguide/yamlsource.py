@@ -40,8 +40,9 @@ _CLOCK = re.compile(r"^\s*(?P<min>\d+):(?P<sec>[0-5]\d(?:\.\d+)?)\s*$")
 class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
-    def __init__(self, display_name: str, *, positions: bool = True) -> None:
+    def __init__(self, display_name: str, *, positions: bool = True, subject: str = "the plan") -> None:
         self.display_name = display_name
+        self.subject = subject
         self.positions = positions
         """False for text that is not a file (a --set option): problems name it without line:column."""
         self._problems: list[tuple[int, int, str]] = []
@@ -49,9 +50,9 @@ class Reader:
         self._constructor = SafeConstructor()
 
     @classmethod
-    def open(cls, path: Path, *, display_name: str | None = None) -> tuple[Reader, Field]:
+    def open(cls, path: Path, *, display_name: str | None = None, subject: str = "the plan") -> tuple[Reader, Field]:
         """Read *path* and return the reader and its root field, or raise PlanError."""
-        reader = cls(display_name or str(path))
+        reader = cls(display_name or str(path), subject=subject)
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -80,7 +81,7 @@ class Reader:
             mark = error.problem_mark or error.context_mark
             where = f"{self.display_name}:{mark.line + 1}:{mark.column + 1}" if mark else self.display_name
             what = " ".join(p for p in (error.problem, error.context and f"({error.context})") if p)
-            raise PlanError([f"{where}: YAML syntax error: {what}"]) from None
+            raise PlanError([f"{where}: YAML syntax error: {what}"], subject=self.subject) from None
         except yaml.YAMLError as error:
             raise self.fatal(f"YAML error: {error}") from None
         except RecursionError:
@@ -90,7 +91,7 @@ class Reader:
         return Field(self, node, "")
 
     def fatal(self, message: str) -> PlanError:
-        return PlanError([f"{self.display_name}: {message}"])
+        return PlanError([f"{self.display_name}: {message}"], subject=self.subject)
 
     @property
     def problems(self) -> list[str]:
@@ -102,7 +103,7 @@ class Reader:
 
     def raise_if_problems(self) -> None:
         if self._problems:
-            raise PlanError(self.problems)
+            raise PlanError(self.problems, subject=self.subject)
 
     def count_node(self) -> bool:
         self._nodes_seen += 1

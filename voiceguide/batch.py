@@ -1,0 +1,112 @@
+"""Many sessions at once: one per profile or per week, built in parallel across the cores.
+
+A session already written from the same plan, options and version is skipped (unless forced), and
+one that fails does not stop the others: every job ends as built, up to date or failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from voiceguide.errors import VoiceguideError
+from voiceguide.export import read_stamp
+from voiceguide.plan import Plan
+from voiceguide.session import RenderSettings, build_session, fingerprint
+
+
+class Status(StrEnum):
+    BUILT = "built"
+    UP_TO_DATE = "up to date"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    label: str
+    """What the job is called in messages: the profile's file, or the week."""
+    output: Path
+    plan: Plan | None = None
+    """The effective plan; None when it could not be made (see *error*)."""
+    person: str | None = None
+    error: VoiceguideError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    job: Job
+    status: Status
+    total_ms: int = 0
+    message: str = ""
+    exit_code: int = 0
+
+
+def build_all(
+    jobs: Sequence[Job],
+    *,
+    settings: RenderSettings,
+    force: bool = False,
+    workers: int | None = None,
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None,
+) -> list[Outcome]:
+    """Build every job (in parallel, at most *workers* at a time); outcomes in the order of *jobs*."""
+    outcomes: dict[int, Outcome] = {}
+    pending: list[tuple[int, Job]] = []
+    for index, job in enumerate(jobs):
+        outcome = _settled_without_building(job, settings, force)
+        if outcome is None:
+            pending.append((index, job))
+        else:
+            outcomes[index] = outcome
+            on_outcome(outcome)
+    if pending:
+        workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+        # Each worker is a fresh process: espeak-ng runs one synthesis per process at a time.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
+                pool.submit(_build, job, settings, force): (index, job) for index, job in pending
+            }
+            try:
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index, job = running.pop(future)
+                        outcomes[index] = _outcome(job, future)
+                        on_outcome(outcomes[index])
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
+    return [outcomes[index] for index in range(len(jobs))]
+
+
+def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -> Outcome | None:
+    if job.error is not None or job.plan is None:
+        error = job.error or VoiceguideError("no plan")
+        return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
+    stamp = None if force else read_stamp(job.output)
+    if stamp is not None and stamp.fingerprint == fingerprint(job.plan, settings):
+        return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)
+    return None
+
+
+def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
+    assert job.plan is not None
+    result = build_session(plan=job.plan, output=job.output, settings=settings, person=job.person, force=force)
+    return result.total_ms, result.up_to_date
+
+
+def _outcome(job: Job, future: Future[tuple[int, bool]]) -> Outcome:
+    try:
+        total_ms, up_to_date = future.result()
+    except VoiceguideError as error:
+        return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
+    except Exception as error:  # a worker that died is one failed session, not a failed batch
+        return Outcome(job=job, status=Status.FAILED, message=f"{type(error).__name__}: {error}", exit_code=1)
+    return Outcome(job=job, status=Status.UP_TO_DATE if up_to_date else Status.BUILT, total_ms=total_ms)
