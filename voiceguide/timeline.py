@@ -225,7 +225,7 @@ def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: English) -> None:
         counts = _counts(step.duration_ms, exercise.counting, wording)
         layout.interval(Phase(step.kind.value), step.name, step.duration_ms)
         layout.timed(Phase(step.kind.value), step.duration_ms, [*opening, *counts])
-    layout.pending_end_tone = True
+    layout.ending = layout.where
 
 
 def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]:
@@ -262,8 +262,10 @@ class _Layout:
     speech_ms: SpeechMeasure
     now: int = 0
     where: Where = field(default_factory=Where)
-    pending_end_tone: bool = False
-    """The last rep has ended; its end tone opens whatever slot comes next."""
+    _last_slot_where: Where | None = None
+    """The slot of the last event (its `where` may differ: an end tone belongs to the rep it ends)."""
+    ending: Where | None = None
+    """The rep that has just ended, while its end tone waits to open whatever slot comes next."""
     events: list[Event] = field(default_factory=list)
     intervals: list[Interval] = field(default_factory=list)
     overruns: list[Overrun] = field(default_factory=list)
@@ -278,10 +280,10 @@ class _Layout:
 
     def free(self, phase: Phase, texts: list[str], *, pause_after: int = AFTER_FREE_MS) -> None:
         """Phrases one after another; the slot lasts as long as they take."""
-        if self.pending_end_tone:
-            self._emit(self.now, self.now + END_TONE_MS, EventKind.TONE, phase, tone=Tone.END)
+        if self.ending is not None:
+            self._emit(self.now, self.now + END_TONE_MS, EventKind.TONE, phase, tone=Tone.END, where=self.ending)
             self.now += END_TONE_MS + FREE_PAUSE_MS
-            self.pending_end_tone = False
+            self.ending = None
         for index, text in enumerate(texts):
             if index:
                 self.now += FREE_PAUSE_MS
@@ -294,11 +296,12 @@ class _Layout:
         """A slot of exactly *duration_ms*: cues at their offsets, speech cut where it overruns."""
         if duration_ms <= 0:
             return
+        ended = self.ending
+        self.ending = None
         if cues and cues[0].tone is Tone.START:
-            self.pending_end_tone = False  # the start of the next rep marks the end of this one
-        elif self.pending_end_tone:
+            ended = None  # the start of the next rep marks the end of this one
+        elif ended is not None:
             cues = [Cue(0, tone=Tone.END), *cues]
-            self.pending_end_tone = False
         start, end = self.now, self.now + duration_ms
         cursor, previous = start, None
         for index, cue in enumerate(cues):
@@ -323,7 +326,9 @@ class _Layout:
             if stop <= at:
                 continue
             kind = EventKind.TONE if cue.tone else EventKind.SPEECH
-            self._emit(at, stop, kind, phase, text=cue.text, tone=cue.tone, clipped_ms=at + length - stop)
+            # An end tone belongs to the rep it ends, though it sounds in the slot after it.
+            where = ended if cue.tone is Tone.END and ended is not None else self.where
+            self._emit(at, stop, kind, phase, text=cue.text, tone=cue.tone, clipped_ms=at + length - stop, where=where)
             cursor, previous = stop, cue
         self.now = end
 
@@ -337,6 +342,7 @@ class _Layout:
         text: str | None = None,
         tone: Tone | None = None,
         clipped_ms: int = 0,
+        where: Where | None = None,
     ) -> None:
         last_end = self.events[-1].end_ms if self.events else 0
         if start > last_end:
@@ -350,13 +356,14 @@ class _Layout:
                 )
             )
         assert start >= last_end, f"overlapping events at {start} ms"
+        self._last_slot_where = self.where
         self.events.append(
             Event(
                 start_ms=start,
                 end_ms=end,
                 kind=kind,
                 phase=phase,
-                where=self.where,
+                where=where or self.where,
                 text=text,
                 tone=tone,
                 clipped_ms=clipped_ms,
@@ -367,7 +374,7 @@ class _Layout:
         return self.events[-1].phase if self.events else next_phase
 
     def _silence_where(self) -> Where:
-        return self.events[-1].where if self.events else self.where
+        return self._last_slot_where or self.where
 
     def finish(self, title: str) -> Timeline:
         if self.events and self.now > self.events[-1].end_ms:
