@@ -19,7 +19,7 @@ import numpy as np
 
 from voiceguide.externals import ffmpeg_path
 from voiceguide.timeline import TONE_MS, Tone
-from voiceguide.tones import FADE_IN_MS, TONE_DBFS, TONE_HZ
+from voiceguide.tones import FADE_IN_MS, TONE_HZ
 
 DEFAULT_RATE = 22_050
 SILENT_DBFS = -90.0
@@ -30,9 +30,9 @@ TONE_WINDOW_MS = 30
 TONE_HOP_MS = 5
 TONE_PURITY = 0.8
 """Fraction of a window's energy at the tone frequency above which the window counts as tone."""
-TONE_RMS_DBFS = TONE_DBFS - 10 * np.log10(2)
-"""The RMS level of a cue tone: its peak is at TONE_DBFS, and a sine's RMS is 3 dB below its peak."""
-TONE_LEVEL_TOLERANCE_DB = 6.0
+TONE_FLOOR_DBFS = -50.0
+"""A tone is heard only above this level: the session's loudness gain decides the beeps' level, so
+purity, not level, is what tells a tone from speech."""
 TONE_MIN_COVERAGE = 0.5
 """A run of tone windows must last at least this fraction of the shorter cue tone to count."""
 
@@ -229,7 +229,7 @@ def find_tones(samples: np.ndarray, tone: Tone, *, sample_rate: int = DEFAULT_RA
     near a cue tone's; a run of such windows long enough to be a cue is a tone.
     """
     track = tone_track(samples, TONE_HZ[tone], sample_rate=sample_rate)
-    tone_like = (track.purity >= TONE_PURITY) & (np.abs(track.level_dbfs - TONE_RMS_DBFS) <= TONE_LEVEL_TOLERANCE_DB)
+    tone_like = (track.purity >= TONE_PURITY) & (track.level_dbfs > TONE_FLOOR_DBFS)
     hop_ms = float(track.times_ms[1] - track.times_ms[0]) if len(track.times_ms) > 1 else TONE_HOP_MS
     min_hops = max(1, int(TONE_MIN_COVERAGE * min(TONE_MS.values()) / hop_ms))
     found = []

@@ -15,6 +15,7 @@ from mutagen.easyid3 import EasyID3
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
+from voiceguide.export import read_stamp
 from voiceguide.timeline import TONE_MS, Event, EventKind, Interval, Phase, Tone
 from voiceguide.wording import English
 
@@ -203,8 +204,10 @@ def test_id3_tags_name_the_session(default_session: BuiltSession) -> None:
     assert audio.tags.get("album") == [title]
     raw = ID3(default_session.result.path)
     assert raw.version[:2] == (2, 3)
-    comments = raw.getall("COMM")
+    # ffmpeg writes the comment as a TXXX frame; it carries the file's fingerprint.
+    comments = raw.getall("TXXX:comment")
     assert len(comments) == 1 and "feet-for-back-pain.yaml" in comments[0].text[0]
+    assert read_stamp(default_session.result.path) is not None
 
 
 def test_counts_start_on_their_second_marks(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from voiceguide.customize import Origin
 from voiceguide.errors import VoiceguideError
 from voiceguide.export import read_stamp
 from voiceguide.plan import Plan
@@ -34,6 +35,7 @@ class Job:
     plan: Plan | None = None
     """The effective plan; None when it could not be made (see *error*)."""
     person: str | None = None
+    explanation: tuple[Origin, ...] = ()
     error: VoiceguideError | None = None
 
 
@@ -90,7 +92,7 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
     if job.error is not None or job.plan is None:
         error = job.error or VoiceguideError("no plan")
         return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
-    stamp = None if force else read_stamp(job.output)
+    stamp = None if force or settings.split else read_stamp(job.output)
     if stamp is not None and stamp.fingerprint == fingerprint(job.plan, settings):
         return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)
     return None
@@ -98,7 +100,9 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
 
 def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
     assert job.plan is not None
-    result = build_session(plan=job.plan, output=job.output, settings=settings, person=job.person, force=force)
+    result = build_session(
+        plan=job.plan, output=job.output, settings=settings, person=job.person, explanation=job.explanation, force=force
+    )
     return result.total_ms, result.up_to_date
 
 

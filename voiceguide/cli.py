@@ -81,6 +81,64 @@ def person_options(command: F) -> F:
     return command
 
 
+def render_options(command: F) -> F:
+    """How the session file is written: format, quality, loudness, music, sidecars, split."""
+    options = [
+        click.option("--split", is_flag=True, help="One file per exercise (and intro, closing) and an M3U playlist."),
+        click.option(
+            "--no-sidecars", is_flag=True, help="Do not write the .vtt captions, .json timeline and .txt script."
+        ),
+        click.option(
+            "--music-level",
+            type=click.FloatRange(-40, 0),
+            default=-8.0,
+            show_default=True,
+            help="The music's level against speech in dB, where nobody speaks.",
+        ),
+        click.option("--music", type=existing_file, help="Music (any format ffmpeg reads) under the whole session."),
+        click.option(
+            "--loudness",
+            type=click.FloatRange(-36, -10),
+            default=-16.0,
+            show_default=True,
+            help="Integrated loudness target in LUFS.",
+        ),
+        click.option("--sample-rate", type=click.IntRange(8000, 48000), help="Output sample rate in Hz."),
+        click.option("--bitrate", help="Output bitrate, like 64k (default: 64k for mp3/m4a, 32k for opus)."),
+        click.option(
+            "--format",
+            "audio_format",
+            type=click.Choice(["mp3", "m4a", "ogg", "opus", "wav"]),
+            help="Output format (default: from the output's extension, else mp3).",
+        ),
+    ]
+    for option in options:
+        command = option(command)
+    return command
+
+
+def _render_settings(output: Path, options: dict[str, Any]) -> Any:
+    from voiceguide.export import encoding_for
+    from voiceguide.session import RenderSettings
+
+    encoding = encoding_for(
+        output, name=options["audio_format"], bitrate=options["bitrate"], sample_rate=options["sample_rate"]
+    )
+    return RenderSettings(
+        encoding=encoding,
+        loudness_lufs=options["loudness"],
+        music=options["music"],
+        music_level_db=options["music_level"],
+        sidecars=not options["no_sidecars"],
+        split=options["split"],
+    )
+
+
+def _extension(options: dict[str, Any]) -> str:
+    name = options["audio_format"]
+    return {"ogg": ".ogg", "opus": ".opus", "m4a": ".m4a", "wav": ".wav"}.get(name or "", ".mp3")
+
+
 def _plan_name(plan: Path | None) -> str:
     return Path(plan.name if plan else DEFAULT_PLAN).stem
 
@@ -153,6 +211,7 @@ def main() -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP3 (default: output/)."
 )
 @person_options
+@render_options
 @click.option("--force", is_flag=True, help="Rebuild even if the file is up to date.")
 @reports_errors
 def build(
@@ -164,33 +223,37 @@ def build(
     rate: int | None,
     week: int | None,
     force: bool,
+    **render: Any,
 ) -> None:
-    """Render PLAN into an MP3 session (the default plan if none is given).
+    """Render PLAN into a session file (the default plan if none is given).
 
-    The file goes to output/<plan>[-<profile>][-week-NN].mp3 unless -o says otherwise. An existing
-    file is replaced only once the new session is complete, and not at all if it was made from the
-    same plan, profile, options and voiceguide version (--force rebuilds it).
+    The file goes to output/<plan>[-<profile>][-week-NN].mp3 unless -o says otherwise, with
+    chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. An
+    existing file is replaced only once the new session is complete, and not at all if it was made
+    from the same plan, profile, options and voiceguide version (--force rebuilds it).
 
     \b
     Examples:
       voiceguide build
-      voiceguide build data/breathing-4-7-8.yaml -o breathing.mp3 --rate 130
+      voiceguide build data/breathing-4-7-8.yaml -o breathing.m4a --rate 130
       voiceguide build --profile data/profiles/older-patient.yaml --set hold_scale=1.5
       voiceguide build --profile data/profiles/progression.yaml --week 3
+      voiceguide build --music calm.mp3 --music-level -10 --split
     """
     from voiceguide.report import clock, length
-    from voiceguide.session import RenderSettings, build_session
+    from voiceguide.session import build_session
 
     customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = DEFAULT_OUTPUT_DIR / f"{_session_name(plan, profile, week)}.mp3"
+        output = DEFAULT_OUTPUT_DIR / f"{_session_name(plan, profile, week)}{_extension(render)}"
     with _ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
             output=output,
-            settings=RenderSettings(),
+            settings=_render_settings(output, render),
             person=customized.person,
+            explanation=customized.explanation,
             force=force,
             progress=progress,
         )
@@ -288,10 +351,17 @@ def validate(
 )
 @click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
+@render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
 @reports_errors
 def program(
-    plan: Path, weeks: int, output_dir: Path | None, profile: Path | None, sets: tuple[str, ...], force: bool
+    plan: Path,
+    weeks: int,
+    output_dir: Path | None,
+    profile: Path | None,
+    sets: tuple[str, ...],
+    force: bool,
+    **render: Any,
 ) -> None:
     """Make one session per week of PLAN's progression, named so they sort in order.
 
@@ -306,9 +376,17 @@ def program(
     jobs = []
     for week in range(1, weeks + 1):
         customized = _customized(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
-        output = folder / f"{_session_name(plan, profile, week)}.mp3"
-        jobs.append(Job(label=f"week {week}", output=output, plan=customized.plan, person=customized.person))
-    _run_jobs(jobs, force=force)
+        output = folder / f"{_session_name(plan, profile, week)}{_extension(render)}"
+        jobs.append(
+            Job(
+                label=f"week {week}",
+                output=output,
+                plan=customized.plan,
+                person=customized.person,
+                explanation=customized.explanation,
+            )
+        )
+    _run_jobs(jobs, settings=_render_settings(folder / f"x{_extension(render)}", render), force=force)
 
 
 @main.command()
@@ -320,6 +398,7 @@ def program(
 @click.option("--week", type=click.IntRange(1, 520), help="Make every session for this week of its progression.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
+@render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
 @reports_errors
 def batch(
@@ -330,6 +409,7 @@ def batch(
     sets: tuple[str, ...],
     jobs: int | None,
     force: bool,
+    **render: Any,
 ) -> None:
     """Build one session of PLAN per profile (files, or folders of .yaml files), in parallel.
 
@@ -346,7 +426,7 @@ def batch(
     files = _profile_files(profiles)
     work = []
     for profile in files:
-        output = folder / f"{_session_name(plan, profile, week)}.mp3"
+        output = folder / f"{_session_name(plan, profile, week)}{_extension(render)}"
         try:
             customized = _customized(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
         except PlanError as error:
@@ -354,8 +434,16 @@ def batch(
                 raise  # the plan itself is wrong: no profile can be built
             work.append(Job(label=str(profile), output=output, error=error))
             continue
-        work.append(Job(label=str(profile), output=output, plan=customized.plan, person=customized.person))
-    _run_jobs(work, force=force, workers=jobs)
+        work.append(
+            Job(
+                label=str(profile),
+                output=output,
+                plan=customized.plan,
+                person=customized.person,
+                explanation=customized.explanation,
+            )
+        )
+    _run_jobs(work, settings=_render_settings(folder / f"x{_extension(render)}", render), force=force, workers=jobs)
 
 
 def _output_folder(output_dir: Path | None) -> Path:
@@ -380,10 +468,9 @@ def _profile_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def _run_jobs(jobs: list[Any], *, force: bool, workers: int | None = None) -> None:
+def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None = None) -> None:
     from voiceguide.batch import Status, build_all
     from voiceguide.report import length
-    from voiceguide.session import RenderSettings
 
     bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
 
@@ -394,7 +481,7 @@ def _run_jobs(jobs: list[Any], *, force: bool, workers: int | None = None) -> No
     if bar is not None:
         bar.__enter__()
     try:
-        outcomes = build_all(jobs, settings=RenderSettings(), force=force, workers=workers, on_outcome=report)
+        outcomes = build_all(jobs, settings=settings, force=force, workers=workers, on_outcome=report)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -1,27 +1,95 @@
-"""Write the session file: MP3 (encoded by ffmpeg) with ID3 tags (written by mutagen), atomically.
+"""Write session files: encoded by ffmpeg (MP3, M4A, Ogg Opus or WAV), with tags and chapters,
+atomically.
 
 The samples are piped straight into ffmpeg, which writes a temporary file in the destination
 folder; only a complete file is renamed into place. A failed or interrupted run so leaves no
-partial file, and any existing session untouched. (pydub's own `export` would do the same job
-through two temporary files in /tmp that it leaves behind, open, when ffmpeg fails.)
+partial file and any existing session untouched. Tags and chapters go in through an ffmetadata
+file, so every container gets what it can hold; MP3s then get their ID3 tag finished by mutagen.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from voiceguide.errors import AudioError
+from voiceguide.errors import AudioError, SettingsError
 from voiceguide.externals import ffmpeg_path
 
-if TYPE_CHECKING:
-    from pydub import AudioSegment
+
+class AudioFormat(StrEnum):
+    MP3 = "mp3"
+    M4A = "m4a"
+    OPUS = "opus"
+    WAV = "wav"
+
+
+EXTENSIONS = {".mp3": AudioFormat.MP3, ".m4a": AudioFormat.M4A, ".ogg": AudioFormat.OPUS,
+              ".opus": AudioFormat.OPUS, ".wav": AudioFormat.WAV}  # fmt: skip
+FORMAT_NAMES = {"mp3": AudioFormat.MP3, "m4a": AudioFormat.M4A, "aac": AudioFormat.M4A, "ogg": AudioFormat.OPUS,
+                "opus": AudioFormat.OPUS, "wav": AudioFormat.WAV}  # fmt: skip
+DEFAULT_BITRATES = {AudioFormat.MP3: "64k", AudioFormat.M4A: "64k", AudioFormat.OPUS: "32k"}
+OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
+_CODECS = {
+    AudioFormat.MP3: ["-c:a", "libmp3lame", "-id3v2_version", "3", "-f", "mp3"],
+    AudioFormat.M4A: ["-c:a", "aac", "-f", "ipod"],
+    AudioFormat.OPUS: ["-c:a", "libopus", "-f", "ogg"],
+    AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
+}
+CHUNK_BYTES = 1 << 20
+LAME_DELAY_SAMPLES = 1105
+"""Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
+_STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Encoding:
+    format: AudioFormat = AudioFormat.MP3
+    bitrate: str | None = None
+    """None for the format's default (64k for MP3 and AAC, 32k for Opus: plenty for mono speech)."""
+    sample_rate: int | None = None
+    """None to keep the session's rate (Opus: the nearest rate it supports)."""
+
+    def output_rate(self, session_rate: int) -> int:
+        rate = self.sample_rate or session_rate
+        if self.format is AudioFormat.OPUS and rate not in OPUS_RATES:
+            if self.sample_rate is not None:
+                rates = ", ".join(str(r) for r in OPUS_RATES)
+                raise SettingsError(f"Opus cannot use a sample rate of {rate} Hz; use one of {rates}")
+            rate = min(supported for supported in OPUS_RATES if supported >= rate)
+        return rate
+
+    def arguments(self, session_rate: int) -> list[str]:
+        rate = self.output_rate(session_rate)
+        bitrate = self.bitrate or DEFAULT_BITRATES.get(self.format)
+        return [*_CODECS[self.format], *(["-b:a", bitrate] if bitrate and self.format is not AudioFormat.WAV else []),
+                "-ar", str(rate)]  # fmt: skip
+
+
+def encoding_for(path: Path, *, name: str | None, bitrate: str | None, sample_rate: int | None) -> Encoding:
+    """The encoding a user asked for, by --format or else by the output's extension (MP3 by default)."""
+    if name is not None:
+        chosen = FORMAT_NAMES.get(name.lower())
+        if chosen is None:
+            raise SettingsError(f"unknown format {name!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    else:
+        chosen = EXTENSIONS.get(path.suffix.lower(), AudioFormat.MP3)
+    if bitrate is not None and not re.fullmatch(r"\d{1,3}k", bitrate):
+        raise SettingsError(f"a bitrate is written like 64k (kilobits a second), not {bitrate!r}")
+    return Encoding(format=chosen, bitrate=bitrate, sample_rate=sample_rate)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chapter:
+    title: str
+    start_ms: int
+    end_ms: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,28 +98,15 @@ class Tags:
     artist: str
     album: str
     comment: str = ""
+    track: str | None = None
     length_ms: int | None = None
     fingerprint: str | None = None
     """What the session was made from (see session.fingerprint), so an unchanged one is not rebuilt."""
 
-    def write_to(self, path: Path) -> None:
-        """Replace the MP3's ID3 tag with ours (ID3v2.3, which every player reads)."""
-        from mutagen.id3 import COMM, ID3, TALB, TIT2, TLEN, TPE1, TXXX
-
-        tag = ID3()
-        tag.add(TIT2(encoding=3, text=self.title))
-        tag.add(TPE1(encoding=3, text=self.artist))
-        tag.add(TALB(encoding=3, text=self.album))
-        if self.comment:
-            tag.add(COMM(encoding=3, lang="eng", desc="", text=self.comment))
-        if self.length_ms is not None:
-            tag.add(TLEN(encoding=3, text=str(self.length_ms)))
-        if self.fingerprint:
-            tag.add(TXXX(encoding=3, desc=FINGERPRINT_TAG, text=self.fingerprint))
-        tag.save(path, v2_version=3)
-
-
-FINGERPRINT_TAG = "voiceguide fingerprint"
+    @property
+    def full_comment(self) -> str:
+        stamp = f"voiceguide fingerprint {self.fingerprint}, {self.length_ms} ms" if self.fingerprint else ""
+        return "; ".join(part for part in (self.comment, stamp) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,72 +115,64 @@ class Stamp:
     length_ms: int
 
 
-def read_stamp(path: Path) -> Stamp | None:
-    """The fingerprint and length an existing session was written with, if it is one of ours."""
-    from mutagen import MutagenError
-    from mutagen.id3 import ID3
-
-    try:
-        tag = ID3(path)
-    except (MutagenError, OSError):
-        return None
-    fingerprints = tag.getall(f"TXXX:{FINGERPRINT_TAG}")
-    lengths = tag.getall("TLEN")
-    if not fingerprints or not lengths or not str(lengths[0].text[0]).isdigit():
-        return None
-    return Stamp(fingerprint=str(fingerprints[0].text[0]), length_ms=int(lengths[0].text[0]))
-
-
-CHUNK_BYTES = 1 << 20
-
-
-def write_mp3(
-    audio: AudioSegment, path: Path, *, tags: Tags, bitrate: str, progress: Callable[[int, int], None] | None = None
+def write_audio(
+    chunks: Iterable[bytes],
+    path: Path,
+    *,
+    sample_rate: int,
+    encoding: Encoding,
+    tags: Tags,
+    chapters: Sequence[Chapter] = (),
+    filters: str | None = None,
+    total_bytes: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Encode *audio* into an MP3 at *path*; progress(done, total) is called as samples go in."""
+    """Encode mono 16-bit *chunks* at *sample_rate* into *path*, replacing it only when complete."""
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+    if encoding.format is AudioFormat.MP3:
+        chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(sample_rate))
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
+        metadata = Path(scratch) / "metadata.txt"
+        metadata.write_text(_ffmetadata(tags, chapters), encoding="utf-8")
+        with _temporary_beside(path) as temp:
+            command = [
+                ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+                "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+                "-f", "ffmetadata", "-i", str(metadata),
+                "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+                *(["-af", filters] if filters else []),
+                *encoding.arguments(sample_rate), str(temp),
+            ]  # fmt: skip
+            returncode, errors = _encode(command, chunks, total_bytes, progress)
+            if returncode != 0:
+                raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
+            with temp.open("rb+") as written:
+                os.fsync(written.fileno())
+            os.replace(temp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file (a sidecar, a playlist) atomically, like the audio."""
+    with _temporary_beside(path) as temp:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path) -> Iterator[Path]:
+    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed."""
     try:
-        handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
-        raise AudioError(f"cannot write in {folder}: {error.strerror or error}") from None
+        raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
     os.close(handle)
-    temp = Path(temp_name)
-    command = [
-        ffmpeg_path(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "s16le",
-        "-ar",
-        str(audio.frame_rate),
-        "-ac",
-        str(audio.channels),
-        "-i",
-        "pipe:0",
-        "-codec:a",
-        "libmp3lame",
-        "-b:a",
-        bitrate,
-        "-id3v2_version",
-        "3",
-        "-f",
-        "mp3",
-        str(temp),
-    ]
+    temp = Path(name)
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        returncode, errors = _encode(command, audio.raw_data, progress)
-        if returncode != 0:
-            raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
-        tags.write_to(temp)
-        with temp.open("rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(temp, path)
+        yield temp
     except OSError as error:
         raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
@@ -133,8 +180,58 @@ def write_mp3(
             temp.unlink()
 
 
-def _encode(command: list[str], data: bytes, progress: Callable[[int, int], None] | None) -> tuple[int, str]:
-    """Feed *data* to ffmpeg in chunks (so progress can be shown); return its exit code and errors."""
+def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:
+    """Readers disagree on MP3 chapter times by the encoder's priming delay (LAME_DELAY_SAMPLES, 50
+    ms at 22.05 kHz): ffmpeg takes it off the times it reads and adds it to those it writes, mutagen
+    and many players read the times as written. Shifted back by half the delay, chapters land
+    within half of it of their cues for both kinds of reader."""
+    shift = LAME_DELAY_SAMPLES * 1000 // rate // 2
+    return [
+        Chapter(title=c.title, start_ms=max(0, c.start_ms - shift) if c.start_ms else 0, end_ms=c.end_ms - shift)
+        for c in chapters
+    ]
+
+
+def _ffmetadata(tags: Tags, chapters: Sequence[Chapter]) -> str:
+    lines = [";FFMETADATA1"]
+    fields = {"title": tags.title, "artist": tags.artist, "album": tags.album, "comment": tags.full_comment,
+              "track": tags.track}  # fmt: skip
+    lines += [f"{key}={_escape(value)}" for key, value in fields.items() if value]
+    for chapter in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={chapter.start_ms}", f"END={chapter.end_ms}",
+                  f"title={_escape(chapter.title)}"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+
+def read_stamp(path: Path) -> Stamp | None:
+    """The fingerprint and length an existing session was written with, if it is one of ours."""
+    import mutagen
+
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    if audio is None or audio.tags is None:
+        return None
+    for value in audio.tags.values():
+        for text in value if isinstance(value, list) else [value]:
+            found = _STAMP.search(str(text))
+            if found:
+                return Stamp(fingerprint=found[1], length_ms=int(found[2]))
+    return None
+
+
+def _encode(
+    command: list[str],
+    chunks: Iterable[bytes],
+    total_bytes: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, str]:
+    """Feed *chunks* to ffmpeg (reporting progress); return its exit code and what it said."""
     with tempfile.TemporaryFile() as errors:
         try:
             # Unbuffered, so closing stdin after ffmpeg has quit cannot fail on a pending flush.
@@ -144,14 +241,15 @@ def _encode(command: list[str], data: bytes, progress: Callable[[int, int], None
         except OSError as error:
             raise AudioError(f"cannot run ffmpeg ({command[0]}): {error.strerror or error}") from None
         assert process.stdin is not None
-        view = memoryview(data)
+        done = 0
         try:
-            for offset in range(0, len(data), CHUNK_BYTES):
-                chunk = view[offset : offset + CHUNK_BYTES]
-                while chunk:  # a raw pipe write may take only part of a chunk
-                    chunk = chunk[process.stdin.write(chunk) or 0 :]
-                if progress:
-                    progress(min(offset + CHUNK_BYTES, len(data)), len(data))
+            for data in chunks:
+                view = memoryview(data)
+                while view:  # a raw pipe write may take only part of a chunk
+                    view = view[process.stdin.write(view) or 0 :]
+                done += len(data)
+                if progress and total_bytes:
+                    progress(min(done, total_bytes), total_bytes)
         except BrokenPipeError:
             pass  # ffmpeg quit early; its exit code and message say why
         except BaseException:

@@ -127,7 +127,7 @@ class _Settings:
     voice: str | None = None
     rate: int | None = DEFAULT_RATE
     volume: float | None = 1.0
-    beep_level: float | None = -12.0
+    beep_level: float | None = -3.0
     counting: Counting | None = Counting.EVERY_SECOND
     instructions: Instructions | None = Instructions.FULL
 

@@ -1,18 +1,22 @@
-"""Assemble a timeline into one audio buffer.
+"""Assemble a timeline into the session's samples, as a stream of chunks.
 
-Every clip is copied once into a preallocated buffer at its sample offset. Concatenating
-AudioSegments with `+=` copies the whole session at every step, which grows quadratically.
+Phrases come levelled (see loudness.py), each tone is made once at its level relative to speech,
+and every event is placed at its sample offset. The session is produced chunk by chunk,
+so a long session never sits in memory whole (and no AudioSegment is grown with `+=`, whose copies
+make assembly quadratic); it can be streamed more than once (a loudness pass, then the encoder).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voiceguide.externals import audio_segment
+from voiceguide.loudness import SPEECH_RMS_DBFS
 from voiceguide.timeline import EventKind, Timeline
-from voiceguide.tones import TONE_DBFS, tone
+from voiceguide.tones import tone
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
@@ -20,42 +24,97 @@ if TYPE_CHECKING:
 SAMPLE_WIDTH = 2
 CUT_FADE_MS = 30
 """A phrase cut short by an overrun fades out instead of stopping with a click."""
+CHUNK_SECONDS = 10
 
 
 def frame_at(ms: int, sample_rate: int) -> int:
     return ms * sample_rate // 1000
 
 
-def mix(
-    *,
-    timeline: Timeline,
-    speech: Callable[[str], AudioSegment],
-    sample_rate: int,
-    volume: float = 1.0,
-    beep_level_dbfs: float = TONE_DBFS,
-) -> AudioSegment:
-    """One mono 16-bit buffer holding every speech and tone event of *timeline* at its time.
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    start: int
+    """First frame."""
+    data: bytes
 
-    *volume* (0.1 to 1) scales the speech; *beep_level_dbfs* is the beeps' peak level.
-    """
-    buffer = bytearray(frame_at(timeline.total_ms, sample_rate) * SAMPLE_WIDTH)
-    gain_db = 20 * math.log10(volume)
-    voiced: dict[str, AudioSegment] = {}
-    for event in timeline.events:
-        if event.kind is EventKind.SILENCE:
-            continue
-        if event.kind is EventKind.TONE:
-            assert event.tone is not None
-            clip = tone(event.tone, event.duration_ms, sample_rate, beep_level_dbfs)
-        else:
-            assert event.text is not None
-            clip = voiced.get(event.text)
-            if clip is None:
-                clip = voiced[event.text] = speech(event.text).apply_gain(gain_db) if gain_db else speech(event.text)
-            if event.clipped_ms:
-                clip = clip[: event.duration_ms].fade_out(min(CUT_FADE_MS, event.duration_ms))
-        start = frame_at(event.start_ms, sample_rate) * SAMPLE_WIDTH
-        stop = frame_at(event.end_ms, sample_rate) * SAMPLE_WIDTH
-        data = clip.raw_data[: stop - start]
-        buffer[start : start + len(data)] = data
-    return audio_segment()(data=bytes(buffer), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate, channels=1)
+
+class Mixdown:
+    """The session's samples (mono, 16-bit), ready to be streamed in chunks as often as needed."""
+
+    def __init__(
+        self,
+        *,
+        timeline: Timeline,
+        phrases: Mapping[str, bytes],
+        sample_rate: int,
+        volume: float = 1.0,
+        beep_level_db: float = -3.0,
+    ) -> None:
+        """*phrases* are the levelled samples of each phrase; *volume* (0.1 to 1) scales speech;
+        *beep_level_db* sets the beeps against speech."""
+        self.sample_rate = sample_rate
+        self.frames = frame_at(timeline.total_ms, sample_rate)
+        gain_db = 20 * math.log10(volume)
+        beep_peak_dbfs = SPEECH_RMS_DBFS + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
+        voiced: dict[str, bytes] = {}
+        self._placed: list[_Placed] = []
+        for event in timeline.events:
+            if event.kind is EventKind.SILENCE:
+                continue
+            start = frame_at(event.start_ms, sample_rate)
+            room = (frame_at(event.end_ms, sample_rate) - start) * SAMPLE_WIDTH
+            if event.kind is EventKind.TONE:
+                assert event.tone is not None
+                data = tone(event.tone, event.duration_ms, sample_rate, beep_peak_dbfs).raw_data
+            else:
+                assert event.text is not None
+                data = voiced.get(event.text, b"")
+                if not data:
+                    data = voiced[event.text] = _gained(phrases[event.text], gain_db, sample_rate)
+                if event.clipped_ms:
+                    data = _faded_cut(data, event.duration_ms, sample_rate)
+            self._placed.append(_Placed(start, data[:room]))
+
+    @property
+    def duration_ms(self) -> int:
+        return self.frames * 1000 // self.sample_rate
+
+    def chunks(self, start_frame: int = 0, end_frame: int | None = None) -> Iterator[bytes]:
+        """The samples from *start_frame* to *end_frame* (the end of the session), in chunks."""
+        end_frame = self.frames if end_frame is None else end_frame
+        size = CHUNK_SECONDS * self.sample_rate
+        placed = iter(self._placed)
+        upcoming = next(placed, None)
+        active: list[_Placed] = []
+        for begin in range(start_frame, end_frame, size):
+            stop = min(begin + size, end_frame)
+            while upcoming is not None and upcoming.start < stop:
+                active.append(upcoming)
+                upcoming = next(placed, None)
+            buffer = bytearray((stop - begin) * SAMPLE_WIDTH)
+            for item in active:
+                first = max(item.start, begin)
+                last = min(item.start + len(item.data) // SAMPLE_WIDTH, stop)
+                if first < last:
+                    source = (first - item.start) * SAMPLE_WIDTH
+                    buffer[(first - begin) * SAMPLE_WIDTH : (last - begin) * SAMPLE_WIDTH] = item.data[
+                        source : source + (last - first) * SAMPLE_WIDTH
+                    ]
+            active = [item for item in active if item.start + len(item.data) // SAMPLE_WIDTH > stop]
+            yield bytes(buffer)
+
+
+def _segment(data: bytes, sample_rate: int) -> AudioSegment:
+    return audio_segment()(data=data, sample_width=SAMPLE_WIDTH, frame_rate=sample_rate, channels=1)
+
+
+def _gained(data: bytes, gain_db: float, sample_rate: int) -> bytes:
+    if not gain_db:
+        return data
+    gained: bytes = _segment(data, sample_rate).apply_gain(gain_db).raw_data
+    return gained
+
+
+def _faded_cut(data: bytes, duration_ms: int, sample_rate: int) -> bytes:
+    cut: bytes = _segment(data, sample_rate)[:duration_ms].fade_out(min(CUT_FADE_MS, duration_ms)).raw_data
+    return cut

@@ -125,8 +125,8 @@ class Plan:
     """Speech rate in words per minute."""
     volume: float = 1.0
     """Speech volume, from 0.1 to 1 (full)."""
-    beep_level_db: float = -12.0
-    """Peak level of the beeps in dBFS."""
+    beep_level_db: float = -3.0
+    """Level of the beeps against speech, in dB (RMS against RMS)."""
     instructions: Instructions = Instructions.FULL
     week: int | None = None
     """The week of a progression this session is for; None when not made for a week."""

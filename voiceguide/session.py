@@ -6,18 +6,27 @@ so the CLI draws a bar and library users can do as they like. Nothing here print
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide import __version__
-from voiceguide.export import Tags, read_stamp, write_mp3
-from voiceguide.mixdown import mix
+from voiceguide.chapters import chapters_of
+from voiceguide.customize import Origin
+from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
+from voiceguide.loudness import TARGET_LUFS, integrated_loudness, level_phrases, session_filters
+from voiceguide.mixdown import Mixdown
+from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
+from voiceguide.music import Music
 from voiceguide.plan import Plan
+from voiceguide.sidecars import playlist, write_sidecars
 from voiceguide.speech import Synthesizer
 from voiceguide.timeline import Timeline, build_timeline
 
@@ -27,11 +36,18 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenderSettings:
-    """How a session is encoded, beyond what the (customized) plan says."""
+    """How a session is rendered and written, beyond what the (customized) plan says."""
 
     sample_rate: int = 22_050
     """espeak-ng speaks at 22.05 kHz; speech needs no more, and no resampling is cheapest."""
-    bitrate: str = "64k"
+    encoding: Encoding = field(default_factory=Encoding)
+    loudness_lufs: float = TARGET_LUFS
+    music: Path | None = None
+    music_level_db: float = DEFAULT_MUSIC_LEVEL_DB
+    sidecars: bool = True
+    """Captions (.vtt), the timeline (.json) and the script (.txt) beside the session."""
+    split: bool = False
+    """One file per section (intro, each exercise, closing) and an M3U playlist."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,13 +95,22 @@ def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
 
 def fingerprint(plan: Plan, settings: RenderSettings) -> str:
     """A digest of everything a session file is made from: the effective plan (after profile,
-    options and week), the render settings and the voiceguide version."""
+    options and week), the render settings (and the music's content) and the voiceguide version."""
     content = {
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
         "settings": dataclasses.asdict(settings),
+        "music": _file_digest(settings.music) if settings.music else None,
         "version": __version__,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def session_title(plan: Plan, person: str | None) -> str:
@@ -99,15 +124,16 @@ def build_session(
     output: Path,
     settings: RenderSettings,
     person: str | None = None,
+    explanation: Sequence[Origin] = (),
     force: bool = False,
     progress: Progress = _no_progress,
 ) -> BuildResult:
-    """Render *plan* into an MP3 at *output*; an existing file is replaced only on success.
+    """Render *plan* into *output* (and its sidecars); an existing file is replaced only on success.
 
     A file made from the same plan, options and version is left as it is unless *force*.
     """
     stamp = fingerprint(plan, settings)
-    if not force:
+    if not force and not settings.split:
         existing = read_stamp(output)
         if existing is not None and existing.fingerprint == stamp:
             return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
@@ -116,35 +142,94 @@ def build_session(
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(plan=plan, synthesizer=synthesizer, progress=progress)
         seconds["speech"] = time.perf_counter() - clock
-
         clock = time.perf_counter()
-        progress("mixing", 0, 1)
-        audio = mix(
-            timeline=timeline,
-            speech=synthesizer.clip,
-            sample_rate=settings.sample_rate,
-            volume=plan.volume,
-            beep_level_dbfs=plan.beep_level_db,
+        phrases = level_phrases(
+            {text: synthesizer.clip(text) for text in timeline.phrases()}, sample_rate=settings.sample_rate
         )
+    mixdown = Mixdown(
+        timeline=timeline,
+        phrases=phrases,
+        sample_rate=settings.sample_rate,
+        volume=plan.volume,
+        beep_level_db=plan.beep_level_db,
+    )
+    with contextlib.ExitStack() as stack:
+        music = None
+        if settings.music is not None:
+            music = stack.enter_context(
+                Music(
+                    settings.music,
+                    sample_rate=settings.sample_rate,
+                    total_ms=timeline.total_ms,
+                    level_db=settings.music_level_db,
+                )
+            )
+
+        def samples(start: int = 0, end: int | None = None) -> Iterator[bytes]:
+            chunks = mixdown.chunks(start, end)
+            return music.under(chunks, timeline, start) if music else chunks
+
+        progress("mixing", 0, 1)
+        gain_db = settings.loudness_lufs - integrated_loudness(samples(), sample_rate=settings.sample_rate)
         progress("mixing", 1, 1)
         seconds["assembly"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    progress("encoding", 0, 1)
-    tags = Tags(
-        title=session_title(plan, person),
-        artist="voiceguide",
-        album=plan.title,
-        comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
-        length_ms=timeline.total_ms,
-        fingerprint=stamp,
-    )
-    write_mp3(
-        audio,
-        output,
-        tags=tags,
-        bitrate=settings.bitrate,
-        progress=lambda done, total: progress("encoding", done, total),
-    )
+        clock = time.perf_counter()
+        tags = Tags(
+            title=session_title(plan, person),
+            artist="voiceguide",
+            album=plan.title,
+            comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
+            length_ms=timeline.total_ms,
+            fingerprint=stamp,
+        )
+        write = functools.partial(
+            write_audio,
+            sample_rate=settings.sample_rate,
+            encoding=settings.encoding,
+            filters=session_filters(gain_db=gain_db),
+        )
+        chapters = chapters_of(timeline)
+        if settings.split:
+            _write_split(write, samples, output, chapters, tags, settings.sample_rate)
+        else:
+            write(
+                samples(),
+                output,
+                tags=tags,
+                chapters=chapters,
+                total_bytes=mixdown.frames * 2,
+                progress=lambda done, total: progress("encoding", done, total),
+            )
+    if settings.sidecars:
+        write_sidecars(output, timeline, explanation)
     seconds["encoding"] = time.perf_counter() - clock
     return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, stage_seconds=seconds)
+
+
+def _write_split(
+    write: Callable[..., None],
+    samples: Callable[[int, int | None], Iterator[bytes]],
+    output: Path,
+    chapters: Sequence[Chapter],
+    tags: Tags,
+    sample_rate: int,
+) -> None:
+    """One file per section, numbered in order, and an M3U playlist of them named like *output*."""
+    entries = []
+    for number, chapter in enumerate(chapters, start=1):
+        name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
+        first, last = (chapter.start_ms * sample_rate // 1000, chapter.end_ms * sample_rate // 1000)
+        part_tags = dataclasses.replace(
+            tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
+            length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
+        )  # fmt: skip
+        write(samples(first, last), output.with_name(name), tags=part_tags)
+        entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
+    write_text(output.with_suffix(".m3u"), playlist(entries))
+
+
+def _slug(title: str) -> str:
+    """A title as a safe file-name part: letters, digits and single dashes."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")
+    return slug[:40] or "part"

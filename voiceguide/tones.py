@@ -13,14 +13,13 @@ if TYPE_CHECKING:
 
 TONE_HZ = {Tone.START: 880.0, Tone.END: 523.25}
 """A5 to start, C5 to end: a rising-then-falling pair that is easy to tell apart."""
-TONE_DBFS = -12.0
-"""The default beep level (a plan's or profile's `beep_level` sets another)."""
 FADE_IN_MS = 8
 FADE_OUT_MS = 40
 
 
 @functools.cache
-def tone(cue: Tone, duration_ms: int, sample_rate: int, level_dbfs: float = TONE_DBFS) -> AudioSegment:
+def tone(cue: Tone, duration_ms: int, sample_rate: int, level_dbfs: float) -> AudioSegment:
+    """A beep of *duration_ms* peaking at *level_dbfs*."""
     from pydub.generators import Sine
 
     audio_segment()  # pydub wired to our ffmpeg before any of it is used

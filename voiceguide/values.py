@@ -45,7 +45,7 @@ READERS: dict[str, Callable[[Field], object]] = {
     "voice": lambda field: field.text(max_length=100),
     "rate": lambda field: field.integer(minimum=60, maximum=400),
     "volume": lambda field: field.number(minimum=0.1, maximum=1.0),
-    "beep_level": lambda field: field.number(minimum=-40.0, maximum=0.0),
+    "beep_level": lambda field: field.number(minimum=-30.0, maximum=6.0),
     "counting": _choice(Counting),
     "instructions": _choice(Instructions),
     "cue": lambda field: field.text(max_length=200),

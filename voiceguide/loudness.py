@@ -1,0 +1,99 @@
+"""Even loudness: every phrase levelled alike, the session at a spoken-word loudness target.
+
+Each distinct phrase is levelled to one RMS and its peaks limited to a fixed height above it, once,
+however often it is spoken. That makes the session's loudness linear in its gain, so one pass of
+ffmpeg's EBU R128 meter over the mixed session gives the exact gain to the target, and the true
+peak stays below the ceiling without limiting the session as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from voiceguide.errors import AudioError
+from voiceguide.externals import ffmpeg_path
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+TARGET_LUFS = -16.0
+"""Integrated loudness of a session: the usual target for spoken word."""
+SPEECH_RMS_DBFS = -23.0
+"""Every phrase is levelled to this RMS before the session gain."""
+SPEECH_CREST_DB = 10.0
+"""Speech peaks are limited to this far above its RMS, so that at the target loudness the true
+peak of the encoded file stays under -1 dBTP."""
+SAFETY_LIMIT_DBFS = -2.0
+"""A last limiter on the session, for what levelling cannot foresee (loud music)."""
+PHRASE_GAP_MS = 500
+"""Silence between phrases while they pass through the limiter together, so none affects another."""
+
+_INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
+
+
+def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int) -> dict[str, bytes]:
+    """Each phrase's samples, levelled and peak-limited (one ffmpeg run for all of them)."""
+    if not clips:
+        return {}
+    gap = bytes(sample_rate * PHRASE_GAP_MS // 1000 * 2)
+    levelled = [clip.apply_gain(SPEECH_RMS_DBFS - clip.dBFS).raw_data for clip in clips.values()]
+    joined = gap.join(levelled) + gap
+    limit = 10 ** ((SPEECH_RMS_DBFS + SPEECH_CREST_DB) / 20)
+    # latency=true: the limiter looks ahead, and compensating its delay keeps every sample in place.
+    limiter = f"alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true"
+    limited = _ffmpeg_filter(joined, sample_rate=sample_rate, filters=limiter)
+    phrases, offset = {}, 0
+    for text, data in zip(clips, levelled, strict=True):
+        phrases[text] = limited[offset : offset + len(data)]
+        offset += len(data) + len(gap)
+    return phrases
+
+
+def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
+    """The EBU R128 integrated loudness (LUFS) of a mono 16-bit stream, measured by ffmpeg."""
+    command = [
+        ffmpeg_path(), "-hide_banner", "-nostats", "-f", "s16le", "-ar", str(sample_rate), "-ac", "1",
+        "-i", "pipe:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-",
+    ]  # fmt: skip
+    errors = _pipe(command, chunks)
+    found = _INTEGRATED.findall(errors)
+    if not found:
+        raise AudioError(f"ffmpeg did not measure the loudness: {errors.strip().splitlines()[-1:]}")
+    return float(found[-1])
+
+
+def session_filters(*, gain_db: float) -> str:
+    limit = 10 ** (SAFETY_LIMIT_DBFS / 20)
+    return f"volume={gain_db:.2f}dB,alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true"
+
+
+def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:
+    raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
+    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", *raw, "-i", "pipe:0", "-af", filters, *raw, "-"]
+    result = subprocess.run(command, input=data, capture_output=True, check=False)
+    if result.returncode != 0 or len(result.stdout) != len(data):
+        raise AudioError(f"ffmpeg could not level the speech: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
+
+
+def _pipe(command: list[str], chunks: Iterable[bytes]) -> str:
+    """Run *command* with *chunks* on its stdin; return what it wrote to stderr."""
+    # stderr goes to a file: a pipe nobody reads while stdin is being written could fill and stall.
+    with tempfile.TemporaryFile() as errors_file:
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors_file) as process:
+            assert process.stdin is not None
+            try:
+                for chunk in chunks:
+                    process.stdin.write(chunk)
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+        errors_file.seek(0)
+        errors = errors_file.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise AudioError(f"ffmpeg failed: {errors.strip().splitlines()[-1:] or 'no details'}")
+    return errors
