@@ -68,9 +68,10 @@ def build_all(
             on_outcome(outcome)
     if pending:
         workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
-        # Each worker is a fresh process: espeak-ng runs one synthesis per process at a time.
+        # Each session gets a fresh process: espeak-ng keeps state between phrases that changes
+        # their length by milliseconds, so a session must not depend on what was built before it.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1) as pool:
             running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
                 pool.submit(_build, job, settings, force): (index, job) for index, job in pending
             }
@@ -93,7 +94,7 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
         error = job.error or VoiceguideError("no plan")
         return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
     stamp = None if force or settings.split else read_stamp(job.output)
-    if stamp is not None and stamp.fingerprint == fingerprint(job.plan, settings):
+    if stamp is not None and stamp.fingerprint == fingerprint(job.plan, settings, job.person):
         return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)
     return None
 

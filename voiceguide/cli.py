@@ -424,9 +424,12 @@ def batch(
 
     folder = _output_folder(output_dir)
     files = _profile_files(profiles)
+    names = _distinct_names(files)
     work = []
     for profile in files:
-        output = folder / f"{_session_name(plan, profile, week)}{_extension(render)}"
+        output = (
+            folder / f"{_plan_name(plan)}-{names[profile]}{f'-week-{week:02d}' if week else ''}{_extension(render)}"
+        )
         try:
             customized = _customized(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
         except PlanError as error:
@@ -444,6 +447,16 @@ def batch(
             )
         )
     _run_jobs(work, settings=_render_settings(folder / f"x{_extension(render)}", render), force=force, workers=jobs)
+
+
+def _distinct_names(profiles: list[Path]) -> dict[Path, str]:
+    """A name per profile for its session file: its file name, with its folder's where two share one."""
+    stems = [profile.stem for profile in profiles]
+    names = {p: p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}-{p.stem}" for p in profiles}
+    if len(set(names.values())) < len(names):
+        clashing = sorted(str(p) for p in profiles if list(names.values()).count(names[p]) > 1)
+        raise InputFailure(f"these profiles would write the same session file; rename one: {', '.join(clashing)}")
+    return names
 
 
 def _output_folder(output_dir: Path | None) -> Path:

@@ -66,13 +66,16 @@ class _Value:
     # readers in values.py and profile.py have already checked it.
     value: Any
     source: str = PLAN
+    layer: int = 0
+    """0 for the plan, then 1, 2, ... for each layer in order: a progression gives way to a value
+    set in a later layer than its own."""
 
 
 @dataclass
 class _ExerciseState:
     exercise: Exercise
     values: dict[str, _Value]
-    progressions: dict[str, tuple[Progression, str]] = field(default_factory=dict)
+    progressions: dict[str, tuple[Progression, str, int]] = field(default_factory=dict)
     skipped: _Value = field(default_factory=lambda: _Value(False))
 
     @property
@@ -88,41 +91,49 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
     states = [_state(exercise) for exercise in plan.exercises]
     by_name = {state.exercise.name.casefold(): state for state in states}
     person = None
-    for layer in layers:
+    for number, layer in enumerate(layers, start=1):
         person = layer.name or person
         for key, located in layer.settings.items():
             if key in SESSION_KEYS:
-                session[key] = _Value(located.value, located.where)
+                session[key] = _Value(located.value, located.where, number)
             elif key in scales:
-                scales[key] = _Value(located.value, located.where)
+                scales[key] = _Value(located.value, located.where, number)
             elif key in EVERY_EXERCISE_KEYS:
                 for state in states:
                     if key not in ("rest", "reset") or state.values["gap_kind"].value == GapKind(key):
-                        _set(state, key, located, problems)
+                        _set(state, key, located, number, problems)
             elif key == "sides":
                 for state in states:
                     if state.exercise.sides:
-                        _choose_sides(state, located, problems, strict=False)
+                        _choose_sides(state, located, number, problems, strict=False)
             else:  # only, skip
                 names = located.value if isinstance(located.value, tuple) else ()
                 chosen = [_find(by_name, name, located.where, problems) for name in names]
                 chosen_ids = {id(state) for state in chosen if state is not None}
                 for state in states:
-                    if (id(state) in chosen_ids) == (key == "skip"):
-                        state.skipped = _Value(True, located.where)
+                    if id(state) in chosen_ids:
+                        state.skipped = _Value(key == "skip", located.where, number)
+                    elif key == "only":  # a later `only` replaces an earlier one: it says what is done
+                        state.skipped = _Value(True, located.where, number)
         for overrides in layer.exercises:
             found = _find(by_name, overrides.name, overrides.where, problems)
             if found is None:
                 continue
             for key, located in overrides.values.items():
                 if key == "skip":
-                    found.skipped = _Value(located.value, located.where)
+                    found.skipped = _Value(located.value, located.where, number)
                 elif key == "sides":
-                    _choose_sides(found, located, problems, strict=True)
+                    _choose_sides(found, located, number, problems, strict=True)
                 else:
-                    _set(found, key, located, problems)
+                    _set(found, key, located, number, problems)
             for key, progression in overrides.progressions:
-                found.progressions[key] = (progression, overrides.where)
+                if key in ("hold", "work") and found.timed_key != key:
+                    problems.append(
+                        f"{overrides.where}: {found.exercise.name!r} is timed with {found.timed_key!r}, "
+                        f"so it has no {key!r} to progress"
+                    )
+                    continue
+                found.progressions[key] = (progression, overrides.where, number)
 
     if week is not None:
         for state in states:
@@ -145,7 +156,7 @@ def _state(exercise: Exercise) -> _ExerciseState:
     values["gap_kind"] = _Value(exercise.gap_kind)
     if exercise.kind is not StepKind.STEP:
         values[exercise.kind.value] = _Value(exercise.steps[0].duration_ms)
-    progressions = {key: (progression, PLAN) for key, progression in exercise.progressions}
+    progressions = {key: (progression, PLAN, 0) for key, progression in exercise.progressions}
     return _ExerciseState(exercise=exercise, values=values, progressions=progressions)
 
 
@@ -154,14 +165,14 @@ def _find(by_name: dict[str, _ExerciseState], name: str, where: str, problems: l
     if found is None:
         names = [state.exercise.name for state in by_name.values()]
         close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         problems.append(
-            f"{where}: there is no exercise {name!r} in the plan{hint} Its exercises are: {', '.join(names)}"
+            f"{where}: there is no exercise {name!r} in the plan.{hint} Its exercises are: {', '.join(names)}"
         )
     return found
 
 
-def _set(state: _ExerciseState, key: str, located: Located, problems: list[str]) -> None:
+def _set(state: _ExerciseState, key: str, located: Located, layer: int, problems: list[str]) -> None:
     if located.value is None:
         return  # a value with a problem, already reported where it was read
     if key in ("hold", "work") and state.timed_key != key:
@@ -170,17 +181,17 @@ def _set(state: _ExerciseState, key: str, located: Located, problems: list[str])
         )
         return
     if key in ("rest", "reset"):
-        state.values["gap"] = _Value(located.value, located.where)
-        state.values["gap_kind"] = _Value(GapKind(key), located.where)
+        state.values["gap"] = _Value(located.value, located.where, layer)
+        state.values["gap_kind"] = _Value(GapKind(key), located.where, layer)
         return
-    state.values[key] = _Value(located.value, located.where)
+    state.values[key] = _Value(located.value, located.where, layer)
 
 
 def _words(side: str) -> list[str]:
     return re.findall(r"[a-z]+", side.casefold())
 
 
-def _choose_sides(state: _ExerciseState, located: Located, problems: list[str], *, strict: bool) -> None:
+def _choose_sides(state: _ExerciseState, located: Located, layer: int, problems: list[str], *, strict: bool) -> None:
     sides: tuple[str, ...] = state.exercise.sides
     choice = located.value
     chosen: list[str]
@@ -204,7 +215,7 @@ def _choose_sides(state: _ExerciseState, located: Located, problems: list[str], 
             SideChoice.LEFT_FIRST: left + [side for side in sides if side not in left],
             SideChoice.RIGHT_FIRST: right + [side for side in sides if side not in right],
         }[choice]
-        if not (left or right) or not chosen:
+        if choice is not SideChoice.BOTH and (not (left or right) or not chosen):
             if strict:
                 problems.append(
                     f"{located.where}: {state.exercise.name!r} has no {choice.value.split('-')[0]} side; "
@@ -213,15 +224,15 @@ def _choose_sides(state: _ExerciseState, located: Located, problems: list[str], 
             return
     else:
         return
-    state.values["sides"] = _Value(tuple(chosen), located.where)
+    state.values["sides"] = _Value(tuple(chosen), located.where, layer)
 
 
 def _progress(state: _ExerciseState, week: int, problems: list[str]) -> None:
-    for key, (progression, source) in state.progressions.items():
+    for key, (progression, source, layer) in state.progressions.items():
         value_key = "gap" if key in ("rest", "reset") else key
         current = state.values.get(value_key)
-        if current is None or not isinstance(current.value, int):
-            continue
+        if current is None or not isinstance(current.value, int) or current.layer > layer:
+            continue  # (a value set on a later layer than the progression's wins over it)
         value = progression.at_week(current.value, week)
         least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
         if value < least:
@@ -231,7 +242,8 @@ def _progress(state: _ExerciseState, week: int, problems: list[str]) -> None:
                 "give the progression a 'min' it cannot go below"
             )
             continue
-        state.values[value_key] = _Value(value, f"{current.source}, week {week} by the progression in {source}")
+        base = current.source if progression.start is None else source
+        state.values[value_key] = _Value(value, f"{base}, week {week} by the progression in {source}", layer)
 
 
 def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:

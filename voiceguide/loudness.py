@@ -27,7 +27,7 @@ SPEECH_RMS_DBFS = -23.0
 SPEECH_CREST_DB = 10.0
 """Speech peaks are limited to this far above its RMS, so that at the target loudness the true
 peak of the encoded file stays under -1 dBTP."""
-SAFETY_LIMIT_DBFS = -2.0
+SAFETY_LIMIT_DBFS = -3.0
 """A last limiter on the session, for what levelling cannot foresee (loud music)."""
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""

@@ -110,8 +110,22 @@ def parse_set(option: str) -> Layer:
         reader.raise_if_problems()
         return Layer(origin=origin, settings={setting: Located(read, display)})
     exercise, dot, key = path.rpartition(".")
-    if not dot or key not in EXERCISE_KEYS or key == "progression":
-        close = difflib.get_close_matches(key or path, [*PROFILE_SETTINGS, *EXERCISE_KEYS], n=1)
+    if dot and key == "progression":
+        raise PlanError(
+            [f"{display}: a progression is set in a plan or a profile, not with --set"], subject="the --set option"
+        )
+    if not dot and path in EXERCISE_KEYS:
+        raise PlanError(
+            [
+                f'{display}: {path!r} belongs to one exercise: write it as "EXERCISE.{path}=VALUE", '
+                f'such as "Toe presses.{path}={text}"'
+                + (f" (or {path}_scale for every {path})" if f"{path}_scale" in SCALE_KEYS else "")
+            ],
+            subject="the --set option",
+        )
+    if not dot or key not in EXERCISE_KEYS:
+        known = [name for name in (*PROFILE_SETTINGS, *EXERCISE_KEYS) if name not in (key, path, "progression")]
+        close = difflib.get_close_matches(key or path, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise PlanError(
             [

@@ -93,10 +93,12 @@ def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
         return timed_script(plan=plan, synthesizer=synthesizer)
 
 
-def fingerprint(plan: Plan, settings: RenderSettings) -> str:
+def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None) -> str:
     """A digest of everything a session file is made from: the effective plan (after profile,
-    options and week), the render settings (and the music's content) and the voiceguide version."""
+    options and week), the person it is for, the render settings (and the music's content) and the
+    voiceguide version."""
     content = {
+        "person": person,
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
         "settings": dataclasses.asdict(settings),
         "music": _file_digest(settings.music) if settings.music else None,
@@ -132,7 +134,7 @@ def build_session(
 
     A file made from the same plan, options and version is left as it is unless *force*.
     """
-    stamp = fingerprint(plan, settings)
+    stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)
         if existing is not None and existing.fingerprint == stamp:
