@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
-from voiceguide.timeline import Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
+from voiceguide.timeline import EVERY_SECOND_FROM, Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
 from voiceguide.wording import English
 
 WORDING = English()
 PHASE_NAMES = ["Inhale", "Exhale", "Hold", "Up", "Down", "Squeeze"]
 
-durations = st.integers(min_value=500, max_value=30_000)
+durations = st.integers(min_value=500, max_value=45_000)
 gaps = st.integers(min_value=0, max_value=20_000)
 
 
@@ -114,7 +114,7 @@ def counts(duration_ms: int, counting: Counting) -> list[str]:
     # A count n is said n seconds before the end, and none earlier than a second after the start.
     left = range((duration_ms - 1000) // 1000, 0, -1)
     if counting is Counting.EVERY_SECOND:
-        return [WORDING.count(n) for n in left]
+        return [WORDING.count(n) for n in left if n <= EVERY_SECOND_FROM]
     return ([WORDING.halfway()] if duration_ms >= 10_000 else []) + [WORDING.count(n) for n in left if n <= 3]
 
 

@@ -81,9 +81,17 @@ def person_options(command: F) -> F:
     return command
 
 
+allow_long_option = click.option(
+    "--allow-long",
+    is_flag=True,
+    help="Make a session longer than 3 hours (up to 12): refused by default as a likely mistake.",
+)
+
+
 def render_options(command: F) -> F:
     """How the session file is written: format, quality, loudness, music, sidecars, split."""
     options = [
+        allow_long_option,
         click.option("--split", is_flag=True, help="One file per exercise (and intro, closing) and an M3U playlist."),
         click.option(
             "--no-sidecars", is_flag=True, help="Do not write the .vtt captions, .json timeline and .txt script."
@@ -131,6 +139,7 @@ def _render_settings(output: Path, options: dict[str, Any]) -> Any:
         music_level_db=options["music_level"],
         sidecars=not options["no_sidecars"],
         split=options["split"],
+        allow_long=options["allow_long"],
     )
 
 
@@ -180,11 +189,18 @@ def _session_name(plan: Path | None, profile: Path | None, week: int | None) -> 
     return name + (f"-week-{week:02d}" if week else "")
 
 
-def _warn_overruns(timeline: Timeline | None, source: str) -> None:
+MAX_OVERRUNS_SHOWN = 10
+
+
+def _report_overruns(timeline: Timeline | None, source: str, prefix: str = "warning: ") -> None:
+    """Each phrase that does not fit (the first few of a long list, and how many more there are)."""
     from voiceguide.report import overrun_message
 
-    for overrun in timeline.overruns if timeline else ():
-        click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
+    overruns = timeline.overruns if timeline else ()
+    for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
+        click.echo(f"{prefix}{overrun_message(overrun, source)}", err=True)
+    if len(overruns) > MAX_OVERRUNS_SHOWN:
+        click.echo(f"{prefix}... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
 def _exercises(count: int) -> str:
@@ -257,7 +273,7 @@ def build(
             force=force,
             progress=progress,
         )
-    _warn_overruns(result.timeline, customized.plan.source_name)
+    _report_overruns(result.timeline, customized.plan.source_name)
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {_exercises(len(customized.plan.exercises))}"
     if result.up_to_date:
         click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")
@@ -270,11 +286,13 @@ def build(
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON instead of a table.")
 @click.option("--explain", is_flag=True, help="Say where each effective value comes from (plan, profile, option).")
 @person_options
+@allow_long_option
 @reports_errors
 def preview(
     plan: Path | None,
     as_json: bool,
     explain: bool,
+    allow_long: bool,
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
@@ -297,22 +315,24 @@ def preview(
     from voiceguide.session import preview as preview_timeline
 
     customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings())
+    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     if as_json:
         click.echo(report.as_json(timeline, customized.explanation))
     else:
         click.echo(report.effective_values(customized.explanation, explain=explain))
         click.echo()
         click.echo(report.table(timeline))
-    _warn_overruns(timeline, customized.plan.source_name)
+    _report_overruns(timeline, customized.plan.source_name)
 
 
 @main.command()
 @plan_argument
 @person_options
+@allow_long_option
 @reports_errors
 def validate(
     plan: Path | None,
+    allow_long: bool,
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
@@ -328,16 +348,15 @@ def validate(
       voiceguide validate my-plan.yaml
       voiceguide validate --profile data/profiles/older-patient.yaml
     """
-    from voiceguide.report import length, overrun_message
+    from voiceguide.report import length
     from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 
     customized = _customized(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings())
+    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     source = customized.plan.source_name
     if timeline.overruns:
-        for overrun in timeline.overruns:
-            click.echo(overrun_message(overrun, source), err=True)
+        _report_overruns(timeline, source, prefix="")
         count = len(timeline.overruns)
         raise InputFailure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots")
     click.echo(f"{source}: OK, {_exercises(len(customized.plan.exercises))}, {length(timeline.total_ms)}")

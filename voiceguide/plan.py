@@ -13,7 +13,7 @@ class Counting(StrEnum):
     """How the seconds of a hold, work interval or phase are spoken."""
 
     EVERY_SECOND = "every-second"
-    """Every second mark, counting down what is left."""
+    """Every second mark, counting down what is left (the last thirty seconds of longer intervals)."""
     LAST_THREE = "last-3"
     """Only the last three seconds, with a "halfway" call in long intervals."""
     NONE = "none"

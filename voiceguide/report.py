@@ -19,6 +19,8 @@ def clock(ms: int) -> str:
 def length(ms: int) -> str:
     """ "11 min 58 s" """
     minutes, seconds = divmod(round(ms / 1000), 60)
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60} min {seconds} s"
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 

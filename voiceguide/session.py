@@ -20,6 +20,7 @@ from pathlib import Path
 from voiceguide import __version__
 from voiceguide.chapters import chapters_of
 from voiceguide.customize import Origin
+from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
 from voiceguide.loudness import TARGET_LUFS, integrated_loudness, level_phrases, session_filters
 from voiceguide.mixdown import Mixdown
@@ -28,7 +29,8 @@ from voiceguide.music import Music
 from voiceguide.plan import Plan
 from voiceguide.sidecars import playlist, write_sidecars
 from voiceguide.speech import Synthesizer
-from voiceguide.timeline import Timeline, build_timeline
+from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
+from voiceguide.yamlsource import format_seconds
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a session is made."""
@@ -48,6 +50,13 @@ class RenderSettings:
     """Captions (.vtt), the timeline (.json) and the script (.txt) beside the session."""
     split: bool = False
     """One file per section (intro, each exercise, closing) and an M3U playlist."""
+    allow_long: bool = False
+    """Make sessions longer than LONG_SESSION_MS (up to MAX_SESSION_MS)."""
+
+
+LONG_SESSION_MS = 3 * 3_600_000
+"""Longer sessions are refused unless asked for: a plan that long is more likely a mistake."""
+MAX_SESSION_MS = 12 * 3_600_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +82,22 @@ def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
     return Synthesizer(voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate)
 
 
+def check_length(plan: Plan, settings: RenderSettings) -> None:
+    """Refuse a session of absurd length before any work is done on it."""
+    shortest = shortest_length_ms(plan)
+    limit = MAX_SESSION_MS if settings.allow_long else LONG_SESSION_MS
+    if shortest > limit:
+        hint = (
+            f"the most voiceguide makes is {format_seconds(MAX_SESSION_MS)}"
+            if settings.allow_long
+            else "check the reps, sets and durations, or pass --allow-long if you mean it "
+            f"(up to {format_seconds(MAX_SESSION_MS)})"
+        )
+        raise SettingsError(
+            f"the session would last at least {format_seconds(shortest)}, more than {format_seconds(limit)}; {hint}"
+        )
+
+
 def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _no_progress) -> Timeline:
     """The timeline, with speech lengths measured by synthesizing every phrase once."""
     # A first layout with a rough length per character tells which phrases there will be, so that
@@ -89,6 +114,7 @@ def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _
 
 def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
+    check_length(plan, settings)
     with open_synthesizer(plan, settings) as synthesizer:
         return timed_script(plan=plan, synthesizer=synthesizer)
 
@@ -100,7 +126,7 @@ def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None)
     content = {
         "person": person,
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
-        "settings": dataclasses.asdict(settings),
+        "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "allow_long"},
         "music": _file_digest(settings.music) if settings.music else None,
         "version": __version__,
     }
@@ -134,6 +160,7 @@ def build_session(
 
     A file made from the same plan, options and version is left as it is unless *force*.
     """
+    check_length(plan, settings)
     stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)

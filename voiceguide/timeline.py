@@ -34,6 +34,9 @@ AFTER_FREE_MS = 800
 LEAD_SILENCE_MS = 500
 TAIL_SILENCE_MS = 1_500
 COUNTDOWN_MIN_SLOT_MS = 5_000
+EVERY_SECOND_FROM = 30
+"""Counting every second starts this many seconds before the end: longer numbers take more than
+a second to say."""
 FIRST_COUNT_MS = 1_000
 """No count before this far into an interval: the start tone and start word come first."""
 
@@ -145,6 +148,18 @@ class Cue:
     tone: Tone | None = None
 
 
+def shortest_length_ms(plan: Plan) -> int:
+    """How long the session lasts at the least, from its timed parts alone (no speech, no layout):
+    cheap enough to refuse a plan of absurd length before laying it out."""
+    total = plan.rest_between_exercises_ms * max(0, len(plan.exercises) - 1)
+    for exercise in plan.exercises:
+        sides = max(1, len(exercise.sides))
+        per_side = exercise.reps * exercise.rep_ms + (exercise.reps - 1) * exercise.gap_ms
+        per_set = sides * per_side + (sides - 1) * exercise.switch_ms
+        total += exercise.lead_in_ms + exercise.sets * per_set + (exercise.sets - 1) * exercise.set_rest_ms
+    return total
+
+
 def build_timeline(
     *, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None, expected_total_ms: int = 0
 ) -> Timeline:
@@ -237,7 +252,7 @@ def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]
     cues = []
     left = 1
     while duration_ms - left * 1000 >= FIRST_COUNT_MS:
-        if counting is Counting.EVERY_SECOND or left <= 3:
+        if (counting is Counting.EVERY_SECOND and left <= EVERY_SECOND_FROM) or left <= 3:
             cues.append(Cue(duration_ms - left * 1000, wording.count(left)))
         left += 1
     cues.reverse()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -244,9 +245,12 @@ class Field:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.expected("text")
             return None
-        text = " ".join(str(value).split())
+        raw = " ".join(str(value).split())
+        text = speakable(raw)
         if not text:
-            self.expected("some text")
+            self.expected(
+                "some text" if not raw else "words that can be spoken (not only symbols or control characters)"
+            )
             return None
         if len(text) > max_length:
             self.problem(f"the text is {len(text)} characters long; at most {max_length} are allowed")
@@ -341,6 +345,17 @@ _NOT_SCALAR = object()
 _SILENT_PROBLEM = object()  # already reported (a refused tag): say nothing more about it
 
 
+_UNSPOKEN = {"Cc", "Cf", "Co", "Cs", "Cn", "So"}
+"""Control and format characters, private and unassigned code points, and symbols such as emoji:
+the speech engine would read emoji out by name ("grinning face") and stumble on the rest."""
+
+
+def speakable(text: str) -> str:
+    """*text* without the characters nobody wants spoken, its white space folded."""
+    kept = "".join(" " if unicodedata.category(c) in _UNSPOKEN else c for c in unicodedata.normalize("NFC", text))
+    return " ".join(kept.split())
+
+
 def unknown_key_message(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
@@ -365,6 +380,9 @@ def parse_duration_ms(text: str) -> int | None:
 
 def format_seconds(ms: int) -> str:
     """Milliseconds as a short human reading: "5 s", "2.5 s", "1 min 30 s"."""
+    if ms >= 3_600_000:
+        hours, rest = divmod(ms, 3_600_000)
+        return f"{hours} h" + (f" {format_seconds(rest)}" if rest >= 60_000 else "")
     if ms >= 60_000:
         minutes, rest = divmod(ms, 60_000)
         return f"{minutes} min" + (f" {format_seconds(rest)}" if rest else "")
