@@ -10,8 +10,10 @@ file, so every container gets what it can hold; MP3s then get their ID3 tag fini
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +45,7 @@ _CODECS = {
     AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
 }
 CHUNK_BYTES = 1 << 20
+DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
 _STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms")
@@ -147,6 +150,8 @@ def write_audio(
             ]  # fmt: skip
             returncode, errors = _encode(command, chunks, total_bytes, progress)
             if returncode != 0:
+                if "No space left" in errors or returncode == -signal.SIGXFSZ:
+                    raise AudioError(f"cannot write {path}: {DISK_FULL}")
                 raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
             with temp.open("rb+") as written:
                 os.fsync(written.fileno())
@@ -174,6 +179,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         yield temp
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise AudioError(f"cannot write {path}: {DISK_FULL}") from None
         raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import io
 import sys
 import tempfile
+import threading
 import time
 import wave
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 SILENCE_THRESHOLD_DBFS = -50.0
 FILE_WAIT_SECONDS = 0.5
 SYNTHESIS_ATTEMPTS = 4
+ENGINE_TIMEOUT_SECONDS = 30
 EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
 
 
@@ -152,6 +155,22 @@ class Synthesizer:
         engine = self._engine
         self._apply_voice_and_rate()
         engine.save_to_file(text, str(path))
+        # The driver writes the file in a callback from espeak: an error there (a full disk) is
+        # only printed, and leaves runAndWait waiting for ever. Catch it, and end the wait.
+        failures: list[BaseException | None] = []
+        timed_out = threading.Event()
+
+        def on_callback_error(unraisable: Any) -> None:
+            failures.append(unraisable.exc_value)
+            self._end_loop()
+
+        def on_timeout() -> None:
+            timed_out.set()
+            self._end_loop()
+
+        watchdog = threading.Timer(ENGINE_TIMEOUT_SECONDS, on_timeout)
+        previous_hook, sys.unraisablehook = sys.unraisablehook, on_callback_error
+        watchdog.start()
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 engine.runAndWait()
@@ -159,6 +178,21 @@ class Synthesizer:
                     self._espeak.Synchronize()
         except Exception as error:
             raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
+        finally:
+            watchdog.cancel()
+            sys.unraisablehook = previous_hook
+        if failures:
+            reason = str(failures[0])
+            full = any(f"[Errno {code}]" in reason for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
+            hint = "; the disk is full: free some space and try again" if full else ""
+            raise SpeechError(f"the speech engine could not write the audio for {text!r}: {reason}{hint}")
+        if timed_out.is_set():
+            raise SpeechError(f"the speech engine did not finish {text!r} within {ENGINE_TIMEOUT_SECONDS} s")
+
+    def _end_loop(self) -> None:
+        end_loop = getattr(self._engine.proxy._driver, "endLoop", None)
+        if end_loop is not None:
+            end_loop()
 
     def _apply_voice_and_rate(self) -> None:
         voice_id = self._voice.id if self._voice else self._default_voice
