@@ -216,9 +216,9 @@ def test_bad_duration_is_named_with_its_place(written: str, found: str) -> None:
 @pytest.mark.parametrize(
     ("written", "message"),
     [
-        ("0.2", "expected a duration from 0.5 s to 60 min, found 0.2 s"),
-        ("-5", "expected a duration from 0.5 s to 60 min, found -5 s"),
-        ('"61m"', "expected a duration from 0.5 s to 60 min, found 61 min"),
+        ("0.2", "expected a duration from 0.5 s to 1 h, found 0.2 s"),
+        ("-5", "expected a duration from 0.5 s to 1 h, found -5 s"),
+        ('"61m"', "expected a duration from 0.5 s to 1 h, found 1 h 1 min"),
     ],
 )
 def test_duration_out_of_range(written: str, message: str) -> None:
@@ -249,7 +249,7 @@ def test_phase_problems_have_paths() -> None:
     assert problems_of(text) == [
         "plan.yaml:5:9: exercises[0].phases[0]: missing required field 'seconds'",
         f"plan.yaml:6:17: exercises[0].phases[1].Exhale: expected {HOLD_DURATION_HINT}, found the text 'soon'",
-        "plan.yaml:7:16: exercises[0].phases[2].Hold: expected a duration from 0.5 s to 60 min, found 0.1 s",
+        "plan.yaml:7:16: exercises[0].phases[2].Hold: expected a duration from 0.5 s to 1 h, found 0.1 s",
     ]
 
 
@@ -578,7 +578,7 @@ def test_several_problems_are_reported_at_once() -> None:
     assert problems_of(text) == [
         "plan.yaml:2:1: colour: unknown field 'colour'; known fields: description, equipment, exercises, frequency, "
         "notes, safety, settings, sources, title",
-        "plan.yaml:5:11: exercises[0].hold: expected a duration from 0.5 s to 60 min, found 0.2 s",
+        "plan.yaml:5:11: exercises[0].hold: expected a duration from 0.5 s to 1 h, found 0.2 s",
         "plan.yaml:6:11: exercises[0].reps: expected a whole number from 1 to 500, found 0",
         "plan.yaml:7:5: exercises[1]: give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); "
         "found none of them",

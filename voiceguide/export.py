@@ -36,7 +36,15 @@ EXTENSIONS = {".mp3": AudioFormat.MP3, ".m4a": AudioFormat.M4A, ".ogg": AudioFor
               ".opus": AudioFormat.OPUS, ".wav": AudioFormat.WAV}  # fmt: skip
 FORMAT_NAMES = {"mp3": AudioFormat.MP3, "m4a": AudioFormat.M4A, "aac": AudioFormat.M4A, "ogg": AudioFormat.OPUS,
                 "opus": AudioFormat.OPUS, "wav": AudioFormat.WAV}  # fmt: skip
-DEFAULT_BITRATES = {AudioFormat.MP3: "64k", AudioFormat.M4A: "64k", AudioFormat.OPUS: "32k"}
+DEFAULT_BITRATES = {AudioFormat.MP3: "64k", AudioFormat.M4A: "64k", AudioFormat.OPUS: "48k"}
+"""Plenty for mono speech. Opus below 48k overshoots its true peak by up to 2 dB."""
+BITRATE_RANGES = {AudioFormat.MP3: (8, 320), AudioFormat.M4A: (16, 256), AudioFormat.OPUS: (6, 256)}
+SAMPLE_RATES = {
+    AudioFormat.MP3: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
+    AudioFormat.M4A: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
+    AudioFormat.OPUS: (8_000, 12_000, 16_000, 24_000, 48_000),
+    AudioFormat.WAV: tuple(range(8_000, 48_001)),
+}
 OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
 _CODECS = {
     AudioFormat.MP3: ["-c:a", "libmp3lame", "-id3v2_version", "3", "-f", "mp3"],
@@ -83,8 +91,17 @@ def encoding_for(path: Path, *, name: str | None, bitrate: str | None, sample_ra
             raise SettingsError(f"unknown format {name!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     else:
         chosen = EXTENSIONS.get(path.suffix.lower(), AudioFormat.MP3)
-    if bitrate is not None and not re.fullmatch(r"\d{1,3}k", bitrate):
-        raise SettingsError(f"a bitrate is written like 64k (kilobits a second), not {bitrate!r}")
+    if bitrate is not None:
+        if not re.fullmatch(r"\d{1,3}k", bitrate):
+            raise SettingsError(f"a bitrate is written like 64k (kilobits a second), not {bitrate!r}")
+        if chosen is AudioFormat.WAV:
+            raise SettingsError("WAV is not compressed, so it takes no bitrate; leave out --bitrate")
+        low, high = BITRATE_RANGES[chosen]
+        if not low <= int(bitrate[:-1]) <= high:
+            raise SettingsError(f"{chosen.value} takes a bitrate from {low}k to {high}k, not {bitrate}")
+    if sample_rate is not None and sample_rate not in SAMPLE_RATES[chosen]:
+        rates = ", ".join(str(rate) for rate in SAMPLE_RATES[chosen])
+        raise SettingsError(f"{chosen.value} cannot use a sample rate of {sample_rate} Hz; use one of {rates}")
     return Encoding(format=chosen, bitrate=bitrate, sample_rate=sample_rate)
 
 
@@ -134,7 +151,7 @@ def write_audio(
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
-    if encoding.format is AudioFormat.MP3:
+    if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(sample_rate))
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
         metadata = Path(scratch) / "metadata.txt"
@@ -144,7 +161,9 @@ def write_audio(
                 ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
                 "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
                 "-f", "ffmetadata", "-i", str(metadata),
-                "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+                "-map", "0:a", "-map_metadata", "1",
+                # ffmpeg rounds Ogg chapter times to whole seconds wrongly; mutagen writes them.
+                "-map_chapters", "-1" if encoding.format is AudioFormat.OPUS else "1",
                 *(["-af", filters] if filters else []),
                 *encoding.arguments(sample_rate), str(temp),
             ]  # fmt: skip
@@ -153,6 +172,7 @@ def write_audio(
                 if "No space left" in errors or returncode == -signal.SIGXFSZ:
                     raise AudioError(f"cannot write {path}: {DISK_FULL}")
                 raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
+            _finish_tags(temp, encoding.format, tags, chapters)
             with temp.open("rb+") as written:
                 os.fsync(written.fileno())
             os.replace(temp, path)
@@ -189,12 +209,12 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
 
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:
     """Readers disagree on MP3 chapter times by the encoder's priming delay (LAME_DELAY_SAMPLES, 50
-    ms at 22.05 kHz): ffmpeg takes it off the times it reads and adds it to those it writes, mutagen
-    and many players read the times as written. Shifted back by half the delay, chapters land
-    within half of it of their cues for both kinds of reader."""
+    ms at 22.05 kHz): ffmpeg takes it off the times it reads, while mutagen and many players read
+    the times as written. Written half the delay late, chapters land within half of it of their
+    cues for both kinds of reader."""
     shift = LAME_DELAY_SAMPLES * 1000 // rate // 2
     return [
-        Chapter(title=c.title, start_ms=max(0, c.start_ms - shift) if c.start_ms else 0, end_ms=c.end_ms - shift)
+        Chapter(title=c.title, start_ms=c.start_ms + shift if c.start_ms else 0, end_ms=c.end_ms + shift)
         for c in chapters
     ]
 
@@ -212,6 +232,38 @@ def _ffmetadata(tags: Tags, chapters: Sequence[Chapter]) -> str:
 
 def _escape(value: str) -> str:
     return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+
+def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Sequence[Chapter]) -> None:
+    """What ffmpeg does not write (well): Ogg chapters as CHAPTERnnn comments (ffmpeg rounds their
+    times), and an ID3 chunk in WAV files (ffmpeg writes only a RIFF INFO list, which few read)."""
+    if audio_format is AudioFormat.OPUS and chapters:
+        from mutagen.oggopus import OggOpus
+
+        opus = OggOpus(path)
+        assert opus.tags is not None
+        for number, chapter in enumerate(chapters, start=1):
+            opus.tags[f"CHAPTER{number:03d}"] = [_clock(chapter.start_ms)]
+            opus.tags[f"CHAPTER{number:03d}NAME"] = [chapter.title]
+        opus.save()
+    elif audio_format is AudioFormat.WAV:
+        from mutagen.id3 import TALB, TIT2, TPE1, TXXX
+        from mutagen.wave import WAVE
+
+        wave = WAVE(path)
+        wave.add_tags()
+        assert wave.tags is not None
+        wave.tags.add(TIT2(encoding=3, text=tags.title))
+        wave.tags.add(TPE1(encoding=3, text=tags.artist))
+        wave.tags.add(TALB(encoding=3, text=tags.album))
+        wave.tags.add(TXXX(encoding=3, desc="comment", text=tags.full_comment))
+        wave.save()
+
+
+def _clock(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def read_stamp(path: Path) -> Stamp | None:

@@ -27,7 +27,7 @@ SPEECH_RMS_DBFS = -23.0
 SPEECH_CREST_DB = 10.0
 """Speech peaks are limited to this far above its RMS, so that at the target loudness the true
 peak of the encoded file stays under -1 dBTP."""
-SAFETY_LIMIT_DBFS = -3.0
+SAFETY_LIMIT_DBFS = -2.5
 """A last limiter on the session, for what levelling cannot foresee (loud music)."""
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""
@@ -36,21 +36,45 @@ _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
 
 
 def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int) -> dict[str, bytes]:
-    """Each phrase's samples, levelled and peak-limited (one ffmpeg run for all of them)."""
+    """Each phrase's samples at SPEECH_RMS_DBFS, with peaks no higher than SPEECH_CREST_DB above.
+
+    Limiting the peaks lowers a phrase's RMS, and levelling it again raises its peaks: two rounds
+    of both leave every phrase at the same RMS with its peaks within half a dB or so of the limit.
+    All phrases pass through ffmpeg together, once a round.
+    """
     if not clips:
         return {}
-    gap = bytes(sample_rate * PHRASE_GAP_MS // 1000 * 2)
-    levelled = [clip.apply_gain(SPEECH_RMS_DBFS - clip.dBFS).raw_data for clip in clips.values()]
-    joined = gap.join(levelled) + gap
+    segment = type(next(iter(clips.values())))
+    texts = list(clips)
+    samples = [clip.raw_data for clip in clips.values()]
     limit = 10 ** ((SPEECH_RMS_DBFS + SPEECH_CREST_DB) / 20)
     # latency=true: the limiter looks ahead, and compensating its delay keeps every sample in place.
-    limiter = f"alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true"
-    limited = _ffmpeg_filter(joined, sample_rate=sample_rate, filters=limiter)
-    phrases, offset = {}, 0
-    for text, data in zip(clips, levelled, strict=True):
-        phrases[text] = limited[offset : offset + len(data)]
+    # At four times the rate, the limiter sees the peaks between samples too (the true peak).
+    limiter = (
+        f"aresample={sample_rate * 4},alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true,"
+        f"aresample={sample_rate}"
+    )
+    for _ in range(2):
+        levelled = [_at_rms(segment, data, sample_rate) for data in samples]
+        samples = _through_ffmpeg(levelled, sample_rate=sample_rate, filters=limiter)
+    return dict(zip(texts, [_at_rms(segment, data, sample_rate) for data in samples], strict=True))
+
+
+def _at_rms(segment: type[AudioSegment], data: bytes, sample_rate: int) -> bytes:
+    clip = segment(data=data, sample_width=2, frame_rate=sample_rate, channels=1)
+    levelled: bytes = clip.apply_gain(SPEECH_RMS_DBFS - clip.dBFS).raw_data
+    return levelled
+
+
+def _through_ffmpeg(phrases: list[bytes], *, sample_rate: int, filters: str) -> list[bytes]:
+    """*phrases* filtered in one ffmpeg run, with silence between them so none affects another."""
+    gap = bytes(sample_rate * PHRASE_GAP_MS // 1000 * 2)
+    filtered = _ffmpeg_filter(gap.join(phrases) + gap, sample_rate=sample_rate, filters=filters)
+    out, offset = [], 0
+    for data in phrases:
+        out.append(filtered[offset : offset + len(data)])
         offset += len(data) + len(gap)
-    return phrases
+    return out
 
 
 def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:

@@ -47,11 +47,14 @@ class Music:
             "-ac", "1", "-ar", str(sample_rate), "-af", fades, "-f", "s16le", "-",
         ]  # fmt: skip
         result = subprocess.run(command, stdout=self._file, stderr=subprocess.PIPE, check=False)
-        if result.returncode != 0 or self._file.tell() == 0:
+        try:
+            if result.returncode != 0 or self._file.tell() == 0:
+                details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
+                raise SettingsError(f"cannot use {path} as music: {details[0]}")
+            self._gain = 10 ** ((SPEECH_RMS_DBFS + level_db - self._rms_dbfs()) / 20)
+        except BaseException:
             self._file.close()
-            details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
-            raise SettingsError(f"cannot use {path} as music: {details[0]}")
-        self._gain = 10 ** ((SPEECH_RMS_DBFS + level_db - self._rms_dbfs()) / 20)
+            raise
 
     def __enter__(self) -> Music:
         return self
@@ -72,7 +75,7 @@ class Music:
             count += samples.size
         rms = math.sqrt(total / max(count, 1)) / 32768
         if rms < 1e-5:
-            raise SettingsError("the music file is silent")
+            raise SettingsError("the music file is silent: there is nothing to play under the voice")
         return 20 * math.log10(rms)
 
     def under(self, voice: Iterator[bytes], timeline: Timeline, start_frame: int = 0) -> Iterator[bytes]:
