@@ -7,6 +7,9 @@ every end-to-end test reads this one session instead of making its own.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,16 @@ from audio_measure import decode
 from voiceguide.loader import load_plan, shipped_plan_path
 from voiceguide.plan import Plan
 from voiceguide.session import BuildResult, RenderSettings, build_session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole run (its subprocesses too) uses a speech cache of its own, empty at the start:
+    tests never read the user's cache, and the first build of each phrase is a real synthesis."""
+    os.environ["VOICEGUIDE_CACHE_DIR"] = tempfile.mkdtemp(prefix="vg-test-speech-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("VOICEGUIDE_CACHE_DIR", ""), ignore_errors=True)
 
 
 @dataclass(frozen=True, slots=True)

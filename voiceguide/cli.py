@@ -549,6 +549,47 @@ def voices() -> None:
     click.echo(f"{len(found)} voices", err=True)
 
 
+@main.group()
+def cache() -> None:
+    """The speech cache: every phrase spoken once, kept between runs so rebuilds are quick.
+
+    \b
+    Examples:
+      voiceguide cache info
+      voiceguide cache clear
+    """
+
+
+@cache.command("info")
+@reports_errors
+def cache_info() -> None:
+    """Where the speech cache is and how much it holds.
+
+    \b
+    Example:
+      voiceguide cache info
+    """
+    from voiceguide.speechcache import MAX_BYTES, usage
+
+    found = usage()
+    click.echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+
+
+@cache.command("clear")
+@reports_errors
+def cache_clear() -> None:
+    """Remove every cached clip; the next build synthesizes its speech again.
+
+    \b
+    Example:
+      voiceguide cache clear
+    """
+    from voiceguide.speechcache import clear
+
+    removed = clear()
+    click.echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+
+
 class _ProgressBar:
     """One progress bar on stderr across all stages, when stderr is a terminal; silent otherwise."""
 

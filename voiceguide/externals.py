@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import platform
 import shutil
 import sys
 import warnings
@@ -56,6 +57,31 @@ def audio_segment() -> type[AudioSegment]:
     return segment_class
 
 
+def driver_name() -> str:
+    """pyttsx3's driver on this platform."""
+    return {"darwin": "nsss", "win32": "sapi5"}.get(sys.platform, "espeak")
+
+
+@functools.cache
+def engine_identity() -> str:
+    """What names the speech engine in the speech cache's keys, found without starting it: a new
+    pyttsx3 or espeak-ng means new clips."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        parts = [driver_name(), f"pyttsx3 {version('pyttsx3')}"]
+    except PackageNotFoundError:
+        parts = [driver_name(), "pyttsx3 ?"]
+    if sys.platform.startswith("linux"):
+        library = _make_espeak_loadable()
+        library.espeak_Info.restype = ctypes.c_char_p
+        library.espeak_Info.argtypes = [ctypes.c_void_p]
+        parts.append(f"espeak-ng {library.espeak_Info(None).decode(errors='replace')}")
+    else:
+        parts.append(platform.platform())
+    return " | ".join(parts)
+
+
 @functools.cache
 def pyttsx3_module() -> ModuleType:
     """pyttsx3, after making sure its espeak driver will find a libespeak-ng."""
@@ -69,10 +95,11 @@ def pyttsx3_module() -> ModuleType:
     return module
 
 
-def _make_espeak_loadable() -> None:
+@functools.cache
+def _make_espeak_loadable() -> ctypes.CDLL:
+    """The libespeak-ng pyttsx3 will use: the system's, else the wheel's, loaded so pyttsx3 finds it."""
     try:
-        ctypes.CDLL("libespeak-ng.so.1")
-        return  # the system's own; pyttsx3 finds it and its data by itself
+        return ctypes.CDLL("libespeak-ng.so.1")  # the system's own; pyttsx3 finds it and its data itself
     except OSError:
         pass
     try:
@@ -84,5 +111,6 @@ def _make_espeak_loadable() -> None:
         ) from None
     # Loaded globally under its soname, so pyttsx3's own LoadLibrary("libespeak-ng.so.1") finds
     # this copy; espeak-ng reads its data from $ESPEAK_DATA_PATH/espeak-ng-data.
-    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    library = ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
     os.environ["ESPEAK_DATA_PATH"] = os.path.dirname(espeakng_loader.get_data_path())
+    return library

@@ -22,6 +22,7 @@ from voiceguide.chapters import chapters_of
 from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
+from voiceguide.externals import engine_identity
 from voiceguide.loudness import TARGET_LUFS, integrated_loudness, level_phrases, session_filters
 from voiceguide.mixdown import Mixdown
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
@@ -29,6 +30,7 @@ from voiceguide.music import Music
 from voiceguide.plan import Plan
 from voiceguide.sidecars import playlist, write_sidecars
 from voiceguide.speech import Synthesizer
+from voiceguide.speechcache import SpeechCache
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.yamlsource import format_seconds
 
@@ -79,7 +81,8 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
-    return Synthesizer(voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate)
+    cache = SpeechCache(engine=engine_identity())
+    return Synthesizer(voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache)
 
 
 def check_length(plan: Plan, settings: RenderSettings) -> None:
@@ -107,7 +110,7 @@ def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _
     rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
     phrases = rough.phrases()
     for done, phrase in enumerate(phrases, start=1):
-        synthesizer.clip(phrase)
+        synthesizer.duration_ms(phrase)  # synthesized, or found in the cache (without reading it)
         progress("speech", done, len(phrases))
     return build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
 

@@ -21,8 +21,10 @@ pyttsx3 treats them as done when they return.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import errno
+import hashlib
 import io
 import sys
 import tempfile
@@ -34,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import SettingsError, SpeechError
-from voiceguide.externals import audio_segment, pyttsx3_module
+from voiceguide.externals import audio_segment, driver_name, pyttsx3_module
+from voiceguide.speechcache import SpeechCache
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
@@ -54,15 +57,11 @@ class VoiceInfo:
     gender: str | None
 
 
-def _driver_name() -> str:
-    return {"darwin": "nsss", "win32": "sapi5"}.get(sys.platform, "espeak")
-
-
 def _engine() -> Any:
     pyttsx3 = pyttsx3_module()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return pyttsx3.init(_driver_name())
+            return pyttsx3.init(driver_name())
     except Exception as error:  # the drivers raise anything from OSError to RuntimeError
         raise SpeechError(f"the speech engine could not start: {error}") from None
 
@@ -99,25 +98,42 @@ def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
     raise SettingsError(f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices.")
 
 
-class Synthesizer:
-    """Turns phrases into trimmed clips at the session's sample rate, each phrase once."""
+def installed_voices(cache: SpeechCache | None = None) -> list[VoiceInfo]:
+    """The engine's voices; from the cache when it has them, so that no engine has to start."""
+    if cache is not None:
+        listed = cache.load_json(_voices_name(cache))
+        if isinstance(listed, list):
+            with contextlib.suppress(TypeError, KeyError):
+                return [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v["gender"]) for v in listed]
+    voices = list_voices()
+    if cache is not None:
+        cache.store_json(_voices_name(cache), [dataclasses.asdict(voice) for voice in voices])
+    return voices
 
-    def __init__(self, *, voice: str | None, rate: int, sample_rate: int) -> None:
-        self._engine = _engine()
+
+def _voices_name(cache: SpeechCache) -> str:
+    return "voices-" + hashlib.sha256(cache.engine.encode()).hexdigest()[:16]
+
+
+class Synthesizer:
+    """Turns phrases into trimmed clips at the session's sample rate, each phrase once.
+
+    Clips come from the speech cache when it has them; the engine starts only for a phrase it has
+    not got, so a rebuild or a preview of a known plan never starts it.
+    """
+
+    def __init__(self, *, voice: str | None, rate: int, sample_rate: int, cache: SpeechCache | None = None) -> None:
         self._rate = rate
         self._sample_rate = sample_rate
-        self._voice = resolve_voice(voice, list_voices()) if voice else None
+        self._cache = cache
+        self._voice = resolve_voice(voice, installed_voices(cache)) if voice else None
         self._clips: dict[str, AudioSegment] = {}
-        self._workdir = tempfile.TemporaryDirectory(prefix="voiceguide-speech-")
+        self._engine: Any = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._espeak: Any = None
         self._default_voice: str | None = None
-        if _driver_name() == "espeak":
-            import pyttsx3.drivers._espeak as espeak_binding  # loaded by init() above
-
-            self._espeak = espeak_binding
-            self._default_voice = getattr(type(self._engine.proxy._driver), "_defaultVoice", None)
         self.synthesized = 0
-        """How many phrases went through the engine (each distinct phrase once)."""
+        """How many phrases went through the engine (each distinct phrase once, none cached)."""
 
     def __enter__(self) -> Synthesizer:
         return self
@@ -126,21 +142,53 @@ class Synthesizer:
         self.close()
 
     def close(self) -> None:
-        self._workdir.cleanup()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+        if self._cache is not None and self._cache.stored:
+            self._cache.trim()
+
+    def _key(self, text: str) -> str:
+        assert self._cache is not None
+        voice = self._voice.id if self._voice else "default"
+        return self._cache.key(text=text, voice=voice, rate=self._rate, sample_rate=self._sample_rate)
 
     def duration_ms(self, text: str) -> int:
-        frames = int(self.clip(text).frame_count())
+        frames = None
+        if text not in self._clips and self._cache is not None:
+            frames = self._cache.frames(self._key(text))
+        if frames is None:
+            frames = int(self.clip(text).frame_count())
         return -(-frames * 1000 // self._sample_rate)
 
     def clip(self, text: str) -> AudioSegment:
         cached = self._clips.get(text)
         if cached is None:
-            cached = self._clips[text] = self._synthesize(text)
+            data = self._cache.load(self._key(text)) if self._cache is not None else None
+            if data:
+                cached = audio_segment()(data=data, sample_width=2, frame_rate=self._sample_rate, channels=1)
+            else:
+                cached = self._synthesize(text)
+                if self._cache is not None:
+                    self._cache.store(self._key(text), cached.raw_data)
+            self._clips[text] = cached
         return cached
+
+    def _start_engine(self) -> None:
+        if self._engine is not None:
+            return
+        self._engine = _engine()
+        self._workdir = tempfile.TemporaryDirectory(prefix="voiceguide-speech-")
+        if driver_name() == "espeak":
+            import pyttsx3.drivers._espeak as espeak_binding  # loaded by init() above
+
+            self._espeak = espeak_binding
+            self._default_voice = getattr(type(self._engine.proxy._driver), "_defaultVoice", None)
 
     def _synthesize(self, text: str) -> AudioSegment:
         if not text.strip():
             raise SpeechError("cannot speak an empty phrase")
+        self._start_engine()
+        assert self._workdir is not None
         self.synthesized += 1
         for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
             path = Path(self._workdir.name) / f"{self.synthesized}-{attempt}.wav"
