@@ -594,7 +594,12 @@ class _ProgressBar:
     """One progress bar on stderr across all stages, when stderr is a terminal; silent otherwise."""
 
     # Rough shares of a build's time, so the bar moves evenly from start to end.
-    STAGES: ClassVar[dict[str, tuple[int, int]]] = {"speech": (0, 30), "mixing": (30, 40), "encoding": (40, 100)}
+    STAGES: ClassVar[dict[str, tuple[int, int]]] = {
+        "speech": (0, 28),
+        "timeline": (28, 30),
+        "mixing": (30, 40),
+        "encoding": (40, 100),
+    }
 
     def __init__(self) -> None:
         self._bar: Any = None

@@ -112,7 +112,10 @@ def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _
     for done, phrase in enumerate(phrases, start=1):
         synthesizer.duration_ms(phrase)  # synthesized, or found in the cache (without reading it)
         progress("speech", done, len(phrases))
-    return build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
+    progress("timeline", 0, 1)
+    timeline = build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
+    progress("timeline", 1, 1)
+    return timeline
 
 
 def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:

@@ -1,0 +1,169 @@
+"""Benchmark: build generated sessions of about 15, 60 and 240 minutes and compare with ffmpeg.
+
+For each size it prints the wall time of `voiceguide build` in a fresh process with an empty
+speech cache (cold) and again with the cache filled (warm), the peak memory of the build, the
+time of each stage, and the ratio to ffmpeg alone encoding the same audio with the same settings,
+measured in the same run. Then the scaling from 15 to 240 minutes, and batch throughput on one
+core against all of them. Run it with scripts/bench.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from voiceguide.externals import ffmpeg_path
+
+SIZES_MINUTES = (15, 60, 240)
+TARGET_RATIO = 1.5
+TARGET_SCALING = 17.0
+TARGET_MEMORY_MB = 200
+MEMORY_AT_MINUTES = 60
+
+# Runs one build in this fresh process and reports its stages and its peak memory as JSON.
+CHILD = r"""
+import json, resource, sys, time
+started = time.perf_counter()
+stages = {}
+from pathlib import Path
+from voiceguide.loader import load_plan
+from voiceguide.session import RenderSettings, build_session
+plan = load_plan(Path(sys.argv[1]))
+stages["load"] = time.perf_counter() - started
+marks = {}
+def progress(stage, done, total):
+    marks.setdefault(stage, time.perf_counter())
+    marks[stage + " end"] = time.perf_counter()
+clock = time.perf_counter()
+result = build_session(plan=plan, output=Path(sys.argv[2]), settings=RenderSettings(), force=True, progress=progress)
+end = time.perf_counter()
+stages["speech"] = marks["timeline"] - clock
+stages["timeline"] = marks["timeline end"] - marks["timeline"]
+stages["assembly"] = marks["encoding"] - marks["timeline end"]
+stages["encoding"] = end - marks["encoding"]
+print(json.dumps({
+    "seconds": end - started, "stages": stages, "total_ms": result.total_ms,
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "ffmpeg_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+}))
+"""
+
+
+def plan_text(minutes: int) -> str:
+    """A plan of about *minutes*: blocks of held reps, timed rounds and per-side work, each block
+    with its own exercise names (new phrases to speak), as real plans have."""
+    lines = ["title: Benchmark session", "settings:", "  rest_between_exercises: 10", "exercises:"]
+    block_seconds = 200  # about what one block of three exercises lasts, announcements included
+    for block in range(max(1, round(minutes * 60 / block_seconds))):
+        lines += [
+            f"  - name: Calf raises, block {block + 1}",
+            "    instructions: Rise onto your toes and hold, then lower slowly.",
+            "    reps: 6", "    hold: 4", "    reset: 3",
+            f"  - name: Marching, block {block + 1}",
+            "    work: 20", "    rest: 10", "    reps: 2", "    counting: last-3",
+            f"  - name: Side stretch, block {block + 1}",
+            "    hold: 15", "    sides: [left side, right side]", "    switch: 5", "    counting: last-3",
+        ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def build(plan: Path, output: Path, cache: Path) -> dict:
+    environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(plan), str(output)], env=environment, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"build failed:\n{result.stderr}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report["wall"] = wall
+    return report
+
+
+def ffmpeg_alone(session: Path, work: Path) -> float:
+    """Seconds ffmpeg takes to encode the session's own samples with the same settings."""
+    pcm = work / "session.pcm"
+    subprocess.run(
+        [ffmpeg_path(), "-v", "error", "-y", "-i", str(session), "-f", "s16le", "-ac", "1", "-ar", "22050", str(pcm)],
+        check=True,
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [ffmpeg_path(), "-v", "error", "-y", "-f", "s16le", "-ar", "22050", "-ac", "1", "-i", str(pcm),
+         "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(work / "alone.mp3")],
+        check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int]:
+    profiles = work / "profiles"
+    profiles.mkdir()
+    for number in range(4):
+        (profiles / f"person-{number}.yaml").write_text(f"name: Person {number}\nsettings:\n  rate: {140 + number}\n")
+    times = []
+    for jobs in (1, os.cpu_count() or 1):
+        cache = Path(tempfile.mkdtemp(dir=work))
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "voiceguide", "batch", str(plan), str(profiles), "-o", str(work),
+             "--jobs", str(jobs), "--force", "--no-sidecars"],
+            env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache)), check=True, capture_output=True,
+        )  # fmt: skip
+        times.append(time.perf_counter() - started)
+    return times[0], times[1], os.cpu_count() or 1
+
+
+def main() -> None:
+    print(f"voiceguide benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print()
+    header = f"{'session':>9} {'cold s':>7} {'warm s':>7} {'ffmpeg s':>8} {'cold/ff':>7} {'warm/ff':>7} {'peak MB':>7}"
+    print(header + "   stages of the cold build (s): load, speech, timeline, assembly, encoding")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
+        work = Path(scratch)
+        for minutes in SIZES_MINUTES:
+            plan = work / f"plan-{minutes}.yaml"
+            plan.write_text(plan_text(minutes))
+            cache = work / f"cache-{minutes}"
+            output = work / f"session-{minutes}.mp3"
+            cold = build(plan, output, cache)
+            warm = build(plan, output, cache)
+            alone = ffmpeg_alone(output, work)
+            results[minutes] = (cold, warm, alone)
+            stages = ", ".join(
+                f"{cold['stages'][name]:.2f}" for name in ("load", "speech", "timeline", "assembly", "encoding")
+            )
+            print(
+                f"{cold['total_ms'] / 60000:>7.1f} m {cold['wall']:>7.2f} {warm['wall']:>7.2f} {alone:>8.2f} "
+                f"{cold['wall'] / alone:>7.2f} {warm['wall'] / alone:>7.2f} {cold['peak_mb']:>7.0f}   {stages}"
+            )
+        first, last = SIZES_MINUTES[0], SIZES_MINUTES[-1]
+        scaling = results[last][0]["wall"] / results[first][0]["wall"]
+        length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
+        one, many, cores = batch_throughput(work, work / f"plan-{first}.yaml")
+    print()
+    ratio = results[first][0]["wall"] / results[first][2]
+    memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
+    print(f"{first}-minute build, cold, against ffmpeg alone: {ratio:.2f}x (target at most {TARGET_RATIO}x)")
+    print(
+        f"{last}-minute build against the {first}-minute one: {scaling:.1f}x the time "
+        f"for {length_ratio:.1f}x the length (target at most {TARGET_SCALING:g}x)"
+    )
+    print(
+        f"peak memory of the {MEMORY_AT_MINUTES}-minute build: {memory:.0f} MB (target at most {TARGET_MEMORY_MB} MB)"
+    )
+    print(
+        f"batch of 4 {first}-minute sessions: {one:.1f} s on 1 core, {many:.1f} s on {cores}: "
+        f"{one / many:.2f}x the throughput"
+    )
+
+
+if __name__ == "__main__":
+    main()
