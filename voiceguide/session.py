@@ -68,6 +68,8 @@ class BuildResult:
     timeline: Timeline | None
     """None when the file was already up to date and nothing was built."""
     up_to_date: bool = False
+    synthesized: int = 0
+    """Phrases the speech engine had to make (the others came from the speech cache)."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -177,6 +179,7 @@ def build_session(
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(plan=plan, synthesizer=synthesizer, progress=progress)
         seconds["speech"] = time.perf_counter() - clock
+        synthesized = synthesizer.synthesized
         clock = time.perf_counter()
         phrases = level_phrases(
             {text: synthesizer.clip(text) for text in timeline.phrases()}, sample_rate=settings.sample_rate
@@ -239,7 +242,9 @@ def build_session(
     if settings.sidecars:
         write_sidecars(output, timeline, explanation)
     seconds["encoding"] = time.perf_counter() - clock
-    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, stage_seconds=seconds)
+    return BuildResult(
+        path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized, stage_seconds=seconds
+    )
 
 
 def _write_split(
