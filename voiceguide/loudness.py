@@ -29,6 +29,8 @@ SPEECH_CREST_DB = 10.0
 peak of the encoded file stays under -1 dBTP."""
 SAFETY_LIMIT_DBFS = -2.5
 """A last limiter on the session, for what levelling cannot foresee (loud music)."""
+LEVELLING_VERSION = 1
+"""Part of the cache key of levelled phrases: raise it whenever levelling changes."""
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""
 

@@ -23,7 +23,7 @@ from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
-from voiceguide.loudness import TARGET_LUFS, integrated_loudness, level_phrases, session_filters
+from voiceguide.loudness import LEVELLING_VERSION, TARGET_LUFS, integrated_loudness, level_phrases, session_filters
 from voiceguide.mixdown import Mixdown
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
@@ -181,9 +181,7 @@ def build_session(
         seconds["speech"] = time.perf_counter() - clock
         synthesized = synthesizer.synthesized
         clock = time.perf_counter()
-        phrases = level_phrases(
-            {text: synthesizer.clip(text) for text in timeline.phrases()}, sample_rate=settings.sample_rate
-        )
+        phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate)
     mixdown = Mixdown(
         timeline=timeline,
         phrases=phrases,
@@ -208,7 +206,8 @@ def build_session(
             return music.under(chunks, timeline, start) if music else chunks
 
         progress("mixing", 0, 1)
-        gain_db = settings.loudness_lufs - integrated_loudness(samples(), sample_rate=settings.sample_rate)
+        measured = samples() if music else mixdown.audible()  # (music fills the silences)
+        gain_db = settings.loudness_lufs - integrated_loudness(measured, sample_rate=settings.sample_rate)
         progress("mixing", 1, 1)
         seconds["assembly"] = time.perf_counter() - clock
 
@@ -245,6 +244,25 @@ def build_session(
     return BuildResult(
         path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized, stage_seconds=seconds
     )
+
+
+LEVELLED = f"levelled {LEVELLING_VERSION}"
+
+
+def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int) -> dict[str, bytes]:
+    """Each phrase levelled (see loudness.level_phrases), from the speech cache where it can be."""
+    cache = synthesizer.cache
+    found: dict[str, bytes] = {}
+    if cache is not None:
+        for text in texts:
+            data = cache.load(synthesizer.cache_key(text, variant=LEVELLED))
+            if data:
+                found[text] = data
+    made = level_phrases({text: synthesizer.clip(text) for text in texts if text not in found}, sample_rate=sample_rate)
+    if cache is not None:
+        for text, data in made.items():
+            cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
+    return found | made
 
 
 def _write_split(

@@ -147,10 +147,18 @@ class Synthesizer:
         if self._cache is not None and self._cache.stored:
             self._cache.trim()
 
-    def _key(self, text: str) -> str:
+    @property
+    def cache(self) -> SpeechCache | None:
+        return self._cache
+
+    def _key(self, text: str, variant: str = "") -> str:
         assert self._cache is not None
-        voice = self._voice.id if self._voice else "default"
+        voice = (self._voice.id if self._voice else "default") + variant
         return self._cache.key(text=text, voice=voice, rate=self._rate, sample_rate=self._sample_rate)
+
+    def cache_key(self, text: str, *, variant: str) -> str:
+        """A key for something made from this phrase's clip (its levelled form, say)."""
+        return self._key(text, f"|{variant}")
 
     def duration_ms(self, text: str) -> int:
         frames = None
