@@ -60,7 +60,7 @@ def plan_text(minutes: int) -> str:
     """A plan of about *minutes*: blocks of held reps, timed rounds and per-side work, each block
     with its own exercise names (new phrases to speak), as real plans have."""
     lines = ["title: Benchmark session", "settings:", "  rest_between_exercises: 10", "exercises:"]
-    block_seconds = 240  # about what one block of three exercises lasts, announcements included
+    block_seconds = 205  # about what one block of three exercises lasts, announcements included
     for block in range(max(1, round(minutes * 60 / block_seconds))):
         lines += [
             f"  - name: Calf raises, block {block + 1}",

@@ -35,7 +35,8 @@ def frame_at(ms: int, sample_rate: int) -> int:
 class _Placed:
     start: int
     """First frame."""
-    data: bytes
+    data: bytes | memoryview
+    """A view into the phrase's or tone's one copy: a phrase said a thousand times is not copied."""
 
 
 class Mixdown:
@@ -73,7 +74,7 @@ class Mixdown:
                     data = voiced[event.text] = _gained(phrases[event.text], gain_db, sample_rate)
                 if event.clipped_ms:
                     data = _faded_cut(data, event.duration_ms, sample_rate)
-            self._placed.append(_Placed(start, data[:room]))
+            self._placed.append(_Placed(start, memoryview(data)[:room]))
 
     @property
     def duration_ms(self) -> int:
@@ -88,7 +89,7 @@ class Mixdown:
         for item in self._placed:
             if item.start > position:
                 yield bytes(min(item.start - position, longest) * SAMPLE_WIDTH)
-            yield item.data
+            yield bytes(item.data)
             position = item.start + len(item.data) // SAMPLE_WIDTH
 
     def chunks(self, start_frame: int = 0, end_frame: int | None = None) -> Iterator[bytes]:

@@ -247,6 +247,7 @@ def build_session(
 
 
 LEVELLED = f"levelled {LEVELLING_VERSION}"
+LEVELLING_BATCH = 100
 
 
 def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int) -> dict[str, bytes]:
@@ -258,10 +259,17 @@ def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int) -> d
             data = cache.load(synthesizer.cache_key(text, variant=LEVELLED))
             if data:
                 found[text] = data
-    made = level_phrases({text: synthesizer.clip(text) for text in texts if text not in found}, sample_rate=sample_rate)
-    if cache is not None:
-        for text, data in made.items():
-            cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
+    missing = [text for text in texts if text not in found]
+    made: dict[str, bytes] = {}
+    # In batches, so that a plan with thousands of phrases never holds all their clips at once.
+    for start in range(0, len(missing), LEVELLING_BATCH):
+        batch = level_phrases(
+            {text: synthesizer.clip(text) for text in missing[start : start + LEVELLING_BATCH]}, sample_rate=sample_rate
+        )
+        if cache is not None:
+            for text, data in batch.items():
+                cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
+        made |= batch
     return found | made
 
 

@@ -178,7 +178,8 @@ class Synthesizer:
                 cached = self._synthesize(text)
                 if self._cache is not None:
                     self._cache.store(self._key(text), cached.raw_data)
-            self._clips[text] = cached
+            if self._cache is None or not self._cache.frames(self._key(text)):
+                self._clips[text] = cached  # (with the clip on disk, memory stays flat however long the plan)
         return cached
 
     def _start_engine(self) -> None:

@@ -20,9 +20,9 @@ FADE_OUT_MS = 40
 @functools.cache
 def tone(cue: Tone, duration_ms: int, sample_rate: int, level_dbfs: float) -> AudioSegment:
     """A beep of *duration_ms* peaking at *level_dbfs*."""
+    audio_segment()  # pydub wired to our ffmpeg (and its warning silenced) before any of it is imported
     from pydub.generators import Sine
 
-    audio_segment()  # pydub wired to our ffmpeg before any of it is used
     sine = Sine(TONE_HZ[cue], sample_rate=sample_rate, bit_depth=16)
     clip = sine.to_audio_segment(duration=duration_ms, volume=level_dbfs)
     return clip.fade_in(min(FADE_IN_MS, duration_ms // 4)).fade_out(min(FADE_OUT_MS, duration_ms // 2))
