@@ -72,20 +72,20 @@ def test_build_without_plan_writes_default_session_into_output(
 
 
 def test_failed_encoding_leaves_existing_file_untouched(
-    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """When ffmpeg fails, the old session survives, no temporary file is left, and the exit code is 1."""
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the previous session")
     monkeypatch.setattr(shutil, "which", lambda name: str(_failing_ffmpeg(tmp_path)) if name == "ffmpeg" else None)
     ffmpeg_path.cache_clear()
+    request.addfinalizer(ffmpeg_path.cache_clear)  # the next tests find the real ffmpeg again
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ffmpeg could not ") and "simulated encoder failure" in result.stderr
     assert "Traceback" not in result.output
     assert out.read_bytes() == b"the previous session"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
-    ffmpeg_path.cache_clear()
 
 
 def _failing_ffmpeg(folder: Path) -> Path:

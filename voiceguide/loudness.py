@@ -8,6 +8,7 @@ peak stays below the ceiling without limiting the session as a whole.
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import tempfile
@@ -29,7 +30,7 @@ SPEECH_CREST_DB = 10.0
 peak of the encoded file stays under -1 dBTP."""
 SAFETY_LIMIT_DBFS = -2.5
 """A last limiter on the session, for what levelling cannot foresee (loud music)."""
-LEVELLING_VERSION = 1
+LEVELLING_VERSION = 2
 """Part of the cache key of levelled phrases: raise it whenever levelling changes."""
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""
@@ -40,8 +41,8 @@ _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
 def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int) -> dict[str, bytes]:
     """Each phrase's samples at SPEECH_RMS_DBFS, with peaks no higher than SPEECH_CREST_DB above.
 
-    Limiting the peaks lowers a phrase's RMS, and levelling it again raises its peaks: two rounds
-    of both leave every phrase at the same RMS with its peaks within half a dB or so of the limit.
+    Limiting the peaks lowers a phrase's RMS, and levelling it again raises its peaks: after two
+    rounds of both, every phrase is within a few tenths of a dB of the RMS, under the limit.
     All phrases pass through ffmpeg together, once a round.
     """
     if not clips:
@@ -59,7 +60,18 @@ def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int) -> dic
     for _ in range(2):
         levelled = [_at_rms(segment, data, sample_rate) for data in samples]
         samples = _through_ffmpeg(levelled, sample_rate=sample_rate, filters=limiter)
-    return dict(zip(texts, [_at_rms(segment, data, sample_rate) for data in samples], strict=True))
+    # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over its peak.
+    return dict(zip(texts, samples, strict=True))
+
+
+def speech_level_dbfs(phrases: Mapping[str, bytes]) -> float:
+    """The RMS of all the phrases together: the level beeps and music are set against."""
+    import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
+
+    energy = sum(audioop.rms(data, 2) ** 2 * len(data) for data in phrases.values())
+    frames = sum(len(data) for data in phrases.values())
+    rms = math.sqrt(energy / frames) / 32768 if frames else 0.0
+    return 20 * math.log10(rms) if rms > 0 else SPEECH_RMS_DBFS
 
 
 def _at_rms(segment: type[AudioSegment], data: bytes, sample_rate: int) -> bytes:
@@ -121,5 +133,6 @@ def _pipe(command: list[str], chunks: Iterable[bytes]) -> str:
         errors_file.seek(0)
         errors = errors_file.read().decode(errors="replace")
     if process.returncode != 0:
-        raise AudioError(f"ffmpeg failed: {errors.strip().splitlines()[-1:] or 'no details'}")
+        last = errors.strip().splitlines()[-1:] or ["no details"]
+        raise AudioError(f"ffmpeg could not measure the loudness: {last[0]}")
     return errors

@@ -50,13 +50,14 @@ class Mixdown:
         sample_rate: int,
         volume: float = 1.0,
         beep_level_db: float = -3.0,
+        speech_level_dbfs: float = SPEECH_RMS_DBFS,
     ) -> None:
         """*phrases* are the levelled samples of each phrase; *volume* (0.1 to 1) scales speech;
         *beep_level_db* sets the beeps against speech."""
         self.sample_rate = sample_rate
         self.frames = frame_at(timeline.total_ms, sample_rate)
         gain_db = 20 * math.log10(volume)
-        beep_peak_dbfs = SPEECH_RMS_DBFS + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
+        beep_peak_dbfs = speech_level_dbfs + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
         voiced: dict[str, bytes] = {}
         self._placed: list[_Placed] = []
         for event in timeline.events:

@@ -35,7 +35,15 @@ DEFAULT_LEVEL_DB = -8.0
 class Music:
     """A music file decoded once to mono samples at the session's rate, in a temporary file."""
 
-    def __init__(self, path: Path, *, sample_rate: int, total_ms: int, level_db: float = DEFAULT_LEVEL_DB) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sample_rate: int,
+        total_ms: int,
+        level_db: float = DEFAULT_LEVEL_DB,
+        speech_level_dbfs: float = SPEECH_RMS_DBFS,
+    ) -> None:
         self.sample_rate = sample_rate
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="voiceguide-music-")
         seconds = total_ms / 1000
@@ -51,7 +59,7 @@ class Music:
             if result.returncode != 0 or self._file.tell() == 0:
                 details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
                 raise SettingsError(f"cannot use {path} as music: {details[0]}")
-            self._gain = 10 ** ((SPEECH_RMS_DBFS + level_db - self._rms_dbfs()) / 20)
+            self._gain = 10 ** ((speech_level_dbfs + level_db - self._rms_dbfs()) / 20)
         except BaseException:
             self._file.close()
             raise

@@ -23,7 +23,14 @@ from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
-from voiceguide.loudness import LEVELLING_VERSION, TARGET_LUFS, integrated_loudness, level_phrases, session_filters
+from voiceguide.loudness import (
+    LEVELLING_VERSION,
+    TARGET_LUFS,
+    integrated_loudness,
+    level_phrases,
+    session_filters,
+    speech_level_dbfs,
+)
 from voiceguide.mixdown import Mixdown
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
@@ -182,12 +189,15 @@ def build_session(
         synthesized = synthesizer.synthesized
         clock = time.perf_counter()
         phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate)
+    # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
+    speech_level = speech_level_dbfs(phrases)
     mixdown = Mixdown(
         timeline=timeline,
         phrases=phrases,
         sample_rate=settings.sample_rate,
         volume=plan.volume,
         beep_level_db=plan.beep_level_db,
+        speech_level_dbfs=speech_level,
     )
     with contextlib.ExitStack() as stack:
         music = None
@@ -198,6 +208,7 @@ def build_session(
                     sample_rate=settings.sample_rate,
                     total_ms=timeline.total_ms,
                     level_db=settings.music_level_db,
+                    speech_level_dbfs=speech_level,
                 )
             )
 
