@@ -699,12 +699,9 @@ def test_set_refused_does_not_suggest_the_name_it_refuses(option: str) -> None:
 def test_skipping_everything_is_an_error(plan: Plan, tmp_path: Path) -> None:
     """A profile that skips every exercise of the plan is refused: a session needs one."""
     profile = write_profile(tmp_path, f"settings:\n  skip: [{', '.join(NAMES)}]\n")
-    assert problems(lambda: customize(plan=plan, layers=[profile])) == [
-        "every exercise of the plan is skipped; keep at least one"
-    ]
-    assert problems(lambda: with_sets(plan, "only=[Toe presses]", "Toe presses.skip=true")) == [
-        "every exercise of the plan is skipped; keep at least one"
-    ]
+    message = f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
+    assert problems(lambda: customize(plan=plan, layers=[profile])) == [message]
+    assert problems(lambda: with_sets(plan, "only=[Toe presses]", "Toe presses.skip=true")) == [message]
 
 
 def test_a_value_set_after_a_progression_wins_over_it(plan: Plan, tmp_path: Path) -> None:

@@ -556,7 +556,7 @@ def test_missing_and_oversized_files(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as caught:
         load_plan(big, display_name="big.yaml")
     assert caught.value.problems == [
-        "big.yaml: the file is 1,000,001 bytes; plans are at most 1,000,000 bytes. "
+        "big.yaml: the file is over 1,000,000 bytes; plans are at most 1,000,000 bytes. "
         "Check that this is the plan you meant."
     ]
 

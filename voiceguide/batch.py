@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -71,7 +72,9 @@ def build_all(
         # Each session gets a fresh process: espeak-ng keeps state between phrases that changes
         # their length by milliseconds, so a session must not depend on what was built before it.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, max_tasks_per_child=1, initializer=_quiet_on_interrupt
+        ) as pool:
             running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
                 pool.submit(_build, job, settings, force): (index, job) for index, job in pending
             }
@@ -85,8 +88,24 @@ def build_all(
             except BaseException:
                 for future in running:
                     future.cancel()
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    if process.is_alive():
+                        process.terminate()  # SIGTERM: the worker cleans up and exits
                 raise
     return [outcomes[index] for index in range(len(jobs))]
+
+
+def _quiet_on_interrupt() -> None:
+    """A worker leaves the terminal's process group, so Ctrl-C reaches only the parent, which then
+    stops the workers with SIGTERM: raised here as SystemExit, it unwinds the build (removing its
+    temporary files) without the traceback multiprocessing prints for KeyboardInterrupt."""
+    os.setpgrp()
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(130)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -> Outcome | None:

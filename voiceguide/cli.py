@@ -203,6 +203,12 @@ def _report_overruns(timeline: Timeline | None, source: str, prefix: str = "warn
         click.echo(f"{prefix}... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
+def chapters_of_result(result: Any) -> list[Any]:
+    from voiceguide.chapters import chapters_of
+
+    return chapters_of(result.timeline) if result.timeline else []
+
+
 def _exercises(count: int) -> str:
     return f"{count} exercise{'s' if count != 1 else ''}"
 
@@ -277,6 +283,9 @@ def build(
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {_exercises(len(customized.plan.exercises))}"
     if result.up_to_date:
         click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")
+    elif render["split"]:
+        parts = len(chapters_of_result(result))
+        click.echo(f"Wrote {output.with_suffix('.m3u')} ({total}; a playlist of {parts} files beside it)")
     else:
         click.echo(f"Wrote {output} ({total})")
 
@@ -356,9 +365,14 @@ def validate(
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     source = customized.plan.source_name
     if timeline.overruns:
-        _report_overruns(timeline, source, prefix="")
+        from voiceguide.report import overrun_message
+
         count = len(timeline.overruns)
-        raise InputFailure(f"{count} phrase{'s' if count > 1 else ''} do not fit their slots")
+        lines = [overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]]
+        if count > MAX_OVERRUNS_SHOWN:
+            lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
+        heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
+        raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
     click.echo(f"{source}: OK, {_exercises(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
 
 

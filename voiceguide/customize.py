@@ -137,10 +137,12 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
 
     if week is not None:
         for state in states:
-            _progress(state, week, problems)
+            _progress(state, week, problems, plan.source_name)
     exercises = [_exercise(state, scales) for state in states if not state.skipped.value]
     if not exercises and not problems:
-        problems.append("every exercise of the plan is skipped; keep at least one")
+        problems.append(
+            f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
+        )
     if problems:
         raise PlanError(problems, subject="the customization (profile, --set, --week)")
     rest_scale = float(scales["rest_scale"].value)
@@ -198,9 +200,11 @@ def _choose_sides(state: _ExerciseState, located: Located, layer: int, problems:
     if isinstance(choice, tuple):  # named sides, in the order wanted
         by_name = {side.casefold(): side for side in sides}
         unknown = [name for name in choice if name.casefold() not in by_name]
-        if unknown or not sides:
+        if unknown or not sides or not choice:
+            named = unknown[0] if unknown else choice[0] if choice else None
+            what = f"no side {named!r}" if named else "no sides to choose from an empty list"
             problems.append(
-                f"{located.where}: {state.exercise.name!r} has no side {unknown[0] if unknown else choice[0]!r}; "
+                f"{located.where}: {state.exercise.name!r} has {what}; "
                 f"its sides are: {', '.join(sides) or 'none (it is not done per side)'}"
             )
             return
@@ -227,7 +231,7 @@ def _choose_sides(state: _ExerciseState, located: Located, layer: int, problems:
     state.values["sides"] = _Value(tuple(chosen), located.where, layer)
 
 
-def _progress(state: _ExerciseState, week: int, problems: list[str]) -> None:
+def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: str) -> None:
     for key, (progression, source, layer) in state.progressions.items():
         value_key = "gap" if key in ("rest", "reset") else key
         current = state.values.get(value_key)
@@ -237,8 +241,9 @@ def _progress(state: _ExerciseState, week: int, problems: list[str]) -> None:
         least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
         if value < least:
             shown = value if key in ("reps", "sets") else format_seconds(value)
+            where = plan_name if source == PLAN else source
             problems.append(
-                f"{source}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
+                f"{where}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
                 "give the progression a 'min' it cannot go below"
             )
             continue

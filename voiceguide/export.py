@@ -171,7 +171,10 @@ def write_audio(
             if returncode != 0:
                 if "No space left" in errors or returncode == -signal.SIGXFSZ:
                     raise AudioError(f"cannot write {path}: {DISK_FULL}")
-                raise AudioError(f"ffmpeg could not encode the session: {_last_line(errors)}")
+                reason = _last_line(errors)
+                if returncode < 0 and reason == "no details":
+                    reason = f"ffmpeg was stopped by signal {signal.Signals(-returncode).name}"
+                raise AudioError(f"ffmpeg could not encode the session: {reason}")
             _finish_tags(temp, encoding.format, tags, chapters)
             with temp.open("rb+") as written:
                 os.fsync(written.fileno())

@@ -73,7 +73,10 @@ def engine_identity() -> str:
     except PackageNotFoundError:
         parts = [driver_name(), "pyttsx3 ?"]
     if sys.platform.startswith("linux"):
-        library = _make_espeak_loadable()
+        try:
+            library = _make_espeak_loadable()
+        except OSError as error:
+            raise SpeechError(f"the speech engine's library could not be loaded: {error}") from None
         library.espeak_Info.restype = ctypes.c_char_p
         library.espeak_Info.argtypes = [ctypes.c_void_p]
         parts.append(f"espeak-ng {library.espeak_Info(None).decode(errors='replace')}")

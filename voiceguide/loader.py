@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
 from voiceguide.values import read_progressions, read_value
-from voiceguide.yamlsource import Field, Reader
+from voiceguide.yamlsource import Field, Reader, printable
 
 DEFAULT_SAFETY = "Move gently, and stop any exercise that causes sharp pain."
 
@@ -265,7 +265,7 @@ def _phase(field: Field) -> Step | None:
     if len(keys) > 1 and "name" not in keys and "seconds" not in keys:
         field.problem(
             f"a phase is one name and its seconds, like `- Inhale: 4`, one per list item; found {len(keys)} "
-            f"names ({', '.join(keys)}): put each on its own line starting with '- '"
+            f"names ({', '.join(printable(key) for key in keys)}): put each on its own line starting with '- '"
         )
         return None
     fields = field.mapping(required=["name", "seconds"])

@@ -99,7 +99,7 @@ def parse_set(option: str) -> Layer:
     reader = Reader(display, positions=False, subject="the --set option")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
         node = None
     if node is None:
         raise PlanError([f"{display}: the value {text!r} is not a valid YAML value"], subject="the --set option")

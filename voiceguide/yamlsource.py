@@ -55,13 +55,13 @@ class Reader:
         """Read *path* and return the reader and its root field, or raise PlanError."""
         reader = cls(display_name or str(path), subject=subject)
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
+            with path.open("rb") as file:
+                raw = file.read(MAX_FILE_BYTES + 1)  # (a device such as /dev/zero has no size to check)
+            if len(raw) > MAX_FILE_BYTES:
                 raise reader.fatal(
-                    f"the file is {size:,} bytes; plans are at most {MAX_FILE_BYTES:,} bytes. "
+                    f"the file is over {MAX_FILE_BYTES:,} bytes; plans are at most {MAX_FILE_BYTES:,} bytes. "
                     "Check that this is the plan you meant."
                 )
-            raw = path.read_bytes()
         except OSError as error:
             raise reader.fatal(f"cannot read the file: {error.strerror or error}") from None
         return reader, reader.parse(raw)
@@ -83,10 +83,20 @@ class Reader:
             where = f"{self.display_name}:{mark.line + 1}:{mark.column + 1}" if mark else self.display_name
             what = " ".join(p for p in (error.problem, error.context and f"({error.context})") if p)
             raise PlanError([f"{where}: YAML syntax error: {what}"], subject=self.subject) from None
+        except yaml.reader.ReaderError as error:
+            character = error.character if isinstance(error.character, str) else chr(error.character)
+            line = text[: error.position].count("\n") + 1
+            column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+            raise PlanError(
+                [f"{self.display_name}:{line}:{column}: the character {character!r} cannot be in YAML; remove it"],
+                subject=self.subject,
+            ) from None
         except yaml.YAMLError as error:
-            raise self.fatal(f"YAML error: {error}") from None
+            raise self.fatal(f"YAML error: {' '.join(str(error).split())}") from None
         except RecursionError:
             raise self.fatal("the YAML is nested too deeply to be a plan.") from None
+        except (ValueError, OverflowError) as error:  # an escape such as "\U00110000" outside Unicode
+            raise self.fatal(f"the YAML holds a character that does not exist ({error}); remove it") from None
         if node is None:
             raise self.fatal("the file is empty; a plan needs at least a title and exercises.")
         return Field(self, node, "")
@@ -173,7 +183,6 @@ class Field:
             return None
         required = list(required)
         allowed = required + list(optional)
-        SafeConstructor.flatten_mapping(self.reader._constructor, self.node)
         fields: dict[str, Field] = {}
         for key_node, value_node in self.node.value:
             key_field = Field(self.reader, key_node, self.path)
@@ -181,7 +190,14 @@ class Field:
                 key_field.problem("a field name must be plain text")
                 continue
             key = str(key_node.value)
-            path = f"{self.path}.{key}" if self.path else key
+            shown = printable(key)
+            path = f"{self.path}.{shown}" if self.path else shown
+            if key == "<<" and key not in allowed:
+                # Merges copy whole mappings, out of reach of the node count that stops alias bombs.
+                Field(self.reader, key_node, path).problem(
+                    "merge keys (<<) are not supported in a plan; write the fields out"
+                )
+                continue
             if key not in allowed:
                 Field(self.reader, key_node, path).problem(unknown_key_message(key, allowed))
                 continue
@@ -208,7 +224,8 @@ class Field:
     def key_field(self, key: str) -> Field:
         """The key itself as a field (where a key is also a value, as in `- Inhale: 4`)."""
         node = next(k for k, _ in self.node.value if isinstance(k, yaml.ScalarNode) and k.value == key)
-        return Field(self.reader, node, f"{self.path}.{key}" if self.path else key)
+        shown = printable(key)
+        return Field(self.reader, node, f"{self.path}.{shown}" if self.path else shown)
 
     def sequence(self, *, min_items: int = 0) -> list[Field] | None:
         if not isinstance(self.node, yaml.SequenceNode):
@@ -236,7 +253,13 @@ class Field:
             return _NOT_SCALAR
         if self.node.tag == _TIMESTAMP:
             return self.node.value  # a date in a text field is just text
-        return self.reader.construct_scalar(self.node)
+        try:
+            return self.reader.construct_scalar(self.node)
+        except (ValueError, KeyError, OverflowError, yaml.YAMLError):  # 0x_, a 5000-digit number, !!bool maybe
+            self.problem(
+                f"the value {printable(str(self.node.value))[:40]!r} cannot be read; write a plain number or text"
+            )
+            return _SILENT_PROBLEM
 
     def text(self, *, max_length: int = 2000) -> str | None:
         value = self._scalar()
@@ -345,21 +368,31 @@ _NOT_SCALAR = object()
 _SILENT_PROBLEM = object()  # already reported (a refused tag): say nothing more about it
 
 
-_UNSPOKEN = {"Cc", "Cf", "Co", "Cs", "Cn", "So"}
+_UNSPOKEN = {"Cc", "Co", "Cs", "Cn", "So"}
+_INVISIBLE = "Cf"
+"""Format characters (soft hyphens, zero-width spaces) join what they sit in: dropped, not spaced."""
 """Control and format characters, private and unassigned code points, and symbols such as emoji:
 the speech engine would read emoji out by name ("grinning face") and stumble on the rest."""
 
 
 def speakable(text: str) -> str:
     """*text* without the characters nobody wants spoken, its white space folded."""
-    kept = "".join(" " if unicodedata.category(c) in _UNSPOKEN else c for c in unicodedata.normalize("NFC", text))
+    kept = "".join(
+        "" if unicodedata.category(c) == _INVISIBLE else " " if unicodedata.category(c) in _UNSPOKEN else c
+        for c in unicodedata.normalize("NFC", text)
+    )
     return " ".join(kept.split())
+
+
+def printable(text: str) -> str:
+    """*text* with control characters escaped, safe to show on a terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def unknown_key_message(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown field {key!r}; {hint}known fields: {', '.join(sorted(allowed))}"
+    return f"unknown field {printable(key)!r}; {hint}known fields: {', '.join(sorted(allowed))}"
 
 
 def parse_duration_ms(text: str) -> int | None:
