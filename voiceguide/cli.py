@@ -192,15 +192,15 @@ def _session_name(plan: Path | None, profile: Path | None, week: int | None) -> 
 MAX_OVERRUNS_SHOWN = 10
 
 
-def _report_overruns(timeline: Timeline | None, source: str, prefix: str = "warning: ") -> None:
+def _report_overruns(timeline: Timeline | None, source: str) -> None:
     """Each phrase that does not fit (the first few of a long list, and how many more there are)."""
     from voiceguide.report import overrun_message
 
     overruns = timeline.overruns if timeline else ()
     for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
-        click.echo(f"{prefix}{overrun_message(overrun, source)}", err=True)
+        click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
-        click.echo(f"{prefix}... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+        click.echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
 def chapters_of_result(result: Any) -> list[Any]:
