@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_measure import decode
+from click.testing import CliRunner
 
 from voiceguide.loader import load_plan, shipped_plan_path
 from voiceguide.plan import Plan
@@ -30,6 +31,32 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ.pop("VOICEGUIDE_CACHE_DIR", ""), ignore_errors=True)
+
+
+TINY_PLAN = """\
+title: Tiny
+exercises:
+  - name: Squeeze
+    instructions: Squeeze your hand.
+    reps: 2
+    hold: 2
+    reset: 3
+"""
+"""One exercise of two short holds: a real session in about a second."""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """click's runner for invoking the CLI in-process, stdout and stderr kept apart."""
+    return CliRunner()
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """TINY_PLAN written to a file."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_PLAN)
+    return path
 
 
 @dataclass(frozen=True, slots=True)

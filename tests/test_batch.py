@@ -53,11 +53,6 @@ HOLD_TOLERANCE_MS = 30
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def plan(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(PLAN_TEXT)

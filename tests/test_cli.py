@@ -14,16 +14,6 @@ from click.testing import CliRunner
 from voiceguide.cli import main
 from voiceguide.externals import ffmpeg_path
 
-TINY_PLAN = """\
-title: Tiny
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-"""
-
 OVERRUN_PLAN = """\
 title: Too tight
 exercises:
@@ -32,18 +22,6 @@ exercises:
     hold: 2
     reset: 1
 """
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_PLAN)
-    return path
 
 
 def test_build_writes_the_session_and_says_where(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:

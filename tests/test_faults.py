@@ -38,22 +38,6 @@ SHORT_PLAN = DATA / "hamstring-stretch.yaml"
 """A shipped plan that builds in about 4 s (2.3 MB of MP3)."""
 OLD_SESSION = b"the previous session, which must survive"
 INTERRUPTED = "Interrupted; no session file was changed."
-TINY_PLAN = """\
-title: Tiny
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-"""
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_PLAN)
-    return path
 
 
 @pytest.fixture
@@ -242,10 +226,10 @@ def test_unknown_voice_option_is_an_input_error_with_suggestions(tiny: Path, out
     assert_nothing_left(out, scratch)
 
 
-def test_unknown_voice_in_the_plan_is_an_input_error(tmp_path: Path, scratch: Path) -> None:
+def test_unknown_voice_in_the_plan_is_an_input_error(tiny: Path, scratch: Path) -> None:
     """A plan whose settings.voice does not exist fails validation with exit 2 and a suggestion."""
-    plan = tmp_path / "voiced.yaml"
-    plan.write_text(TINY_PLAN.replace("exercises:", "settings:\n  voice: Englsh (America)\nexercises:"))
+    plan = tiny.with_name("voiced.yaml")
+    plan.write_text(tiny.read_text().replace("exercises:", "settings:\n  voice: Englsh (America)\nexercises:"))
     result = CliRunner().invoke(main, ["validate", str(plan)])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Error: there is no voice 'Englsh (America)'. Did you mean 'English (America)'")

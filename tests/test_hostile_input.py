@@ -34,11 +34,6 @@ UNSPOKEN = {"Cc", "Cf", "Co", "Cs", "Cn", "So"}
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """Write a plan (text or bytes) into the test's folder and return its path."""
 
