@@ -12,19 +12,9 @@ import pytest
 
 from voiceguide.export import AudioFormat, Encoding
 from voiceguide.externals import engine_identity
-from voiceguide.loader import load_plan_text
+from voiceguide.loader import load_plan
 from voiceguide.session import RenderSettings, build_session
 from voiceguide.speechcache import SpeechCache, clear, usage
-
-PLAN = """\
-title: Cache check
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-"""
 
 
 @pytest.fixture
@@ -35,9 +25,9 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_rebuild_into_another_format_spends_nothing_on_speech(own_cache: Path, tmp_path: Path) -> None:
+def test_rebuild_into_another_format_spends_nothing_on_speech(own_cache: Path, tmp_path: Path, tiny: Path) -> None:
     """The second build of a plan, even into another format, takes every phrase from the cache."""
-    plan = load_plan_text(PLAN, display_name="cache.yaml")
+    plan = load_plan(tiny)
     first = build_session(plan=plan, output=tmp_path / "a.mp3", settings=RenderSettings())
     assert first.synthesized == first.phrases > 5
     settings = RenderSettings(encoding=Encoding(format=AudioFormat.M4A))
@@ -72,9 +62,9 @@ def test_the_cache_keeps_to_its_size(tmp_path: Path) -> None:
     assert keys[0] in kept and keys[1] not in kept and keys[-1] in kept
 
 
-def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path) -> None:
+def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path, tiny: Path) -> None:
     """`voiceguide cache clear` removes every clip and says how many."""
-    build_session(plan=load_plan_text(PLAN), output=tmp_path / "a.mp3", settings=RenderSettings())
+    build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings())
     assert usage(own_cache).files > 0
     result = subprocess.run(
         [sys.executable, "-m", "voiceguide", "cache", "clear"], capture_output=True, text=True, check=False
@@ -84,12 +74,9 @@ def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path) -> None:
     assert clear(own_cache).files == 0
 
 
-def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
-    own_cache: Path, tmp_path: Path
-) -> None:
+def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(own_cache: Path, tiny: Path) -> None:
     """With the speech cached, validate and preview start neither pyttsx3, pydub nor numpy."""
-    plan_file = tmp_path / "known.yaml"
-    plan_file.write_text(PLAN)
+    plan_file = tiny
     warm = subprocess.run(
         [sys.executable, "-m", "voiceguide", "validate", str(plan_file)], capture_output=True, check=False
     )
