@@ -128,6 +128,7 @@ class Synthesizer:
         self._cache = cache
         self._voice = resolve_voice(voice, installed_voices(cache)) if voice else None
         self._clips: dict[str, AudioSegment] = {}
+        self._durations: dict[str, int] = {}
         self._engine: Any = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._espeak: Any = None
@@ -161,12 +162,16 @@ class Synthesizer:
         return self._key(text, f"|{variant}")
 
     def duration_ms(self, text: str) -> int:
+        known = self._durations.get(text)
+        if known is not None:
+            return known  # (a layout asks for every event's phrase, thousands of times)
         frames = None
         if text not in self._clips and self._cache is not None:
             frames = self._cache.frames(self._key(text))
         if frames is None:
             frames = int(self.clip(text).frame_count())
-        return -(-frames * 1000 // self._sample_rate)
+        self._durations[text] = -(-frames * 1000 // self._sample_rate)
+        return self._durations[text]
 
     def clip(self, text: str) -> AudioSegment:
         cached = self._clips.get(text)
