@@ -52,7 +52,6 @@ _CODECS = {
     AudioFormat.OPUS: ["-c:a", "libopus", "-f", "ogg"],
     AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
 }
-CHUNK_BYTES = 1 << 20
 DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""

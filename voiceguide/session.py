@@ -12,7 +12,6 @@ import functools
 import hashlib
 import json
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +76,6 @@ class BuildResult:
     up_to_date: bool = False
     synthesized: int = 0
     """Phrases the speech engine had to make (the others came from the speech cache)."""
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def phrases(self) -> int:
@@ -181,13 +179,9 @@ def build_session(
         existing = read_stamp(output)
         if existing is not None and existing.fingerprint == stamp:
             return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(plan=plan, synthesizer=synthesizer, progress=progress)
-        seconds["speech"] = time.perf_counter() - clock
         synthesized = synthesizer.synthesized
-        clock = time.perf_counter()
         phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
@@ -220,9 +214,7 @@ def build_session(
         measured = samples() if music else mixdown.audible()  # (music fills the silences)
         gain_db = settings.loudness_lufs - integrated_loudness(measured, sample_rate=settings.sample_rate)
         progress("mixing", 1, 1)
-        seconds["assembly"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
         tags = Tags(
             title=session_title(plan, person),
             artist="voiceguide",
@@ -251,10 +243,7 @@ def build_session(
             )
     if settings.sidecars:
         write_sidecars(output, timeline, explanation)
-    seconds["encoding"] = time.perf_counter() - clock
-    return BuildResult(
-        path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized, stage_seconds=seconds
-    )
+    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized)
 
 
 LEVELLED = f"levelled {LEVELLING_VERSION}"
