@@ -17,7 +17,7 @@ from mutagen.mp3 import MP3
 
 from voiceguide.export import read_stamp
 from voiceguide.timeline import TONE_MS, Event, EventKind, Interval, Phase, Tone
-from voiceguide.wording import English
+from voiceguide.wording import Wording
 
 if TYPE_CHECKING:
     from conftest import BuiltSession
@@ -215,7 +215,7 @@ def test_counts_start_on_their_second_marks(
 ) -> None:
     """Spoken counts in holds and work intervals start within 30 ms of their whole-second marks."""
     timeline = default_session.result.timeline
-    wording = English()
+    wording = Wording()
     longest_s = max(i.end_ms - i.start_ms for i in timeline.intervals) // 1000
     numbers = {wording.count(n) for n in range(1, longest_s + 1)}
     counts = [

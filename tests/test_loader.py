@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import PlanError
-from voiceguide.loader import DEFAULT_SAFETY, load_plan, load_plan_text, shipped_plan_path
+from voiceguide.loader import load_plan, load_plan_text, shipped_plan_path
 from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
 
 HOLD_DURATION_HINT = 'a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30")'
@@ -109,7 +109,7 @@ def test_minimal_plan_gets_defaults() -> None:
     """A plan with only a title and one hold gets the documented defaults."""
     plan = load_plan_text(one_exercise("    hold: 3\n"), display_name="plan.yaml")
     assert plan.source_name == "plan.yaml"
-    assert plan.safety == DEFAULT_SAFETY
+    assert plan.safety is None  # (the session says its language's standard advice)
     assert (plan.equipment, plan.sources, plan.description, plan.frequency, plan.notes) == ((), (), None, None, None)
     assert (plan.rate, plan.voice, plan.rest_between_exercises_ms) == (150, None, 15_000)
     assert plan.exercises == (
@@ -399,7 +399,7 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\ntitel: y\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:2:1: titel: unknown field 'titel'; did you mean 'title'? known fields: description, equipment, "
-            "exercises, frequency, notes, safety, settings, sources, title",
+            "exercises, frequency, language, notes, safety, settings, sources, title",
         ),
         (
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
@@ -410,7 +410,7 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:2:1: zzz: unknown field 'zzz'; "
-            "known fields: description, equipment, exercises, frequency, notes, safety, settings, sources, title",
+            "known fields: description, equipment, exercises, frequency, language, notes, safety, settings, sources, title",
         ),
     ],
 )
@@ -577,7 +577,7 @@ def test_several_problems_are_reported_at_once() -> None:
     )
     assert problems_of(text) == [
         "plan.yaml:2:1: colour: unknown field 'colour'; known fields: description, equipment, exercises, frequency, "
-        "notes, safety, settings, sources, title",
+        "language, notes, safety, settings, sources, title",
         "plan.yaml:5:11: exercises[0].hold: expected a duration from 0.5 s to 1 h, found 0.2 s",
         "plan.yaml:6:11: exercises[0].reps: expected a whole number from 1 to 500, found 0",
         "plan.yaml:7:5: exercises[1]: give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); "

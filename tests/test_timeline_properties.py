@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
 from voiceguide.timeline import EVERY_SECOND_FROM, Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
-from voiceguide.wording import English
+from voiceguide.wording import Wording
 
-WORDING = English()
+WORDING = Wording()
 PHASE_NAMES = ["Inhale", "Exhale", "Hold", "Up", "Down", "Squeeze"]
 
 durations = st.integers(min_value=500, max_value=45_000)

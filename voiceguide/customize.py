@@ -16,12 +16,14 @@ from typing import Any
 
 from voiceguide.errors import PlanError
 from voiceguide.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
+from voiceguide.localize import localized
 from voiceguide.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
 from voiceguide.yamlsource import format_seconds
 
 PLAN = "plan"
 
 SESSION_FIELDS = {
+    "language": "language",
     "voice": "voice",
     "rate": "rate",
     "volume": "volume",
@@ -148,7 +150,8 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
     rest_scale = float(scales["rest_scale"].value)
     values = {attr: session[key].value for key, attr in SESSION_FIELDS.items()}
     values["rest_between_exercises_ms"] = round(int(values["rest_between_exercises_ms"]) * rest_scale)
-    effective = replace(plan, exercises=tuple(exercises), week=week, **values)
+    language = values.pop("language")
+    effective = localized(replace(plan, exercises=tuple(exercises), week=week, **values), language)
     return Customized(plan=effective, explanation=tuple(_explain(session, scales, states)), person=person)
 
 

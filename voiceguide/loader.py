@@ -6,14 +6,16 @@ Every problem names the file, line and column, the field path, what was expected
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
+from voiceguide.language import DEFAULT_LANGUAGE
 from voiceguide.values import read_progressions, read_value
 from voiceguide.yamlsource import Field, Reader, printable
-
-DEFAULT_SAFETY = "Move gently, and stop any exercise that causes sharp pain."
 
 SETTINGS_DEFAULTS_MS = {
     "lead_in": 5_000,
@@ -26,7 +28,7 @@ SETTINGS_DEFAULTS_MS = {
 DEFAULT_RATE = 150
 
 PLAN_FIELDS = ["title", "exercises"]
-PLAN_OPTIONAL = ["description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
+PLAN_OPTIONAL = ["language", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
 SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]
 EXERCISE_OPTIONAL = [
@@ -67,12 +69,14 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     if fields is None:
         reader.raise_if_problems()
         raise AssertionError("unreachable: a failed mapping always records a problem")
+    language = read_value("language", fields["language"]) if "language" in fields else DEFAULT_LANGUAGE
+    texts = _Texts(language if isinstance(language, str) else DEFAULT_LANGUAGE)
     settings = _settings(fields.get("settings"))
     exercises: list[Exercise] = []
     items = fields["exercises"].sequence(min_items=1) if "exercises" in fields else None
     first_index: dict[str, int] = {}
     for index, item in enumerate(items or []):
-        exercise = _exercise(item, settings)
+        exercise = _exercise(item, settings, texts)
         if exercise is None:
             continue
         # Profiles and overrides address exercises by name, so a name must say which one it is.
@@ -85,9 +89,10 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         first_index.setdefault(folded, index)
         exercises.append(exercise)
 
-    title = fields["title"].text(max_length=200) if "title" in fields else None
-    plan_texts = {key: _optional_text(fields, key) for key in ("description", "frequency", "safety", "notes")}
-    equipment = fields["equipment"].text_list() if "equipment" in fields else ()
+    title = texts.text(fields["title"], max_length=200) if "title" in fields else None
+    plan_texts = {key: _optional_text(fields, key) for key in ("description", "notes")}
+    plan_texts |= {key: texts.optional(fields, key) for key in ("frequency", "safety")}
+    equipment = texts.text_list(fields["equipment"]) if "equipment" in fields else ()
     sources = fields["sources"].text_list() if "sources" in fields else ()
     rest_between_exercises_ms = settings.durations_ms["rest_between_exercises"]
     reader.raise_if_problems()
@@ -100,7 +105,7 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         description=plan_texts["description"],
         frequency=plan_texts["frequency"],
         equipment=equipment,
-        safety=plan_texts["safety"] or DEFAULT_SAFETY,
+        safety=plan_texts["safety"],
         sources=sources,
         notes=plan_texts["notes"],
         voice=settings.voice,
@@ -111,11 +116,91 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         rest_between_exercises_ms=rest_between_exercises_ms,
         exercises=tuple(exercises),
         source_name=reader.display_name,
+        language=texts.language,
+        translations=texts.table,
     )
 
 
 def _optional_text(fields: dict[str, Field], key: str, max_length: int = 4000) -> str | None:
     return fields[key].text(max_length=max_length) if key in fields else None
+
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", re.IGNORECASE)
+
+
+class _Texts:
+    """Reads the texts that are spoken, each given as plain text in the plan's language or as
+    `{en: ..., de: ..., cs: ...}`, and keeps the translations."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.table: dict[str, dict[str, str]] = {}
+
+    def text(self, field: Field, *, max_length: int = 4000) -> str | None:
+        if not field.is_mapping:
+            return field.text(max_length=max_length)
+        versions = self._versions(field, "text, or the text per language (like {en: Hold, de: Halten})")
+        if versions is None:
+            return None
+        texts = {code: version.text(max_length=max_length) for code, version in versions.items()}
+        if any(text is None for text in texts.values()):
+            return None
+        default = texts.pop(self.language)
+        assert default is not None
+        self.table.setdefault(default, {}).update({code: text for code, text in texts.items() if text})
+        return default
+
+    def optional(self, fields: dict[str, Field], key: str) -> str | None:
+        return self.text(fields[key]) if key in fields else None
+
+    def text_list(self, field: Field) -> tuple[str, ...] | None:
+        """A list of texts (a single text is a list of one); per language either item by item, or as
+        a list per language (`{en: [left, right], de: [links, rechts]}`)."""
+        if field.is_mapping and not all(LANGUAGE_CODE.fullmatch(key) for key in field.mapping_keys()):
+            field.expected("a list")
+            return None
+        if field.is_mapping:
+            versions = self._versions(field, "a list")
+            if versions is None:
+                return None
+            lists = {code: version.text_list() for code, version in versions.items()}
+            default = lists.pop(self.language)
+            if default is None or any(texts is None for texts in lists.values()):
+                return None
+            for code, texts in lists.items():
+                assert texts is not None
+                if len(texts) != len(default):
+                    versions[code].problem(
+                        f"{len(texts)} items in {code!r} against {len(default)} in {self.language!r}; "
+                        "give each item in every language"
+                    )
+                    return None
+                for text, translated in zip(default, texts, strict=True):
+                    self.table.setdefault(text, {})[code] = translated
+            return default
+        if not isinstance(field.node, yaml.SequenceNode):
+            single = field.text()
+            return None if single is None else (single,)
+        items = field.sequence()
+        if items is None:
+            return None
+        texts = [self.text(item) for item in items]
+        return None if any(t is None for t in texts) else tuple(t for t in texts if t is not None)
+
+    def _versions(self, field: Field, expected: str) -> dict[str, Field] | None:
+        """The versions of a value by language code, with the plan's language among them."""
+        keys = field.mapping_keys()
+        if not keys or not all(LANGUAGE_CODE.fullmatch(key) for key in keys):
+            field.expected(expected)
+            return None
+        versions = {code.casefold(): version for code, version in (field.mapping(optional=keys) or {}).items()}
+        if self.language not in versions:
+            field.problem(
+                f"there is no {self.language!r} version, and that is the plan's language (found "
+                f"{', '.join(sorted(versions))}); add it, or set the plan's `language:`"
+            )
+            return None
+        return versions
 
 
 @dataclass
@@ -146,15 +231,15 @@ def _settings(settings_field: Field | None) -> _Settings:
     return settings
 
 
-def _exercise(field: Field, settings: _Settings) -> Exercise | None:
+def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | None:
     fields = field.mapping(required=EXERCISE_FIELDS, optional=EXERCISE_OPTIONAL)
     if fields is None:
         return None
-    name = fields["name"].text(max_length=100) if "name" in fields else None
+    name = texts.text(fields["name"], max_length=100) if "name" in fields else None
     timed = [key for key in TIMED_KEYS if key in fields]
     steps: tuple[Step, ...] | None = None
     if len(timed) == 1:
-        steps = _steps(fields[timed[0]], timed[0])
+        steps = _steps(fields[timed[0]], timed[0], texts)
     elif timed or not any(_close_to_timed_key(key) for key in field.mapping_keys()):
         # (a misspelt 'hold' or 'work' is already reported, with its correction)
         found = " and ".join(repr(k) for k in timed) if timed else "none of them"
@@ -176,7 +261,7 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
 
     sides: tuple[str, ...] | None = ()
     if "sides" in fields:
-        sides = fields["sides"].text_list()
+        sides = texts.text_list(fields["sides"])
         if sides is not None and len({side.casefold() for side in sides}) != len(sides):
             fields["sides"].problem("each side must have a different name")
 
@@ -188,13 +273,13 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
     set_rest_ms = _int_or_none(value("set_rest", settings.durations_ms["set_rest"]))
     lead_in_ms = _int_or_none(value("lead_in", settings.durations_ms["lead_in"]))
     counting = value("counting", settings.counting)
-    cue = value("cue", None)
+    cue = texts.text(fields["cue"], max_length=200) if "cue" in fields else None
     progressions = read_progressions(fields["progression"]) if "progression" in fields else ()
     if progressions and timed_key is not None:
         for key, _ in progressions:
             if key in TIMED_KEYS and key != timed_key:
                 fields["progression"].problem(f"progression of {key!r}, but this exercise is timed with {timed_key!r}")
-    instructions = _optional_text(fields, "instructions")
+    instructions = texts.optional(fields, "instructions")
     if (
         name is None
         or steps is None
@@ -212,7 +297,7 @@ def _exercise(field: Field, settings: _Settings) -> Exercise | None:
     return Exercise(
         name=name,
         instructions=instructions,
-        cue=cue if isinstance(cue, str) else None,
+        cue=cue,
         steps=steps,
         reps=reps,
         gap_ms=gap_ms,
@@ -236,7 +321,7 @@ def _close_to_timed_key(key: str) -> bool:
     return not known and bool(difflib.get_close_matches(key, TIMED_KEYS, n=1, cutoff=0.6))
 
 
-def _steps(field: Field, key: str) -> tuple[Step, ...] | None:
+def _steps(field: Field, key: str, texts: _Texts) -> tuple[Step, ...] | None:
     if key != "phases":
         duration = _int_or_none(read_value(key, field))
         if duration is None:
@@ -246,14 +331,15 @@ def _steps(field: Field, key: str) -> tuple[Step, ...] | None:
     items = field.sequence(min_items=1)
     if items is None:
         return None
-    steps = [_phase(item) for item in items]
+    steps = [_phase(item, texts) for item in items]
     if any(step is None for step in steps):
         return None
     return tuple(step for step in steps if step is not None)
 
 
-def _phase(field: Field) -> Step | None:
-    """A phase is `{name: Inhale, seconds: 4}` or, for short, `{Inhale: 4}`."""
+def _phase(field: Field, texts: _Texts) -> Step | None:
+    """A phase is `{name: Inhale, seconds: 4}` or, for short, `{Inhale: 4}` (the long form can give
+    the name per language)."""
     keys = field.mapping_keys()
     if len(keys) == 1 and keys[0] not in ("name", "seconds"):
         fields = field.mapping(optional=keys)
@@ -271,7 +357,7 @@ def _phase(field: Field) -> Step | None:
     fields = field.mapping(required=["name", "seconds"])
     if fields is None or len(fields) != 2:
         return None
-    name = fields["name"].text(max_length=100)
+    name = texts.text(fields["name"], max_length=100)
     duration = fields["seconds"].seconds(minimum_ms=500)
     if name is None or duration is None:
         return None

@@ -5,7 +5,8 @@ Nothing past the loader sees raw YAML; everything downstream reads these objects
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -116,7 +117,8 @@ class Plan:
     frequency: str | None
     """How often to do the session ("2 to 3 times a day"); said at the end."""
     equipment: tuple[str, ...]
-    safety: str
+    safety: str | None
+    """Said in the introduction; None for the language's standard advice."""
     sources: tuple[str, ...]
     notes: str | None
     voice: str | None
@@ -134,3 +136,7 @@ class Plan:
     exercises: tuple[Exercise, ...]
     source_name: str
     """The file the plan was read from, as the user named it."""
+    language: str = "en"
+    """The language the texts are in, and the session is spoken in (a code such as "de")."""
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Other languages' versions of the plan's texts: text in the plan's own language -> {code: text}."""

@@ -31,7 +31,7 @@ class SideChoice(StrEnum):
     RIGHT_FIRST = "right-first"
 
 
-SESSION_KEYS = ("voice", "rate", "volume", "beep_level", "instructions", "rest_between_exercises")
+SESSION_KEYS = ("language", "voice", "rate", "volume", "beep_level", "instructions", "rest_between_exercises")
 """Settings of the whole session."""
 EVERY_EXERCISE_KEYS = ("counting", "lead_in", "reset", "rest", "switch", "set_rest")
 """Settings that apply to every exercise (reset and rest to those whose reps are separated so)."""
@@ -41,7 +41,7 @@ EXERCISE_KEYS = (
     "reps", "sets", "hold", "work", "rest", "reset", "switch", "set_rest", "lead_in",
     "counting", "sides", "skip", "cue", "instructions", "progression",
 )  # fmt: skip
-PROFILE_FIELDS = ("name", "notes", "settings", "exercises")
+PROFILE_FIELDS = ("name", "language", "notes", "settings", "exercises")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,10 @@ def load_profile(path: Path, *, display_name: str | None = None) -> Layer:
     if "notes" in fields:
         fields["notes"].text(max_length=4000)
     settings = _settings(fields["settings"]) if "settings" in fields else {}
+    if "language" in fields:  # (the person's language, at the top like a plan's; or in settings)
+        if "language" in settings:
+            fields["language"].problem("the language is given twice, here and in settings; keep one")
+        settings["language"] = Located(read_value("language", fields["language"]), fields["language"].where)
     exercises: list[ExerciseOverrides] = []
     if "exercises" in fields:
         for key_field, value_field in _named_entries(fields["exercises"]):

@@ -89,7 +89,9 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
     cache = SpeechCache(engine=engine_identity())
-    return Synthesizer(voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache)
+    return Synthesizer(
+        voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache, language=plan.language
+    )
 
 
 def check_length(plan: Plan, settings: RenderSettings) -> None:

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import SettingsError, SpeechError
 from voiceguide.externals import audio_segment, driver_name, pyttsx3_module
+from voiceguide.language import DEFAULT_LANGUAGE, catalog_codes
+from voiceguide.language import language as catalog
 from voiceguide.speechcache import SpeechCache
 
 if TYPE_CHECKING:
@@ -98,6 +100,28 @@ def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
     raise SettingsError(f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices.")
 
 
+def speaks(voice: VoiceInfo, language: str) -> bool:
+    """Whether *voice* speaks *language* ("de"), in any region of it."""
+    wanted = language.casefold()
+    codes = [lang.casefold().replace("_", "-") for lang in voice.languages]
+    codes.append(voice.id.casefold().rsplit("/", 1)[-1])
+    return any(code == wanted or code.startswith(wanted + "-") for code in codes)
+
+
+def voice_for_language(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
+    """The voice to speak *language* with when none is chosen: one for the language itself (espeak's
+    "de", "gmw/en") before one for a region of it ("en-029"); None if no voice speaks it."""
+    wanted = language.casefold()
+    for exact in (
+        lambda v: wanted in (lang.casefold() for lang in v.languages),
+        lambda v: v.id.casefold().rsplit("/", 1)[-1] == wanted,
+    ):
+        found = [voice for voice in voices if exact(voice)]
+        if found:
+            return found[0]
+    return next((voice for voice in voices if speaks(voice, language)), None)
+
+
 def installed_voices(cache: SpeechCache | None = None) -> list[VoiceInfo]:
     """The engine's voices; from the cache when it has them, so that no engine has to start."""
     if cache is not None:
@@ -122,11 +146,23 @@ class Synthesizer:
     not got, so a rebuild or a preview of a known plan never starts it.
     """
 
-    def __init__(self, *, voice: str | None, rate: int, sample_rate: int, cache: SpeechCache | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        voice: str | None,
+        rate: int,
+        sample_rate: int,
+        cache: SpeechCache | None = None,
+        language: str | None = None,
+    ) -> None:
+        """*voice* as `voiceguide voices` names it; without one, a voice for *language* (or, with
+        neither, the engine's default)."""
         self._rate = rate
         self._sample_rate = sample_rate
         self._cache = cache
         self._voice = resolve_voice(voice, installed_voices(cache)) if voice else None
+        if self._voice is None and language is not None:
+            self._voice = _default_voice(language, installed_voices(cache))
         self._clips: dict[str, AudioSegment] = {}
         self._durations: dict[str, int] = {}
         self._engine: Any = None
@@ -272,6 +308,23 @@ class Synthesizer:
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
+
+
+def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
+    found = voice_for_language(language, voices)
+    if found is None and language != DEFAULT_LANGUAGE:
+        spoken = [
+            f"{code} ({catalog(code).name})"
+            for code in catalog_codes()
+            if any(speaks(voice, code) for voice in voices)
+        ]
+        raise SettingsError(
+            f"no installed voice speaks {catalog(language).name} ({language}); the voices installed speak "
+            f"{', '.join(spoken) or 'none of the languages voiceguide has phrases for'}. "
+            "Choose one of those with --language, or name a voice with --voice (see `voiceguide voices`)."
+        )
+    # (English falls back to the engine's default voice, for engines that name languages otherwise)
+    return found
 
 
 def _read_complete_wav(path: Path) -> AudioSegment | None:

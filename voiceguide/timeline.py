@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from voiceguide.plan import Counting, Exercise, Instructions, Plan
-from voiceguide.wording import English
+from voiceguide.wording import Wording
 
 SpeechMeasure = Callable[[str], int]
 """Returns how long the given phrase lasts when spoken, in milliseconds."""
@@ -161,12 +161,12 @@ def shortest_length_ms(plan: Plan) -> int:
 
 
 def build_timeline(
-    *, plan: Plan, speech_ms: SpeechMeasure, wording: English | None = None, expected_total_ms: int = 0
+    *, plan: Plan, speech_ms: SpeechMeasure, wording: Wording | None = None, expected_total_ms: int = 0
 ) -> Timeline:
     """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
     the stated total is the real one. A good *expected_total_ms* saves a pass, and the measuring of
     a sentence that will not be used."""
-    wording = wording or English()
+    wording = wording or Wording(plan.language)
     stated_ms = expected_total_ms
     for _ in range(10):
         timeline = _lay_out(plan, speech_ms, wording, stated_ms)
@@ -180,7 +180,7 @@ def build_timeline(
     return timeline
 
 
-def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: int, tail_pad_ms: int = 0) -> Timeline:
+def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: int, tail_pad_ms: int = 0) -> Timeline:
     layout = _Layout(speech_ms)
     layout.silence_until(LEAD_SILENCE_MS)
     layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
@@ -203,7 +203,7 @@ def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: English, stated_ms: 
     return layout.finish(plan.title)
 
 
-def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: English) -> None:
+def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
     where = layout.where
     countdown = _countdown(exercise.counting, wording)
     layout.timed(Phase.LEAD_IN, exercise.lead_in_ms, [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)])
@@ -232,7 +232,7 @@ def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: English) -> 
             layout.timed(Phase.REST, exercise.set_rest_ms, [*cues, *countdown(exercise.set_rest_ms)])
 
 
-def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: English) -> None:
+def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
     for index, step in enumerate(exercise.steps):
         word = wording.start_word(step.kind, step.name)
         # The first phase opens with the start tone; later phases open with their spoken name.
@@ -243,7 +243,7 @@ def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: English) -> None:
     layout.ending = layout.where
 
 
-def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]:
+def _counts(duration_ms: int, counting: Counting, wording: Wording) -> list[Cue]:
     """The seconds left, each said on its mark: "one" one second before the end cue, "two" two
     seconds before, and so on back to a second after the start (the start word comes first).
     For whole-second intervals the marks are whole seconds from the start as well."""
@@ -261,7 +261,7 @@ def _counts(duration_ms: int, counting: Counting, wording: English) -> list[Cue]
     return cues
 
 
-def _countdown(counting: Counting, wording: English) -> Callable[[int], list[Cue]]:
+def _countdown(counting: Counting, wording: Wording) -> Callable[[int], list[Cue]]:
     """3-2-1 at the end of a slot that leads into a start, if the slot is long enough for it."""
 
     def cues(slot_ms: int) -> list[Cue]:

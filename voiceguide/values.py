@@ -31,6 +31,20 @@ def _count(most: int) -> Callable[[Field], int | None]:
     return lambda field: field.integer(minimum=1, maximum=most)
 
 
+def _language(field: Field) -> str | None:
+    """A language voiceguide has phrases for, as its code ("de"); a region ("de-AT") is dropped."""
+    from voiceguide.language import available_languages, catalog_codes
+
+    text = field.text(max_length=40)
+    if text is None:
+        return None
+    code = text.strip().replace("_", "-").casefold().split("-")[0]
+    if code not in catalog_codes():
+        field.problem(f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}")
+        return None
+    return code
+
+
 def _choice(options: type[Counting] | type[Instructions]) -> Callable[[Field], object]:
     def read(field: Field) -> object:
         choice = field.choice(option.value for option in options)
@@ -43,6 +57,7 @@ READERS: dict[str, Callable[[Field], object]] = {
     **{key: _duration(key) for key in DURATION_KEYS},
     **{key: _count(most) for key, most in COUNT_KEYS.items()},
     "voice": lambda field: field.text(max_length=100),
+    "language": _language,
     "rate": lambda field: field.integer(minimum=60, maximum=400),
     "volume": lambda field: field.number(minimum=0.1, maximum=1.0),
     "beep_level": lambda field: field.number(minimum=-30.0, maximum=6.0),

@@ -1,81 +1,102 @@
-"""What the session says, in English: every fixed phrase and how numbers and durations are read.
+"""What the session says: which phrases, in what order, filled from the language's catalog.
 
-Numbers are spelled out here rather than left to the speech engine, which reads some digit forms
-oddly. Keeping every phrase in this one module is what lets other languages replace it wholesale.
+The words themselves are in voiceguide/catalogs/<language>.yaml; this module only decides which
+phrase is said where, and what goes in its fields.
 """
 
 from __future__ import annotations
 
-from num2words import num2words
-
+from voiceguide.language import DEFAULT_LANGUAGE, Language, language
 from voiceguide.plan import Exercise, GapKind, Plan, StepKind
 
-
-def number(value: int | float) -> str:
-    return str(num2words(value, lang="en"))
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{number(count)} {word}"
-
-
-def duration(ms: int) -> str:
-    """ "three seconds", "two and a half seconds", "one minute thirty seconds"."""
-    minutes, rest_ms = divmod(ms, 60_000)
-    parts = [plural(minutes, "minute")] if minutes else []
-    if rest_ms or not minutes:
-        seconds = rest_ms / 1000
-        if seconds == int(seconds):
-            parts.append(plural(int(seconds), "second"))
-        elif seconds * 2 == int(seconds * 2):
-            whole = int(seconds)
-            parts.append(f"{number(whole)} and a half seconds" if whole else "half a second")
-        else:
-            parts.append(f"{number(round(seconds, 1))} seconds")
-    return " ".join(parts)
-
-
-def about_duration(ms: int) -> str:
-    """A session length rounded the way people say it: "about twelve minutes"."""
-    if ms < 90_000:
-        return f"about {plural(max(10, round(ms / 10_000) * 10), 'second')}"
-    return f"about {plural(round(ms / 60_000), 'minute')}"
-
-
-def join_list(items: tuple[str, ...] | list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+PHRASE_KEYS = (
+    "default_safety",
+    "equipment",
+    "length",
+    "length_short",
+    "begin",
+    "exercise_heading",
+    "start_side",
+    "reps",
+    "rounds",
+    "sets",
+    "each_side",
+    "hold_each",
+    "hold_once",
+    "rest_between_rounds",
+    "phase",
+    "get_ready",
+    "hold",
+    "go",
+    "halfway",
+    "release",
+    "stop",
+    "relax",
+    "rest",
+    "next_rep",
+    "next_round",
+    "switch",
+    "next_set",
+    "next_up",
+    "done",
+    "frequency",
+    "half_second",
+    "seconds_and_a_half",
+    "seconds_decimal",
+    "minutes_and_seconds",
+)
+"""Every phrase a catalog must have (a catalog may add `<key>_<case>` variants)."""
 
 
 def sentence(text: str) -> str:
+    """*text* as a sentence: starting with a capital, ending with a full stop unless it has one."""
     text = text.strip()
-    return text if text[-1:] in ".!?" else text + "."
+    text = text[:1].upper() + text[1:]
+    return text if text[-1:] in ".!?…" else text + "."
 
 
-class English:
-    """The phrases of a session. Each returns one utterance, synthesized as one clip."""
+def rounded_length(ms: int) -> tuple[str, int]:
+    """A session length as people say it: ("length", whole minutes), or ("length_short", seconds)."""
+    if ms < 90_000:
+        return "length_short", max(10, round(ms / 10_000) * 10)
+    return "length", round(ms / 60_000)
+
+
+class Wording:
+    """The phrases of a session in one language. Each returns one utterance, synthesized as one clip."""
+
+    def __init__(self, language_code: str = DEFAULT_LANGUAGE) -> None:
+        self.language: Language = language(language_code)
+
+    def _say(self, key: str, **values: object) -> str:
+        return self.language.say(key, **values)
+
+    def about_duration(self, ms: int) -> str:
+        key, amount = rounded_length(ms)
+        return self._say(key, minutes=amount, seconds=amount)
 
     def intro(self, plan: Plan, total_ms: int) -> list[str]:
         lines = [sentence(plan.title)]
         if plan.equipment:
-            lines.append(f"You will need {join_list(plan.equipment)}.")
-        lines.append(sentence(plan.safety))
-        lines.append(f"This session takes {about_duration(total_ms)}.")
-        lines.append("Let's begin.")
+            lines.append(self._say("equipment", items=self.language.join(plan.equipment)))
+        lines.append(sentence(plan.safety) if plan.safety else self._say("default_safety"))
+        lines.append(self.about_duration(total_ms))
+        lines.append(self._say("begin"))
         return lines
 
     def announce(self, exercise: Exercise, index: int, count: int, *, brief: bool = False) -> list[str]:
         """The exercise, then its instructions (or, when *brief*, its short cue if it has one)."""
-        heading = f"Exercise {number(index)} of {number(count)}: " if count > 1 else ""
-        lines = [heading + sentence(exercise.name)]
+        if count > 1:
+            heading = self._say("exercise_heading", index=index, count=count, name=sentence(exercise.name))
+        else:
+            heading = sentence(exercise.name)
+        lines = [heading]
         words = exercise.cue if brief else exercise.instructions
         if words:
             lines.append(sentence(words))
         lines.append(self.summary(exercise))
         if exercise.sides:
-            lines.append(f"Start with the {exercise.sides[0]}.")
+            lines.append(sentence(self._say("start_side", side=exercise.sides[0])))
         return lines
 
     def summary(self, exercise: Exercise) -> str:
@@ -83,59 +104,64 @@ class English:
         reps, kind = exercise.reps, exercise.kind
         first = exercise.steps[0]
         if kind is StepKind.WORK:
-            head = f"{plural(reps, 'round')} of {duration(first.duration_ms)}"
+            head = self._say("rounds", reps=reps, work=first.duration_ms)
         else:
-            head = plural(reps, "rep")
+            head = self._say("reps", reps=reps)
         if exercise.sets > 1:
-            head = f"{plural(exercise.sets, 'set')} of {head}"
+            head = self._say("sets", sets=exercise.sets, what=head)
         if len(exercise.sides) > 1:
-            head += ", on each side"
+            head = self._say("each_side", what=head)
         if kind is StepKind.HOLD:
-            detail = f"Hold {'each ' if reps > 1 else ''}for {duration(first.duration_ms)}."
+            detail = self._say("hold_each" if reps > 1 else "hold_once", hold=first.duration_ms)
         elif kind is StepKind.WORK:
             resting = exercise.gap_kind is GapKind.REST and exercise.gap_ms and reps > 1
-            detail = f"Rest {duration(exercise.gap_ms)} between rounds." if resting else ""
+            detail = self._say("rest_between_rounds", rest=exercise.gap_ms) if resting else ""
         else:
-            steps = [f"{step.name} for {duration(step.duration_ms)}" for step in exercise.steps]
-            # Phase names are written capitalized, as they are spoken alone; mid-sentence they are not.
-            detail = sentence(", ".join([steps[0], *(s[0].lower() + s[1:] for s in steps[1:])]))
-        return f"{head[0].upper()}{head[1:]}. {detail}".strip()
+            steps = [self._say("phase", name=step.name, length=step.duration_ms) for step in exercise.steps]
+            if self.language.lowercase_inside_sentence:
+                # Phase names are written capitalized, as they are spoken alone; mid-sentence they are not.
+                steps = [steps[0], *(s[0].lower() + s[1:] for s in steps[1:])]
+            detail = ", ".join(steps)
+        return " ".join(sentence(part) for part in (head, detail) if part)
 
     def get_ready(self) -> str:
-        return "Get ready."
+        return self._say("get_ready")
 
     def start_word(self, kind: StepKind, name: str) -> str:
-        return {StepKind.HOLD: "Hold.", StepKind.WORK: "Go!"}.get(kind, sentence(name))
+        if kind is StepKind.HOLD:
+            return self._say("hold")
+        if kind is StepKind.WORK:
+            return self._say("go")
+        return sentence(name)
 
     def count(self, value: int) -> str:
-        return number(value)
+        return self.language.number(value)
 
     def halfway(self) -> str:
-        return "Halfway."
+        return self._say("halfway")
 
     def end_word(self, kind: StepKind, gap_kind: GapKind) -> str:
         if gap_kind is GapKind.REST:
-            return "Rest."
-        return {StepKind.HOLD: "Release.", StepKind.WORK: "Stop."}.get(kind, "Relax.")
+            return self._say("rest")
+        return self._say({StepKind.HOLD: "release", StepKind.WORK: "stop"}.get(kind, "relax"))
 
     def next_rep(self, kind: StepKind, rep: int, reps: int) -> str:
-        word = "Round" if kind is StepKind.WORK else "Rep"
-        return f"{word} {number(rep)} of {number(reps)}."
+        return self._say("next_round" if kind is StepKind.WORK else "next_rep", rep=rep, reps=reps)
 
     def switch(self, side: str) -> str:
-        return f"Switch to the {side}."
+        return sentence(self._say("switch", side=side))
 
     def next_set(self, set_number: int, sets: int) -> str:
-        return f"Next: set {number(set_number)} of {number(sets)}."
+        return self._say("next_set", set=set_number, sets=sets)
 
     def rest(self) -> str:
-        return "Rest."
+        return self._say("rest")
 
     def next_up(self, name: str) -> str:
-        return f"Next up: {sentence(name)}"
+        return self._say("next_up", name=sentence(name))
 
     def outro(self, plan: Plan) -> list[str]:
-        lines = ["Well done. That is the end of the session."]
+        lines = [self._say("done")]
         if plan.frequency:
-            lines.append(f"Do this routine {sentence(plan.frequency)}")
+            lines.append(sentence(self._say("frequency", frequency=plan.frequency)))
         return lines

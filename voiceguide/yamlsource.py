@@ -215,6 +215,10 @@ class Field:
                 self.problem(f"missing required field {key!r}")
         return fields
 
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.node, yaml.MappingNode)
+
     def mapping_keys(self) -> list[str]:
         """The plain-text keys of a mapping, without validating anything; [] if not a mapping."""
         if not isinstance(self.node, yaml.MappingNode):
