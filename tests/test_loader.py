@@ -410,7 +410,8 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:2:1: zzz: unknown field 'zzz'; "
-            "known fields: description, equipment, exercises, frequency, language, notes, safety, settings, sources, title",
+            "known fields: description, equipment, exercises, frequency, language, notes, safety, settings, "
+            "sources, title",
         ),
     ],
 )

@@ -21,6 +21,7 @@ from voiceguide.cli_support import (
     exercises_phrase,
     existing_file,
     extension_for,
+    language_option,
     output_folder,
     person_options,
     plan_argument,
@@ -28,6 +29,7 @@ from voiceguide.cli_support import (
     profile_files,
     render_options,
     render_settings,
+    report_missing_translations,
     report_overruns,
     reports_errors,
     run_jobs,
@@ -67,12 +69,13 @@ def build(
     voice: str | None,
     rate: int | None,
     week: int | None,
+    language: str | None,
     force: bool,
     **render: Any,
 ) -> None:
     """Render PLAN into a session file (the default plan if none is given).
 
-    The file goes to output/<plan>[-<profile>][-week-NN].mp3 unless -o says otherwise, with
+    The file goes to output/<plan>[-<profile>][-<language>][-week-NN].mp3 unless -o says otherwise, with
     chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. An
     existing file is replaced only once the new session is complete, and not at all if it was made
     from the same plan, profile, options and voiceguide version (--force rebuilds it).
@@ -83,15 +86,18 @@ def build(
       voiceguide build data/breathing-4-7-8.yaml -o breathing.m4a --rate 130
       voiceguide build --profile data/profiles/older-patient.yaml --set hold_scale=1.5
       voiceguide build --profile data/profiles/progression.yaml --week 3
+      voiceguide build --language de
       voiceguide build --music calm.mp3 --music-level -10 --split
     """
     from voiceguide.report import clock, length
     from voiceguide.session import build_session
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
+    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    for line in report_missing_translations(customized, only_spoken=True):
+        click.echo(("warning: " if not line.startswith(" ") else "") + line, err=True)
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week)}{extension_for(render)}"
+        output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
     with ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
@@ -130,6 +136,7 @@ def preview(
     voice: str | None,
     rate: int | None,
     week: int | None,
+    language: str | None,
 ) -> None:
     """Show PLAN's effective values, its timed script and total length, without rendering audio.
 
@@ -141,12 +148,15 @@ def preview(
       voiceguide preview data/feet-for-back-pain.yaml
       voiceguide preview --profile data/profiles/left-side-rehab.yaml --explain
       voiceguide preview my-plan.yaml --json > timeline.json
+      voiceguide preview --language cs
     """
     from voiceguide import report
     from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
+    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    for line in report_missing_translations(customized, only_spoken=True):
+        click.echo(("warning: " if not line.startswith(" ") else "") + line, err=True)
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     if as_json:
         click.echo(report.as_json(timeline, customized.explanation))
@@ -170,21 +180,27 @@ def validate(
     voice: str | None,
     rate: int | None,
     week: int | None,
+    language: str | None,
 ) -> None:
     """Check PLAN (and a profile and options, if given): fields, voice, and that every phrase fits.
 
-    Prints each problem with its file, line and field. Exits 0 when all is good, 2 when not.
+    Prints each problem with its file, line and field. Exits 0 when all is good, 2 when not. It
+    also lists the plan's texts that have no version in a language the plan is written in (or in
+    --language), which are then spoken in the plan's own language.
 
     \b
     Examples:
       voiceguide validate my-plan.yaml
       voiceguide validate --profile data/profiles/older-patient.yaml
+      voiceguide validate --language cs
     """
     from voiceguide.report import length
     from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week)
+    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    for line in report_missing_translations(customized, only_spoken=False):
+        click.echo(line)
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     source = customized.plan.source_name
     if timeline.overruns:
@@ -207,6 +223,7 @@ def validate(
 )
 @click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
+@language_option
 @render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
 @reports_errors
@@ -216,6 +233,7 @@ def program(
     output_dir: Path | None,
     profile: Path | None,
     sets: tuple[str, ...],
+    language: str | None,
     force: bool,
     **render: Any,
 ) -> None:
@@ -231,8 +249,10 @@ def program(
     folder = output_folder(output_dir)
     jobs = []
     for week in range(1, weeks + 1):
-        customized = customized_plan(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
-        output = folder / f"{session_name(plan, profile, week)}{extension_for(render)}"
+        customized = customized_plan(
+            plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
+        )
+        output = folder / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
         jobs.append(
             Job(
                 label=f"week {week}",
@@ -253,6 +273,7 @@ def program(
 )
 @click.option("--week", type=click.IntRange(1, 520), help="Make every session for this week of its progression.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
+@language_option
 @click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
 @render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
@@ -263,6 +284,7 @@ def batch(
     output_dir: Path | None,
     week: int | None,
     sets: tuple[str, ...],
+    language: str | None,
     jobs: int | None,
     force: bool,
     **render: Any,
@@ -287,7 +309,9 @@ def batch(
             folder / f"{plan_name(plan)}-{names[profile]}{f'-week-{week:02d}' if week else ''}{extension_for(render)}"
         )
         try:
-            customized = customized_plan(plan, profile=profile, sets=sets, voice=None, rate=None, week=week)
+            customized = customized_plan(
+                plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
+            )
         except PlanError as error:
             if error.subject == "the plan":
                 raise  # the plan itself is wrong: no profile can be built
@@ -306,17 +330,27 @@ def batch(
 
 
 @main.command()
+@click.option("--language", metavar="CODE", help="Only the voices that speak this language (de, cs, ...).")
 @reports_errors
-def voices() -> None:
+def voices(language: str | None) -> None:
     """List the installed voices, for --voice or a plan's settings.voice.
 
     \b
-    Example:
-      voiceguide voices | grep -i english
+    Examples:
+      voiceguide voices
+      voiceguide voices --language de
     """
-    from voiceguide.speech import list_voices
+    from voiceguide.speech import list_voices, speaks, spoken_languages
 
     found = list_voices()
+    if language is not None:
+        code = language.strip().replace("_", "-").casefold()
+        every_voice, found = found, [voice for voice in found if speaks(voice, code)]
+        if not found:
+            raise InputFailure(
+                f"no installed voice speaks {language!r}; of the languages voiceguide has phrases in, the voices "
+                f"speak {spoken_languages(every_voice) or 'none'}"
+            )
     click.echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
         click.echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")

@@ -61,6 +61,13 @@ existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 plan_argument = click.argument("plan", required=False, type=existing_file)
 
 
+language_option = click.option(
+    "--language",
+    metavar="CODE",
+    help="Speak the session in this language (en, de, cs, es, fr), with a voice for it (--set language=CODE).",
+)
+
+
 def person_options(command: F) -> F:
     """The options that adjust a plan for one person, shared by every command that reads a plan."""
     options = [
@@ -75,6 +82,7 @@ def person_options(command: F) -> F:
         click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan."),
         click.option("--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (--set rate=N)."),
         click.option("--voice", help="Voice id, name or language, as `voiceguide voices` lists them (--set voice=V)."),
+        language_option,
     ]
     for option in options:
         command = option(command)
@@ -160,9 +168,11 @@ def customized_plan(
     voice: str | None,
     rate: int | None,
     week: int | None,
+    language: str | None = None,
 ) -> Customized:
-    """The plan as the options make it: plan < profile < command line (--voice, --rate, --set)."""
+    """The plan as the options make it: plan < profile < command line (--language, --voice, --rate, --set)."""
     from voiceguide.customize import customize
+    from voiceguide.language import language as catalog
     from voiceguide.profile import Layer, Located, load_profile, parse_set
 
     if plan is None:
@@ -170,7 +180,9 @@ def customized_plan(
     else:
         loaded = load_plan(plan, display_name=str(plan))
     layers = [load_profile(profile, display_name=str(profile))] if profile else []
-    for name, value in (("voice", voice), ("rate", rate)):
+    if language is not None:
+        language = catalog(language).code  # (an unknown language is an error that lists the known ones)
+    for name, value in (("language", language), ("voice", voice), ("rate", rate)):
         if value is not None:
             layers.append(Layer(origin=f"--{name}", settings={name: Located(value, f"--{name}")}))
     problems: list[str] = []
@@ -184,9 +196,30 @@ def customized_plan(
     return customize(plan=loaded, layers=layers, week=week)
 
 
-def session_name(plan: Path | None, profile: Path | None, week: int | None) -> str:
-    name = plan_name(plan) + (f"-{profile.stem}" if profile else "")
+def session_name(plan: Path | None, profile: Path | None, week: int | None, language: str | None = None) -> str:
+    name = plan_name(plan) + (f"-{profile.stem}" if profile else "") + (f"-{language}" if language else "")
     return name + (f"-week-{week:02d}" if week else "")
+
+
+def report_missing_translations(customized: Customized, *, only_spoken: bool) -> list[str]:
+    """Lines naming the plan's texts that have no version in a language: the session's own only
+    (*only_spoken*), or every language the plan has texts in."""
+    from voiceguide.language import language as catalog
+
+    lines = []
+    for code, missing in customized.missing_translations.items():
+        if only_spoken and code != customized.plan.language:
+            continue
+        if missing:
+            count = f"{len(missing)} text{'s' if len(missing) > 1 else ''}"
+            lines.append(
+                f"{count} of the plan {'have' if len(missing) > 1 else 'has'} no {catalog(code).name} "
+                f"({code}) version; the plan's own is spoken there:"
+            )
+            lines += [f"  {where}" for where in missing[:MAX_OVERRUNS_SHOWN]]
+            if len(missing) > MAX_OVERRUNS_SHOWN:
+                lines.append(f"  ... and {len(missing) - MAX_OVERRUNS_SHOWN} more")
+    return lines
 
 
 MAX_OVERRUNS_SHOWN = 10

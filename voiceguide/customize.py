@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from voiceguide.errors import PlanError
+from voiceguide.localize import localized, missing_translations, translation_languages
 from voiceguide.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
-from voiceguide.localize import localized
 from voiceguide.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
 from voiceguide.yamlsource import format_seconds
 
@@ -60,6 +60,8 @@ class Customized:
     explanation: tuple[Origin, ...]
     person: str | None
     """The name the profile gives, if any."""
+    missing_translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """By language (the session's and each the plan has texts in): the texts the plan does not give in it."""
 
 
 @dataclass
@@ -151,8 +153,17 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
     values = {attr: session[key].value for key, attr in SESSION_FIELDS.items()}
     values["rest_between_exercises_ms"] = round(int(values["rest_between_exercises_ms"]) * rest_scale)
     language = values.pop("language")
-    effective = localized(replace(plan, exercises=tuple(exercises), week=week, **values), language)
-    return Customized(plan=effective, explanation=tuple(_explain(session, scales, states)), person=person)
+    effective = replace(plan, exercises=tuple(exercises), week=week, **values)
+    missing = {
+        code: tuple(missing_translations(effective, code))
+        for code in sorted({language, *translation_languages(plan)} - {plan.language})
+    }
+    return Customized(
+        plan=localized(effective, language),
+        explanation=tuple(_explain(session, scales, states)),
+        person=person,
+        missing_translations=missing,
+    )
 
 
 def _state(exercise: Exercise) -> _ExerciseState:

@@ -83,9 +83,8 @@ class Language:
             )
             for name, spec in numbers.get("forms", {}).items()
         }
-        self.contractions = [
-            (re.compile(rf"\b{re.escape(written)}\b"), said) for written, said in catalog.get("contractions", {}).items()
-        ]
+        contractions = catalog.get("contractions", {})
+        self.contractions = [(re.compile(rf"\b{re.escape(written)}\b"), said) for written, said in contractions.items()]
         """Words that merge when they meet (French "de une" is "d'une")."""
         self.always = NumberForm(words=numbers.get("always", {}), endings={}, prefixes=(), like=None)
         """Fixes to num2words's own output in every form (Czech 'dvěstě' is 'dvě stě')."""
@@ -94,7 +93,7 @@ class Language:
     def __repr__(self) -> str:
         return f"Language({self.code!r})"
 
-    def say(self, key: str, /, *, case: str = "nom", **values: object) -> str:
+    def say(self, key: str, /, *, case: str = "nom", **values: Any) -> str:
         """The phrase *key* with its fields filled in; its `key_<case>` variant where it has one."""
         template = self.phrases.get(f"{key}_{case}") or self.phrases[key]
         said = self._formatter.format(template, **values)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
 from voiceguide.language import DEFAULT_LANGUAGE
+from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
 from voiceguide.values import read_progressions, read_value
 from voiceguide.yamlsource import Field, Reader, printable
 
@@ -184,8 +184,8 @@ class _Texts:
         items = field.sequence()
         if items is None:
             return None
-        texts = [self.text(item) for item in items]
-        return None if any(t is None for t in texts) else tuple(t for t in texts if t is not None)
+        read = [self.text(item) for item in items]
+        return None if any(t is None for t in read) else tuple(t for t in read if t is not None)
 
     def _versions(self, field: Field, expected: str) -> dict[str, Field] | None:
         """The versions of a value by language code, with the plan's language among them."""

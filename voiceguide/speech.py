@@ -310,17 +310,18 @@ class Synthesizer:
             )
 
 
+def spoken_languages(voices: list[VoiceInfo]) -> str:
+    """ "cs (čeština), de (Deutsch), ...": the languages voiceguide has phrases in that *voices* speak."""
+    codes = [code for code in catalog_codes() if any(speaks(voice, code) for voice in voices)]
+    return ", ".join(f"{code} ({catalog(code).name})" for code in codes)
+
+
 def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
     found = voice_for_language(language, voices)
     if found is None and language != DEFAULT_LANGUAGE:
-        spoken = [
-            f"{code} ({catalog(code).name})"
-            for code in catalog_codes()
-            if any(speaks(voice, code) for voice in voices)
-        ]
         raise SettingsError(
             f"no installed voice speaks {catalog(language).name} ({language}); the voices installed speak "
-            f"{', '.join(spoken) or 'none of the languages voiceguide has phrases for'}. "
+            f"{spoken_languages(voices) or 'none of the languages voiceguide has phrases in'}. "
             "Choose one of those with --language, or name a voice with --voice (see `voiceguide voices`)."
         )
     # (English falls back to the engine's default voice, for engines that name languages otherwise)

@@ -6,6 +6,8 @@ phrase is said where, and what goes in its fields.
 
 from __future__ import annotations
 
+from typing import Any
+
 from voiceguide.language import DEFAULT_LANGUAGE, Language, language
 from voiceguide.plan import Exercise, GapKind, Plan, StepKind
 
@@ -68,7 +70,7 @@ class Wording:
     def __init__(self, language_code: str = DEFAULT_LANGUAGE) -> None:
         self.language: Language = language(language_code)
 
-    def _say(self, key: str, **values: object) -> str:
+    def _say(self, key: str, **values: Any) -> str:
         return self.language.say(key, **values)
 
     def about_duration(self, ms: int) -> str:
@@ -103,7 +105,9 @@ class Wording:
         """ "Ten reps, on each side. Hold each for five seconds." """
         reps, kind = exercise.reps, exercise.kind
         first = exercise.steps[0]
-        if kind is StepKind.WORK:
+        if kind is StepKind.WORK and reps == 1:
+            head = self.language.duration(first.duration_ms)  # ("ten seconds", not "one round of ...")
+        elif kind is StepKind.WORK:
             head = self._say("rounds", reps=reps, work=first.duration_ms)
         else:
             head = self._say("reps", reps=reps)
