@@ -9,16 +9,16 @@ from __future__ import annotations
 from voiceguide.export import Chapter
 from voiceguide.timeline import EventKind, Phase, Timeline
 
-INTRO_TITLE = "Introduction"
-OUTRO_TITLE = "Closing"
 
-
-def chapters_of(timeline: Timeline) -> list[Chapter]:
+def chapters_of(
+    timeline: Timeline, *, intro_title: str = "Introduction", outro_title: str = "Closing"
+) -> list[Chapter]:
+    """The sections, named by their exercise, or by *intro_title* and *outro_title* (in the session's language)."""
     starts: list[tuple[str, int]] = []
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:
             continue
-        title = event.where.exercise or (OUTRO_TITLE if event.phase is Phase.OUTRO else INTRO_TITLE)
+        title = event.where.exercise or (outro_title if event.phase is Phase.OUTRO else intro_title)
         if not starts or starts[-1][0] != title:
             starts.append((title, event.start_ms))
     chapters = []

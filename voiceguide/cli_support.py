@@ -239,7 +239,7 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
 def chapters_of_result(result: Any) -> list[Any]:
     from voiceguide.chapters import chapters_of
 
-    return chapters_of(result.timeline) if result.timeline else []
+    return chapters_of(result.timeline) if result.timeline else []  # (only counted: the titles do not matter)
 
 
 def exercises_phrase(count: int) -> str:

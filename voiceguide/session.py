@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from voiceguide.sidecars import playlist, write_sidecars
 from voiceguide.speech import Synthesizer
 from voiceguide.speechcache import SpeechCache
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
+from voiceguide.wording import Wording
 from voiceguide.yamlsource import format_seconds
 
 Progress = Callable[[str, int, int], None]
@@ -231,7 +233,8 @@ def build_session(
             encoding=settings.encoding,
             filters=session_filters(gain_db=gain_db),
         )
-        chapters = chapters_of(timeline)
+        wording = Wording(plan.language)
+        chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
         if settings.split:
             _write_split(write, samples, output, chapters, tags, settings.sample_rate)
         else:
@@ -299,5 +302,7 @@ def _write_split(
 
 def _slug(title: str) -> str:
     """A title as a safe file-name part: letters, digits and single dashes."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")
+    # Accents dropped ("Přitahování" is "pritahovani"), other letters kept ("Füße" is "fuße").
+    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
+    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
     return slug[:40] or "part"

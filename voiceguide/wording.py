@@ -46,6 +46,8 @@ PHRASE_KEYS = (
     "seconds_and_a_half",
     "seconds_decimal",
     "minutes_and_seconds",
+    "chapter_intro",
+    "chapter_closing",
 )
 """Every phrase a catalog must have (a catalog may add `<key>_<case>` variants)."""
 
@@ -163,6 +165,13 @@ class Wording:
 
     def next_up(self, name: str) -> str:
         return self._say("next_up", name=sentence(name))
+
+    def intro_title(self) -> str:
+        """The intro's chapter title (shown by players, not spoken)."""
+        return self._say("chapter_intro")
+
+    def outro_title(self) -> str:
+        return self._say("chapter_closing")
 
     def outro(self, plan: Plan) -> list[str]:
         lines = [self._say("done")]
