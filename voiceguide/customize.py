@@ -287,7 +287,7 @@ def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
 
 def _shown(key: str, value: Any) -> str:
     if value is None:
-        return "-"
+        return "(one for the language)" if key == "voice" else "-"
     if key in DURATIONS or key == "gap":
         return format_seconds(int(value))
     if isinstance(value, tuple):
