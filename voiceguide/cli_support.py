@@ -204,7 +204,7 @@ def session_name(plan: Path | None, profile: Path | None, week: int | None, lang
 def report_missing_translations(customized: Customized, *, only_spoken: bool) -> list[str]:
     """Lines naming the plan's texts that have no version in a language: the session's own only
     (*only_spoken*), or every language the plan has texts in."""
-    from voiceguide.language import language as catalog
+    from voiceguide.language import language_name
 
     lines = []
     for code, missing in customized.missing_translations.items():
@@ -213,7 +213,7 @@ def report_missing_translations(customized: Customized, *, only_spoken: bool) ->
         if missing:
             count = f"{len(missing)} text{'s' if len(missing) > 1 else ''}"
             lines.append(
-                f"{count} of the plan {'have' if len(missing) > 1 else 'has'} no {catalog(code).name} "
+                f"{count} of the plan {'have' if len(missing) > 1 else 'has'} no {language_name(code)} "
                 f"({code}) version; the plan's own is spoken there:"
             )
             lines += [f"  {where}" for where in missing[:MAX_OVERRUNS_SHOWN]]

@@ -57,6 +57,9 @@ class NumberForm:
     matches any) is put in front, like Czech "z pěti" against "ze tří"."""
     like: str | None
     """Another form applied first (Czech "from" is the genitive with a preposition)."""
+    applies_to: str = "every"
+    """Which words change: "every" word, only the "last" ("vingt et une", but "un million"), or
+    the number only when it is one word "alone" (Czech "jedna sekunda", but "dvacet jedna sekund")."""
 
 
 class Language:
@@ -80,6 +83,7 @@ class Language:
                 endings=spec.get("endings", {}),
                 prefixes=tuple((text, tuple(starts)) for text, starts in spec.get("prefixes", {}).items()),
                 like=spec.get("like"),
+                applies_to=spec.get("applies_to", "every"),
             )
             for name, spec in numbers.get("forms", {}).items()
         }
@@ -160,28 +164,33 @@ class Language:
         return None
 
     def _in_form(self, spelled: str, form_name: str | None) -> str:
-        words = [self.always.words.get(word, word) for word in spelled.split(" ")]
-        spelled = " ".join(words)
+        # Words and the separators between them ("quatre-vingt-un": the "un" is a word of its own).
+        parts = re.split(r"([ -])", spelled)
+        spelled = "".join(self.always.words.get(part, part) for part in parts)
         if form_name is None:
             return spelled
         form = self.forms[form_name]
         if form.like is not None:
             spelled = self._in_form(spelled, form.like)
-        words = []
-        for word in spelled.split(" "):
-            if word in form.words:
-                word = form.words[word]
-            else:
-                for ending, replacement in form.endings.items():
-                    if word.endswith(ending):
-                        word = word[: -len(ending)] + replacement
-                        break
-            words.append(word)
-        spelled = " ".join(words)
+        parts = re.split(r"([ -])", spelled)
+        words = range(0, len(parts), 2)
+        changing = {"every": words, "last": words[-1:], "alone": words if len(parts) == 1 else range(0)}
+        for index in changing[form.applies_to]:
+            parts[index] = _changed(parts[index], form)
+        spelled = "".join(parts)
         for text, beginnings in form.prefixes:
             if not beginnings or spelled.startswith(beginnings):
                 return text + spelled
         return spelled
+
+
+def _changed(word: str, form: NumberForm) -> str:
+    if word in form.words:
+        return form.words[word]
+    for ending, replacement in form.endings.items():
+        if word.endswith(ending):
+            return word[: -len(ending)] + replacement
+    return word
 
 
 class _PhraseFormatter(string.Formatter):
@@ -232,6 +241,16 @@ def language(code: str) -> Language:
         raise SettingsError(f"voiceguide has no phrases in the language {code!r}; it speaks {available_languages()}")
     text = resources.files("voiceguide.catalogs").joinpath(f"{base}.yaml").read_text(encoding="utf-8")
     return Language(base, yaml.safe_load(text))
+
+
+def language_name(code: str) -> str:
+    """The language's own name for itself ("Deutsch"), for languages without a catalog too."""
+    if code in catalog_codes():
+        return language(code).name
+    try:
+        return str(_locale(code).display_name)
+    except ValueError:  # (babel's UnknownLocaleError is a ValueError)
+        return code
 
 
 def available_languages() -> str:

@@ -89,6 +89,7 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         first_index.setdefault(folded, index)
         exercises.append(exercise)
 
+    texts.scope = ""
     title = texts.text(fields["title"], max_length=200) if "title" in fields else None
     plan_texts = {key: _optional_text(fields, key) for key in ("description", "notes")}
     plan_texts |= {key: texts.optional(fields, key) for key in ("frequency", "safety")}
@@ -134,7 +135,11 @@ class _Texts:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.table: dict[str, dict[str, str]] = {}
+        self.table: dict[str, dict[str, dict[str, str]]] = {}
+        """Scope ("" for the plan, else an exercise's name) -> text -> language -> its version there."""
+        self.scope = ""
+        """Where the texts being read belong: one text may be translated differently in two exercises
+        ("left" as a leg in one, a foot in another)."""
 
     def text(self, field: Field, *, max_length: int = 4000) -> str | None:
         if not field.is_mapping:
@@ -147,7 +152,9 @@ class _Texts:
             return None
         default = texts.pop(self.language)
         assert default is not None
-        self.table.setdefault(default, {}).update({code: text for code, text in texts.items() if text})
+        for code, text in texts.items():
+            if text is not None:
+                self._record(default, code, text, versions[code])
         return default
 
     def optional(self, fields: dict[str, Field], key: str) -> str | None:
@@ -171,12 +178,12 @@ class _Texts:
                 assert texts is not None
                 if len(texts) != len(default):
                     versions[code].problem(
-                        f"{len(texts)} items in {code!r} against {len(default)} in {self.language!r}; "
+                        f"{_items(len(texts))} in {code!r} against {len(default)} in {self.language!r}; "
                         "give each item in every language"
                     )
                     return None
                 for text, translated in zip(default, texts, strict=True):
-                    self.table.setdefault(text, {})[code] = translated
+                    self._record(text, code, translated, versions[code])
             return default
         if not isinstance(field.node, yaml.SequenceNode):
             single = field.text()
@@ -187,13 +194,28 @@ class _Texts:
         read = [self.text(item) for item in items]
         return None if any(t is None for t in read) else tuple(t for t in read if t is not None)
 
+    def _record(self, text: str, code: str, translated: str, field: Field) -> None:
+        versions = self.table.setdefault(self.scope, {}).setdefault(text, {})
+        if versions.setdefault(code, translated) != translated:
+            where = "in this exercise" if self.scope else "in the plan"
+            field.problem(
+                f"{text!r} already has another {code!r} version {where} ({versions[code]!r}); "
+                f"use different texts in {self.language!r} to tell the two apart"
+            )
+
     def _versions(self, field: Field, expected: str) -> dict[str, Field] | None:
         """The versions of a value by language code, with the plan's language among them."""
         keys = field.mapping_keys()
         if not keys or not all(LANGUAGE_CODE.fullmatch(key) for key in keys):
             field.expected(expected)
             return None
-        versions = {code.casefold(): version for code, version in (field.mapping(optional=keys) or {}).items()}
+        versions: dict[str, Field] = {}
+        for key, version in (field.mapping(optional=keys) or {}).items():
+            code = key.casefold().replace("_", "-").split("-")[0]  # (a region, as in de-AT, is not told apart)
+            if code in versions:
+                version.problem(f"a second {code!r} version of the same text; keep one")
+                return None
+            versions[code] = version
         if self.language not in versions:
             field.problem(
                 f"there is no {self.language!r} version, and that is the plan's language (found "
@@ -235,7 +257,9 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
     fields = field.mapping(required=EXERCISE_FIELDS, optional=EXERCISE_OPTIONAL)
     if fields is None:
         return None
+    texts.scope = ""  # (names are unique in a plan, so their translations are the plan's)
     name = texts.text(fields["name"], max_length=100) if "name" in fields else None
+    texts.scope = name or ""
     timed = [key for key in TIMED_KEYS if key in fields]
     steps: tuple[Step, ...] | None = None
     if len(timed) == 1:
@@ -310,6 +334,10 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
         counting=counting,
         progressions=progressions,
     )
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
 
 
 def _int_or_none(value: object) -> int | None:

@@ -13,27 +13,32 @@ from dataclasses import replace
 from voiceguide.plan import Exercise, Plan, Step, StepKind
 
 
-def spoken_texts(plan: Plan) -> Iterator[tuple[str, str]]:
-    """(where, text) for every text of the plan that the session speaks."""
-    yield "title", plan.title
+def spoken_texts(plan: Plan) -> Iterator[tuple[str, str, str]]:
+    """(where, scope, text) for every text of the plan that the session speaks; the scope is where
+    its translations are (see Plan.translations)."""
+    yield "title", "", plan.title
     if plan.safety:
-        yield "safety", plan.safety
+        yield "safety", "", plan.safety
     if plan.frequency:
-        yield "frequency", plan.frequency
+        yield "frequency", "", plan.frequency
     for index, item in enumerate(plan.equipment):
-        yield f"equipment[{index}]", item
+        yield f"equipment[{index}]", "", item
     for exercise in plan.exercises:
-        where = f"exercise {exercise.name!r}"
-        yield f"{where} name", exercise.name
+        where, scope = f"exercise {exercise.name!r}", exercise.name
+        yield f"{where} name", "", exercise.name
         if exercise.instructions:
-            yield f"{where} instructions", exercise.instructions
+            yield f"{where} instructions", scope, exercise.instructions
         if exercise.cue:
-            yield f"{where} cue", exercise.cue
+            yield f"{where} cue", scope, exercise.cue
         for side in exercise.sides:
-            yield f"{where} side", side
+            yield f"{where} side", scope, side
         for step in exercise.steps:
             if step.kind is StepKind.STEP:
-                yield f"{where} phase", step.name
+                yield f"{where} phase", scope, step.name
+
+
+def _version(plan: Plan, scope: str, text: str, language: str) -> str | None:
+    return plan.translations.get(scope, {}).get(text, {}).get(language)
 
 
 def missing_translations(plan: Plan, language: str) -> list[str]:
@@ -41,13 +46,15 @@ def missing_translations(plan: Plan, language: str) -> list[str]:
     if language == plan.language:
         return []
     return [
-        f"{where}: {text!r}" for where, text in spoken_texts(plan) if language not in plan.translations.get(text, {})
+        f"{where}: {text!r}"
+        for where, scope, text in spoken_texts(plan)
+        if _version(plan, scope, text, language) is None
     ]
 
 
 def translation_languages(plan: Plan) -> list[str]:
     """The languages the plan gives any of its texts in, besides its own."""
-    return sorted({code for versions in plan.translations.values() for code in versions})
+    return sorted({code for texts in plan.translations.values() for versions in texts.values() for code in versions})
 
 
 def localized(plan: Plan, language: str) -> Plan:
@@ -55,22 +62,24 @@ def localized(plan: Plan, language: str) -> Plan:
     if language == plan.language:
         return plan
 
-    def say(text: str) -> str:
-        return plan.translations.get(text, {}).get(language, text)
-
-    def optional(text: str | None) -> str | None:
-        return None if text is None else say(text)
-
-    def step(original: Step) -> Step:
-        return replace(original, name=say(original.name)) if original.kind is StepKind.STEP else original
+    def say(text: str, scope: str = "") -> str:
+        return _version(plan, scope, text, language) or text
 
     def exercise(original: Exercise) -> Exercise:
+        scope = original.name
+
+        def optional(text: str | None) -> str | None:
+            return None if text is None else say(text, scope)
+
+        def step(original: Step) -> Step:
+            return replace(original, name=say(original.name, scope)) if original.kind is StepKind.STEP else original
+
         return replace(
             original,
             name=say(original.name),
             instructions=optional(original.instructions),
             cue=optional(original.cue),
-            sides=tuple(say(side) for side in original.sides),
+            sides=tuple(say(side, scope) for side in original.sides),
             steps=tuple(step(s) for s in original.steps),
         )
 
@@ -78,8 +87,8 @@ def localized(plan: Plan, language: str) -> Plan:
         plan,
         language=language,
         title=say(plan.title),
-        safety=optional(plan.safety),
-        frequency=optional(plan.frequency),
+        safety=None if plan.safety is None else say(plan.safety),
+        frequency=None if plan.frequency is None else say(plan.frequency),
         equipment=tuple(say(item) for item in plan.equipment),
         exercises=tuple(exercise(e) for e in plan.exercises),
     )

@@ -138,5 +138,6 @@ class Plan:
     """The file the plan was read from, as the user named it."""
     language: str = "en"
     """The language the texts are in, and the session is spoken in (a code such as "de")."""
-    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Other languages' versions of the plan's texts: text in the plan's own language -> {code: text}."""
+    translations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    """Other languages' versions of the plan's texts: scope ("" for the plan's own texts and the
+    exercise names, else an exercise's name in the plan's language) -> text -> {code: version}."""
