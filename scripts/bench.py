@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from voiceguide.externals import ffmpeg_path
@@ -104,26 +105,48 @@ def ffmpeg_alone(session: Path, work: Path) -> float:
     return time.perf_counter() - started
 
 
-def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int]:
+def one_cpu() -> Callable[[], None] | None:
+    """Something to run in a child before it starts that keeps it, and whatever it starts, on one CPU;
+    None where that cannot be done (no sched_setaffinity outside Linux)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
+    """Seconds for a batch of 4 sessions on one core and on all of them, the number of cores, and
+    whether the one-core run was really pinned to one CPU. `--jobs 1` alone is not one core: its
+    ffmpeg encoder would run on another, so the one-core run and all its children are pinned."""
     profiles = work / "profiles"
     profiles.mkdir()
     for number in range(4):
         (profiles / f"person-{number}.yaml").write_text(f"name: Person {number}\nsettings:\n  rate: {140 + number}\n")
+    cores = available_cores()
+    pin = one_cpu()
     times = []
-    for jobs in (1, os.cpu_count() or 1):
+    for jobs, preexec in ((1, pin), (cores, None)):
         cache = Path(tempfile.mkdtemp(dir=work))
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "voiceguide", "batch", str(plan), str(profiles), "-o", str(work),
              "--jobs", str(jobs), "--force", "--no-sidecars"],
             env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache)), check=True, capture_output=True,
+            preexec_fn=preexec,
         )  # fmt: skip
         times.append(time.perf_counter() - started)
-    return times[0], times[1], os.cpu_count() or 1
+    return times[0], times[1], cores, pin is not None
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on (fewer than the machine's when it is pinned or limited)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def main() -> None:
-    print(f"voiceguide benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"voiceguide benchmark on {available_cores()} cores, Python {sys.version.split()[0]}")
     print()
     header = f"{'session':>9} {'cold s':>7} {'warm s':>7} {'ffmpeg s':>8} {'cold/ff':>7} {'warm/ff':>7} {'peak MB':>7}"
     print(header + "   stages of the cold build (s): load, speech, timeline, assembly, encoding")
@@ -149,7 +172,7 @@ def main() -> None:
         first, last = SIZES_MINUTES[0], SIZES_MINUTES[-1]
         scaling = results[last][0]["wall"] / results[first][0]["wall"]
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
-        one, many, cores = batch_throughput(work, work / f"plan-{first}.yaml")
+        one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
@@ -161,9 +184,10 @@ def main() -> None:
     print(
         f"peak memory of the {MEMORY_AT_MINUTES}-minute build: {memory:.0f} MB (target at most {TARGET_MEMORY_MB} MB)"
     )
+    how = "1 core (pinned)" if pinned else "1 job (not pinned: this system cannot pin a process to one CPU)"
     print(
-        f"batch of 4 {first}-minute sessions: {one:.1f} s on 1 core, {many:.1f} s on {cores}: "
-        f"{one / many:.2f}x the throughput"
+        f"batch of 4 {first}-minute sessions, cold: {one:.1f} s on {how}, {many:.1f} s on {cores} cores "
+        f"(--jobs {cores}): {one / many:.2f}x the throughput"
     )
 
 
