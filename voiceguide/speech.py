@@ -239,13 +239,18 @@ class Synthesizer:
             self._end_loop()
 
         watchdog = threading.Timer(ENGINE_TIMEOUT_SECONDS, on_timeout)
+        watchdog.daemon = True  # (a Ctrl-C before the `try` below must not leave it keeping the process alive)
         previous_hook, sys.unraisablehook = sys.unraisablehook, on_callback_error
         watchdog.start()
         try:
             with contextlib.redirect_stdout(io.StringIO()), _polling_often(self._espeak is not None):
-                engine.runAndWait()
-                if self._espeak is not None:
-                    self._synchronize()
+                try:
+                    engine.runAndWait()
+                    if self._espeak is not None:
+                        self._synchronize()
+                except BaseException:  # Ctrl-C (or a helper's SIGTERM) mid-phrase
+                    self._settle()
+                    raise
         except Exception as error:
             raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
         finally:
@@ -280,6 +285,16 @@ class Synthesizer:
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
+
+    def _settle(self) -> None:
+        """Stop espeak and wait for it (a second at most), while stdout is still captured:
+        interrupted mid-phrase, its thread would otherwise finish the phrase and print "Audio
+        saved" on our stdout."""
+        if self._espeak is not None:
+            self._espeak.Cancel()
+            deadline = time.monotonic() + 1
+            while self._espeak.IsPlaying() and time.monotonic() < deadline:
+                time.sleep(POLL_SECONDS)
 
     def _synchronize(self) -> None:
         """espeak's Synchronize (wait while its queue is busy), looking every POLL_SECONDS, not 20 ms."""
