@@ -139,8 +139,16 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
 
 def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
     assert job.plan is not None
+    # One core per session: the sessions already fill the cores, and helpers or parallel levelling
+    # within each would only make them take turns.
     result = build_session(
-        plan=job.plan, output=job.output, settings=settings, person=job.person, explanation=job.explanation, force=force
+        plan=job.plan,
+        output=job.output,
+        settings=settings,
+        person=job.person,
+        explanation=job.explanation,
+        force=force,
+        cores=1,
     )
     return result.total_ms, result.up_to_date
 

@@ -169,6 +169,10 @@ class Synthesizer:
         """A key for something made from this phrase's clip (its levelled form, say)."""
         return self._key(text, f"|{variant}")
 
+    def cached(self, text: str) -> bool:
+        """Whether this phrase's clip is at hand already (in the speech cache, or made here)."""
+        return text in self._clips or (self._cache is not None and self._cache.frames(self._key(text)) is not None)
+
     def duration_ms(self, text: str) -> int:
         known = self._durations.get(text)
         if known is not None:
