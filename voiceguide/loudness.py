@@ -36,6 +36,10 @@ LEVELLING_VERSION = 2
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""
 
+LIMITER_MARGIN = 0.999
+"""How far under the safety limit (0.01 dB) a session's peak must stay for the limiter to be left
+out: well beyond the rounding of ffmpeg's float gain."""
+
 _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
 
 
@@ -145,9 +149,17 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
     return float(found[-1])
 
 
-def session_filters(*, gain_db: float) -> str:
-    limit = 10 ** (SAFETY_LIMIT_DBFS / 20)
-    return f"volume={gain_db:.2f}dB,alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true"
+def session_filters(*, gain_db: float, peak: int | None = None) -> str:
+    """The gain and the safety limiter, for ffmpeg. With *peak*, the largest sample (in 16-bit
+    steps) the session can hold before the gain, the limiter is left out when that peak after the
+    gain stays under its limit (with no music, the usual case): it would pass every sample as it
+    is, and it costs a tenth of the encoding. The samples still go the way the limiter takes them
+    (as doubles), so that the file is the same to the byte."""
+    gain = f"{gain_db:.2f}"
+    limit = f"{10 ** (SAFETY_LIMIT_DBFS / 20):.5f}"
+    if peak is not None and peak / 32768 * 10 ** (float(gain) / 20) < float(limit) * LIMITER_MARGIN:
+        return f"volume={gain}dB,aformat=sample_fmts=dbl"
+    return f"volume={gain}dB,alimiter=limit={limit}:attack=2:release=40:level=false:latency=true"
 
 
 def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:

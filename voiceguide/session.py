@@ -259,7 +259,7 @@ def build_session(
             write_audio,
             sample_rate=settings.sample_rate,
             encoding=settings.encoding,
-            filters=session_filters(gain_db=gain_db),
+            filters=session_filters(gain_db=gain_db, peak=None if music else mixdown.peak),
         )
         chapters = chapters_of(timeline)
         if settings.split:
