@@ -91,18 +91,38 @@ def build(plan: Path, output: Path, cache: Path) -> dict:
 
 def ffmpeg_alone(session: Path, work: Path) -> float:
     """Seconds ffmpeg takes to encode the session's own samples with the same settings."""
-    pcm = work / "session.pcm"
+    pcm = decoded(session, work)
+    started = time.perf_counter()
+    subprocess.run(encode_alone(pcm, work / "alone.mp3"), check=True)
+    return time.perf_counter() - started
+
+
+def decoded(session: Path, work: Path) -> Path:
+    pcm = work / f"{session.stem}.pcm"
     subprocess.run(
         [ffmpeg_path(), "-v", "error", "-y", "-i", str(session), "-f", "s16le", "-ac", "1", "-ar", "22050", str(pcm)],
         check=True,
     )
+    return pcm
+
+
+def encode_alone(pcm: Path, output: Path) -> list[str]:
+    return [ffmpeg_path(), "-v", "error", "-y", "-f", "s16le", "-ar", "22050", "-ac", "1", "-i", str(pcm),
+            "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(output)]  # fmt: skip
+
+
+def machine_throughput(session: Path, work: Path, cores: int) -> float:
+    """How much more ffmpeg alone encodes with every core than on one (pinned): what independent
+    jobs gain from the cores on this machine, the ceiling for batch."""
+    pcm = decoded(session, work)
     started = time.perf_counter()
-    subprocess.run(
-        [ffmpeg_path(), "-v", "error", "-y", "-f", "s16le", "-ar", "22050", "-ac", "1", "-i", str(pcm),
-         "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(work / "alone.mp3")],
-        check=True,
-    )  # fmt: skip
-    return time.perf_counter() - started
+    subprocess.run(encode_alone(pcm, work / "one.mp3"), check=True, preexec_fn=one_cpu())
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    running = [subprocess.Popen(encode_alone(pcm, work / f"many-{n}.mp3")) for n in range(cores)]
+    if any(process.wait() for process in running):
+        sys.exit("ffmpeg failed")
+    return cores * one / (time.perf_counter() - started)
 
 
 def one_cpu() -> Callable[[], None] | None:
@@ -173,6 +193,7 @@ def main() -> None:
         scaling = results[last][0]["wall"] / results[first][0]["wall"]
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
         one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
+        ceiling = machine_throughput(work / f"session-{first}.mp3", work, cores)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
@@ -188,6 +209,9 @@ def main() -> None:
     print(
         f"batch of 4 {first}-minute sessions, cold: {one:.1f} s on {how}, {many:.1f} s on {cores} cores "
         f"(--jobs {cores}): {one / many:.2f}x the throughput"
+    )
+    print(
+        f"  for reference, ffmpeg alone encoding {cores} of them at once: {ceiling:.2f}x the throughput of one (pinned)"
     )
 
 
