@@ -89,19 +89,17 @@ def _started(recipe: Callable[[], Synthesizer], shares: list[list[str]]) -> Iter
         try:
             for share in shares:
                 temporary = folders.enter_context(tempfile.TemporaryDirectory(prefix="voiceguide-helper-"))
+                request = os.path.join(temporary, "request.pickle")  # (a file: a pipe could make us wait)
+                with open(request, "wb") as file:
+                    pickle.dump((recipe, share), file)
                 # Blocked here while it starts, SIGINT stays blocked in the helper (a mask survives
                 # fork and exec); one that comes meanwhile is delivered here once unblocked.
                 blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
                 try:
-                    process = subprocess.Popen(
-                        [sys.executable, "-c", HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-                    )
+                    command = [sys.executable, "-c", HELPER, request]
+                    processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE))
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                processes.append(process)
-                assert process.stdin is not None
-                with contextlib.suppress(BrokenPipeError), process.stdin:  # (one that died says nothing: see _result)
-                    process.stdin.write(pickle.dumps((recipe, share, temporary)))
             yield processes
         finally:
             for process in processes:
@@ -132,8 +130,9 @@ def _result(process: subprocess.Popen[bytes]) -> int:
 
 
 def _helper_main() -> None:
-    """A helper process: read what to speak from stdin, speak it into the speech cache, and write
-    back (pickled, on what was stdout) how many phrases were made, or the error that stopped it.
+    """A helper process: read what to speak from the file named by its argument (in the temporary
+    folder it is to use), speak it into the speech cache, and write back (pickled, on what was
+    stdout) how many phrases were made, or the error that stopped it.
 
     It ends with os._exit once everything is cleaned up: the engine's objects, torn down with the
     interpreter, can complain on stderr (which is the user's)."""
@@ -148,8 +147,9 @@ def _helper_main() -> None:
     status = 0
     outcome: int | VoiceguideError
     try:
-        recipe, phrases, temporary = pickle.load(sys.stdin.buffer)
-        tempfile.tempdir = temporary
+        with open(sys.argv[1], "rb") as file:
+            recipe, phrases = pickle.load(file)
+        tempfile.tempdir = os.path.dirname(sys.argv[1])
         with recipe() as synthesizer:
             for phrase in phrases:
                 synthesizer.clip(phrase)
