@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from voiceguide.externals import ffmpeg_path
@@ -90,40 +91,82 @@ def build(plan: Path, output: Path, cache: Path) -> dict:
 
 def ffmpeg_alone(session: Path, work: Path) -> float:
     """Seconds ffmpeg takes to encode the session's own samples with the same settings."""
-    pcm = work / "session.pcm"
+    pcm = decoded(session, work)
+    started = time.perf_counter()
+    subprocess.run(encode_alone(pcm, work / "alone.mp3"), check=True)
+    return time.perf_counter() - started
+
+
+def decoded(session: Path, work: Path) -> Path:
+    pcm = work / f"{session.stem}.pcm"
     subprocess.run(
         [ffmpeg_path(), "-v", "error", "-y", "-i", str(session), "-f", "s16le", "-ac", "1", "-ar", "22050", str(pcm)],
         check=True,
     )
+    return pcm
+
+
+def encode_alone(pcm: Path, output: Path) -> list[str]:
+    return [ffmpeg_path(), "-v", "error", "-y", "-f", "s16le", "-ar", "22050", "-ac", "1", "-i", str(pcm),
+            "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(output)]  # fmt: skip
+
+
+def machine_throughput(session: Path, work: Path, cores: int) -> float:
+    """How much more ffmpeg alone encodes with every core than on one (pinned): what independent
+    jobs gain from the cores on this machine, the ceiling for batch."""
+    pcm = decoded(session, work)
     started = time.perf_counter()
-    subprocess.run(
-        [ffmpeg_path(), "-v", "error", "-y", "-f", "s16le", "-ar", "22050", "-ac", "1", "-i", str(pcm),
-         "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(work / "alone.mp3")],
-        check=True,
-    )  # fmt: skip
-    return time.perf_counter() - started
+    subprocess.run(encode_alone(pcm, work / "one.mp3"), check=True, preexec_fn=one_cpu())
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    running = [subprocess.Popen(encode_alone(pcm, work / f"many-{n}.mp3")) for n in range(cores)]
+    if any(process.wait() for process in running):
+        sys.exit("ffmpeg failed")
+    return cores * one / (time.perf_counter() - started)
 
 
-def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int]:
+def one_cpu() -> Callable[[], None] | None:
+    """Something to run in a child before it starts that keeps it, and whatever it starts, on one CPU;
+    None where that cannot be done (no sched_setaffinity outside Linux)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
+    """Seconds for a batch of 4 sessions on one core and on all of them, the number of cores, and
+    whether the one-core run was really pinned to one CPU. `--jobs 1` alone is not one core: its
+    ffmpeg encoder would run on another, so the one-core run and all its children are pinned."""
     profiles = work / "profiles"
     profiles.mkdir()
     for number in range(4):
         (profiles / f"person-{number}.yaml").write_text(f"name: Person {number}\nsettings:\n  rate: {140 + number}\n")
+    cores = available_cores()
+    pin = one_cpu()
     times = []
-    for jobs in (1, os.cpu_count() or 1):
+    for jobs, preexec in ((1, pin), (cores, None)):
         cache = Path(tempfile.mkdtemp(dir=work))
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "voiceguide", "batch", str(plan), str(profiles), "-o", str(work),
              "--jobs", str(jobs), "--force", "--no-sidecars"],
             env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache)), check=True, capture_output=True,
+            preexec_fn=preexec,
         )  # fmt: skip
         times.append(time.perf_counter() - started)
-    return times[0], times[1], os.cpu_count() or 1
+    return times[0], times[1], cores, pin is not None
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on (fewer than the machine's when it is pinned or limited)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def main() -> None:
-    print(f"voiceguide benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"voiceguide benchmark on {available_cores()} cores, Python {sys.version.split()[0]}")
     print()
     header = f"{'session':>9} {'cold s':>7} {'warm s':>7} {'ffmpeg s':>8} {'cold/ff':>7} {'warm/ff':>7} {'peak MB':>7}"
     print(header + "   stages of the cold build (s): load, speech, timeline, assembly, encoding")
@@ -149,7 +192,8 @@ def main() -> None:
         first, last = SIZES_MINUTES[0], SIZES_MINUTES[-1]
         scaling = results[last][0]["wall"] / results[first][0]["wall"]
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
-        one, many, cores = batch_throughput(work, work / f"plan-{first}.yaml")
+        one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
+        ceiling = machine_throughput(work / f"session-{first}.mp3", work, cores)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
@@ -161,9 +205,13 @@ def main() -> None:
     print(
         f"peak memory of the {MEMORY_AT_MINUTES}-minute build: {memory:.0f} MB (target at most {TARGET_MEMORY_MB} MB)"
     )
+    how = "1 core (pinned)" if pinned else "1 job (not pinned: this system cannot pin a process to one CPU)"
     print(
-        f"batch of 4 {first}-minute sessions: {one:.1f} s on 1 core, {many:.1f} s on {cores}: "
-        f"{one / many:.2f}x the throughput"
+        f"batch of 4 {first}-minute sessions, cold: {one:.1f} s on {how}, {many:.1f} s on {cores} cores "
+        f"(--jobs {cores}): {one / many:.2f}x the throughput"
+    )
+    print(
+        f"  for reference, ffmpeg alone encoding {cores} of them at once: {ceiling:.2f}x the throughput of one (pinned)"
     )
 
 

@@ -294,11 +294,26 @@ def no_stray_processes() -> Iterator[None]:
         process.communicate()
 
 
+WITH_HELPERS = """\
+import sys
+from voiceguide import speechpool
+speechpool.HEAD_START, speechpool.MIN_PHRASES = 2, 4  # speech helpers for any plan
+from voiceguide.cli import main
+main(sys.argv[1:], prog_name="voiceguide")
+"""
+
+
 def voiceguide(
-    args: list[str], cwd: Path, *, file_size_limit: int | None = None, new_session: bool = False
+    args: list[str],
+    cwd: Path,
+    *,
+    file_size_limit: int | None = None,
+    new_session: bool = False,
+    helpers: bool = False,
 ) -> subprocess.Popen[str]:
     """`python -m voiceguide ARGS` with its own temporary folder (cwd/tmp) and speech cache (cwd/cache,
-    empty at first, so speech is really synthesized), optionally with a file size limit."""
+    empty at first, so speech is really synthesized), optionally with a file size limit, and with
+    speech helpers (see speechpool) however few the phrases."""
 
     def limit() -> None:
         if file_size_limit is not None:
@@ -306,7 +321,7 @@ def voiceguide(
 
     (cwd / "tmp").mkdir(exist_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", *args],
+        [sys.executable, *(["-c", WITH_HELPERS] if helpers else ["-m", "voiceguide"]), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -328,13 +343,14 @@ def finish(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("limit", "stage"),
-    [(20_000, "speech"), (2_000_000, "encoding")],
-    ids=["full-during-speech", "full-during-encoding"],
+    ("limit", "stage", "helpers"),
+    [(20_000, "speech", False), (20_000, "speech", True), (2_000_000, "encoding", False)],
+    ids=["full-during-speech", "full-during-speech-with-a-helper", "full-during-encoding"],
 )
-def test_full_disk_is_a_clear_failure(limit: int, stage: str, out: Path, tmp_path: Path) -> None:
-    """A full disk while speech is saved or the MP3 written: exit 1, "the disk is full", old session intact, no temp."""
-    process = voiceguide(["build", "-o", str(out)], tmp_path, file_size_limit=limit)
+def test_full_disk_is_a_clear_failure(limit: int, stage: str, helpers: bool, out: Path, tmp_path: Path) -> None:
+    """A full disk while speech is saved (by this process or a speech helper) or the MP3 written: exit 1,
+    "the disk is full", old session intact, no temp, no process left."""
+    process = voiceguide(["build", "-o", str(out)], tmp_path, file_size_limit=limit, new_session=True, helpers=helpers)
     stdout, stderr = finish(process, 90)
     assert "Traceback" not in stderr, stderr[-1500:]
     assert process.returncode == 1, stderr
@@ -345,6 +361,7 @@ def test_full_disk_is_a_clear_failure(limit: int, stage: str, out: Path, tmp_pat
     else:
         assert stderr == f"Error: cannot write {out}: {DISK_FULL}\n"
     assert stdout == ""
+    assert_group_gone(process.pid)
     assert_nothing_left(out, tmp_path / "tmp", tmp_path / "cache")
 
 
@@ -374,16 +391,31 @@ def assert_group_gone(pgid: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stage", "whole_group"),
-    [("speech", True), ("encoding", True), ("encoding", False)],
-    ids=["ctrl-c-during-speech", "ctrl-c-during-encoding", "sigint-to-python-only-during-encoding"],
+    ("stage", "whole_group", "helpers"),
+    [
+        ("speech", True, False),
+        ("speech", True, True),
+        ("speech", False, True),
+        ("encoding", True, False),
+        ("encoding", False, False),
+    ],
+    ids=[
+        "ctrl-c-during-speech",
+        "ctrl-c-during-speech-with-a-helper",
+        "sigint-to-python-only-during-speech-with-a-helper",
+        "ctrl-c-during-encoding",
+        "sigint-to-python-only-during-encoding",
+    ],
 )
 def test_ctrl_c_during_build_exits_130_and_leaves_the_previous_session(
-    stage: str, whole_group: bool, out: Path, tmp_path: Path
+    stage: str, whole_group: bool, helpers: bool, out: Path, tmp_path: Path
 ) -> None:
-    """Ctrl-C during speech or encoding: exit 130 within 5 s, the message, old session intact, no temp, no process."""
-    process = voiceguide(["build", "-o", str(out)], tmp_path, new_session=True)
-    if stage == "speech":  # as soon as the engine has written a phrase: it is busy with the next
+    """Ctrl-C during speech (with a speech helper too) or encoding: exit 130 within 5 s, the message,
+    old session intact, no temp, no process."""
+    process = voiceguide(["build", "-o", str(out)], tmp_path, new_session=True, helpers=helpers)
+    if helpers:  # once the helper's engine has started (in the temporary folder it is given)
+        wait_for("helper", lambda: any((tmp_path / "tmp").glob("voiceguide-helper-*/voiceguide-speech-*")), process)
+    elif stage == "speech":  # as soon as the engine has written a phrase: it is busy with the next
         wait_for("phrase", lambda: any((tmp_path / "tmp").glob("voiceguide-speech-*/*.wav")), process)
     else:
         wait_for(".part file", lambda: any(out.parent.glob(".*.part")), process)

@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from voiceguide.errors import SettingsError
-from voiceguide.speech import EDGE_FADE_MS, SILENCE_THRESHOLD_DBFS, Synthesizer, VoiceInfo, list_voices, resolve_voice
+from voiceguide.externals import audio_segment
+from voiceguide.speech import (
+    EDGE_FADE_MS,
+    SILENCE_THRESHOLD_DBFS,
+    Synthesizer,
+    VoiceInfo,
+    _leading_silence_ms,
+    list_voices,
+    resolve_voice,
+)
 
 pytestmark = pytest.mark.audio
 
@@ -107,6 +116,30 @@ def test_clips_are_trimmed_mono_16_bit_at_the_session_rate() -> None:
             assert leading <= EDGE_SLACK_MS and trailing <= EDGE_SLACK_MS, (
                 f"{phrase!r} ({len(clip)} ms) has {leading} ms of silence before and {trailing} ms after it"
             )
+
+
+def test_trimming_finds_the_edges_pydub_finds() -> None:
+    """The quick search for a clip's leading silence gives what pydub's detect_leading_silence gives
+    (1 ms steps), from either end, at any rate, for levels on both sides of the threshold."""
+    segment = audio_segment()  # (pydub imported as voiceguide imports it)
+    from pydub.silence import detect_leading_silence
+
+    generator = np.random.default_rng(6)
+    threshold = round(32768 * 10 ** (SILENCE_THRESHOLD_DBFS / 20))  # the loudest silent RMS, about
+    wrong = []
+    for _ in range(400):
+        rate = int(generator.choice([8_000, 11_025, 16_000, 22_050, 24_000, 44_100]))
+        frames = int(generator.integers(0, 2_000))
+        quiet = int(generator.integers(0, frames + 1))
+        peak = int(generator.choice([0, threshold - 2, threshold, threshold + 2, 2 * threshold, 20_000]))
+        samples = np.concatenate([np.zeros(quiet), generator.integers(-peak, peak + 1, frames - quiet)])
+        clip = segment(data=samples.astype("<i2").tobytes(), sample_width=2, frame_rate=rate, channels=1)
+        for side in (clip, clip.reverse()):
+            expected = detect_leading_silence(side, silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
+            found = _leading_silence_ms(side.raw_data, rate, len(side))
+            if found != expected:
+                wrong.append(f"{frames} frames at {rate} Hz, {quiet} silent, peak {peak}: {found} ms, not {expected}")
+    assert not wrong, wrong[:5]
 
 
 def test_each_distinct_phrase_is_synthesized_once() -> None:

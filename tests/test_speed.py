@@ -1,19 +1,27 @@
 """What keeps builds quick, checked by what happens rather than by the clock: the speech cache,
-lazy imports. (Times are measured by scripts/bench, not asserted here: the machines are shared.)"""
+lazy imports, speech helpers and levelling on every core. (Times are measured by scripts/bench, not
+asserted here: the machines are shared.)"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from voiceguide.export import AudioFormat, Encoding
-from voiceguide.externals import engine_identity
+from voiceguide import batch, speechpool
+from voiceguide.errors import SettingsError
+from voiceguide.export import AudioFormat, Encoding, Tags, write_audio
+from voiceguide.externals import audio_segment, engine_identity
 from voiceguide.loader import load_plan
-from voiceguide.session import RenderSettings, build_session
+from voiceguide.loudness import SAFETY_LIMIT_DBFS, level_phrases, session_filters
+from voiceguide.session import RenderSettings, build_session, open_synthesizer
 from voiceguide.speechcache import SpeechCache, clear, usage
 
 
@@ -95,3 +103,140 @@ def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
     result = subprocess.run([sys.executable, "-c", code, str(plan_file)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "heavy: []" in result.stderr
+
+
+def test_levelling_in_groups_gives_the_same_bytes_as_in_one() -> None:
+    """Phrases levelled in two or three ffmpeg processes at once come out byte for byte as in one,
+    the first phrase of each group too, though ffmpeg's resampler starts a stream a little
+    differently from how it goes on after silence (as levelling a phrase alone shows)."""
+    segment, rate = audio_segment(), 22_050
+    generator = np.random.default_rng(6)
+    clips = {}
+    for number in range(8):  # tones with noise that start at full level, of different lengths and levels
+        seconds = np.arange(rate * (number + 2) // 8) / rate
+        wave = np.sin(2 * np.pi * (150 + 40 * number) * seconds) * (0.2 + 0.1 * number)
+        samples = np.clip(wave + generator.normal(0, 0.05, seconds.size), -1, 1) * 32767
+        clips[f"phrase {number}"] = segment(
+            data=samples.astype("<i2").tobytes(), sample_width=2, frame_rate=rate, channels=1
+        )
+    one = level_phrases(clips, sample_rate=rate)
+    assert level_phrases(clips, sample_rate=rate, groups=2) == one
+    assert level_phrases(clips, sample_rate=rate, groups=3) == one
+    alone = {text: level_phrases({text: clip}, sample_rate=rate)[text] for text, clip in clips.items()}
+    assert [text for text in clips if alone[text] != one[text]], "no phrase depends on where it starts: a weak test"
+
+
+@pytest.fixture
+def helpers_for_any_plan(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Speech helpers started for as few as 4 new phrases (this process making the first 2), and
+    the helper processes started meanwhile, to check that each has ended."""
+    monkeypatch.setattr(speechpool, "HEAD_START", 2)
+    monkeypatch.setattr(speechpool, "MIN_PHRASES", 4)
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(command: list[str], *args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        process: subprocess.Popen[bytes] = real_popen(command, *args, **kwargs)  # type: ignore[call-overload]
+        if speechpool.HELPER in command:
+            started.append(process)
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    yield started
+    assert all(process.poll() is not None for process in started), "a speech helper is still running"
+
+
+def test_a_cold_build_with_a_helper_speaks_every_phrase_once(
+    own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
+) -> None:
+    """With two cores, a helper makes a share of the new phrases into the cache; every phrase is made
+    once (counted with the helper's), and a rebuild finds them all in the cache."""
+    plan = load_plan(tiny)
+    first = build_session(plan=plan, output=tmp_path / "a.mp3", settings=RenderSettings(), cores=2)
+    assert len(helpers_for_any_plan) == 1
+    assert first.synthesized == first.phrases > 5
+    assert usage(own_cache).files == 2 * first.phrases
+    again = build_session(plan=plan, output=tmp_path / "b.mp3", settings=RenderSettings(), cores=2)
+    assert again.synthesized == 0 and again.total_ms == first.total_ms
+    assert len(helpers_for_any_plan) == 1  # (nothing was missing: no helper)
+
+
+def test_one_core_starts_no_helper(
+    own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
+) -> None:
+    """A build given one core (as batch gives each of its sessions) speaks in its own process only."""
+    result = build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings(), cores=1)
+    assert result.synthesized == result.phrases > 5
+    assert helpers_for_any_plan == []
+
+
+def test_batch_builds_each_session_on_one_core(tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """batch's workers, one per core already, start no helpers and level in one ffmpeg each."""
+    asked: dict[str, object] = {}
+
+    def build(**kwargs: object) -> object:
+        asked.update(kwargs)
+        return dataclasses.make_dataclass("Result", ["total_ms", "up_to_date"])(1000, False)
+
+    monkeypatch.setattr(batch, "build_session", build)
+    job = batch.Job(label="tiny", output=tmp_path / "tiny.mp3", plan=load_plan(tiny))
+    assert batch._build(job, RenderSettings(), False) == (1000, False)
+    assert asked["cores"] == 1
+
+
+def test_a_helpers_error_reaches_the_caller_as_it_is(
+    own_cache: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
+) -> None:
+    """An error in a helper (here: a voice it cannot find) is raised in the caller, same class and message."""
+    plan = load_plan(tiny)
+    unknown = dataclasses.replace(plan, voice="Englsh (Amerca)")
+    with pytest.raises(SettingsError) as in_this_process:
+        open_synthesizer(unknown, RenderSettings())
+    phrases = [f"Phrase number {number}." for number in range(6)]
+    with open_synthesizer(plan, RenderSettings()) as synthesizer, pytest.raises(SettingsError) as in_a_helper:
+        speechpool.speak(
+            synthesizer, phrases, recipe=functools.partial(open_synthesizer, unknown, RenderSettings()), helpers=1
+        )
+    assert str(in_a_helper.value) == str(in_this_process.value)
+    assert len(helpers_for_any_plan) == 1
+
+
+def test_a_helper_that_dies_leaves_its_phrases_to_the_caller(
+    own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
+) -> None:
+    """A helper that ends without a word (killed, crashed) is no error: its share is made by the caller."""
+    plan = load_plan(tiny)
+    phrases = [f"Phrase number {number}." for number in range(6)]
+    with open_synthesizer(plan, RenderSettings()) as synthesizer:
+        speechpool.speak(synthesizer, phrases, recipe=functools.partial(os._exit, 3), helpers=1)
+        own = speechpool.shares(phrases, 1)[0]
+        assert synthesizer.synthesized == len(own) < len(phrases)
+        assert [phrase for phrase in phrases if not synthesizer.cached(phrase)] == speechpool.shares(phrases, 1)[1]
+    assert helpers_for_any_plan[0].returncode == 3
+
+
+def test_the_safety_limiter_is_left_out_only_where_it_would_change_nothing(tmp_path: Path) -> None:
+    """Without the limiter (a session whose peak stays under its limit after the gain), the file is
+    the same to the byte, resampled or not; a peak that would reach the limit, or an unknown one
+    (music), keeps it."""
+    limit = 32768 * 10 ** (SAFETY_LIMIT_DBFS / 20)
+    assert "alimiter" in session_filters(gain_db=6.0)
+    assert "alimiter" in session_filters(gain_db=6.0, peak=round(limit / 10 ** (6 / 20)) + 1)
+    assert "alimiter" not in session_filters(gain_db=6.0, peak=round(limit / 10 ** (6 / 20)) - 100)
+    rate, gain_db = 22_050, 7.5
+    seconds = np.arange(rate * 3) / rate
+    wave = np.sin(2 * np.pi * 220 * seconds) * np.sin(np.pi * seconds / 3) * 0.9 * limit / 10 ** (gain_db / 20)
+    samples = wave.astype("<i2").tobytes()
+    peak = int(np.abs(wave.astype("<i2")).max())
+    assert "alimiter" not in session_filters(gain_db=gain_db, peak=peak)
+    tags = Tags(title="t", artist="a", album="b")
+    for encoding in (
+        Encoding(),
+        Encoding(format=AudioFormat.WAV),
+        Encoding(format=AudioFormat.WAV, sample_rate=44_100),
+    ):
+        files = []
+        for filters in (session_filters(gain_db=gain_db), session_filters(gain_db=gain_db, peak=peak)):
+            files.append(tmp_path / f"{len(files)}.{encoding.format.value}")
+            write_audio([samples], files[-1], sample_rate=rate, encoding=encoding, tags=tags, filters=filters)
+        assert files[0].read_bytes() == files[1].read_bytes(), encoding

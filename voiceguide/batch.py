@@ -6,10 +6,11 @@ one that fails does not stop the others: every job ends as built, up to date or 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
@@ -75,9 +76,10 @@ def build_all(
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=context, max_tasks_per_child=1, initializer=_quiet_on_interrupt
         ) as pool:
-            running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
-                pool.submit(_build, job, settings, force): (index, job) for index, job in pending
-            }
+            with _interrupts_blocked():
+                running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
+                    pool.submit(_build, job, settings, force): (index, job) for index, job in pending
+                }
             try:
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -93,6 +95,23 @@ def build_all(
                         process.terminate()  # SIGTERM: the worker cleans up and exits
                 raise
     return [outcomes[index] for index in range(len(jobs))]
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile, and so for good in the workers started meanwhile
+    and in the pool's thread that starts their successors (a signal mask passes to new threads and
+    survives fork and exec): Ctrl-C that comes while a worker is still starting, before
+    _quiet_on_interrupt, would otherwise print a traceback from it. One that comes meanwhile is
+    delivered here once unblocked."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _quiet_on_interrupt() -> None:
@@ -120,8 +139,16 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
 
 def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
     assert job.plan is not None
+    # One core per session: the sessions already fill the cores, and helpers or parallel levelling
+    # within each would only make them take turns.
     result = build_session(
-        plan=job.plan, output=job.output, settings=settings, person=job.person, explanation=job.explanation, force=force
+        plan=job.plan,
+        output=job.output,
+        settings=settings,
+        person=job.person,
+        explanation=job.explanation,
+        force=force,
+        cores=1,
     )
     return result.total_ms, result.up_to_date
 

@@ -78,6 +78,13 @@ class Mixdown:
             self._placed.append(_Placed(start, memoryview(data)[:room]))
 
     @property
+    def peak(self) -> int:
+        """The largest sample magnitude in the session (16-bit steps)."""
+        import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
+
+        return max((audioop.max(item.data, SAMPLE_WIDTH) for item in self._placed), default=0)
+
+    @property
     def duration_ms(self) -> int:
         return self.frames * 1000 // self.sample_rate
 

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from voiceguide.plan import Plan
 from voiceguide.sidecars import playlist, write_sidecars
 from voiceguide.speech import Synthesizer
 from voiceguide.speechcache import SpeechCache
+from voiceguide.speechpool import speak
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.wording import Wording
 from voiceguide.yamlsource import format_seconds
@@ -112,28 +114,53 @@ def check_length(plan: Plan, settings: RenderSettings) -> None:
         )
 
 
-def timed_script(*, plan: Plan, synthesizer: Synthesizer, progress: Progress = _no_progress) -> Timeline:
-    """The timeline, with speech lengths measured by synthesizing every phrase once."""
+def timed_script(
+    *,
+    plan: Plan,
+    settings: RenderSettings,
+    synthesizer: Synthesizer,
+    progress: Progress = _no_progress,
+    helpers: int = 0,
+) -> Timeline:
+    """The timeline, with speech lengths measured by synthesizing every phrase once (the phrases
+    the speech cache lacks in up to *helpers* other processes too: see speechpool)."""
     # A first layout with a rough length per character tells which phrases there will be, so that
     # synthesis can report progress, and about how long the session is; the real layout then
     # reuses every clip.
     ms_per_character = 60_000 // (plan.rate * 6)
     rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
     phrases = rough.phrases()
-    for done, phrase in enumerate(phrases, start=1):
-        synthesizer.duration_ms(phrase)  # synthesized, or found in the cache (without reading it)
-        progress("speech", done, len(phrases))
+    missing = [phrase for phrase in phrases if not synthesizer.cached(phrase)]
+    speak(
+        synthesizer,
+        missing,
+        recipe=functools.partial(open_synthesizer, plan, settings),
+        helpers=helpers,
+        progress=lambda done: progress("speech", done, len(phrases)),
+    )
+    for phrase in phrases:
+        synthesizer.duration_ms(phrase)  # found in the cache now (without reading it)
+    progress("speech", len(phrases), len(phrases))
     progress("timeline", 0, 1)
     timeline = build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
     progress("timeline", 1, 1)
     return timeline
 
 
-def preview(*, plan: Plan, settings: RenderSettings) -> Timeline:
+def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Timeline:
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
     with open_synthesizer(plan, settings) as synthesizer:
-        return timed_script(plan=plan, synthesizer=synthesizer)
+        return timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+
+
+def _cores(cores: int | None) -> int:
+    """*cores*, or else the number of cores this process may run on."""
+    if cores is not None:
+        return max(1, cores)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None) -> str:
@@ -172,10 +199,12 @@ def build_session(
     explanation: Sequence[Origin] = (),
     force: bool = False,
     progress: Progress = _no_progress,
+    cores: int | None = None,
 ) -> BuildResult:
     """Render *plan* into *output* (and its sidecars); an existing file is replaced only on success.
 
-    A file made from the same plan, options and version is left as it is unless *force*.
+    A file made from the same plan, options and version is left as it is unless *force*. The build
+    uses up to *cores* cores (all this process may run on, by default) for speech and levelling.
     """
     check_length(plan, settings)
     stamp = fingerprint(plan, settings, person)
@@ -183,10 +212,13 @@ def build_session(
         existing = read_stamp(output)
         if existing is not None and existing.fingerprint == stamp:
             return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
+    cores = _cores(cores)
     with open_synthesizer(plan, settings) as synthesizer:
-        timeline = timed_script(plan=plan, synthesizer=synthesizer, progress=progress)
+        timeline = timed_script(
+            plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
+        )
         synthesized = synthesizer.synthesized
-        phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate)
+        phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate, cores)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
     mixdown = Mixdown(
@@ -231,7 +263,7 @@ def build_session(
             write_audio,
             sample_rate=settings.sample_rate,
             encoding=settings.encoding,
-            filters=session_filters(gain_db=gain_db),
+            filters=session_filters(gain_db=gain_db, peak=None if music else mixdown.peak),
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
@@ -255,8 +287,8 @@ LEVELLED = f"levelled {LEVELLING_VERSION}"
 LEVELLING_BATCH = 100
 
 
-def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int) -> dict[str, bytes]:
-    """Each phrase levelled (see loudness.level_phrases), from the speech cache where it can be."""
+def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int) -> dict[str, bytes]:
+    """Each phrase levelled (see loudness.level_phrases, on *cores* cores), from the speech cache where it can be."""
     cache = synthesizer.cache
     found: dict[str, bytes] = {}
     if cache is not None:
@@ -269,7 +301,9 @@ def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int) -> d
     # In batches, so that a plan with thousands of phrases never holds all their clips at once.
     for start in range(0, len(missing), LEVELLING_BATCH):
         batch = level_phrases(
-            {text: synthesizer.clip(text) for text in missing[start : start + LEVELLING_BATCH]}, sample_rate=sample_rate
+            {text: synthesizer.clip(text) for text in missing[start : start + LEVELLING_BATCH]},
+            sample_rate=sample_rate,
+            groups=cores,
         )
         if cache is not None:
             for text, data in batch.items():

@@ -16,6 +16,9 @@ pyttsx3 treats them as done when they return.
 - espeak pads every phrase with silence (about 235 ms at the end): clips are trimmed both ends.
 - it asserts on empty text, and keeps the old voice for a name it does not know: voices are
   resolved against the engine's own list first, and the switch is checked.
+- both waits poll coarsely: pyttsx3's loop looks every 10 ms, and espeak's `Synchronize` every
+  20 ms, for phrases that take a few ms to make; most of a phrase's time went in those sleeps. We
+  wait for the same conditions, looking every half millisecond.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ import difflib
 import errno
 import hashlib
 import io
+import math
 import sys
 import tempfile
 import threading
 import time
+import types
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +55,8 @@ FILE_WAIT_SECONDS = 0.5
 SYNTHESIS_ATTEMPTS = 4
 ENGINE_TIMEOUT_SECONDS = 30
 EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
+POLL_SECONDS = 0.0005
+"""How often the engine is asked whether it is done (see the module's docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +205,10 @@ class Synthesizer:
         """A key for something made from this phrase's clip (its levelled form, say)."""
         return self._key(text, f"|{variant}")
 
+    def cached(self, text: str) -> bool:
+        """Whether this phrase's clip is at hand already (in the speech cache, or made here)."""
+        return text in self._clips or (self._cache is not None and self._cache.frames(self._key(text)) is not None)
+
     def duration_ms(self, text: str) -> int:
         known = self._durations.get(text)
         if known is not None:
@@ -267,13 +279,18 @@ class Synthesizer:
             self._end_loop()
 
         watchdog = threading.Timer(ENGINE_TIMEOUT_SECONDS, on_timeout)
+        watchdog.daemon = True  # (a Ctrl-C before the `try` below must not leave it keeping the process alive)
         previous_hook, sys.unraisablehook = sys.unraisablehook, on_callback_error
         watchdog.start()
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                engine.runAndWait()
-                if self._espeak is not None:
-                    self._espeak.Synchronize()
+            with contextlib.redirect_stdout(io.StringIO()), _polling_often(self._espeak is not None):
+                try:
+                    engine.runAndWait()
+                    if self._espeak is not None:
+                        self._synchronize()
+                except BaseException:  # Ctrl-C (or a helper's SIGTERM) mid-phrase
+                    self._settle()
+                    raise
         except Exception as error:
             raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
         finally:
@@ -303,11 +320,42 @@ class Synthesizer:
         if voice_id:
             driver.setProperty("voice", voice_id)
         driver.setProperty("rate", self._rate)
-        self._espeak.Synchronize()
+        self._synchronize()
         if voice_id and str(driver.getProperty("voice")).casefold() != voice_id.casefold():
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
+
+    def _settle(self) -> None:
+        """Stop espeak and wait for it (a second at most), while stdout is still captured:
+        interrupted mid-phrase, its thread would otherwise finish the phrase and print "Audio
+        saved" on our stdout."""
+        if self._espeak is not None:
+            self._espeak.Cancel()
+            deadline = time.monotonic() + 1
+            while self._espeak.IsPlaying() and time.monotonic() < deadline:
+                time.sleep(POLL_SECONDS)
+
+    def _synchronize(self) -> None:
+        """espeak's Synchronize (wait while its queue is busy), looking every POLL_SECONDS, not 20 ms."""
+        while self._espeak.IsPlaying():
+            time.sleep(POLL_SECONDS)
+
+
+@contextlib.contextmanager
+def _polling_often(espeak: bool) -> Iterator[None]:
+    """pyttsx3's espeak loop (runAndWait) looking every POLL_SECONDS, not every 10 ms, meanwhile."""
+    if not espeak:
+        yield
+        return
+    import pyttsx3.drivers.espeak as driver_module  # loaded with the engine
+
+    clock = driver_module.time
+    driver_module.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, POLL_SECONDS)))
+    try:
+        yield
+    finally:
+        driver_module.time = clock
 
 
 def spoken_languages(voices: list[VoiceInfo]) -> str:
@@ -355,10 +403,30 @@ def _read_complete_wav(path: Path) -> AudioSegment | None:
 
 
 def _trim(clip: AudioSegment) -> AudioSegment:
-    from pydub.silence import detect_leading_silence
+    import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
 
-    start = detect_leading_silence(clip, silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
-    end = len(clip) - detect_leading_silence(clip.reverse(), silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
+    start = _leading_silence_ms(clip.raw_data, clip.frame_rate, len(clip))
+    end = len(clip) - _leading_silence_ms(audioop.reverse(clip.raw_data, 2), clip.frame_rate, len(clip))
     if end <= start:
         raise SpeechError("the speech engine produced only silence")
     return clip[start:end].fade_in(EDGE_FADE_MS).fade_out(EDGE_FADE_MS)
+
+
+def _leading_silence_ms(data: bytes, frame_rate: int, length_ms: int) -> int:
+    """What pydub's detect_leading_silence(chunk_size=1, silence_threshold=SILENCE_THRESHOLD_DBFS)
+    gives for a mono 16-bit clip of *length_ms* (pydub's rounding of its length): the first
+    millisecond as loud as the threshold. The same steps on the bytes, without making a segment of
+    every millisecond, which took most of the trimming's time."""
+    import audioop
+
+    position = 0
+    while position < length_ms:
+        first = int(position * (frame_rate / 1000.0)) * 2
+        last = int(min(position + 1, length_ms) * (frame_rate / 1000.0)) * 2
+        chunk = data[first:last]
+        chunk += bytes(last - first - len(chunk))  # (pydub pads a chunk past the end with silence)
+        rms = audioop.rms(chunk, 2)
+        if rms and 20 * math.log10(rms / 32768) >= SILENCE_THRESHOLD_DBFS:
+            break
+        position += 1
+    return position

@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +69,8 @@ class SpeechCache:
 
     def store(self, key: str, data: bytes) -> None:
         """Keep a clip; a cache that cannot be written (a full or read-only disk) is only a missed saving."""
-        path = self._path(key)
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(data)
-                os.replace(temp, path)  # atomic: parallel builds never read half a clip
-                self.stored += 1
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp)
+        if _write_atomically(self._path(key), data):
+            self.stored += 1
 
     def load_json(self, name: str) -> object:
         with contextlib.suppress(OSError, ValueError):
@@ -88,12 +78,7 @@ class SpeechCache:
         return None
 
     def store_json(self, name: str, value: object) -> None:
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(value, file)
-            os.replace(temp, self.folder / f"{name}.json")
+        _write_atomically(self.folder / f"{name}.json", json.dumps(value).encode())
 
     def trim(self) -> None:
         """Remove the least recently used clips until the cache is within its size."""
@@ -107,6 +92,24 @@ class SpeechCache:
                 total -= size
             if total <= self.max_bytes * 9 // 10:
                 break
+
+
+def _write_atomically(path: Path, data: bytes) -> bool:
+    """Write *path* through a temporary file renamed into place, so that parallel builds never read
+    half a file; False if it could not be written. The temporary file is named before it is made,
+    so that it is removed however the writing ends (a full disk, Ctrl-C, a helper's SIGTERM)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temp.open("xb") as file:
+            file.write(data)
+        os.replace(temp, path)
+        return True
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
 
 
 def _clips(folder: Path) -> list[tuple[Path, int, float]]:

@@ -7,6 +7,7 @@ collected, not raised one at a time: `validate` shows them all at once.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -336,8 +337,10 @@ class Field:
         hint = 'a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30")'
         ms: int | None = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if math.isfinite(value):
-                ms = round(value * 1000)
+            with contextlib.suppress(OverflowError):  # (an int too large for a float)
+                scaled = float(value) * 1000
+                if math.isfinite(scaled):  # (a float so large that its milliseconds are not)
+                    ms = round(scaled)
         elif isinstance(value, str):
             ms = parse_duration_ms(value)
         if ms is None:
@@ -400,19 +403,27 @@ def unknown_key_message(key: str, allowed: list[str]) -> str:
 
 
 def parse_duration_ms(text: str) -> int | None:
+    """Milliseconds of a duration written as text; None if it is not one, or too large to count."""
+    try:
+        seconds = _duration_seconds(text)
+    except OverflowError:  # (digits too many for a float)
+        return None
+    if seconds is None or not math.isfinite(seconds * 1000):
+        return None
+    return round(seconds * 1000)
+
+
+def _duration_seconds(text: str) -> float | None:
     clock = _CLOCK.match(text)
     if clock:
-        return round((int(clock["min"]) * 60 + float(clock["sec"])) * 1000)
+        return int(clock["min"]) * 60 + float(clock["sec"])
     match = _DURATION.match(text)
     if not match or not (match["min"] or match["sec"]):
         try:
-            number = float(text)
+            return float(text)
         except ValueError:
             return None
-        return round(number * 1000) if math.isfinite(number) else None
-    minutes = float(match["min"] or 0)
-    seconds = float(match["sec"] or 0)
-    return round((minutes * 60 + seconds) * 1000)
+    return float(match["min"] or 0) * 60 + float(match["sec"] or 0)
 
 
 def format_seconds(ms: int) -> str:
