@@ -322,6 +322,13 @@ def _polling_often(espeak: bool) -> Iterator[None]:
         driver_module.time = clock
 
 
+class _WaveReader(wave.Wave_read):
+    """wave's reader, safe to interrupt as it is made: a Ctrl-C before its __init__ sets
+    _i_opened_the_file made its __del__ fail, and Python print the failure on stderr."""
+
+    _i_opened_the_file = None
+
+
 def _read_complete_wav(path: Path) -> AudioSegment | None:
     """The WAV at *path* once it is completely written; None if none with audio appears in time.
 
@@ -332,7 +339,7 @@ def _read_complete_wav(path: Path) -> AudioSegment | None:
     deadline = time.monotonic() + FILE_WAIT_SECONDS
     while time.monotonic() < deadline:
         try:
-            with wave.open(str(path), "rb") as wav:
+            with _WaveReader(str(path)) as wav:
                 expected = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
                 frames = wav.readframes(wav.getnframes())
                 if expected > 0 and len(frames) == expected:
