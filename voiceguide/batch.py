@@ -99,15 +99,17 @@ def build_all(
 
 @contextlib.contextmanager
 def _interrupts_blocked() -> Iterator[None]:
-    """SIGINT blocked in this thread meanwhile, and so for good in the workers started meanwhile
+    """SIGINT and SIGTERM blocked in this thread meanwhile, and so in the workers started meanwhile
     and in the pool's thread that starts their successors (a signal mask passes to new threads and
-    survives fork and exec): Ctrl-C that comes while a worker is still starting, before
-    _quiet_on_interrupt, would otherwise print a traceback from it. One that comes meanwhile is
-    delivered here once unblocked."""
+    survives fork and exec): a worker still starting, before _quiet_on_interrupt, would print a
+    traceback for Ctrl-C, and die of SIGTERM leaving what it had begun (Python's probe file in the
+    temporary folder, say). A worker unblocks SIGTERM when it starts a build (see _build), where
+    the SystemExit it raises is the build's outcome; a signal that comes here meanwhile is delivered
+    once unblocked."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
@@ -117,10 +119,14 @@ def _interrupts_blocked() -> Iterator[None]:
 def _quiet_on_interrupt() -> None:
     """A worker leaves the terminal's process group, so Ctrl-C reaches only the parent, which then
     stops the workers with SIGTERM: raised here as SystemExit, it unwinds the build (removing its
-    temporary files) without the traceback multiprocessing prints for KeyboardInterrupt."""
+    temporary files) without the traceback multiprocessing prints for KeyboardInterrupt. Only the
+    first: another (the pool sends one to every worker when one of them dies) would cut the
+    unwinding short."""
     os.setpgrp()
 
     def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise SystemExit(130)
 
     signal.signal(signal.SIGTERM, stop)
@@ -138,6 +144,8 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
 
 
 def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (see _interrupts_blocked)
     assert job.plan is not None
     # One core per session: the sessions already fill the cores, and helpers or parallel levelling
     # within each would only make them take turns.

@@ -376,6 +376,13 @@ def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
     return found
 
 
+class _WaveReader(wave.Wave_read):
+    """wave's reader, safe to interrupt as it is made: a Ctrl-C before its __init__ sets
+    _i_opened_the_file made its __del__ fail, and Python print the failure on stderr."""
+
+    _i_opened_the_file = None
+
+
 def _read_complete_wav(path: Path) -> AudioSegment | None:
     """The WAV at *path* once it is completely written; None if none with audio appears in time.
 
@@ -386,7 +393,7 @@ def _read_complete_wav(path: Path) -> AudioSegment | None:
     deadline = time.monotonic() + FILE_WAIT_SECONDS
     while time.monotonic() < deadline:
         try:
-            with wave.open(str(path), "rb") as wav:
+            with _WaveReader(str(path)) as wav:
                 expected = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
                 frames = wav.readframes(wav.getnframes())
                 if expected > 0 and len(frames) == expected:

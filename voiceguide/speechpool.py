@@ -93,11 +93,18 @@ def _started(recipe: Callable[[], Synthesizer], shares: list[list[str]]) -> Iter
                 with open(request, "wb") as file:
                     pickle.dump((recipe, share), file)
                 # Blocked here while it starts, SIGINT stays blocked in the helper (a mask survives
-                # fork and exec); one that comes meanwhile is delivered here once unblocked.
-                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                # fork and exec), and SIGTERM until it handles it; one that comes here meanwhile is
+                # delivered once unblocked. Its temporary files go in its folder, whatever makes them.
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
                 try:
-                    command = [sys.executable, "-c", HELPER, request]
-                    processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE))
+                    processes.append(
+                        subprocess.Popen(
+                            [sys.executable, "-c", HELPER, request],
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            env={**os.environ, "TMPDIR": temporary},
+                        )
+                    )
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             yield processes
@@ -130,14 +137,15 @@ def _result(process: subprocess.Popen[bytes]) -> int:
 
 
 def _helper_main() -> None:
-    """A helper process: read what to speak from the file named by its argument (in the temporary
-    folder it is to use), speak it into the speech cache, and write back (pickled, on what was
-    stdout) how many phrases were made, or the error that stopped it.
+    """A helper process: read what to speak from the file named by its argument, speak it into the
+    speech cache, and write back (pickled, on what was stdout) how many phrases were made, or the
+    error that stopped it.
 
     It ends with os._exit once everything is cleaned up: the engine's objects, torn down with the
     interpreter, can complain on stderr (which is the user's)."""
 
     def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (one is enough: another would cut the unwinding short)
         raise SystemExit(130)
 
     signal.signal(signal.SIGTERM, stop)
@@ -147,9 +155,9 @@ def _helper_main() -> None:
     status = 0
     outcome: int | VoiceguideError
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (blocked while it started: see _started)
         with open(sys.argv[1], "rb") as file:
             recipe, phrases = pickle.load(file)
-        tempfile.tempdir = os.path.dirname(sys.argv[1])
         with recipe() as synthesizer:
             for phrase in phrases:
                 synthesizer.clip(phrase)
