@@ -113,7 +113,8 @@ def encode_alone(pcm: Path, output: Path) -> list[str]:
 
 def machine_throughput(session: Path, work: Path, cores: int) -> float:
     """How much more ffmpeg alone encodes with every core than on one (pinned): what independent
-    jobs gain from the cores on this machine, the ceiling for batch."""
+    jobs gain from the cores on this machine, to set batch's figure against (a shared machine's
+    virtual CPUs need not give twice the work of one)."""
     pcm = decoded(session, work)
     started = time.perf_counter()
     subprocess.run(encode_alone(pcm, work / "one.mp3"), check=True, preexec_fn=one_cpu())
@@ -193,7 +194,7 @@ def main() -> None:
         scaling = results[last][0]["wall"] / results[first][0]["wall"]
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
         one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
-        ceiling = machine_throughput(work / f"session-{first}.mp3", work, cores)
+        reference = machine_throughput(work / f"session-{first}.mp3", work, cores)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
@@ -211,7 +212,8 @@ def main() -> None:
         f"(--jobs {cores}): {one / many:.2f}x the throughput"
     )
     print(
-        f"  for reference, ffmpeg alone encoding {cores} of them at once: {ceiling:.2f}x the throughput of one (pinned)"
+        f"  for reference, ffmpeg alone encoding {cores} of them at once: "
+        f"{reference:.2f}x the throughput of one (pinned)"
     )
 
 
