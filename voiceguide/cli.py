@@ -34,6 +34,7 @@ from voiceguide.cli_support import (
     reports_errors,
     run_jobs,
     session_name,
+    warn_missing_translations,
 )
 from voiceguide.errors import PlanError
 
@@ -93,8 +94,7 @@ def build(
     from voiceguide.session import build_session
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
-    for line in report_missing_translations(customized, only_spoken=True):
-        click.echo(("warning: " if not line.startswith(" ") else "") + line, err=True)
+    warn_missing_translations(customized)
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
         output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
@@ -155,8 +155,7 @@ def preview(
     from voiceguide.session import preview as preview_timeline
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
-    for line in report_missing_translations(customized, only_spoken=True):
-        click.echo(("warning: " if not line.startswith(" ") else "") + line, err=True)
+    warn_missing_translations(customized)
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     if as_json:
         click.echo(report.as_json(timeline, customized.explanation))

@@ -201,7 +201,14 @@ def session_name(plan: Path | None, profile: Path | None, week: int | None, lang
     return name + (f"-week-{week:02d}" if week else "")
 
 
-def report_missing_translations(customized: Customized, *, only_spoken: bool) -> list[str]:
+def warn_missing_translations(customized: Customized) -> None:
+    """On stderr: the plan's texts that the session speaks in the plan's language for want of a
+    version in the session's."""
+    for line in report_missing_translations(customized, only_spoken=True, heading_prefix="warning: "):
+        click.echo(line, err=True)
+
+
+def report_missing_translations(customized: Customized, *, only_spoken: bool, heading_prefix: str = "") -> list[str]:
     """Lines naming the plan's texts that have no version in a language: the session's own only
     (*only_spoken*), or every language the plan has texts in."""
     from voiceguide.language import language_name
@@ -213,7 +220,7 @@ def report_missing_translations(customized: Customized, *, only_spoken: bool) ->
         if missing:
             count = f"{len(missing)} text{'s' if len(missing) > 1 else ''}"
             lines.append(
-                f"{count} of the plan {'have' if len(missing) > 1 else 'has'} no {language_name(code)} "
+                f"{heading_prefix}{count} of the plan {'have' if len(missing) > 1 else 'has'} no {language_name(code)} "
                 f"({code}) version; the plan's own is spoken there:"
             )
             lines += [f"  {where}" for where in missing[:MAX_OVERRUNS_SHOWN]]

@@ -225,6 +225,12 @@ def _locale(code: str) -> Any:
     return Locale.parse(code)
 
 
+def language_code(text: str) -> str:
+    """ "de" for "de", "DE", "de-AT" or "de_AT": voiceguide tells languages apart, not regions."""
+    return text.strip().replace("_", "-").casefold().split("-")[0]
+
+
+@functools.cache
 def catalog_codes() -> list[str]:
     """The languages voiceguide has phrases for."""
     folder = resources.files("voiceguide.catalogs")
@@ -234,10 +240,8 @@ def catalog_codes() -> list[str]:
 @functools.cache
 def language(code: str) -> Language:
     """The catalog for *code* ("de", "cs"); SettingsError listing the catalogs if there is none."""
-    wanted = code.strip().replace("_", "-").casefold()
-    codes = catalog_codes()
-    base = wanted.split("-")[0]
-    if base not in codes:
+    base = language_code(code)
+    if base not in catalog_codes():
         raise SettingsError(f"voiceguide has no phrases in the language {code!r}; it speaks {available_languages()}")
     text = resources.files("voiceguide.catalogs").joinpath(f"{base}.yaml").read_text(encoding="utf-8")
     return Language(base, yaml.safe_load(text))
@@ -255,8 +259,4 @@ def language_name(code: str) -> str:
 
 def available_languages() -> str:
     """ "cs (čeština), de (Deutsch), en (English), ..." for messages."""
-    names = []
-    for code in catalog_codes():
-        text = resources.files("voiceguide.catalogs").joinpath(f"{code}.yaml").read_text(encoding="utf-8")
-        names.append(f"{code} ({yaml.safe_load(text)['name']})")
-    return ", ".join(names)
+    return ", ".join(f"{code} ({language(code).name})" for code in catalog_codes())

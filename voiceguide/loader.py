@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.language import DEFAULT_LANGUAGE
+from voiceguide.language import DEFAULT_LANGUAGE, language_code
 from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
 from voiceguide.values import read_progressions, read_value
 from voiceguide.yamlsource import Field, Reader, printable
@@ -163,9 +163,6 @@ class _Texts:
     def text_list(self, field: Field) -> tuple[str, ...] | None:
         """A list of texts (a single text is a list of one); per language either item by item, or as
         a list per language (`{en: [left, right], de: [links, rechts]}`)."""
-        if field.is_mapping and not all(LANGUAGE_CODE.fullmatch(key) for key in field.mapping_keys()):
-            field.expected("a list")
-            return None
         if field.is_mapping:
             versions = self._versions(field, "a list")
             if versions is None:
@@ -211,7 +208,7 @@ class _Texts:
             return None
         versions: dict[str, Field] = {}
         for key, version in (field.mapping(optional=keys) or {}).items():
-            code = key.casefold().replace("_", "-").split("-")[0]  # (a region, as in de-AT, is not told apart)
+            code = language_code(key)
             if code in versions:
                 version.problem(f"a second {code!r} version of the same text; keep one")
                 return None

@@ -33,12 +33,12 @@ def _count(most: int) -> Callable[[Field], int | None]:
 
 def _language(field: Field) -> str | None:
     """A language voiceguide has phrases for, as its code ("de"); a region ("de-AT") is dropped."""
-    from voiceguide.language import available_languages, catalog_codes
+    from voiceguide.language import available_languages, catalog_codes, language_code
 
     text = field.text(max_length=40)
     if text is None:
         return None
-    code = text.strip().replace("_", "-").casefold().split("-")[0]
+    code = language_code(text)
     if code not in catalog_codes():
         field.problem(f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}")
         return None
