@@ -134,7 +134,10 @@ def test_failing_ffmpeg_leaves_the_previous_session(
 def test_ffmpeg_killed_by_a_signal_leaves_the_previous_session(
     tiny: Path, out: Path, scratch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
 ) -> None:
-    """ffmpeg crashing (SIGSEGV) while writing the session: exit 1 saying why, .part removed, old session intact."""
+    """ffmpeg crashing (SIGSEGV) while writing the session: exit 1 saying why, .part removed, old session intact.
+    (An M4A: ffmpeg encodes every format but MP3, which LAME encodes in-process.)"""
+    out = out.with_suffix(".m4a")
+    out.write_bytes(OLD_SESSION)
     real = ffmpeg_path()
     script = tmp_path / "ffmpeg-that-crashes"
     script.write_text(

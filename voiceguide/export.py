@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import signal
@@ -20,9 +21,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiceguide.errors import AudioError, SettingsError
 from voiceguide.externals import ffmpeg_path
+from voiceguide.loudness import session_filters
+
+if TYPE_CHECKING:
+    from mutagen.id3 import Frame
+
+    from voiceguide.mp3 import Layout
 
 
 class AudioFormat(StrEnum):
@@ -55,6 +63,8 @@ _CODECS = {
 DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
+ID3_PADDING = 1024
+"""Room in the ID3 tag, so that a tag editor can change it without rewriting the file."""
 _STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms")
 
 
@@ -134,50 +144,173 @@ class Stamp:
     length_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A session's samples (mono, 16-bit), read by range, and the ranges where they are silent."""
+
+    sample_rate: int
+    frames: int
+    read: Callable[[int, int], Iterator[bytes]]
+    """read(start, end): the samples from frame *start* to *end*, in chunks."""
+    silences: Sequence[tuple[int, int]] = ()
+    """(start, end) frame ranges with no sound: where MP3 encoding may be cut into parts."""
+
+    def part(self, start: int, end: int) -> Source:
+        """Frames *start* to *end* as a source of their own."""
+        return Source(
+            sample_rate=self.sample_rate,
+            frames=end - start,
+            read=lambda first, last: self.read(start + first, start + last),
+            silences=[(max(a, start) - start, min(b, end) - start) for a, b in self.silences if a < end and b > start],
+        )
+
+
 def write_audio(
-    chunks: Iterable[bytes],
+    source: Source,
     path: Path,
     *,
-    sample_rate: int,
     encoding: Encoding,
     tags: Tags,
     chapters: Sequence[Chapter] = (),
-    filters: str | None = None,
-    total_bytes: int | None = None,
+    gain_db: float = 0.0,
+    limit: bool = False,
+    cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Encode mono 16-bit *chunks* at *sample_rate* into *path*, replacing it only when complete."""
+    """Encode *source*, made *gain_db* louder and, if *limit*, through the safety limiter, into
+    *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
+    cores (see mp3.py); everything else by ffmpeg."""
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
-        chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(sample_rate))
+        chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
+    layout = _lame_layout(encoding, source.sample_rate)
+    with _temporary_beside(path) as temp:
+        if layout is not None and not limit:
+            _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
+                        progress=progress)  # fmt: skip
+        else:
+            _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters,
+                                filters=session_filters(gain_db=gain_db, limit=limit), progress=progress)  # fmt: skip
+            _finish_tags(temp, encoding.format, tags, chapters)
+        with temp.open("rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, path)
+
+
+def _lame_layout(encoding: Encoding, sample_rate: int) -> Layout | None:
+    """The MP3 frames lameenc makes for *encoding*, or None where ffmpeg encodes it (another format,
+    a change of sample rate, or a bitrate MPEG has no frame for at this rate)."""
+    if encoding.format is not AudioFormat.MP3 or encoding.output_rate(sample_rate) != sample_rate:
+        return None
+    kbps = int((encoding.bitrate or DEFAULT_BITRATES[AudioFormat.MP3])[:-1])
+    from voiceguide.mp3 import Layout
+
+    layout = Layout(sample_rate=sample_rate, kbps=kbps)
+    return layout if layout.supported else None
+
+
+def _encode_mp3(
+    source: Source,
+    temp: Path,
+    *,
+    layout: Layout,
+    tags: Tags,
+    chapters: Sequence[Chapter],
+    gain_db: float,
+    cores: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    from voiceguide import mp3
+
+    total_bytes = source.frames * 2
+    with temp.open("wb") as sink:
+        sink.write(_id3_tag(tags, chapters))
+        mp3.encode(
+            source.read,
+            source.frames,
+            sink,
+            layout=layout,
+            cuts=mp3.cut_points(source.silences, source.frames, cores, layout),
+            scale=10 ** (round(gain_db, 2) / 20),
+            scratch=temp.parent,
+            progress=(lambda done: progress(min(done * 2, total_bytes), total_bytes)) if progress else None,
+        )
+
+
+def _id3_tag(tags: Tags, chapters: Sequence[Chapter]) -> bytes:
+    """The ID3v2.3 tag ffmpeg writes from the same metadata: title, artist, album, the comment (as
+    TXXX, with the fingerprint), track, and the chapters as CHAP frames in time order under one
+    ordered CTOC. mutagen encodes each frame; they are put together here because mutagen orders
+    frames by size, and ffmpeg reads chapters in the order of their frames."""
+    from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags
+
+    def text(value: str) -> dict[str, object]:
+        return {"encoding": 0 if value.isascii() else 3, "text": [value]}  # as ffmpeg: Latin-1 if it can
+
+    frames: list[Frame] = [TIT2(**text(tags.title)), TPE1(**text(tags.artist)), TALB(**text(tags.album))]
+    if tags.full_comment:
+        frames.append(TXXX(desc="comment", **text(tags.full_comment)))
+    if tags.track:
+        frames.append(TRCK(**text(tags.track)))
+    if chapters:
+        ids = [f"ch{number}" for number in range(len(chapters))]
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                           sub_frames=[]))  # fmt: skip
+        frames += [
+            CHAP(element_id=element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
+                 start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF, sub_frames=[TIT2(**text(chapter.title))])
+            for element_id, chapter in zip(ids, chapters, strict=True)
+        ]  # fmt: skip
+    body = b"".join(_frame_bytes(frame) for frame in frames)
+    size = len(body) + ID3_PADDING
+    syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + syncsafe + body + bytes(ID3_PADDING)
+
+
+def _frame_bytes(frame: Frame) -> bytes:
+    """One frame as ID3v2.3 holds it: a tag of that frame alone, without its 10-byte header."""
+    from mutagen.id3 import ID3
+
+    tag = ID3()
+    tag.add(frame)
+    buffer = io.BytesIO()
+    tag.save(buffer, v2_version=3, padding=lambda info: 0)
+    return buffer.getvalue()[10:]
+
+
+def _encode_with_ffmpeg(
+    source: Source,
+    temp: Path,
+    *,
+    encoding: Encoding,
+    tags: Tags,
+    chapters: Sequence[Chapter],
+    filters: str,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
         metadata = Path(scratch) / "metadata.txt"
         metadata.write_text(_ffmetadata(tags, chapters), encoding="utf-8")
-        with _temporary_beside(path) as temp:
-            command = [
-                ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
-                "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
-                "-f", "ffmetadata", "-i", str(metadata),
-                "-map", "0:a", "-map_metadata", "1",
-                # ffmpeg rounds Ogg chapter times to whole seconds wrongly; mutagen writes them.
-                "-map_chapters", "-1" if encoding.format is AudioFormat.OPUS else "1",
-                *(["-af", filters] if filters else []),
-                *encoding.arguments(sample_rate), str(temp),
-            ]  # fmt: skip
-            returncode, errors = _encode(command, chunks, total_bytes, progress)
-            if returncode != 0:
-                if "No space left" in errors or returncode == -signal.SIGXFSZ:
-                    raise AudioError(f"cannot write {path}: {DISK_FULL}")
-                reason = _last_line(errors)
-                if returncode < 0 and reason == "no details":
-                    reason = f"ffmpeg was stopped by signal {signal.Signals(-returncode).name}"
-                raise AudioError(f"ffmpeg could not encode the session: {reason}")
-            _finish_tags(temp, encoding.format, tags, chapters)
-            with temp.open("rb+") as written:
-                os.fsync(written.fileno())
-            os.replace(temp, path)
+        command = [
+            ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "s16le", "-ar", str(source.sample_rate), "-ac", "1", "-i", "pipe:0",
+            "-f", "ffmetadata", "-i", str(metadata),
+            "-map", "0:a", "-map_metadata", "1",
+            # ffmpeg rounds Ogg chapter times to whole seconds wrongly; mutagen writes them.
+            "-map_chapters", "-1" if encoding.format is AudioFormat.OPUS else "1",
+            "-af", filters,
+            *encoding.arguments(source.sample_rate), str(temp),
+        ]  # fmt: skip
+        returncode, errors = _encode(command, source.read(0, source.frames), source.frames * 2, progress)
+    if returncode != 0:
+        if "No space left" in errors or returncode == -signal.SIGXFSZ:
+            raise OSError(errno.ENOSPC, "no space left")
+        reason = _last_line(errors)
+        if returncode < 0 and reason == "no details":
+            reason = f"ffmpeg was stopped by signal {signal.Signals(-returncode).name}"
+        raise AudioError(f"ffmpeg could not encode the session: {reason}")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -149,17 +149,22 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
     return float(found[-1])
 
 
-def session_filters(*, gain_db: float, peak: int | None = None) -> str:
-    """The gain and the safety limiter, for ffmpeg. With *peak*, the largest sample (in 16-bit
-    steps) the session can hold before the gain, the limiter is left out when that peak after the
-    gain stays under its limit (with no music, the usual case): it would pass every sample as it
-    is, and it costs a tenth of the encoding. The samples still go the way the limiter takes them
-    (as doubles), so that the file is the same to the byte."""
+def needs_limiter(*, gain_db: float, peak: int | None) -> bool:
+    """Whether the safety limiter could act on a session whose largest sample is *peak* (in 16-bit
+    steps, before *gain_db*; None where it is not known, as with music). Without music it usually
+    could not, and leaving it out lets MP3s be encoded on every core (see mp3.py)."""
+    limit = 10 ** (SAFETY_LIMIT_DBFS / 20)
+    return peak is None or peak / 32768 * 10 ** (round(gain_db, 2) / 20) >= limit * LIMITER_MARGIN
+
+
+def session_filters(*, gain_db: float, limit: bool) -> str:
+    """The gain and, if *limit*, the safety limiter, for ffmpeg. Without the limiter the samples
+    still go the way it takes them (as doubles), so that the file is the same to the byte."""
     gain = f"{gain_db:.2f}"
-    limit = f"{10 ** (SAFETY_LIMIT_DBFS / 20):.5f}"
-    if peak is not None and peak / 32768 * 10 ** (float(gain) / 20) < float(limit) * LIMITER_MARGIN:
-        return f"volume={gain}dB,aformat=sample_fmts=dbl"
-    return f"volume={gain}dB,alimiter=limit={limit}:attack=2:release=40:level=false:latency=true"
+    if limit:
+        ceiling = f"{10 ** (SAFETY_LIMIT_DBFS / 20):.5f}"
+        return f"volume={gain}dB,alimiter=limit={ceiling}:attack=2:release=40:level=false:latency=true"
+    return f"volume={gain}dB,aformat=sample_fmts=dbl"
 
 
 def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:

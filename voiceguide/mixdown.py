@@ -88,6 +88,17 @@ class Mixdown:
     def duration_ms(self) -> int:
         return self.frames * 1000 // self.sample_rate
 
+    def silences(self) -> list[tuple[int, int]]:
+        """The (start, end) frame ranges where nothing sounds."""
+        gaps, position = [], 0
+        for item in self._placed:
+            if item.start > position:
+                gaps.append((position, item.start))
+            position = max(position, item.start + len(item.data) // SAMPLE_WIDTH)
+        if position < self.frames:
+            gaps.append((position, self.frames))
+        return gaps
+
     def audible(self, *, longest_silence_ms: int = 1_000) -> Iterator[bytes]:
         """The session with every longer silence cut to *longest_silence_ms*, for measuring its
         loudness in a fraction of the time: the EBU R128 meter leaves out silent 400 ms blocks

@@ -22,14 +22,14 @@ from voiceguide import __version__
 from voiceguide.chapters import chapters_of
 from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
-from voiceguide.export import Chapter, Encoding, Tags, read_stamp, write_audio, write_text
+from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
 from voiceguide.loudness import (
     LEVELLING_VERSION,
     TARGET_LUFS,
     integrated_loudness,
     level_phrases,
-    session_filters,
+    needs_limiter,
     speech_level_dbfs,
 )
 from voiceguide.mixdown import Mixdown
@@ -242,12 +242,18 @@ def build_session(
                 )
             )
 
-        def samples(start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        def samples(start: int, end: int) -> Iterator[bytes]:
             chunks = mixdown.chunks(start, end)
             return music.under(chunks, timeline, start) if music else chunks
 
+        source = Source(
+            sample_rate=settings.sample_rate,
+            frames=mixdown.frames,
+            read=samples,
+            silences=[] if music else mixdown.silences(),  # (music fills them)
+        )
         progress("mixing", 0, 1)
-        measured = samples() if music else mixdown.audible()  # (music fills the silences)
+        measured = samples(0, mixdown.frames) if music else mixdown.audible()
         gain_db = settings.loudness_lufs - integrated_loudness(measured, sample_rate=settings.sample_rate)
         progress("mixing", 1, 1)
 
@@ -261,21 +267,21 @@ def build_session(
         )
         write = functools.partial(
             write_audio,
-            sample_rate=settings.sample_rate,
             encoding=settings.encoding,
-            filters=session_filters(gain_db=gain_db, peak=None if music else mixdown.peak),
+            gain_db=gain_db,
+            limit=needs_limiter(gain_db=gain_db, peak=None if music else mixdown.peak),
+            cores=cores,
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
         if settings.split:
-            _write_split(write, samples, output, chapters, tags, settings.sample_rate)
+            _write_split(write, source, output, chapters, tags)
         else:
             write(
-                samples(),
+                source,
                 output,
                 tags=tags,
                 chapters=chapters,
-                total_bytes=mixdown.frames * 2,
                 progress=lambda done, total: progress("encoding", done, total),
             )
     if settings.sidecars:
@@ -313,23 +319,19 @@ def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int, core
 
 
 def _write_split(
-    write: Callable[..., None],
-    samples: Callable[[int, int | None], Iterator[bytes]],
-    output: Path,
-    chapters: Sequence[Chapter],
-    tags: Tags,
-    sample_rate: int,
+    write: Callable[..., None], source: Source, output: Path, chapters: Sequence[Chapter], tags: Tags
 ) -> None:
     """One file per section, numbered in order, and an M3U playlist of them named like *output*."""
     entries = []
+    rate = source.sample_rate
     for number, chapter in enumerate(chapters, start=1):
         name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
-        first, last = (chapter.start_ms * sample_rate // 1000, chapter.end_ms * sample_rate // 1000)
+        part = source.part(chapter.start_ms * rate // 1000, chapter.end_ms * rate // 1000)
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
             length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
         )  # fmt: skip
-        write(samples(first, last), output.with_name(name), tags=part_tags)
+        write(part, output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
     write_text(output.with_suffix(".m3u"), playlist(entries))
 
