@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from voiceguide.errors import AudioError
+
 ENCODER_DELAY = 576
 """Samples of priming LAME puts before the first sample (decoders add 529 of their own)."""
 LOOKAHEAD = 576
@@ -173,11 +175,12 @@ def encode(
     mono 16-bit samples in that range, which are multiplied by *scale*."""
     starts = [0, *cuts]
     ends = [cut - ENCODER_DELAY - LOOKAHEAD for cut in cuts] + [total]
+    lengths = [end - start for start, end in zip(starts, ends, strict=True)]
+    frames = [layout.frames_for(length) for length in lengths]
     stop = threading.Event()
     done = [0] * len(starts)
     tag_at = sink.tell()
-    info_size = len(layout.info_frame(frames=0, audio_bytes=0, music_crc=0, padding=0))
-    sink.write(bytes(info_size))
+    sink.write(bytes(len(layout.info_frame(frames=0, audio_bytes=0, music_crc=0, padding=0))))
     with contextlib.ExitStack() as stack:
         outputs = [sink] + [
             stack.enter_context(tempfile.TemporaryFile(dir=scratch, prefix=".voiceguide-part-")) for _ in cuts
@@ -193,6 +196,12 @@ def encode(
             stop.set()
             raise
         results = [future.result() for future in futures]
+        for (size, _), length, expected in zip(results, lengths, frames, strict=True):
+            if round(size / layout.frame_bytes(layout.kbps)) != expected:
+                raise AudioError(
+                    f"LAME made {size} bytes of MP3 of {length} samples, not the {expected} frames voiceguide "
+                    "joins parts by; reinstall voiceguide so that its own lameenc is used"
+                )
         music_crc = 0
         for output, (size, crc) in zip(outputs, results, strict=True):
             music_crc = crc16_advance(music_crc, size) ^ crc
@@ -200,19 +209,14 @@ def encode(
                 output.seek(0)
                 while block := output.read(1 << 20):
                     sink.write(block)
-    for (start, end), (size, _) in zip(zip(starts, ends, strict=True), results, strict=True):
-        expected = layout.frames_for(end - start)
-        if round(size / layout.frame_bytes(layout.kbps)) != expected:
-            raise RuntimeError(f"LAME made {size} bytes of frames for {end - start} samples, not {expected} frames")
-    frames = sum(layout.frames_for(end - start) for start, end in zip(starts, ends, strict=True))
-    padding = (
-        layout.frames_for(ends[-1] - starts[-1]) * layout.samples_per_frame - ENCODER_DELAY - (ends[-1] - starts[-1])
-    )
     end_of_file = sink.tell()
     sink.seek(tag_at)
     sink.write(
         layout.info_frame(
-            frames=frames, audio_bytes=sum(size for size, _ in results), music_crc=music_crc, padding=padding
+            frames=sum(frames),
+            audio_bytes=sum(size for size, _ in results),
+            music_crc=music_crc,
+            padding=frames[-1] * layout.samples_per_frame - ENCODER_DELAY - lengths[-1],
         )
     )
     sink.seek(end_of_file)
@@ -247,6 +251,7 @@ def _encode_part(
     encoder = lameenc.Encoder()
     encoder.set_channels(1)
     encoder.set_in_sample_rate(layout.sample_rate)
+    encoder.set_out_sample_rate(layout.sample_rate)  # LAME would resample for a low bitrate
     encoder.set_bit_rate(layout.kbps)
     encoder.set_quality(QUALITY)
     size = crc = 0
