@@ -72,7 +72,7 @@ _STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms")
 class Encoding:
     format: AudioFormat = AudioFormat.MP3
     bitrate: str | None = None
-    """None for the format's default (64k for MP3 and AAC, 32k for Opus: plenty for mono speech)."""
+    """None for the format's default (DEFAULT_BITRATES)."""
     sample_rate: int | None = None
     """None to keep the session's rate (Opus: the nearest rate it supports)."""
 
