@@ -52,7 +52,9 @@ def test_build_without_plan_writes_default_session_into_output(
 def test_failed_encoding_leaves_existing_file_untouched(
     runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    """When ffmpeg fails, the old session survives, no temporary file is left, and the exit code is 1."""
+    """When ffmpeg fails, the old session survives, no temporary file is left, and the exit code is 1.
+    (From an empty speech cache: the build then needs ffmpeg to level its phrases.)"""
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the previous session")
     monkeypatch.setattr(shutil, "which", lambda name: str(_failing_ffmpeg(tmp_path)) if name == "ffmpeg" else None)

@@ -90,8 +90,11 @@ def build(out: Path, *options: str, plan: Path | None = None) -> Result:
 
 
 @pytest.fixture
-def fresh_ffmpeg_lookup() -> Iterator[None]:
-    """Forget the ffmpeg found so far, before and after the test, so each looks it up anew."""
+def fresh_ffmpeg_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Forget the ffmpeg found so far, before and after the test, so each looks it up anew; and
+    start from an empty speech cache, so that the build needs ffmpeg (to level its phrases): an MP3
+    whose phrases are all cached is made without it."""
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     ffmpeg_path.cache_clear()
     audio_segment.cache_clear()
     yield

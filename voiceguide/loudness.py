@@ -1,13 +1,16 @@
 """Even loudness: every phrase levelled alike, the session at a spoken-word loudness target.
 
 Each distinct phrase is levelled to one RMS and its peaks limited to a fixed height above it, once,
-however often it is spoken. That makes the session's loudness linear in its gain, so one pass of
-ffmpeg's EBU R128 meter over the mixed session gives the exact gain to the target, and the true
-peak stays below the ceiling without limiting the session as a whole.
+however often it is spoken. That makes the session's loudness linear in its gain, so one measurement
+of the mixed session gives the exact gain to the target, and the true peak stays below the ceiling
+without limiting the session as a whole. The measurement is BS.1770's, taken from the placed clips,
+each filtered once (placed_loudness); with music under them, ffmpeg's EBU R128 meter takes it of the
+whole session.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import subprocess
@@ -20,6 +23,7 @@ from voiceguide.errors import AudioError
 from voiceguide.externals import ffmpeg_path
 
 if TYPE_CHECKING:
+    import numpy as np
     from pydub import AudioSegment
 
 TARGET_LUFS = -16.0
@@ -147,6 +151,95 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
     if not found:
         raise AudioError(f"ffmpeg did not measure the loudness: {errors.strip().splitlines()[-1:]}")
     return float(found[-1])
+
+
+def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames: int, sample_rate: int) -> float:
+    """The integrated loudness (LUFS, ITU-R BS.1770-4, as ffmpeg's meter) of *frames* samples made
+    of clips (mono 16-bit) placed at their first frame, with silence between.
+
+    The K-weighting filter is linear and each clip is filtered once, however often it is placed
+    (a count said a hundred times is one clip): the session is never filtered as a whole. Each
+    placed clip adds the energy of its filtered samples, tail included, to the 100 ms steps it
+    covers; gating then works on the 400 ms blocks of four steps, as the standard says. Clips whose
+    tails overlap a neighbour add their energies rather than their samples, which the tails'
+    smallness leaves below a hundredth of a LU.
+    """
+    import numpy as np
+
+    step = sample_rate // 10
+    energy = np.zeros(frames // step + 1)
+    filtered: dict[tuple[int, int], np.ndarray] = {}
+    for start, data in placed:
+        key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))
+        cumulative = filtered.get(key)
+        if cumulative is None:
+            cumulative = filtered[key] = _k_weighted_energy(bytes(data), sample_rate)
+        end = min(start + len(cumulative) - 1, frames)
+        if end <= start:
+            continue
+        first, last = start // step, (end - 1) // step
+        edges = np.concatenate(([start], np.arange(first + 1, last + 1) * step, [end])) - start
+        energy[first : last + 1] += np.diff(cumulative[edges])
+    whole = frames // step
+    if whole < 4:
+        return -70.0
+    blocks = (energy[0 : whole - 3] + energy[1 : whole - 2] + energy[2 : whole - 1] + energy[3:whole]) / (4 * step)
+    audible = blocks[blocks > 10 ** ((-70 + 0.691) / 10)]  # the absolute gate, -70 LUFS
+    if not len(audible):
+        return -70.0
+    relative = 10 * np.log10(np.mean(audible)) - 10  # the relative gate, 10 LU under
+    gated = audible[10 * np.log10(audible) > relative]
+    return float(-0.691 + 10 * np.log10(np.mean(gated)))
+
+
+def _k_weighted_energy(data: bytes, sample_rate: int) -> np.ndarray:
+    """The running energy of *data* through the K-weighting filter, tail included: [0, e1, e1 + e2, ...]."""
+    import numpy as np
+
+    samples = np.frombuffer(data, dtype="<i2") / 32768.0
+    size = len(samples) + len(_k_weighting_response(sample_rate)) - 1
+    fft_size = 1 << (size - 1).bit_length()
+    out = np.fft.irfft(np.fft.rfft(samples, fft_size) * _k_weighting_spectrum(sample_rate, fft_size), fft_size)
+    return np.concatenate(([0.0], np.cumsum(out[:size] ** 2)))
+
+
+@functools.cache
+def _k_weighting_spectrum(sample_rate: int, fft_size: int) -> np.ndarray:
+    import numpy as np
+
+    return np.fft.rfft(_k_weighting_response(sample_rate), fft_size)
+
+
+@functools.cache
+def _k_weighting_response(sample_rate: int) -> np.ndarray:
+    """The impulse response of BS.1770's K-weighting at *sample_rate* (the shelf, then the high
+    pass, with the coefficients ffmpeg and libebur128 derive for any rate), long enough to have
+    died away by 200 dB."""
+    import numpy as np
+
+    k = math.tan(math.pi * 1681.974450955533 / sample_rate)
+    q = 0.7071752369554196
+    high = 10 ** (3.999843853973347 / 20)
+    band = high**0.4996667741545416
+    norm = 1 + k / q + k * k
+    shelf = ((high + band * k / q + k * k) / norm, 2 * (k * k - high) / norm, (high - band * k / q + k * k) / norm,
+             2 * (k * k - 1) / norm, (1 - k / q + k * k) / norm)  # fmt: skip
+    k = math.tan(math.pi * 38.13547087602444 / sample_rate)
+    q = 0.5003270373238773
+    norm = 1 + k / q + k * k
+    high_pass = (1.0, -2.0, 1.0, 2 * (k * k - 1) / norm, (1 - k / q + k * k) / norm)
+    signal = [1.0] + [0.0] * (sample_rate - 1)
+    for b0, b1, b2, a1, a2 in (shelf, high_pass):
+        x1 = x2 = y1 = y2 = 0.0
+        out = []
+        for x in signal:
+            y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            out.append(y)
+            x2, x1, y2, y1 = x1, x, y1, y
+        signal = out
+    response = np.array(signal)
+    alive = np.flatnonzero(np.abs(response) > 1e-10)
+    return response[: alive[-1] + 1]
 
 
 def needs_limiter(*, gain_db: float, peak: int | None) -> bool:

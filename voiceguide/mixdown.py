@@ -3,7 +3,7 @@
 Phrases come levelled (see loudness.py), each tone is made once at its level relative to speech,
 and every event is placed at its sample offset. The session is produced chunk by chunk,
 so a long session never sits in memory whole (and no AudioSegment is grown with `+=`, whose copies
-make assembly quadratic); it can be streamed more than once (a loudness pass, then the encoder).
+make assembly quadratic); it can be read in parts at once (see mp3.py).
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class Mixdown:
     def duration_ms(self) -> int:
         return self.frames * 1000 // self.sample_rate
 
+    def placed(self) -> Iterator[tuple[int, bytes | memoryview]]:
+        """Each clip (phrase or tone) with the frame it starts at, in time order."""
+        return ((item.start, item.data) for item in self._placed)
+
     def silences(self) -> list[tuple[int, int]]:
         """The (start, end) frame ranges where nothing sounds."""
         gaps, position = [], 0
@@ -98,18 +102,6 @@ class Mixdown:
         if position < self.frames:
             gaps.append((position, self.frames))
         return gaps
-
-    def audible(self, *, longest_silence_ms: int = 1_000) -> Iterator[bytes]:
-        """The session with every longer silence cut to *longest_silence_ms*, for measuring its
-        loudness in a fraction of the time: the EBU R128 meter leaves out silent 400 ms blocks
-        anyway, and the blocks that reach into speech keep all the silence they had."""
-        longest = longest_silence_ms * self.sample_rate // 1000
-        position = 0
-        for item in self._placed:
-            if item.start > position:
-                yield bytes(min(item.start - position, longest) * SAMPLE_WIDTH)
-            yield bytes(item.data)
-            position = item.start + len(item.data) // SAMPLE_WIDTH
 
     def chunks(self, start_frame: int = 0, end_frame: int | None = None) -> Iterator[bytes]:
         """The samples from *start_frame* to *end_frame* (the end of the session), in chunks."""

@@ -30,6 +30,7 @@ from voiceguide.loudness import (
     integrated_loudness,
     level_phrases,
     needs_limiter,
+    placed_loudness,
     speech_level_dbfs,
 )
 from voiceguide.mixdown import Mixdown
@@ -218,7 +219,7 @@ def build_session(
             plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
         )
         synthesized = synthesizer.synthesized
-        phrases = _levelled(synthesizer, timeline.phrases(), settings.sample_rate, cores)
+        phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
     mixdown = Mixdown(
@@ -253,8 +254,11 @@ def build_session(
             silences=[] if music else mixdown.silences(),  # (music fills them)
         )
         progress("mixing", 0, 1)
-        measured = samples(0, mixdown.frames) if music else mixdown.audible()
-        gain_db = settings.loudness_lufs - integrated_loudness(measured, sample_rate=settings.sample_rate)
+        if music:
+            loudness = integrated_loudness(samples(0, mixdown.frames), sample_rate=settings.sample_rate)
+        else:
+            loudness = placed_loudness(mixdown.placed(), frames=mixdown.frames, sample_rate=settings.sample_rate)
+        gain_db = settings.loudness_lufs - loudness
         progress("mixing", 1, 1)
 
         tags = Tags(
@@ -293,7 +297,7 @@ LEVELLED = f"levelled {LEVELLING_VERSION}"
 LEVELLING_BATCH = 100
 
 
-def _levelled(synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int) -> dict[str, bytes]:
+def levelled_phrases(synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int) -> dict[str, bytes]:
     """Each phrase levelled (see loudness.level_phrases, on *cores* cores), from the speech cache where it can be."""
     cache = synthesizer.cache
     found: dict[str, bytes] = {}
