@@ -44,6 +44,10 @@ LIMITER_MARGIN = 0.999
 """How far under the safety limit (0.01 dB) a session's peak must stay for the limiter to be left
 out: well beyond the rounding of ffmpeg's float gain."""
 
+FFT_SIZE = 1 << 14
+"""Block size of the K-weighting filter by FFT: large against the filter's response (2,000 samples
+at 22.05 kHz), small against memory."""
+
 _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
 
 
@@ -168,18 +172,20 @@ def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames:
 
     step = sample_rate // 10
     energy = np.zeros(frames // step + 1)
-    filtered: dict[tuple[int, int], np.ndarray] = {}
+    # Placings grouped by clip, so that one clip's filtered energy is held at a time.
+    clips: dict[tuple[int, int], tuple[bytes | memoryview, list[int]]] = {}
     for start, data in placed:
         key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))
-        cumulative = filtered.get(key)
-        if cumulative is None:
-            cumulative = filtered[key] = _k_weighted_energy(bytes(data), sample_rate)
-        end = min(start + len(cumulative) - 1, frames)
-        if end <= start:
-            continue
-        first, last = start // step, (end - 1) // step
-        edges = np.concatenate(([start], np.arange(first + 1, last + 1) * step, [end])) - start
-        energy[first : last + 1] += np.diff(cumulative[edges])
+        clips.setdefault(key, (data, []))[1].append(start)
+    for data, starts in clips.values():
+        cumulative = _k_weighted_energy(bytes(data), sample_rate)
+        for start in starts:
+            end = min(start + len(cumulative) - 1, frames)
+            if end <= start:
+                continue
+            first, last = start // step, (end - 1) // step
+            edges = np.concatenate(([start], np.arange(first + 1, last + 1) * step, [end])) - start
+            energy[first : last + 1] += np.diff(cumulative[edges])
     whole = frames // step
     if whole < 4:
         return -70.0
@@ -193,13 +199,30 @@ def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames:
 
 
 def _k_weighted_energy(data: bytes, sample_rate: int) -> np.ndarray:
-    """The running energy of *data* through the K-weighting filter, tail included: [0, e1, e1 + e2, ...]."""
+    """The running energy of *data* through the K-weighting filter, tail included: [0, e1, e1 + e2, ...].
+
+    The filter's impulse response is applied by FFT, overlap-add, in blocks of one size (so that
+    a long clip needs no more memory than a few copies of itself)."""
     import numpy as np
 
+    response = _k_weighting_response(sample_rate)
+    fft_size = max(FFT_SIZE, 1 << (4 * len(response) - 1).bit_length())
+    hop = fft_size - len(response) + 1
     samples = np.frombuffer(data, dtype="<i2") / 32768.0
-    size = len(samples) + len(_k_weighting_response(sample_rate)) - 1
-    fft_size = 1 << (size - 1).bit_length()
-    out = np.fft.irfft(np.fft.rfft(samples, fft_size) * _k_weighting_spectrum(sample_rate, fft_size), fft_size)
+    blocks = max(1, -(-len(samples) // hop))
+    padded = np.zeros(blocks * hop)
+    padded[: len(samples)] = samples
+    pieces = np.fft.irfft(
+        np.fft.rfft(padded.reshape(blocks, hop), fft_size, axis=1) * _k_weighting_spectrum(sample_rate, fft_size),
+        fft_size,
+        axis=1,
+    )
+    out = np.zeros((blocks + 1) * hop)
+    out[: blocks * hop] = pieces[:, :hop].reshape(-1)
+    tails = np.zeros((blocks, hop))
+    tails[:, : fft_size - hop] = pieces[:, hop:]
+    out[hop:] += tails.reshape(-1)
+    size = len(samples) + len(response) - 1
     return np.concatenate(([0.0], np.cumsum(out[:size] ** 2)))
 
 
