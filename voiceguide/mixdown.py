@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from voiceguide.externals import audio_segment
 from voiceguide.loudness import SPEECH_RMS_DBFS
-from voiceguide.timeline import EventKind, Timeline
+from voiceguide.timeline import EventKind, Timeline, Tone
 from voiceguide.tones import tone
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class Mixdown:
         gain_db = 20 * math.log10(volume)
         beep_peak_dbfs = speech_level_dbfs + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
         voiced: dict[str, bytes] = {}
+        tones: dict[tuple[Tone, int], bytes] = {}  # each made once, like the phrases
         self._placed: list[_Placed] = []
         for event in timeline.events:
             if event.kind is EventKind.SILENCE:
@@ -67,7 +68,10 @@ class Mixdown:
             room = (frame_at(event.end_ms, sample_rate) - start) * SAMPLE_WIDTH
             if event.kind is EventKind.TONE:
                 assert event.tone is not None
-                data = tone(event.tone, event.duration_ms, sample_rate, beep_peak_dbfs).raw_data
+                key = (event.tone, event.duration_ms)
+                data = tones.get(key, b"")
+                if not data:
+                    data = tones[key] = tone(event.tone, event.duration_ms, sample_rate, beep_peak_dbfs).raw_data
             else:
                 assert event.text is not None
                 data = voiced.get(event.text, b"")
