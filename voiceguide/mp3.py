@@ -225,6 +225,8 @@ def encode(
 def _wait_reporting(
     futures: list[Future[tuple[int, int]]], done: list[int], progress: Callable[[int], None] | None
 ) -> None:
+    if progress:
+        progress(0)
     pending = set(futures)
     while pending:
         finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
