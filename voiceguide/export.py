@@ -1,10 +1,11 @@
-"""Write session files: encoded by ffmpeg (MP3, M4A, Ogg Opus or WAV), with tags and chapters,
-atomically.
+"""Write session files (MP3, M4A, Ogg Opus or WAV) with tags and chapters, atomically.
 
-The samples are piped straight into ffmpeg, which writes a temporary file in the destination
-folder; only a complete file is renamed into place. A failed or interrupted run so leaves no
-partial file and any existing session untouched. Tags and chapters go in through an ffmetadata
-file, so every container gets what it can hold; MP3s then get their ID3 tag finished by mutagen.
+Every file is written to a temporary file in the destination folder, and only a complete file is
+renamed into place: a failed or interrupted run leaves no partial file and any existing session
+untouched. MP3s are encoded by LAME in-process, a part per core (see mp3.py), behind the ID3 tag
+ffmpeg would write; where the safety limiter may act, or for another format or sample rate, the
+samples are piped into ffmpeg, with tags and chapters in an ffmetadata file so that every container
+gets what it can hold, and mutagen finishes what ffmpeg writes badly (Ogg chapters, WAV tags).
 """
 
 from __future__ import annotations
