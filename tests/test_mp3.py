@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import struct
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,3 +255,14 @@ def test_an_interrupt_while_parts_are_encoding_leaves_nothing(tmp_path: Path) ->
         write_audio(tone_source(120), tmp_path / "s.mp3", encoding=Encoding(),
                     tags=Tags(title="t", artist="a", album="b"), cores=2, progress=interrupt)  # fmt: skip
     assert calls and list(tmp_path.iterdir()) == []
+
+
+def test_without_lameenc_ffmpeg_encodes_the_mp3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where lameenc has no wheel it is not installed: ffmpeg then encodes MP3s, as exactly."""
+    monkeypatch.setitem(sys.modules, "lameenc", None)
+    source = tone_source(30)
+    path = tmp_path / "s.mp3"
+    write_audio(source, path, encoding=Encoding(), tags=Tags(title="t", artist="a", album="b"), cores=2)
+    assert len(decode(path)) == source.frames
+    tags = MP3(path).tags
+    assert tags is not None and str(tags["TSSE"]).startswith("Lavf")  # ffmpeg's muxer names itself

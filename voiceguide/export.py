@@ -202,8 +202,13 @@ def write_audio(
 
 def _lame_layout(encoding: Encoding, sample_rate: int) -> Layout | None:
     """The MP3 frames lameenc makes for *encoding*, or None where ffmpeg encodes it (another format,
-    a change of sample rate, or a bitrate MPEG has no frame for at this rate)."""
+    a change of sample rate, a bitrate MPEG has no frame for at this rate, or a platform lameenc has
+    no wheel for, where it is not installed)."""
     if encoding.format is not AudioFormat.MP3 or encoding.output_rate(sample_rate) != sample_rate:
+        return None
+    try:
+        import lameenc  # noqa: F401
+    except ImportError:
         return None
     kbps = int((encoding.bitrate or DEFAULT_BITRATES[AudioFormat.MP3])[:-1])
     from voiceguide.mp3 import Layout
