@@ -33,6 +33,7 @@ from voiceguide.errors import AudioError
 ENCODER_DELAY = 576
 """Samples of priming LAME puts before the first sample (decoders add 529 of their own)."""
 LOOKAHEAD = 576
+"""Samples LAME reads past the last frame it makes (its MDCT's overlap)."""
 QUALITY = 3
 """LAME's own default, which ffmpeg keeps: lameenc would otherwise use 2, half again as slow."""
 JOIN_SILENCE_MS = 100
@@ -41,6 +42,7 @@ holds sound."""
 SHORTEST_PART_SECONDS = 20
 """Shorter sessions are not worth more than one encoder."""
 CRC_ROW = 1024
+"""Bytes per row when numpy takes the CRC of many rows at once (see crc16)."""
 
 _RATES = {3: (44_100, 48_000, 32_000), 2: (22_050, 24_000, 16_000), 0: (11_025, 12_000, 8_000)}
 """Sample rates by MPEG version bits (3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5), by rate index."""
@@ -104,7 +106,9 @@ class Layout:
         offset = 4 + self.side_info_bytes
         # The stream's own bitrate where the tag fits in its frame, else the next that fits.
         index = next(
-            i for i, kbps in enumerate(table) if kbps >= self.kbps and int(self.frame_bytes(kbps)) >= offset + 156
+            i
+            for i, kbps in enumerate(table)
+            if kbps >= self.kbps and int(self.frame_bytes(kbps)) >= offset + _INFO_TAG_BYTES
         )
         size = int(self.frame_bytes(table[index]))
         header = struct.pack(
@@ -131,8 +135,10 @@ class Layout:
         frame = bytearray(size)
         frame[:4] = header
         frame[offset : offset + len(tag)] = tag
+        # The tag's own CRC, of the frame up to it, as LAME takes it.
         tag_end = offset + len(tag)
         frame[tag_end : tag_end + 2] = struct.pack(">H", crc16(bytes(frame[:tag_end])))
+        assert len(tag) + 2 == _INFO_TAG_BYTES
         return bytes(frame)
 
 
