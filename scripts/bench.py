@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voiceguide.externals import ffmpeg_path
+from voiceguide.session import available_cores
 
 SIZES_MINUTES = (15, 60, 240)
 TARGET_RATIO = 1.5
@@ -89,9 +90,8 @@ def build(plan: Path, output: Path, cache: Path) -> dict:
     return report
 
 
-def ffmpeg_alone(session: Path, work: Path) -> float:
-    """Seconds ffmpeg takes to encode the session's own samples with the same settings."""
-    pcm = decoded(session, work)
+def ffmpeg_alone(pcm: Path, work: Path) -> float:
+    """Seconds ffmpeg takes to encode the session's own samples (*pcm*) with the same settings."""
     started = time.perf_counter()
     subprocess.run(encode_alone(pcm, work / "alone.mp3"), check=True)
     return time.perf_counter() - started
@@ -111,11 +111,10 @@ def encode_alone(pcm: Path, output: Path) -> list[str]:
             "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "22050", "-f", "mp3", str(output)]  # fmt: skip
 
 
-def machine_throughput(session: Path, work: Path, cores: int) -> float:
-    """How much more ffmpeg alone encodes with every core than on one (pinned): what independent
-    jobs gain from the cores on this machine, to set batch's figure against (a shared machine's
-    virtual CPUs need not give twice the work of one)."""
-    pcm = decoded(session, work)
+def machine_throughput(pcm: Path, work: Path, cores: int) -> float:
+    """How much more ffmpeg alone encodes of *pcm* with every core than on one (pinned): what
+    independent jobs gain from the cores on this machine, to set batch's figure against (a shared
+    machine's virtual CPUs need not give twice the work of one)."""
     started = time.perf_counter()
     subprocess.run(encode_alone(pcm, work / "one.mp3"), check=True, preexec_fn=one_cpu())
     one = time.perf_counter() - started
@@ -159,19 +158,13 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
     return times[0], times[1], cores, pin is not None
 
 
-def available_cores() -> int:
-    """The CPUs this process may run on (fewer than the machine's when it is pinned or limited)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def main() -> None:
     print(f"voiceguide benchmark on {available_cores()} cores, Python {sys.version.split()[0]}")
     print()
     header = f"{'session':>9} {'cold s':>7} {'warm s':>7} {'ffmpeg s':>8} {'cold/ff':>7} {'warm/ff':>7} {'peak MB':>7}"
     print(header + "   stages of the cold build (s): load, speech, timeline, assembly, encoding")
     results = {}
+    samples: dict[int, Path] = {}
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
         work = Path(scratch)
         for minutes in SIZES_MINUTES:
@@ -181,7 +174,8 @@ def main() -> None:
             output = work / f"session-{minutes}.mp3"
             cold = build(plan, output, cache)
             warm = build(plan, output, cache)
-            alone = ffmpeg_alone(output, work)
+            samples[minutes] = decoded(output, work)
+            alone = ffmpeg_alone(samples[minutes], work)
             results[minutes] = (cold, warm, alone)
             stages = ", ".join(
                 f"{cold['stages'][name]:.2f}" for name in ("load", "speech", "timeline", "assembly", "encoding")
@@ -194,7 +188,7 @@ def main() -> None:
         scaling = results[last][0]["wall"] / results[first][0]["wall"]
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
         one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
-        reference = machine_throughput(work / f"session-{first}.mp3", work, cores)
+        reference = machine_throughput(samples[first], work, cores)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]

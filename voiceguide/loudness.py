@@ -172,7 +172,8 @@ def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames:
 
     step = sample_rate // 10
     energy = np.zeros(frames // step + 1)
-    # Placings grouped by clip, so that one clip's filtered energy is held at a time.
+    # Placings grouped by clip, so that one clip's filtered energy is held at a time. A clip is
+    # known by its object: the mixdown keeps one copy of each phrase and tone, and places views of it.
     clips: dict[tuple[int, int], tuple[bytes | memoryview, list[int]]] = {}
     for start, data in placed:
         key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))

@@ -33,7 +33,7 @@ from voiceguide.loudness import (
     placed_loudness,
     speech_level_dbfs,
 )
-from voiceguide.mixdown import Mixdown
+from voiceguide.mixdown import Mixdown, frame_at
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
 from voiceguide.plan import Plan
@@ -157,8 +157,11 @@ def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -
 
 def _cores(cores: int | None) -> int:
     """*cores*, or else the number of cores this process may run on."""
-    if cores is not None:
-        return max(1, cores)
+    return max(1, cores) if cores is not None else available_cores()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (fewer than the machine's when it is pinned or limited)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
@@ -205,7 +208,8 @@ def build_session(
     """Render *plan* into *output* (and its sidecars); an existing file is replaced only on success.
 
     A file made from the same plan, options and version is left as it is unless *force*. The build
-    uses up to *cores* cores (all this process may run on, by default) for speech and levelling.
+    uses up to *cores* cores (all this process may run on, by default) for speech, levelling and
+    MP3 encoding.
     """
     check_length(plan, settings)
     stamp = fingerprint(plan, settings, person)
@@ -330,7 +334,7 @@ def _write_split(
     rate = source.sample_rate
     for number, chapter in enumerate(chapters, start=1):
         name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
-        part = source.part(chapter.start_ms * rate // 1000, chapter.end_ms * rate // 1000)
+        part = source.part(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate))
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
             length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
