@@ -125,7 +125,7 @@ READERS = {"mutagen": mutagen_chapters, "ffmpeg": ffmpeg_chapters}
 
 def ebur128(path: Path) -> tuple[float, float]:
     """(integrated loudness in LUFS, true peak in dBTP) of *path*, from ffmpeg's ebur128 summary."""
-    result = _ffmpeg("-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-")
+    result = _ffmpeg("-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-")
     assert result.returncode == 0, result.stderr
     integrated = re.findall(r"I:\s+(-?\d+(?:\.\d+)?) LUFS", result.stderr)
     peak = re.findall(r"Peak:\s+(-?\d+(?:\.\d+)?|-inf) dBFS", result.stderr)

@@ -148,7 +148,7 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
     """The EBU R128 integrated loudness (LUFS) of a mono 16-bit stream, measured by ffmpeg."""
     command = [
         ffmpeg_path(), "-hide_banner", "-nostats", "-f", "s16le", "-ar", str(sample_rate), "-ac", "1",
-        "-i", "pipe:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-",
+        "-i", "pipe:0", "-af", "ebur128=framelog=verbose", "-f", "null", "-",
     ]  # fmt: skip
     errors = _pipe(command, chunks)
     found = _INTEGRATED.findall(errors)
