@@ -11,6 +11,7 @@ The fraction of a window's energy at the tone frequency is ~1 for a cue tone and
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,19 @@ def decode(path: Path | str, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg could not decode {path}: {result.stderr.decode(errors='replace')}")
     return np.frombuffer(result.stdout, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of the file at *path* as decoded, from the
+    summary of ffmpeg's EBU R128 meter (which takes the true peak at 192 kHz)."""
+    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+               "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    integrated = re.findall(r"I:\s+(-?\d+(?:\.\d+)?) LUFS", result.stderr)
+    peak = re.findall(r"Peak:\s+(-?\d+(?:\.\d+)?|-inf) dBFS", result.stderr)
+    assert integrated and peak, f"no ebur128 summary in: {result.stderr[-500:]}"
+    return float(integrated[-1]), float(peak[-1])
 
 
 def index_at(ms: float, sample_rate: int = DEFAULT_RATE) -> int:

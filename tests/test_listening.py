@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import audio_measure as am
 import numpy as np
 import pytest
+from audio_measure import ebur128
 from click.testing import CliRunner
 from mutagen.id3 import ID3, CTOCFlags
 
@@ -121,16 +122,6 @@ def mutagen_chapters(path: Path) -> list[ReadChapter]:
 
 
 READERS = {"mutagen": mutagen_chapters, "ffmpeg": ffmpeg_chapters}
-
-
-def ebur128(path: Path) -> tuple[float, float]:
-    """(integrated loudness in LUFS, true peak in dBTP) of *path*, from ffmpeg's ebur128 summary."""
-    result = _ffmpeg("-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-")
-    assert result.returncode == 0, result.stderr
-    integrated = re.findall(r"I:\s+(-?\d+(?:\.\d+)?) LUFS", result.stderr)
-    peak = re.findall(r"Peak:\s+(-?\d+(?:\.\d+)?|-inf) dBFS", result.stderr)
-    assert integrated and peak, f"no ebur128 summary in: {result.stderr[-500:]}"
-    return float(integrated[-1]), float(peak[-1])
 
 
 # --- what the timeline says ------------------------------------------------------------------------

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_measure import decode
 
 from voiceguide import batch, speechpool
 from voiceguide.errors import SettingsError
-from voiceguide.export import AudioFormat, Encoding, Source, Tags, write_audio
+from voiceguide.export import AudioFormat, Encoding
 from voiceguide.externals import audio_segment, engine_identity
 from voiceguide.loader import load_plan
-from voiceguide.loudness import SAFETY_LIMIT_DBFS, level_phrases, needs_limiter
+from voiceguide.loudness import level_phrases
 from voiceguide.session import RenderSettings, build_session, open_synthesizer
 from voiceguide.speechcache import SpeechCache, clear, usage
 
@@ -214,38 +213,3 @@ def test_a_helper_that_dies_leaves_its_phrases_to_the_caller(
         assert synthesizer.synthesized == len(own) < len(phrases)
         assert [phrase for phrase in phrases if not synthesizer.cached(phrase)] == speechpool.shares(phrases, 1)[1]
     assert helpers_for_any_plan[0].returncode == 3
-
-
-def test_the_safety_limiter_is_left_out_only_where_it_would_change_nothing(tmp_path: Path) -> None:
-    """Without the limiter (a session whose peak stays under its limit after the gain), a file ffmpeg
-    encodes is the same to the byte, resampled or not, and an MP3 (then encoded by LAME in-process)
-    decodes to the same level and length; a peak that would reach the limit, or an unknown one
-    (music), keeps it."""
-    limit = 32768 * 10 ** (SAFETY_LIMIT_DBFS / 20)
-    assert needs_limiter(gain_db=6.0, peak=None)
-    assert needs_limiter(gain_db=6.0, peak=round(limit / 10 ** (6 / 20)) + 1)
-    assert not needs_limiter(gain_db=6.0, peak=round(limit / 10 ** (6 / 20)) - 100)
-    rate, gain_db = 22_050, 7.5
-    seconds = np.arange(rate * 3) / rate
-    wave = np.sin(2 * np.pi * 220 * seconds) * np.sin(np.pi * seconds / 3) * 0.9 * limit / 10 ** (gain_db / 20)
-    samples = wave.astype("<i2")
-    assert not needs_limiter(gain_db=gain_db, peak=int(np.abs(samples).max()))
-    source = Source(sample_rate=rate, frames=len(samples), read=lambda start, end: iter([samples[start:end].tobytes()]))
-    tags = Tags(title="t", artist="a", album="b")
-    for encoding in (
-        Encoding(),
-        Encoding(sample_rate=44_100),
-        Encoding(format=AudioFormat.WAV),
-        Encoding(format=AudioFormat.WAV, sample_rate=44_100),
-    ):
-        files = []
-        for limit_on in (True, False):
-            files.append(tmp_path / f"{limit_on}.{encoding.format.value}")
-            write_audio(source, files[-1], encoding=encoding, tags=tags, gain_db=gain_db, limit=limit_on)
-        if encoding == Encoding():
-            limited, unlimited = (decode(file) for file in files)
-            assert len(limited) == len(unlimited) == len(samples)
-            levels = [10 * np.log10(np.mean(np.square(decoded, dtype=np.float64))) for decoded in (limited, unlimited)]
-            assert abs(levels[0] - levels[1]) < 0.05, levels
-        else:
-            assert files[0].read_bytes() == files[1].read_bytes(), encoding

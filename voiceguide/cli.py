@@ -29,6 +29,7 @@ from voiceguide.cli_support import (
     profile_files,
     render_options,
     render_settings,
+    report_loudness,
     report_missing_translations,
     report_overruns,
     reports_errors,
@@ -109,6 +110,7 @@ def build(
             progress=progress,
         )
     report_overruns(result.timeline, customized.plan.source_name)
+    report_loudness(result.loudness_lufs, render["loudness"])
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {exercises_phrase(len(customized.plan.exercises))}"
     if result.up_to_date:
         click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")

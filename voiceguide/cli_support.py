@@ -230,6 +230,8 @@ def report_missing_translations(customized: Customized, *, only_spoken: bool, he
 
 
 MAX_OVERRUNS_SHOWN = 10
+LOUDNESS_SHORTFALL_LU = 0.3
+"""How far under its target a session may be heard before the build warns."""
 
 
 def report_overruns(timeline: Timeline | None, source: str) -> None:
@@ -241,6 +243,16 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
         click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
         click.echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+
+
+def report_loudness(reached: float | None, target: float) -> None:
+    """A warning where the true-peak ceiling kept the session quieter than its loudness target."""
+    if reached is not None and reached < target - LOUDNESS_SHORTFALL_LU:
+        click.echo(
+            f"warning: the session is {reached:.1f} LUFS, not the {target:g} LUFS asked for: louder, its peaks "
+            "would pass -1 dBTP or the speech be limited out of shape; ask for less (--loudness)",
+            err=True,
+        )
 
 
 def chapters_of_result(result: Any) -> list[Any]:

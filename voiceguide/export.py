@@ -3,8 +3,8 @@
 Every file is written to a temporary file in the destination folder, and only a complete file is
 renamed into place: a failed or interrupted run leaves no partial file and any existing session
 untouched. MP3s are encoded by LAME in-process, a part per core (see mp3.py), behind the ID3 tag
-ffmpeg would write; where the safety limiter may act, or for another format or sample rate, the
-samples are piped into ffmpeg, with tags and chapters in an ffmetadata file so that every container
+ffmpeg would write; where the whole session is limited (music), or for another format or sample
+rate, the samples are piped into ffmpeg, with tags and chapters in an ffmetadata file so that every container
 gets what it can hold, and mutagen finishes what ffmpeg writes badly (Ogg chapters, WAV tags).
 """
 
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from voiceguide.errors import AudioError, SettingsError
 from voiceguide.externals import ffmpeg_path
-from voiceguide.loudness import session_filters
+from voiceguide.truepeak import limiter
 
 if TYPE_CHECKING:
     from mutagen.id3 import Frame
@@ -166,6 +166,15 @@ class Source:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Retake:
+    """What to encode instead of a file its check found wanting (see write_audio)."""
+
+    source: Source
+    gain_db: float = 0.0
+    limit_dbtp: float | None = None
+
+
 def write_audio(
     source: Source,
     path: Path,
@@ -174,13 +183,15 @@ def write_audio(
     tags: Tags,
     chapters: Sequence[Chapter] = (),
     gain_db: float = 0.0,
-    limit: bool = False,
+    limit_dbtp: float | None = None,
     cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    check: Callable[[Path], Retake | None] | None = None,
 ) -> None:
-    """Encode *source*, made *gain_db* louder and, if *limit*, through the safety limiter, into
-    *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
-    cores (see mp3.py); everything else by ffmpeg."""
+    """Encode *source*, made *gain_db* louder and, given *limit_dbtp*, through a true-peak limiter at
+    that ceiling, into *path*, replacing it only when complete. MP3s without the limiter are encoded
+    on up to *cores* cores (see mp3.py); everything else by ffmpeg. *check* is shown the complete file
+    before it replaces anything, and may have it encoded again, from another source, gain or limit."""
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
@@ -188,16 +199,28 @@ def write_audio(
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
     with _temporary_beside(path) as temp:
-        if layout is not None and not limit:
-            _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
-                        progress=progress)  # fmt: skip
-        else:
-            _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters,
-                                filters=session_filters(gain_db=gain_db, limit=limit), progress=progress)  # fmt: skip
-            _finish_tags(temp, encoding.format, tags, chapters)
+        while True:
+            if layout is not None and limit_dbtp is None:
+                _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
+                            progress=progress)  # fmt: skip
+            else:
+                filters = _session_filters(gain_db=gain_db, limit_dbtp=limit_dbtp, sample_rate=source.sample_rate)
+                _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters, filters=filters,
+                                    progress=progress)  # fmt: skip
+                _finish_tags(temp, encoding.format, tags, chapters)
+            retake = check(temp) if check else None
+            if retake is None:
+                break
+            source, gain_db, limit_dbtp = retake.source, retake.gain_db, retake.limit_dbtp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
         os.replace(temp, path)
+
+
+def _session_filters(*, gain_db: float, limit_dbtp: float | None, sample_rate: int) -> str:
+    """The gain and, given *limit_dbtp*, the true-peak limiter, for ffmpeg."""
+    gain = f"volume={gain_db:.2f}dB"
+    return gain if limit_dbtp is None else f"{gain},{limiter(limit_dbtp, sample_rate)}"
 
 
 def _lame_layout(encoding: Encoding, sample_rate: int) -> Layout | None:

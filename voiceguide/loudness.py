@@ -30,19 +30,14 @@ TARGET_LUFS = -16.0
 """Integrated loudness of a session: the usual target for spoken word."""
 SPEECH_RMS_DBFS = -23.0
 """Every phrase is levelled to this RMS before the session gain."""
-SPEECH_CREST_DB = 10.0
-"""Speech peaks are limited to this far above its RMS, so that at the target loudness the true
-peak of the encoded file stays under -1 dBTP."""
-SAFETY_LIMIT_DBFS = -2.5
-"""A last limiter on the session, for what levelling cannot foresee (loud music)."""
-LEVELLING_VERSION = 2
+SPEECH_CREST_DB = 9.0
+"""Speech peaks are limited to this far above its RMS: at the default target, the true peak of
+speech in every shipped language then stays under what a lossy file is limited to before it is
+encoded (see mastering.py), so that no clip needs limiting again."""
+LEVELLING_VERSION = 3
 """Part of the cache key of levelled phrases: raise it whenever levelling changes."""
 PHRASE_GAP_MS = 500
 """Silence between phrases while they pass through the limiter together, so none affects another."""
-
-LIMITER_MARGIN = 0.999
-"""How far under the safety limit (0.01 dB) a session's peak must stay for the limiter to be left
-out: well beyond the rounding of ffmpeg's float gain."""
 
 FFT_SIZE = 1 << 14
 """Block size of the K-weighting filter by FFT: large against the filter's response (2,000 samples
@@ -57,7 +52,7 @@ def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int, groups
     Limiting the peaks lowers a phrase's RMS, and levelling it again raises its peaks: after two
     rounds of both, every phrase is within a few tenths of a dB of the RMS, under the limit.
     The phrases pass through ffmpeg together, once a round; in *groups* ffmpeg processes at once
-    (one per core the caller can spare), with the same result to the byte (see _through_ffmpeg).
+    (one per core the caller can spare), with the same result to the byte (see through_ffmpeg).
     """
     if not clips:
         return {}
@@ -91,7 +86,7 @@ def _level(segment: type[AudioSegment], samples: list[bytes], *, sample_rate: in
     )
     for _ in range(2):
         levelled = [_at_rms(segment, data, sample_rate) for data in samples]
-        samples = _through_ffmpeg(levelled, sample_rate=sample_rate, filters=limiter, lead=not first)
+        samples = through_ffmpeg(levelled, sample_rate=sample_rate, filters=limiter, lead=not first)
     # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over its peak.
     return samples
 
@@ -126,7 +121,7 @@ def _at_rms(segment: type[AudioSegment], data: bytes, sample_rate: int) -> bytes
     return levelled
 
 
-def _through_ffmpeg(phrases: list[bytes], *, sample_rate: int, filters: str, lead: bool = False) -> list[bytes]:
+def through_ffmpeg(phrases: list[bytes], *, sample_rate: int, filters: str, lead: bool = False) -> list[bytes]:
     """*phrases* filtered in one ffmpeg run, with silence between them so none affects another.
 
     The resampler starts a stream a little differently from how it goes on after silence (the
@@ -157,7 +152,14 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
     return float(found[-1])
 
 
-def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames: int, sample_rate: int) -> float:
+def placed_loudness(
+    placed: Iterable[tuple[int, bytes | memoryview]],
+    *,
+    frames: int,
+    sample_rate: int,
+    shares: Mapping[int, float] | None = None,
+    filtered: dict[tuple[int, int], np.ndarray] | None = None,
+) -> float:
     """The integrated loudness (LUFS, ITU-R BS.1770-4, as ffmpeg's meter) of *frames* samples made
     of clips (mono 16-bit) placed at their first frame, with silence between.
 
@@ -167,19 +169,29 @@ def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames:
     covers; gating then works on the 400 ms blocks of four steps, as the standard says. Clips whose
     tails overlap a neighbour add their energies rather than their samples, which the tails'
     smallness leaves below a hundredth of a LU.
+
+    A clip is known by its object (the mixdown keeps one copy of each phrase and tone, and places
+    views of it). *shares* gives, by that object's id, the share of a clip's energy that counts (what
+    a codec lets through: see mastering.py). *filtered* keeps the filtered clips between calls, by
+    id and length: its caller keeps the clips alive.
     """
     import numpy as np
 
     step = sample_rate // 10
     energy = np.zeros(frames // step + 1)
-    # Placings grouped by clip, so that one clip's filtered energy is held at a time. A clip is
-    # known by its object: the mixdown keeps one copy of each phrase and tone, and places views of it.
+    # Placings grouped by clip, so that one clip's filtered energy is held at a time.
     clips: dict[tuple[int, int], tuple[bytes | memoryview, list[int]]] = {}
     for start, data in placed:
         key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))
         clips.setdefault(key, (data, []))[1].append(start)
-    for data, starts in clips.values():
-        cumulative = _k_weighted_energy(bytes(data), sample_rate)
+    for key, (data, starts) in clips.items():
+        cumulative = filtered.get(key) if filtered is not None else None
+        if cumulative is None:
+            cumulative = _k_weighted_energy(bytes(data), sample_rate)
+            if filtered is not None:
+                filtered[key] = cumulative
+        if shares is not None and key[0] in shares:
+            cumulative = cumulative * shares[key[0]]
         for start in starts:
             end = min(start + len(cumulative) - 1, frames)
             if end <= start:
@@ -197,6 +209,12 @@ def placed_loudness(placed: Iterable[tuple[int, bytes | memoryview]], *, frames:
     relative = 10 * np.log10(np.mean(audible)) - 10  # the relative gate, 10 LU under
     gated = audible[10 * np.log10(audible) > relative]
     return float(-0.691 + 10 * np.log10(np.mean(gated)))
+
+
+def weighted_energy(data: bytes, sample_rate: int) -> float:
+    """The energy of *data* (mono 16-bit) through the K-weighting filter, tail included: what it adds to
+    the loudness of a session wherever it is placed (unless gated out)."""
+    return float(_k_weighted_energy(data, sample_rate)[-1]) if data else 0.0
 
 
 def _k_weighted_energy(data: bytes, sample_rate: int) -> np.ndarray:
@@ -264,24 +282,6 @@ def _k_weighting_response(sample_rate: int) -> np.ndarray:
     response = np.array(signal)
     alive = np.flatnonzero(np.abs(response) > 1e-10)
     return response[: alive[-1] + 1]
-
-
-def needs_limiter(*, gain_db: float, peak: int | None) -> bool:
-    """Whether the safety limiter could act on a session whose largest sample is *peak* (in 16-bit
-    steps, before *gain_db*; None where it is not known, as with music). Without music it usually
-    could not, and leaving it out lets MP3s be encoded on every core (see mp3.py)."""
-    limit = 10 ** (SAFETY_LIMIT_DBFS / 20)
-    return peak is None or peak / 32768 * 10 ** (round(gain_db, 2) / 20) >= limit * LIMITER_MARGIN
-
-
-def session_filters(*, gain_db: float, limit: bool) -> str:
-    """The gain and, if *limit*, the safety limiter, for ffmpeg. Without the limiter the samples
-    still go the way it takes them (as doubles), so that the file is the same to the byte."""
-    gain = f"{gain_db:.2f}"
-    if limit:
-        ceiling = f"{10 ** (SAFETY_LIMIT_DBFS / 20):.5f}"
-        return f"volume={gain}dB,alimiter=limit={ceiling}:attack=2:release=40:level=false:latency=true"
-    return f"volume={gain}dB,aformat=sample_fmts=dbl"
 
 
 def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:

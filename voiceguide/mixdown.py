@@ -8,8 +8,9 @@ make assembly quadratic); it can be read in parts at once (see mp3.py).
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,8 @@ def frame_at(ms: int, sample_rate: int) -> int:
 class _Placed:
     start: int
     """First frame."""
+    clip: int
+    """Which of the session's distinct clips (Mixdown.clips) is placed here."""
     data: bytes | memoryview
     """A view into the phrase's or tone's one copy: a phrase said a thousand times is not copied."""
 
@@ -60,6 +63,8 @@ class Mixdown:
         beep_peak_dbfs = speech_level_dbfs + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
         voiced: dict[str, bytes] = {}
         tones: dict[tuple[Tone, int], bytes] = {}  # each made once, like the phrases
+        self._clips: list[bytes] = []
+        numbers: dict[int, int] = {}  # a clip's number, by the identity of its one copy
         self._placed: list[_Placed] = []
         for event in timeline.events:
             if event.kind is EventKind.SILENCE:
@@ -79,14 +84,41 @@ class Mixdown:
                     data = voiced[event.text] = _gained(phrases[event.text], gain_db, sample_rate)
                 if event.clipped_ms:
                     data = _faded_cut(data, event.duration_ms, sample_rate)
-            self._placed.append(_Placed(start, memoryview(data)[:room]))
+            number = numbers.setdefault(id(data), len(self._clips))
+            if number == len(self._clips):
+                self._clips.append(data)
+            self._placed.append(_Placed(start, number, memoryview(data)[:room]))
 
     @property
-    def peak(self) -> int:
-        """The largest sample magnitude in the session (16-bit steps)."""
+    def clips(self) -> Sequence[bytes]:
+        """Each distinct clip (a phrase, a phrase cut short, a tone) once, whole, in order of first use."""
+        return self._clips
+
+    def with_clips(self, clips: Sequence[bytes]) -> Mixdown:
+        """The same session with other samples for its clips (as many, each as long), at the same places."""
+        if [len(clip) for clip in clips] != [len(clip) for clip in self._clips]:
+            raise ValueError("each clip must keep its length, so that every cue keeps its sample")
+        changed = copy.copy(self)
+        changed._clips = list(clips)
+        changed._placed = [
+            _Placed(item.start, item.clip, memoryview(changed._clips[item.clip])[: len(item.data)])
+            for item in self._placed
+        ]
+        return changed
+
+    def peaks(self) -> list[int]:
+        """The largest sample magnitude of each clip (16-bit steps)."""
         import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
 
-        return max((audioop.max(item.data, SAMPLE_WIDTH) for item in self._placed), default=0)
+        return [audioop.max(clip, SAMPLE_WIDTH) if clip else 0 for clip in self._clips]
+
+    def clips_between(self, first: int, last: int) -> set[int]:
+        """The clips that sound anywhere from frame *first* to frame *last*."""
+        return {
+            item.clip
+            for item in self._placed
+            if item.start <= last and item.start + len(item.data) // SAMPLE_WIDTH > first
+        }
 
     @property
     def duration_ms(self) -> int:

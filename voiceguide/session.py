@@ -17,22 +17,16 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from voiceguide import __version__
 from voiceguide.chapters import chapters_of
 from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
-from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
+from voiceguide.export import Chapter, Encoding, Retake, Source, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
-from voiceguide.loudness import (
-    LEVELLING_VERSION,
-    TARGET_LUFS,
-    integrated_loudness,
-    level_phrases,
-    needs_limiter,
-    placed_loudness,
-    speech_level_dbfs,
-)
+from voiceguide.loudness import LEVELLING_VERSION, TARGET_LUFS, level_phrases, speech_level_dbfs
+from voiceguide.mastering import Mastering
 from voiceguide.mixdown import Mixdown, frame_at
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
@@ -81,6 +75,9 @@ class BuildResult:
     up_to_date: bool = False
     synthesized: int = 0
     """Phrases the speech engine had to make (the others came from the speech cache)."""
+    loudness_lufs: float | None = None
+    """The loudness the session is heard at: the target, unless keeping its true peak under the
+    ceiling kept it quieter (see mastering.py); None when nothing was built."""
 
     @property
     def phrases(self) -> int:
@@ -212,17 +209,41 @@ def build_session(
     MP3 encoding.
     """
     check_length(plan, settings)
-    stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)
-        if existing is not None and existing.fingerprint == stamp:
+        if existing is not None and existing.fingerprint == fingerprint(plan, settings, person):
             return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
+    mixed = mix_session(plan=plan, settings=settings, progress=progress, cores=cores)
+    loudness = write_session(
+        mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
+    )
+    timeline = mixed.timeline
+    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=mixed.synthesized,
+                       loudness_lufs=loudness)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mixed:
+    """A session spoken and laid out: its samples, the same whatever the file is written as."""
+
+    plan: Plan
+    timeline: Timeline
+    mixdown: Mixdown
+    speech_level_dbfs: float
+    """The level beeps and music are set against."""
+    synthesized: int
+    """Phrases the speech engine had to make."""
+
+
+def mix_session(
+    *, plan: Plan, settings: RenderSettings, progress: Progress = _no_progress, cores: int | None = None
+) -> Mixed:
+    """*plan* spoken (on up to *cores* cores), levelled and laid out at *settings*' sample rate."""
     cores = _cores(cores)
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(
             plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
         )
-        synthesized = synthesizer.synthesized
         phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
@@ -234,6 +255,27 @@ def build_session(
         beep_level_db=plan.beep_level_db,
         speech_level_dbfs=speech_level,
     )
+    return Mixed(plan=plan, timeline=timeline, mixdown=mixdown, speech_level_dbfs=speech_level,
+                 synthesized=synthesizer.synthesized)  # fmt: skip
+
+
+def write_session(
+    mixed: Mixed,
+    output: Path,
+    *,
+    settings: RenderSettings,
+    person: str | None = None,
+    explanation: Sequence[Origin] = (),
+    progress: Progress = _no_progress,
+    cores: int | None = None,
+) -> float:
+    """Write *mixed* into *output* as *settings* say (format, loudness, music, split, sidecars), at
+    the loudness target and under the true-peak ceiling as heard (see mastering.py); return the
+    loudness it is heard at (the target, unless the ceiling kept it quieter)."""
+    plan, timeline, mixdown = mixed.plan, mixed.timeline, mixed.mixdown
+    if settings.sample_rate != mixdown.sample_rate:
+        raise ValueError(f"the session was mixed at {mixdown.sample_rate} Hz, not {settings.sample_rate} Hz")
+    cores = _cores(cores)
     with contextlib.ExitStack() as stack:
         music = None
         if settings.music is not None:
@@ -243,27 +285,44 @@ def build_session(
                     sample_rate=settings.sample_rate,
                     total_ms=timeline.total_ms,
                     level_db=settings.music_level_db,
-                    speech_level_dbfs=speech_level,
+                    speech_level_dbfs=mixed.speech_level_dbfs,
                 )
             )
 
-        def samples(start: int, end: int) -> Iterator[bytes]:
-            chunks = mixdown.chunks(start, end)
+        def samples(mix: Mixdown, start: int, end: int) -> Iterator[bytes]:
+            chunks = mix.chunks(start, end)
             return music.under(chunks, timeline, start) if music else chunks
 
-        source = Source(
-            sample_rate=settings.sample_rate,
-            frames=mixdown.frames,
-            read=samples,
-            silences=[] if music else mixdown.silences(),  # (music fills them)
-        )
         progress("mixing", 0, 1)
-        if music:
-            loudness = integrated_loudness(samples(0, mixdown.frames), sample_rate=settings.sample_rate)
-        else:
-            loudness = placed_loudness(mixdown.placed(), frames=mixdown.frames, sample_rate=settings.sample_rate)
-        gain_db = settings.loudness_lufs - loudness
+        mastering = Mastering(
+            mixdown,
+            target_lufs=settings.loudness_lufs,
+            encoding=settings.encoding,
+            cores=cores,
+            music=functools.partial(samples, mixdown, 0, mixdown.frames) if music else None,
+        )
         progress("mixing", 1, 1)
+
+        def write(start: int, end: int, path: Path, **arguments: Any) -> None:
+            """Frames *start* to *end* of the session into *path*, its peaks checked (see Mastering.check)."""
+
+            def source() -> Source:
+                mix = mastering.mixdown
+                whole = Source(
+                    sample_rate=settings.sample_rate,
+                    frames=mix.frames,
+                    read=functools.partial(samples, mix),
+                    silences=[] if music else mix.silences(),  # (music fills them)
+                )
+                return whole if (start, end) == (0, mix.frames) else whole.part(start, end)
+
+            def check(written: Path) -> Retake | None:
+                if mastering.check(written, first_frame=start, frames=end - start):
+                    return None
+                return Retake(source=source(), gain_db=mastering.gain_db, limit_dbtp=mastering.limit_dbtp)
+
+            write_audio(source(), path, encoding=settings.encoding, gain_db=mastering.gain_db,
+                        limit_dbtp=mastering.limit_dbtp, cores=cores, check=check, **arguments)  # fmt: skip
 
         tags = Tags(
             title=session_title(plan, person),
@@ -271,22 +330,16 @@ def build_session(
             album=plan.title,
             comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
             length_ms=timeline.total_ms,
-            fingerprint=stamp,
-        )
-        write = functools.partial(
-            write_audio,
-            encoding=settings.encoding,
-            gain_db=gain_db,
-            limit=needs_limiter(gain_db=gain_db, peak=None if music else mixdown.peak),
-            cores=cores,
+            fingerprint=fingerprint(plan, settings, person),
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
         if settings.split:
-            _write_split(write, source, output, chapters, tags)
+            _write_split(write, settings.sample_rate, output, chapters, tags)
         else:
             write(
-                source,
+                0,
+                mixdown.frames,
                 output,
                 tags=tags,
                 chapters=chapters,
@@ -294,7 +347,7 @@ def build_session(
             )
     if settings.sidecars:
         write_sidecars(output, timeline, explanation)
-    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized)
+    return mastering.loudness_lufs
 
 
 LEVELLED = f"levelled {LEVELLING_VERSION}"
@@ -326,20 +379,17 @@ def levelled_phrases(synthesizer: Synthesizer, texts: list[str], sample_rate: in
     return found | made
 
 
-def _write_split(
-    write: Callable[..., None], source: Source, output: Path, chapters: Sequence[Chapter], tags: Tags
-) -> None:
-    """One file per section, numbered in order, and an M3U playlist of them named like *output*."""
+def _write_split(write: Callable[..., None], rate: int, output: Path, chapters: Sequence[Chapter], tags: Tags) -> None:
+    """One file per section, numbered in order, and an M3U playlist of them named like *output*:
+    write(start, end, path, tags=...) writes the session's frames *start* to *end*."""
     entries = []
-    rate = source.sample_rate
     for number, chapter in enumerate(chapters, start=1):
         name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
-        part = source.part(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate))
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
             length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
         )  # fmt: skip
-        write(part, output.with_name(name), tags=part_tags)
+        write(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate), output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
     write_text(output.with_suffix(".m3u"), playlist(entries))
 

@@ -1,0 +1,254 @@
+"""The session's level as its listener hears it: the loudness target and the true-peak ceiling held
+in the file written, through its encoder.
+
+Encoding changes both. A lossy encoder drops what it cannot afford (LAME at 64 kbps low-passes, Opus
+at 48 kbps narrows its band), and K-weighting weighs the highs, so a decoded file measures up to
+about half a LU under the samples it was made from, by how much of the voice lies in the highs. Its
+quantization noise adds to the peaks, by a dB or two, more in places, by where a clip falls in the
+encoder's frames.
+
+- Loudness: every distinct clip (or its first second: see EXCERPT_MS) passes once through the
+  encoder the file is written with (the same code, export.write_audio), apart from the others, and
+  is decoded again; the share of its K-weighted energy that comes back is the share heard. The
+  meter of placed clips counts each clip at its share, so the gain goes to the loudness of what is
+  heard. A clip's share hardly depends on where it falls in the encoder's frames or on its level
+  (within a hundredth of a dB), as long as nothing clips: it is measured at a level where nothing does.
+- Peaks: a clip whose peak after the gain could pass the ceiling less the format's HEADROOM_DB is
+  limited at that level, on its own (its samples stay where they were), and the gain found again
+  for what the limiting took off. No headroom bounds a codec's overshoot everywhere, so the file
+  written is decoded and its true peak taken; the clips heard over the ceiling are limited lower, by
+  what they were over and a margin, and the file written again (still before it replaces anything).
+
+With music under the voice, ffmpeg's meter measures the whole session and the limiter works on it
+whole; the encoder's effect on the voice's loudness is taken for its effect on the session's.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voiceguide import truepeak
+from voiceguide.export import AudioFormat, Encoding, Source, Tags, write_audio
+from voiceguide.loudness import integrated_loudness, placed_loudness, weighted_energy
+from voiceguide.mixdown import SAMPLE_WIDTH, Mixdown
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CEILING_DBTP = -1.0
+"""The highest true peak of a session file, as decoded."""
+HEADROOM_DB = {AudioFormat.MP3: 1.5, AudioFormat.M4A: 1.5, AudioFormat.OPUS: 1.5, AudioFormat.WAV: 0.2}
+"""How far under the ceiling clips are limited before encoding: about what a codec's overshoot stays
+within over most of a session (for WAV, what the limiter's resampling may leave)."""
+INTERSAMPLE_DB = 0.5
+"""How far over a clip's highest sample its true peak is taken to reach, in deciding whether to limit
+it (levelled speech at 22.05 kHz: a few tenths of a dB)."""
+MARGIN_DB = 0.5
+"""How much further under the ceiling than it was over a clip heard over it is limited."""
+CHECK_ROUNDS = 3
+"""Times a file may be written again for its peaks (the last time with every clip limited lower)."""
+GAIN_ROUNDS = 6
+TOLERANCE_LU = 0.02
+MIN_SLOPE = 0.1
+"""The least the heard loudness is taken to rise for a dB of gain, however hard the clips are limited."""
+MOST_LIMITING_DB = 6.0
+"""The most any clip is limited by to reach the target. Levelled speech has its peaks limited
+already: each further dB of limiting takes most of a dB of loudness with it (at 6 dB, 4.5 LU), so
+a target much louder than -16 LUFS is more distortion than loudness."""
+LIMIT_STEP_DB = 0.1
+"""Limits are taken on this grid, so that a small change of gain changes no limit."""
+GAP_MS = 500
+"""Silence between clips passing through the encoder together: more than any codec's frame and delay."""
+SPREAD_MS = 50
+"""How far from a peak over the ceiling a clip is held to have caused it (a codec smears sound over
+its frame: LAME's and AAC's last 26 and 46 ms at 22.05 kHz, Opus's 20 ms)."""
+EXCERPT_MS = {AudioFormat.MP3: 1000, AudioFormat.M4A: 1000}
+"""How much of each clip passes through the encoder: through LAME and AAC, its share heard is that
+of any second of it (within a tenth of a dB, a hundredth of a LU over a session). Opus narrows its
+band in silence and widens it again over the next second or so, so that a clip's first second is
+heard less of than the whole clip (by 0.15 LU over a session): through Opus, clips pass whole."""
+
+
+class Mastering:
+    """A session's gain and its clips' limits for what is heard through *encoding*, and the check of
+    each file written (see check). With *music*, the samples of the whole session to be measured."""
+
+    def __init__(
+        self,
+        mixdown: Mixdown,
+        *,
+        target_lufs: float,
+        encoding: Encoding,
+        cores: int = 1,
+        music: Callable[[], Iterator[bytes]] | None = None,
+    ) -> None:
+        self._original = mixdown
+        self._rate = mixdown.sample_rate
+        self._target = target_lufs
+        aim = CEILING_DBTP - HEADROOM_DB[encoding.format]
+        self.limit_dbtp: float | None = aim if music else None
+        """The ceiling of the limiter on the whole session (with music), in dBTP after the gain."""
+        self._aims = [aim] * len(mixdown.clips)
+        self._peaks = [truepeak.dbtp(peak / 32768) + INTERSAMPLE_DB for peak in mixdown.peaks()]
+        self._most = aim - max(self._peaks, default=aim) + MOST_LIMITING_DB
+        """The most gain there is: the loudest clip limited by MOST_LIMITING_DB under the aim."""
+        self._filtered: dict[tuple[int, int], np.ndarray] = {}
+        self._limited: dict[tuple[int, float], bytes] = {}
+        self.mixdown = mixdown
+        self.rounds = 0
+        self.loudness_lufs = target_lufs
+        """The loudness the session is heard at: the target, unless the ceiling keeps it quieter."""
+        voice = self._loudness(mixdown)
+        self.gain_db = target_lufs - (integrated_loudness(music(), sample_rate=self._rate) if music else voice)
+        self._shares = [1.0] * len(mixdown.clips)
+        if encoding.format is not AudioFormat.WAV:
+            # Measured where no clip is clipped (the share hardly depends on the level; clipping changes it).
+            level = min(self.gain_db, aim - max(self._peaks, default=aim))
+            self._shares = heard_shares(
+                list(mixdown.clips), sample_rate=self._rate, gain_db=level, encoding=encoding, cores=cores
+            )
+        if music:
+            # The encoder's effect on the voice, taken for its effect on the session.
+            self.gain_db -= self._loudness(mixdown, heard=True) - voice
+            return
+        self._settle()
+
+    def _loudness(self, mixdown: Mixdown, *, heard: bool = False) -> float:
+        """The loudness of *mixdown* before the gain; *heard*: each clip at its share heard."""
+        shares = {id(clip): share for clip, share in zip(mixdown.clips, self._shares, strict=True)} if heard else None
+        return placed_loudness(
+            mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares, filtered=self._filtered
+        )
+
+    def _settle(self) -> None:
+        """The gain to the target for what is heard, each clip limited at its aim after that gain.
+
+        Without limiting, the loudness moves with the gain dB for dB, and one measurement gives the
+        gain. Where clips are limited, more gain is partly taken off again: the gain is then found by
+        the secant method, in a few rounds, up to the gain that would limit some clip by
+        MOST_LIMITING_DB under the format's aim (the session then stays quieter than the target:
+        see loudness_lufs)."""
+        self.gain_db = min(self.gain_db, self._most)
+        limits = self._limits()
+        self.mixdown = self._limit()
+        tried: list[tuple[float, float]] = []  # (gain, loudness heard at it)
+        for _ in range(GAIN_ROUNDS):
+            gain = self.gain_db
+            self.loudness_lufs = gain + self._loudness(self.mixdown, heard=True)
+            tried.append((gain, self.loudness_lufs))
+            slope = 1.0
+            if len(tried) > 1 and tried[-2][0] != gain:
+                slope = max(MIN_SLOPE, (self.loudness_lufs - tried[-2][1]) / (gain - tried[-2][0]))
+            self.gain_db = min(gain + (self._target - self.loudness_lufs) / slope, self._most)
+            if self._limits() == limits:  # (then the loudness moves with the gain dB for dB)
+                self.loudness_lufs += self.gain_db - gain
+                return
+            if abs(self._target - self.loudness_lufs) <= TOLERANCE_LU or self.gain_db == gain:
+                self.gain_db = gain  # (as near as it gets, with these limits)
+                return
+            limits = self._limits()
+            self.mixdown = self._limit()
+        self.loudness_lufs = self.gain_db + self._loudness(self.mixdown, heard=True)
+
+    def _limits(self) -> list[float | None]:
+        """Each clip's limit before the gain (dBFS, on a grid of LIMIT_STEP_DB), or None where its
+        peak stays under its aim."""
+        limits: list[float | None] = []
+        for aim, peak in zip(self._aims, self._peaks, strict=True):
+            limit = aim - self.gain_db
+            limits.append(round(math.floor(limit / LIMIT_STEP_DB) * LIMIT_STEP_DB, 3) if peak > limit else None)
+        return limits
+
+    def _limit(self) -> Mixdown:
+        """The session with each clip at its limit (see _limits), each clip limited once at each limit."""
+        limits = self._limits()
+        clips = self._original.clips
+        wanted = [None if limit is None or (n, limit) in self._limited else limit for n, limit in enumerate(limits)]
+        if any(limit is not None for limit in wanted):
+            for number, data in enumerate(truepeak.limited(clips, wanted, sample_rate=self._rate)):
+                limit = wanted[number]
+                if limit is not None:
+                    self._limited[number, limit] = data
+        return self._original.with_clips(
+            [clips[n] if limit is None else self._limited[n, limit] for n, limit in enumerate(limits)]
+        )
+
+    def check(self, path: Path, *, first_frame: int = 0, frames: int | None = None) -> bool:
+        """Whether the file at *path* (the session's frames from *first_frame*, *frames* of them) keeps
+        its true peak under the ceiling. If not, the clips heard over it are limited lower (or, with
+        music, the whole session) and False is returned: the file is to be written again from mixdown
+        (and limit_dbtp). The last of CHECK_ROUNDS such rounds lowers every clip's limit by the worst
+        excess, and the file it writes is taken as it is."""
+        over, decoded = truepeak.file_peaks_over(path, CEILING_DBTP)
+        if not over or self.rounds == CHECK_ROUNDS:
+            return True
+        self.rounds += 1
+        worst = max(level for _, level in over) - CEILING_DBTP + MARGIN_DB
+        if self.limit_dbtp is not None:
+            self.limit_dbtp -= worst
+            return False
+        frames = self._original.frames - first_frame if frames is None else frames
+        if self.rounds == CHECK_ROUNDS:
+            self._aims = [self._heard_at(clip) - worst for clip in range(len(self._aims))]
+        else:
+            per_frame = decoded / max(1, frames)
+            spread = self._rate * SPREAD_MS // 1000
+            excess: dict[int, float] = {}  # by clip, the most it was heard over the ceiling
+            for at, level in over:
+                first = first_frame + int(at / per_frame) - spread
+                last = first_frame + int(at / per_frame) + spread
+                for clip in self._original.clips_between(first, last):
+                    excess[clip] = max(excess.get(clip, 0.0), level - CEILING_DBTP)
+            for clip, over_by in excess.items():
+                self._aims[clip] = self._heard_at(clip) - over_by - MARGIN_DB
+        self._settle()
+        return False
+
+    def _heard_at(self, clip: int) -> float:
+        """The true peak (dBTP, after the gain) a clip is limited to, or reaches where it is not."""
+        return min(self._aims[clip], self._peaks[clip] + self.gain_db)
+
+
+def heard_shares(
+    clips: list[bytes], *, sample_rate: int, gain_db: float, encoding: Encoding, cores: int = 1
+) -> list[float]:
+    """The share of each clip's K-weighted energy that comes back from *encoding* and decoding, the
+    clips made *gain_db* louder as they will be in the file: of the first EXCERPT_MS of each, all
+    passing through the encoder together, with silence between."""
+    import numpy as np
+
+    excerpt = EXCERPT_MS.get(encoding.format)
+    if excerpt is not None:
+        clips = [clip[: sample_rate * excerpt // 1000 * SAMPLE_WIDTH] for clip in clips]
+
+    gap = sample_rate * GAP_MS // 1000
+    starts, position = [], gap
+    for clip in clips:
+        starts.append(position)
+        position += len(clip) // SAMPLE_WIDTH + gap
+    samples = np.zeros(position, dtype="<i2")
+    for start, clip in zip(starts, clips, strict=True):
+        samples[start : start + len(clip) // SAMPLE_WIDTH] = np.frombuffer(clip, dtype="<i2")
+    ends = [start + len(clip) // SAMPLE_WIDTH for start, clip in zip(starts, clips, strict=True)]
+    source = Source(
+        sample_rate=sample_rate,
+        frames=position,
+        read=lambda first, last: iter([samples[first:last].tobytes()]),
+        silences=[(0, gap), *zip(ends, [*starts[1:], position], strict=True)],
+    )
+    with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
+        path = Path(scratch) / f"clips.{encoding.format.value}"
+        write_audio(source, path, encoding=encoding, tags=Tags(title="", artist="", album=""), gain_db=gain_db,
+                    cores=cores)  # fmt: skip
+        back = truepeak.decoded(path, sample_rate=sample_rate)
+    scale = 10 ** (round(gain_db, 2) / 10)
+    shares = []
+    for start, end, clip in zip(starts, ends, clips, strict=True):
+        sent = weighted_energy(clip, sample_rate) * scale
+        window = back[max(0, start - gap // 2) : end + gap // 2]
+        shares.append(weighted_energy(window.tobytes(), sample_rate) / sent if sent > 0 else 1.0)
+    return shares
