@@ -18,6 +18,7 @@ from pathlib import Path
 
 from voiceguide.externals import ffmpeg_path
 
+DATA = Path(__file__).resolve().parent.parent / "data"
 PLANS = ("feet-for-back-pain", "breathing-4-7-8", "hamstring-stretch", "pelvic-floor", "tabata")
 LANGUAGES = ("en", "de", "cs", "es", "fr")
 FORMATS = ("mp3", "m4a", "opus", "wav")
@@ -40,12 +41,13 @@ def measure(path: Path) -> tuple[float, float]:
 
 
 def build(plan: str, language: str, audio_format: str, target: float, output: Path) -> float:
-    """Build one session with the command line into *output*; the seconds it took."""
+    """Build one session with the command line into *output*; the seconds it took. (It runs in the
+    output's folder, so that the voiceguide it runs is the installed one, or PYTHONPATH's.)"""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "build", str(Path("data") / f"{plan}.yaml"), "--language", language,
+        [sys.executable, "-m", "voiceguide", "build", str(DATA / f"{plan}.yaml"), "--language", language,
          "--format", audio_format, "--loudness", str(target), "-o", str(output), "--no-sidecars", "--force"],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, cwd=output.parent,
     )  # fmt: skip
     if result.returncode != 0:
         sys.exit(f"voiceguide build failed for {plan} in {language} as {audio_format}:\n{result.stderr}")

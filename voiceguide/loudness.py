@@ -2,10 +2,10 @@
 
 Each distinct phrase is levelled to one RMS and its peaks limited to a fixed height above it, once,
 however often it is spoken. That makes the session's loudness linear in its gain, so one measurement
-of the mixed session gives the exact gain to the target, and the true peak stays below the ceiling
-without limiting the session as a whole. The measurement is BS.1770's, taken from the placed clips,
-each filtered once (placed_loudness); with music under them, ffmpeg's EBU R128 meter takes it of the
-whole session.
+of the mixed session gives the exact gain to the target (as heard through the encoder, and with the
+true peak under the ceiling: see mastering.py). The measurement is BS.1770's, taken from the placed
+clips, each filtered once (placed_loudness); with music under them, ffmpeg's EBU R128 meter takes it
+of the whole session.
 """
 
 from __future__ import annotations
@@ -158,7 +158,6 @@ def placed_loudness(
     frames: int,
     sample_rate: int,
     shares: Mapping[int, float] | None = None,
-    filtered: dict[tuple[int, int], np.ndarray] | None = None,
 ) -> float:
     """The integrated loudness (LUFS, ITU-R BS.1770-4, as ffmpeg's meter) of *frames* samples made
     of clips (mono 16-bit) placed at their first frame, with silence between.
@@ -172,8 +171,7 @@ def placed_loudness(
 
     A clip is known by its object (the mixdown keeps one copy of each phrase and tone, and places
     views of it). *shares* gives, by that object's id, the share of a clip's energy that counts (what
-    a codec lets through: see mastering.py). *filtered* keeps the filtered clips between calls, by
-    id and length: its caller keeps the clips alive.
+    a codec lets through: see mastering.py).
     """
     import numpy as np
 
@@ -185,11 +183,7 @@ def placed_loudness(
         key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))
         clips.setdefault(key, (data, []))[1].append(start)
     for key, (data, starts) in clips.items():
-        cumulative = filtered.get(key) if filtered is not None else None
-        if cumulative is None:
-            cumulative = _k_weighted_energy(bytes(data), sample_rate)
-            if filtered is not None:
-                filtered[key] = cumulative
+        cumulative = _k_weighted_energy(bytes(data), sample_rate)
         if shares is not None and key[0] in shares:
             cumulative = cumulative * shares[key[0]]
         for start in starts:

@@ -29,15 +29,11 @@ import math
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from voiceguide import truepeak
 from voiceguide.export import AudioFormat, Encoding, Source, Tags, write_audio
 from voiceguide.loudness import integrated_loudness, placed_loudness, weighted_energy
 from voiceguide.mixdown import SAMPLE_WIDTH, Mixdown
-
-if TYPE_CHECKING:
-    import numpy as np
 
 CEILING_DBTP = -1.0
 """The highest true peak of a session file, as decoded."""
@@ -96,7 +92,6 @@ class Mastering:
         self._peaks = [truepeak.dbtp(peak / 32768) + INTERSAMPLE_DB for peak in mixdown.peaks()]
         self._most = aim - max(self._peaks, default=aim) + MOST_LIMITING_DB
         """The most gain there is: the loudest clip limited by MOST_LIMITING_DB under the aim."""
-        self._filtered: dict[tuple[int, int], np.ndarray] = {}
         self._limited: dict[tuple[int, float], bytes] = {}
         self.mixdown = mixdown
         self.rounds = 0
@@ -120,9 +115,7 @@ class Mastering:
     def _loudness(self, mixdown: Mixdown, *, heard: bool = False) -> float:
         """The loudness of *mixdown* before the gain; *heard*: each clip at its share heard."""
         shares = {id(clip): share for clip, share in zip(mixdown.clips, self._shares, strict=True)} if heard else None
-        return placed_loudness(
-            mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares, filtered=self._filtered
-        )
+        return placed_loudness(mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares)
 
     def _settle(self) -> None:
         """The gain to the target for what is heard, each clip limited at its aim after that gain.
