@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from voiceguide.cli import main
-from voiceguide.externals import ffmpeg_path
+from voiceguide.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
 
 OVERRUN_PLAN = """\
 title: Too tight
@@ -57,9 +56,9 @@ def test_failed_encoding_leaves_existing_file_untouched(
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the previous session")
-    monkeypatch.setattr(shutil, "which", lambda name: str(_failing_ffmpeg(tmp_path)) if name == "ffmpeg" else None)
-    ffmpeg_path.cache_clear()
-    request.addfinalizer(ffmpeg_path.cache_clear)  # the next tests find the real ffmpeg again
+    monkeypatch.setenv(FFMPEG_VARIABLE, str(_failing_ffmpeg(tmp_path)))
+    ffmpeg_paths_clear()
+    request.addfinalizer(ffmpeg_paths_clear)  # the next tests find the real ffmpeg again
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ffmpeg could not ") and "simulated encoder failure" in result.stderr

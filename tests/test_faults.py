@@ -29,7 +29,7 @@ from click.testing import CliRunner, Result
 
 from voiceguide.cli import main
 from voiceguide.export import DISK_FULL, read_stamp
-from voiceguide.externals import audio_segment, ffmpeg_path
+from voiceguide.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
 from voiceguide.loader import shipped_plan_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -95,17 +95,16 @@ def fresh_ffmpeg_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     start from an empty speech cache, so that the build needs ffmpeg (to level its phrases): an MP3
     whose phrases are all cached is made without it."""
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
-    ffmpeg_path.cache_clear()
-    audio_segment.cache_clear()
+    ffmpeg_paths_clear()
     yield
-    ffmpeg_path.cache_clear()
-    audio_segment.cache_clear()
+    ffmpeg_paths_clear()
 
 
 def test_no_ffmpeg_anywhere_is_a_clear_failure(
     tiny: Path, out: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
 ) -> None:
     """No ffmpeg on PATH and no imageio-ffmpeg: exit 1 and how to fix it; nothing written, nothing left."""
+    monkeypatch.delenv(FFMPEG_VARIABLE, raising=False)
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
     result = build(out, plan=tiny)
@@ -125,7 +124,7 @@ def test_failing_ffmpeg_leaves_the_previous_session(
     script = tmp_path / "ffmpeg-that-fails"
     script.write_text("#!/bin/sh\necho 'first line' >&2\necho 'simulated encoder failure' >&2\nexit 1\n")
     script.chmod(0o755)
-    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: str(script) if name == "ffmpeg" else None)
+    monkeypatch.setenv(FFMPEG_VARIABLE, str(script))
     result = build(out, plan=tiny)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.output
@@ -141,15 +140,14 @@ def test_ffmpeg_killed_by_a_signal_leaves_the_previous_session(
     (An M4A: ffmpeg encodes every format but MP3, which LAME encodes in-process.)"""
     out = out.with_suffix(".m4a")
     out.write_bytes(OLD_SESSION)
-    real = ffmpeg_path()
+    real = ffmpeg_path(*FfmpegNeed)  # (one that can do everything, whichever ffmpeg this run tests)
     script = tmp_path / "ffmpeg-that-crashes"
     script.write_text(
         "#!/bin/sh\nfor last; do :; done\n"
         f'case "$last" in *.part) head -c 100000 > "$last"; kill -SEGV $$;; esac\nexec "{real}" "$@"\n'
     )
     script.chmod(0o755)
-    ffmpeg_path.cache_clear()
-    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: str(script) if name == "ffmpeg" else None)
+    monkeypatch.setenv(FFMPEG_VARIABLE, str(script))
     result = build(out, plan=tiny)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.output

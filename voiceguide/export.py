@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import AudioError, SettingsError
-from voiceguide.externals import ffmpeg_path
+from voiceguide.externals import FfmpegNeed, ffmpeg_path
 from voiceguide.loudness import session_filters
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ _CODECS = {
     AudioFormat.OPUS: ["-c:a", "libopus", "-f", "ogg"],
     AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
 }
+_FFMPEG_NEEDS = {AudioFormat.MP3: FfmpegNeed.MP3, AudioFormat.M4A: FfmpegNeed.AAC, AudioFormat.OPUS: FfmpegNeed.OPUS,
+                 AudioFormat.WAV: FfmpegNeed.WAV}  # fmt: skip
 DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
@@ -192,8 +194,8 @@ def write_audio(
             _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
                         progress=progress)  # fmt: skip
         else:
-            _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters,
-                                filters=session_filters(gain_db=gain_db, limit=limit), progress=progress)  # fmt: skip
+            _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters, gain_db=gain_db,
+                                limit=limit, progress=progress)  # fmt: skip
             _finish_tags(temp, encoding.format, tags, chapters)
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
@@ -293,20 +295,22 @@ def _encode_with_ffmpeg(
     encoding: Encoding,
     tags: Tags,
     chapters: Sequence[Chapter],
-    filters: str,
+    gain_db: float,
+    limit: bool,
     progress: Callable[[int, int], None] | None,
 ) -> None:
+    needs = [_FFMPEG_NEEDS[encoding.format], *([FfmpegNeed.LIMITER] if limit else [])]
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
         metadata = Path(scratch) / "metadata.txt"
         metadata.write_text(_ffmetadata(tags, chapters), encoding="utf-8")
         command = [
-            ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+            ffmpeg_path(*needs), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "s16le", "-ar", str(source.sample_rate), "-ac", "1", "-i", "pipe:0",
             "-f", "ffmetadata", "-i", str(metadata),
             "-map", "0:a", "-map_metadata", "1",
             # ffmpeg rounds Ogg chapter times to whole seconds wrongly; mutagen writes them.
             "-map_chapters", "-1" if encoding.format is AudioFormat.OPUS else "1",
-            "-af", filters,
+            "-af", session_filters(gain_db=gain_db, limit=limit),
             *encoding.arguments(source.sample_rate), str(temp),
         ]  # fmt: skip
         returncode, errors = _encode(command, source.read(0, source.frames), source.frames * 2, progress)
