@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 from voiceguide.cli import main
 from voiceguide.externals import ffmpeg_path
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 
 LENGTH_TOLERANCE_MS = 50
 CHAPTER_TOLERANCE_MS = 30

@@ -18,6 +18,8 @@ RATE = 22_050
 AGREEMENT_LU = 0.06
 """ffmpeg prints a tenth of a LU: this is its rounding and a little more."""
 
+pytestmark = pytest.mark.ffmpeg
+
 
 def laid_out(placed: list[tuple[int, bytes]], frames: int) -> bytes:
     samples = np.zeros(frames, dtype="<i2")

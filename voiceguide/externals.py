@@ -21,7 +21,7 @@ from enum import Enum
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from voiceguide.errors import AudioError, SpeechError
+from voiceguide.errors import AudioError, SettingsError, SpeechError
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
@@ -74,7 +74,7 @@ def _system_ffmpeg() -> str | None:
 def _named_ffmpeg(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise AudioError(
+        raise SettingsError(
             f"{FFMPEG_VARIABLE} names {name!r}, which is not an ffmpeg that can be run. "
             f'Give the path of an ffmpeg executable, or "bundled", or unset {FFMPEG_VARIABLE}.'
         )
