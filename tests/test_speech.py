@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import audio_measure as am
 import numpy as np
@@ -308,3 +309,15 @@ def test_a_signal_during_synthesis_is_not_lost() -> None:
     assert not lost, f"the signals of attempts {lost} (of {attempts}, over {took:.3f} s) were lost"
     assert interrupted >= attempts // 2, f"only {interrupted} of {attempts} phrases were interrupted"
     assert len(after) > 200
+
+
+def test_many_phrases_in_parallel_processes_all_come_out() -> None:
+    """Three processes making 100 distinct phrases each at once (uncached; two synthesizers in each
+    taking turns, so voice and rate change before every phrase, then two new ones with a new
+    engine): every process ends well and every clip has sound (see scripts/stress_speech.py)."""
+    script = Path(__file__).parent.parent / "scripts" / "stress_speech.py"
+    command = [sys.executable, str(script), "--rounds", "1", "--processes", "3", "--phrases", "100", "--load", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.endswith("\n1 of 1 rounds clean\n"), result.stdout
+    assert "ok, ok, ok" in result.stdout, result.stdout
