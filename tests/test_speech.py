@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import audio_measure as am
 import numpy as np
@@ -238,3 +240,84 @@ def test_each_synthesizer_speaks_at_its_own_rate_in_one_process() -> None:
         f"the phrase lasts {expected[100]} ms at 100 wpm and {expected[200]} ms at 200 wpm in a fresh process; "
         f"in this one, synthesizers asked for 100 wpm gave {heard[100]} ms and for 200 wpm gave {heard[200]} ms"
     )
+
+
+# -- the engine under stress: what once crashed a test run ---------------------------------------
+
+GUARDED_SYNTH = """
+import ctypes, mmap
+from voiceguide.speech import Synthesizer
+with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:
+    synthesizer.clip("Get ready.")  # the engine, started as voiceguide starts it
+    from pyttsx3.drivers import _espeak
+    # The phrase ends where its page ends; the next page may not be read at all.
+    page = mmap.PAGESIZE
+    memory = mmap.mmap(-1, 2 * page)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(memory))
+    if ctypes.CDLL(None).mprotect(ctypes.c_void_p(start + page), ctypes.c_size_t(page), 0) != 0:
+        raise OSError("mprotect failed")
+    text = b"Hold.\\0"
+    ctypes.memmove(start + page - len(text), text, len(text))
+    phrase = (ctypes.c_char * (len(text) - 1)).from_address(start + page - len(text))
+    status = _espeak.Synth(phrase, flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)  # as pyttsx3's driver calls it
+    print(f"status={status}", flush=True)
+"""
+
+
+def test_the_engine_reads_a_phrase_no_further_than_its_end() -> None:
+    """espeak-ng, as voiceguide starts it, reads a phrase up to its end and not beyond.
+
+    (Started asynchronously, espeak copies ten times the phrase's length, whatever follows it in
+    memory: a phrase that ends near the end of mapped memory crashed the process.)"""
+    result = subprocess.run(
+        [sys.executable, "-c", GUARDED_SYNTH], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-800:]}"
+    assert result.stdout.strip() == "status=0", result.stdout
+
+
+def test_a_signal_during_synthesis_is_not_lost() -> None:
+    """A Ctrl-C (or a helper's SIGTERM) that comes while espeak speaks interrupts the phrase: its
+    exception reaches the caller, however deep in the engine's callbacks it was raised, and the
+    next phrase is spoken as usual."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    attempts, interrupted, lost = 20, 0, []
+    try:
+        with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
+            synthesizer.clip("Get ready.")  # (the engine started)
+            started = time.perf_counter()
+            synthesizer.clip(PHRASES[-1])
+            took = time.perf_counter() - started
+            for attempt in range(attempts):
+                # a signal at a point spread over the making of a phrase
+                signal.setitimer(signal.ITIMER_REAL, took * (attempt + 0.5) / attempts)
+                try:
+                    synthesizer.clip(f"{PHRASES[-1]} {attempt}")
+                    if signal.getitimer(signal.ITIMER_REAL)[0] == 0:  # it came, and nothing was raised
+                        lost.append(attempt)
+                except KeyboardInterrupt:
+                    interrupted += 1
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            after = synthesizer.clip("Release.")
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert not lost, f"the signals of attempts {lost} (of {attempts}, over {took:.3f} s) were lost"
+    assert interrupted >= attempts // 2, f"only {interrupted} of {attempts} phrases were interrupted"
+    assert len(after) > 200
+
+
+def test_many_phrases_in_parallel_processes_all_come_out() -> None:
+    """Three processes making 100 distinct phrases each at once (uncached; two synthesizers in each
+    taking turns, so voice and rate change before every phrase, then two new ones with a new
+    engine): every process ends well and every clip has sound (see scripts/stress_speech.py)."""
+    script = Path(__file__).parent.parent / "scripts" / "stress_speech.py"
+    command = [sys.executable, str(script), "--rounds", "1", "--processes", "3", "--phrases", "100", "--load", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.endswith("\n1 of 1 rounds clean\n"), result.stdout
+    assert "ok, ok, ok" in result.stdout, result.stdout
