@@ -90,7 +90,7 @@ def build(
       voiceguide build --language de
       voiceguide build --music calm.mp3 --music-level -10 --split
     """
-    from voiceguide.report import clock, length
+    from voiceguide.clock import clock, length
     from voiceguide.session import build_session
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
@@ -193,7 +193,7 @@ def validate(
       voiceguide validate --profile data/profiles/older-patient.yaml
       voiceguide validate --language cs
     """
-    from voiceguide.report import length
+    from voiceguide.clock import length
     from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 

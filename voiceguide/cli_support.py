@@ -287,7 +287,7 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
 
 def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None = None) -> None:
     from voiceguide.batch import Status, build_all
-    from voiceguide.report import length
+    from voiceguide.clock import length
 
     bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from voiceguide.clock import duration
 from voiceguide.errors import PlanError
 from voiceguide.localize import localized, missing_translations, translation_languages
 from voiceguide.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
 from voiceguide.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
-from voiceguide.yamlsource import format_seconds
 
 PLAN = "plan"
 
@@ -254,7 +254,7 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
         value = progression.at_week(current.value, week)
         least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
         if value < least:
-            shown = value if key in ("reps", "sets") else format_seconds(value)
+            shown = value if key in ("reps", "sets") else duration(value)
             where = plan_name if source == PLAN else source
             problems.append(
                 f"{where}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
@@ -289,7 +289,7 @@ def _shown(key: str, value: Any) -> str:
     if value is None:
         return "(one for the language)" if key == "voice" else "-"
     if key in DURATIONS or key == "gap":
-        return format_seconds(int(value))
+        return duration(int(value))
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) or "-"
     if isinstance(value, float):
@@ -315,7 +315,7 @@ def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list
         for key in [*keys, "lead_in", "counting"]:
             if key == "phases":
                 scale = scales["hold_scale"]
-                steps = [f"{s.name} {format_seconds(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
+                steps = [f"{s.name} {duration(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
                 source = PLAN if scale.value == 1 else f"plan x {scale.value:g} (hold_scale, {scale.source})"
                 rows.append(Origin(f"{name}.phases", ", ".join(steps), source))
                 continue

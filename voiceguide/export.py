@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voiceguide.clock import timestamp
 from voiceguide.errors import AudioError, SettingsError
 from voiceguide.externals import ffmpeg_path
 from voiceguide.loudness import session_filters
@@ -384,7 +385,7 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         opus = OggOpus(path)
         assert opus.tags is not None
         for number, chapter in enumerate(chapters, start=1):
-            opus.tags[f"CHAPTER{number:03d}"] = [_clock(chapter.start_ms)]
+            opus.tags[f"CHAPTER{number:03d}"] = [timestamp(chapter.start_ms)]
             opus.tags[f"CHAPTER{number:03d}NAME"] = [chapter.title]
         opus.save()
     elif audio_format is AudioFormat.WAV:
@@ -399,12 +400,6 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         wave.tags.add(TALB(encoding=3, text=tags.album))
         wave.tags.add(TXXX(encoding=3, desc="comment", text=tags.full_comment))
         wave.save()
-
-
-def _clock(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def read_stamp(path: Path) -> Stamp | None:

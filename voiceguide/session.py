@@ -20,6 +20,7 @@ from pathlib import Path
 
 from voiceguide import __version__
 from voiceguide.chapters import chapters_of
+from voiceguide.clock import duration
 from voiceguide.customize import Origin
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
@@ -43,7 +44,6 @@ from voiceguide.speechcache import SpeechCache
 from voiceguide.speechpool import speak
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.wording import Wording
-from voiceguide.yamlsource import format_seconds
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a session is made."""
@@ -105,13 +105,13 @@ def check_length(plan: Plan, settings: RenderSettings) -> None:
     limit = MAX_SESSION_MS if settings.allow_long else LONG_SESSION_MS
     if shortest > limit:
         hint = (
-            f"the most voiceguide makes is {format_seconds(MAX_SESSION_MS)}"
+            f"the most voiceguide makes is {duration(MAX_SESSION_MS)}"
             if settings.allow_long
             else "check the reps, sets and durations, or pass --allow-long if you mean it "
-            f"(up to {format_seconds(MAX_SESSION_MS)})"
+            f"(up to {duration(MAX_SESSION_MS)})"
         )
         raise SettingsError(
-            f"the session would last at least {format_seconds(shortest)}, more than {format_seconds(limit)}; {hint}"
+            f"the session would last at least {duration(shortest)}, more than {duration(limit)}; {hint}"
         )
 
 

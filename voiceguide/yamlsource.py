@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
-import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import yaml
 from yaml.constructor import SafeConstructor
 
+from voiceguide.clock import duration, parse_duration_ms
 from voiceguide.errors import PlanError
 
 MAX_FILE_BYTES = 1_000_000
@@ -31,12 +31,6 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _PLAIN_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
-
-_DURATION = re.compile(
-    r"^\s*(?:(?P<min>\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes?))?"
-    r"\s*(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?))?\s*$"
-)
-_CLOCK = re.compile(r"^\s*(?P<min>\d+):(?P<sec>[0-5]\d(?:\.\d+)?)\s*$")
 
 
 class Reader:
@@ -348,8 +342,7 @@ class Field:
             return None
         if not minimum_ms <= ms <= maximum_ms:
             self.problem(
-                f"expected a duration from {format_seconds(minimum_ms)} to "
-                f"{format_seconds(maximum_ms)}, found {format_seconds(ms)}"
+                f"expected a duration from {duration(minimum_ms)} to {duration(maximum_ms)}, found {duration(ms)}"
             )
             return None
         return ms
@@ -400,39 +393,3 @@ def unknown_key_message(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown field {printable(key)!r}; {hint}known fields: {', '.join(sorted(allowed))}"
-
-
-def parse_duration_ms(text: str) -> int | None:
-    """Milliseconds of a duration written as text; None if it is not one, or too large to count."""
-    try:
-        seconds = _duration_seconds(text)
-    except OverflowError:  # (digits too many for a float)
-        return None
-    if seconds is None or not math.isfinite(seconds * 1000):
-        return None
-    return round(seconds * 1000)
-
-
-def _duration_seconds(text: str) -> float | None:
-    clock = _CLOCK.match(text)
-    if clock:
-        return int(clock["min"]) * 60 + float(clock["sec"])
-    match = _DURATION.match(text)
-    if not match or not (match["min"] or match["sec"]):
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return float(match["min"] or 0) * 60 + float(match["sec"] or 0)
-
-
-def format_seconds(ms: int) -> str:
-    """Milliseconds as a short human reading: "5 s", "2.5 s", "1 min 30 s"."""
-    if ms >= 3_600_000:
-        hours, rest = divmod(ms, 3_600_000)
-        return f"{hours} h" + (f" {format_seconds(rest)}" if rest >= 60_000 else "")
-    if ms >= 60_000:
-        minutes, rest = divmod(ms, 60_000)
-        return f"{minutes} min" + (f" {format_seconds(rest)}" if rest else "")
-    seconds = ms / 1000
-    return f"{seconds:g} s"
