@@ -77,9 +77,11 @@ def build(
     """Render PLAN into a session file (the default plan if none is given).
 
     The file goes to output/<plan>[-<profile>][-<language>][-week-NN].mp3 unless -o says otherwise, with
-    chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. An
-    existing file is replaced only once the new session is complete, and not at all if it was made
-    from the same plan, profile, options and voiceguide version (--force rebuilds it).
+    chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. The
+    language is named when it is not the plan's own, however it was chosen; the week with --week, or
+    week 1 of a progression when no --week is given. An existing file is replaced only once the new
+    session is complete, and not at all if it was made from the same plan, profile, options and
+    voiceguide version (--force rebuilds it).
 
     \b
     Examples:
@@ -97,7 +99,10 @@ def build(
     warn_missing_translations(customized)
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
+        output = (
+            DEFAULT_OUTPUT_DIR
+            / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
+        )
     with ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
@@ -251,7 +256,7 @@ def program(
         customized = customized_plan(
             plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
         )
-        output = folder / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
+        output = folder / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
         jobs.append(
             Job(
                 label=f"week {week}",
@@ -270,7 +275,11 @@ def program(
 @click.option(
     "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
 )
-@click.option("--week", type=click.IntRange(1, 520), help="Make every session for this week of its progression.")
+@click.option(
+    "--week",
+    type=click.IntRange(1, 520),
+    help="Make every session for this week of its progression (without it, week 1 where there is one).",
+)
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
 @language_option
 @click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
@@ -304,9 +313,6 @@ def batch(
     names = distinct_names(files)
     work = []
     for profile in files:
-        output = (
-            folder / f"{plan_name(plan)}-{names[profile]}{f'-week-{week:02d}' if week else ''}{extension_for(render)}"
-        )
         try:
             customized = customized_plan(
                 plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
@@ -314,8 +320,10 @@ def batch(
         except PlanError as error:
             if error.subject == "the plan":
                 raise  # the plan itself is wrong: no profile can be built
+            output = folder / f"{plan_name(plan)}-{names[profile]}{extension_for(render)}"  # (named, never built)
             work.append(Job(label=str(profile), output=output, error=error))
             continue
+        output = folder / f"{session_name(plan, names[profile], customized)}{extension_for(render)}"
         work.append(
             Job(
                 label=str(profile),

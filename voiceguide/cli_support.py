@@ -71,7 +71,11 @@ language_option = click.option(
 def person_options(command: F) -> F:
     """The options that adjust a plan for one person, shared by every command that reads a plan."""
     options = [
-        click.option("--week", type=click.IntRange(1, 520), help="Make the session for this week of the progression."),
+        click.option(
+            "--week",
+            type=click.IntRange(1, 520),
+            help="Make the session for this week of the progression (without it, a progression makes week 1).",
+        ),
         click.option(
             "--set",
             "sets",
@@ -193,12 +197,24 @@ def customized_plan(
             problems += error.problems
     if problems:
         raise PlanError(problems, subject="the --set options" if len(sets) > 1 else "the --set option")
-    return customize(plan=loaded, layers=layers, week=week)
+    customized = customize(plan=loaded, layers=layers, week=week)
+    if customized.week_one_for:
+        click.echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
+    return customized
 
 
-def session_name(plan: Path | None, profile: Path | None, week: int | None, language: str | None = None) -> str:
-    name = plan_name(plan) + (f"-{profile.stem}" if profile else "") + (f"-{language}" if language else "")
-    return name + (f"-week-{week:02d}" if week else "")
+WEEK_ONE_NOTE = "has a progression and no --week was given: this is the session for week 1 (--week N for another week)"
+
+
+def session_name(plan: Path | None, person: str | None, customized: Customized) -> str:
+    """The default file name of a session, without extension, from what the session is made of
+    (*person* is the profile's name for it): the plan, the person, the language when it is not the
+    plan's own, and the week. However those were chosen (plan, profile, --set, --language, --week),
+    the same session gets the same name."""
+    session = customized.plan
+    name = plan_name(plan) + (f"-{person}" if person else "")
+    name += f"-{session.language}" if session.language != customized.plan_language else ""
+    return name + (f"-week-{session.week:02d}" if session.week else "")
 
 
 def warn_missing_translations(customized: Customized) -> None:
