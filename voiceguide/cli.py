@@ -4,25 +4,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from voiceguide import __version__
 from voiceguide.cli_support import (
-    DEFAULT_OUTPUT_DIR,
     MAX_OVERRUNS_SHOWN,
     InputFailure,
     ProgressBar,
     allow_long_option,
     chapters_of_result,
+    check_outputs,
     customized_plan,
     distinct_names,
+    echo,
     exercises_phrase,
     existing_file,
     extension_for,
     language_option,
+    note_week_one,
     output_folder,
+    output_target,
     person_options,
     plan_argument,
     plan_name,
@@ -36,7 +39,10 @@ from voiceguide.cli_support import (
     session_name,
     warn_missing_translations,
 )
-from voiceguide.errors import PlanError
+from voiceguide.errors import PlanError, path_text
+
+if TYPE_CHECKING:
+    from voiceguide.customize import Customized
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -56,7 +62,11 @@ def main() -> None:
 @main.command()
 @plan_argument
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP3 (default: output/)."
+    "-o",
+    "--output",
+    "output_option",
+    type=click.Path(path_type=str),
+    help="The file to write (its extension is its format), or a folder for it (default: output/).",
 )
 @person_options
 @render_options
@@ -64,7 +74,7 @@ def main() -> None:
 @reports_errors
 def build(
     plan: Path | None,
-    output: Path | None,
+    output_option: str | None,
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
@@ -95,14 +105,12 @@ def build(
     from voiceguide.clock import clock, length
     from voiceguide.session import build_session
 
+    folder, path = output_target(output_option)
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     warn_missing_translations(customized)
-    if output is None:
-        DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = (
-            DEFAULT_OUTPUT_DIR
-            / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
-        )
+    name = f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
+    output = path or folder / name
+    check_outputs([output], render, shorter="choose a shorter name with -o")
     with ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
@@ -116,12 +124,13 @@ def build(
     report_overruns(result.timeline, customized.plan.source_name)
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {exercises_phrase(len(customized.plan.exercises))}"
     if result.up_to_date:
-        click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")
+        echo(f"Up to date: {path_text(output)} ({total}); nothing changed since it was written (--force rebuilds)")
     elif render["split"]:
         parts = len(chapters_of_result(result))
-        click.echo(f"Wrote {output.with_suffix('.m3u')} ({total}; a playlist of {parts} files beside it)")
+        echo(f"Wrote {path_text(output.with_suffix('.m3u'))} ({total}; a playlist of {parts} files beside it)")
     else:
-        click.echo(f"Wrote {output} ({total})")
+        echo(f"Wrote {path_text(output)} ({total})")
+    note_week_one(customized)
 
 
 @main.command()
@@ -169,6 +178,7 @@ def preview(
         click.echo()
         click.echo(report.table(timeline))
     report_overruns(timeline, customized.plan.source_name)
+    note_week_one(customized)
 
 
 @main.command()
@@ -217,14 +227,13 @@ def validate(
         heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
     click.echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+    note_week_one(customized)
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
 @click.option("--weeks", type=click.IntRange(1, 104), required=True, help="How many weeks to make sessions for.")
-@click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
-)
+@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
 @click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
 @language_option
@@ -234,7 +243,7 @@ def validate(
 def program(
     plan: Path,
     weeks: int,
-    output_dir: Path | None,
+    output_dir: str | None,
     profile: Path | None,
     sets: tuple[str, ...],
     language: str | None,
@@ -266,15 +275,14 @@ def program(
                 explanation=customized.explanation,
             )
         )
+    check_outputs([job.output for job in jobs], render, shorter="give the plan or profile a shorter file name")
     run_jobs(jobs, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force)
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
-)
+@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
 @click.option(
     "--week",
     type=click.IntRange(1, 520),
@@ -289,7 +297,7 @@ def program(
 def batch(
     plan: Path,
     profiles: tuple[Path, ...],
-    output_dir: Path | None,
+    output_dir: str | None,
     week: int | None,
     sets: tuple[str, ...],
     language: str | None,
@@ -312,6 +320,7 @@ def batch(
     files = profile_files(profiles)
     names = distinct_names(files)
     work = []
+    made: list[Customized] = []
     for profile in files:
         try:
             customized = customized_plan(
@@ -321,18 +330,23 @@ def batch(
             if error.subject == "the plan":
                 raise  # the plan itself is wrong: no profile can be built
             output = folder / f"{plan_name(plan)}-{names[profile]}{extension_for(render)}"  # (named, never built)
-            work.append(Job(label=str(profile), output=output, error=error))
+            work.append(Job(label=path_text(profile), output=output, error=error))
             continue
         output = folder / f"{session_name(plan, names[profile], customized)}{extension_for(render)}"
+        made.append(customized)
         work.append(
             Job(
-                label=str(profile),
+                label=path_text(profile),
                 output=output,
                 plan=customized.plan,
                 person=customized.person,
                 explanation=customized.explanation,
             )
         )
+    to_build = [job.output for job in work if job.plan is not None]
+    check_outputs(to_build, render, shorter="give the plan or profile a shorter file name")
+    for customized in made:
+        note_week_one(customized)
     run_jobs(work, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force, workers=jobs)
 
 

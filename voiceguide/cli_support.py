@@ -4,6 +4,7 @@ it, session file names, running many builds, and the progress bar."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
-from voiceguide.errors import PlanError, VoiceguideError
+from voiceguide.errors import PlanError, VoiceguideError, path_text
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ def reports_errors(command: F) -> F:
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print a line of the command's output (stdout) or a message (stderr)."""
+    click.echo(message, err=err)
 
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -197,13 +203,17 @@ def customized_plan(
             problems += error.problems
     if problems:
         raise PlanError(problems, subject="the --set options" if len(sets) > 1 else "the --set option")
-    customized = customize(plan=loaded, layers=layers, week=week)
-    if customized.week_one_for:
-        click.echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
-    return customized
+    return customize(plan=loaded, layers=layers, week=week)
 
 
 WEEK_ONE_NOTE = "has a progression and no --week was given: this is the session for week 1 (--week N for another week)"
+
+
+def note_week_one(customized: Customized) -> None:
+    """On stderr, once the command has done its work (a failure's message comes first, alone): the
+    session is week 1 of a progression because no week was asked for."""
+    if customized.week_one_for:
+        echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
 
 
 def session_name(plan: Path | None, person: str | None, customized: Customized) -> str:
@@ -279,13 +289,45 @@ def distinct_names(profiles: list[Path]) -> dict[Path, str]:
     return names
 
 
-def output_folder(output_dir: Path | None) -> Path:
-    folder = output_dir or DEFAULT_OUTPUT_DIR
-    if output_dir is None:
-        folder.mkdir(exist_ok=True)
-    elif not folder.is_dir():
-        raise InputFailure(f"the output folder {folder} does not exist")
-    return folder
+def output_folder(option: str | None) -> Path:
+    """The folder -o names for many sessions (output/ by default, made if need be), checked."""
+    from voiceguide.destination import check_folder
+
+    if option is None:
+        check_folder(DEFAULT_OUTPUT_DIR, create=True)
+        return DEFAULT_OUTPUT_DIR
+    check_folder(Path(option), shown=option)
+    return Path(option)
+
+
+def output_target(option: str | None) -> tuple[Path, Path | None]:
+    """Where build's -o puts the session: its folder (checked) and its file, or None for the
+    session's default name in that folder. `-o dir/`, or -o naming a folder, is a folder."""
+    from voiceguide.destination import check_folder, is_folder
+
+    if option is None or option.endswith(("/", os.sep)) or is_folder(Path(option)):
+        return output_folder(option), None
+    path = Path(option)
+    check_folder(path.parent)
+    return path.parent, path
+
+
+def check_outputs(outputs: list[Path], render: dict[str, Any], *, shorter: str) -> None:
+    """Every session file (and the files beside it) can be written, and no two are the same:
+    refused now, before any work, rather than after the render."""
+    from voiceguide.destination import check_files
+
+    for output in outputs:
+        check_files(
+            output,
+            format_option=render["audio_format"],
+            split=render["split"],
+            sidecars=not render["no_sidecars"],
+            shorter=shorter,
+        )
+    repeated = sorted({path_text(output) for output in outputs if outputs.count(output) > 1})
+    if repeated:
+        raise InputFailure(f"two sessions would be written to {', '.join(repeated)}; rename a profile")
 
 
 def profile_files(paths: tuple[Path, ...]) -> list[Path]:

@@ -327,11 +327,36 @@ def write_text(path: Path, text: str) -> None:
         os.replace(temp, path)
 
 
+DEFAULT_NAME_MAX = 255
+"""Bytes in a file name, where the file system does not say (most take 255)."""
+_RANDOM = 8
+"""Characters mkstemp puts in a temporary name."""
+
+
+def name_max(folder: Path) -> int:
+    """The most bytes a file name may have in *folder*."""
+    try:
+        found = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # (no such folder yet; no pathconf on Windows)
+        return DEFAULT_NAME_MAX
+    return found if found > 0 else DEFAULT_NAME_MAX
+
+
+def fit_name(text: str, size: int) -> str:
+    """*text* cut to at most *size* bytes as a file name, on a character's boundary."""
+    while len(os.fsencode(text)) > max(size, 0):
+        text = text[:-1]
+    return text
+
+
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed."""
+    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
+    It is named after *path*, cut short where that name would be too long for the folder."""
+    suffix = ".part"
+    room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(suffix)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
     except OSError as error:
         raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
     os.close(handle)

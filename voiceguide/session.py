@@ -12,8 +12,6 @@ import functools
 import hashlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from voiceguide import __version__
 from voiceguide.chapters import chapters_of
 from voiceguide.clock import duration
 from voiceguide.customize import Origin
+from voiceguide.destination import PLAYLIST, part_name
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
@@ -333,7 +332,7 @@ def _write_split(
     entries = []
     rate = source.sample_rate
     for number, chapter in enumerate(chapters, start=1):
-        name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
+        name = part_name(output, number, chapter.title)
         part = source.part(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate))
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
@@ -341,12 +340,4 @@ def _write_split(
         )  # fmt: skip
         write(part, output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
-    write_text(output.with_suffix(".m3u"), playlist(entries))
-
-
-def _slug(title: str) -> str:
-    """A title as a safe file-name part: letters, digits and single dashes."""
-    # Accents dropped ("Přitahování" is "pritahovani"), other letters kept ("Füße" is "fuße").
-    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
-    return slug[:40] or "part"
+    write_text(output.with_suffix(PLAYLIST), playlist(entries))

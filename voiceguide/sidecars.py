@@ -11,16 +11,20 @@ from voiceguide.customize import Origin
 from voiceguide.export import write_text
 from voiceguide.timeline import EventKind, Timeline
 
+SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script"}
+"""What is written beside a session, by extension."""
+
 
 def write_sidecars(audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()) -> list[Path]:
     """`<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*; returns their paths."""
     written = []
-    for suffix, text in (
-        (".vtt", captions(timeline)),
-        (".json", report.as_json(timeline, explanation) + "\n"),
-        (".txt", report.table(timeline) + "\n"),
-    ):
-        path = audio.with_suffix(suffix)
+    texts = {
+        ".vtt": captions(timeline),
+        ".json": report.as_json(timeline, explanation) + "\n",
+        ".txt": report.table(timeline) + "\n",
+    }
+    for suffix in SIDECARS:
+        path, text = audio.with_suffix(suffix), texts[suffix]
         write_text(path, text)
         written.append(path)
     return written
