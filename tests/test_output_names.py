@@ -10,8 +10,10 @@ is up to date rather than a different file or an overwritten one.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import mutagen
 import pytest
 from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
@@ -154,3 +156,43 @@ def test_batch_without_week_builds_week_one_of_a_progression(here: Path) -> None
     assert EasyID3(here / "output" / "names-prog-week-01.mp3")["title"] == ["Names, Di, week 1"]
     preview = invoke("preview", "names.yaml", "--profile", "people/prog.yaml", "--json")
     assert _hold_ms(preview) == [3000]
+
+
+# -- file names that are not UTF-8 -----------------------------------------------------------------
+
+BAD_NAME = os.fsdecode(b"bad\xff")
+"""A file name with a byte that is not UTF-8, as Python holds it (a surrogate escape)."""
+
+
+@pytest.mark.parametrize("extension", ["mp3", "m4a", "ogg", "wav"])
+def test_a_plan_whose_name_is_not_utf8_builds_in_every_format(here: Path, extension: str) -> None:
+    """A plan named bad\\xff.yaml builds: the session keeps the plan's bytes in its file name, and
+    messages, tags and sidecars show the odd byte as \\xff."""
+    (here / f"{BAD_NAME}.yaml").write_text(PLAN_TEXT)
+    result = invoke("build", f"{BAD_NAME}.yaml", "--format", extension)
+    assert written(result) == f"output/bad\\xff.{extension}"
+    session = here / "output" / f"{BAD_NAME}.{extension}"
+    assert os.fsencode(session.name) == f"bad\xff.{extension}".encode("latin-1")
+    tags = mutagen.File(session).tags
+    assert tags is not None
+    texts = [str(text) for value in tags.values() for text in (value if isinstance(value, list) else [value])]
+    assert any("from bad\\xff.yaml" in text for text in texts), texts
+    timeline = json.loads(session.with_suffix(".json").read_text(encoding="utf-8"))
+    assert timeline["title"] == "Names"
+    assert invoke("validate", f"{BAD_NAME}.yaml").stdout.startswith("bad\\xff.yaml: OK, ")
+
+
+def test_a_profile_and_output_whose_names_are_not_utf8(here: Path) -> None:
+    """A profile and an -o with a byte that is not UTF-8: built, named in messages with \\xff."""
+    (here / f"{BAD_NAME}-person.yaml").write_text("name: Zed\nsettings:\n  hold_scale: nope\n")
+    (here / "people").mkdir()
+    (here / "people" / f"{BAD_NAME}.yaml").write_text("name: Zed\n")
+    result = invoke("batch", "names.yaml", "people", f"{BAD_NAME}-person.yaml")
+    assert result.exit_code == 2, result.output
+    assert result.stdout.startswith("built: output/names-bad\\xff.mp3 (")
+    assert (
+        "failed: bad\\xff-person.yaml:\n  the profile has a problem:\n    bad\\xff-person.yaml:3:15: " in result.stderr
+    )
+    out = invoke("build", "names.yaml", "-o", f"{BAD_NAME}.mp3")
+    assert written(out) == "bad\\xff.mp3"
+    assert (here / f"{BAD_NAME}.mp3").stat().st_size > 1000

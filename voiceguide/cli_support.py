@@ -362,10 +362,10 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
             bar.__exit__(None, None, None)
     for outcome in outcomes:
         if outcome.status is Status.FAILED:
-            click.echo(f"failed: {outcome.job.label}:", err=True)
-            click.echo("  " + outcome.message.replace("\n", "\n  "), err=True)
+            echo(f"failed: {outcome.job.label}:", err=True)
+            echo("  " + outcome.message.replace("\n", "\n  "), err=True)
         else:
-            click.echo(f"{outcome.status.value}: {outcome.job.output} ({length(outcome.total_ms)})")
+            echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
     click.echo(f"{len(outcomes)} sessions: {summary}", err=True)

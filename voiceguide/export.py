@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.clock import timestamp
-from voiceguide.errors import AudioError, SettingsError
+from voiceguide.errors import AudioError, SettingsError, path_text
 from voiceguide.externals import ffmpeg_path
 from voiceguide.loudness import session_filters
 
@@ -184,7 +184,7 @@ def write_audio(
     cores (see mp3.py); everything else by ffmpeg."""
     folder = path.parent
     if not folder.is_dir():
-        raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+        raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
@@ -358,7 +358,7 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     try:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
     except OSError as error:
-        raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
+        raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
     os.close(handle)
     temp = Path(name)
     try:
@@ -367,8 +367,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
         yield temp
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise AudioError(f"cannot write {path}: {DISK_FULL}") from None
-        raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
+            raise AudioError(f"cannot write {path_text(path)}: {DISK_FULL}") from None
+        raise AudioError(f"cannot write {path_text(path)}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

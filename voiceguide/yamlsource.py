@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
+import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from voiceguide.clock import duration, parse_duration_ms
-from voiceguide.errors import PlanError
+from voiceguide.errors import PlanError, path_text
 
 MAX_FILE_BYTES = 1_000_000
 # Aliases let a small file expand into a huge tree (the "billion laughs"); no real plan comes close.
@@ -37,7 +38,7 @@ class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
     def __init__(self, display_name: str, *, positions: bool = True, subject: str = "the plan") -> None:
-        self.display_name = display_name
+        self.display_name = path_text(display_name)
         self.subject = subject
         self.positions = positions
         """False for text that is not a file (a --set option): problems name it without line:column."""
@@ -48,7 +49,7 @@ class Reader:
     @classmethod
     def open(cls, path: Path, *, display_name: str | None = None, subject: str = "the plan") -> tuple[Reader, Field]:
         """Read *path* and return the reader and its root field, or raise PlanError."""
-        reader = cls(display_name or str(path), subject=subject)
+        reader = cls(display_name or os.fsdecode(path), subject=subject)
         try:
             with path.open("rb") as file:
                 raw = file.read(MAX_FILE_BYTES + 1)  # (a device such as /dev/zero has no size to check)
