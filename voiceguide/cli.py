@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from voiceguide import __version__
+from voiceguide.cli_output import Group, echo
 from voiceguide.cli_support import (
     MAX_OVERRUNS_SHOWN,
     InputFailure,
@@ -18,7 +19,6 @@ from voiceguide.cli_support import (
     check_outputs,
     customized_plan,
     distinct_names,
-    echo,
     exercises_phrase,
     existing_file,
     extension_for,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from voiceguide.customize import Customized
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="voiceguide")
 def main() -> None:
     """Turn an exercise plan written in YAML into a voice-guided MP3 session.
@@ -172,11 +172,11 @@ def preview(
     warn_missing_translations(customized)
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     if as_json:
-        click.echo(report.as_json(timeline, customized.explanation))
+        echo(report.as_json(timeline, customized.explanation))
     else:
-        click.echo(report.effective_values(customized.explanation, explain=explain))
-        click.echo()
-        click.echo(report.table(timeline))
+        echo(report.effective_values(customized.explanation, explain=explain))
+        echo()
+        echo(report.table(timeline))
     report_overruns(timeline, customized.plan.source_name)
     note_week_one(customized)
 
@@ -214,7 +214,7 @@ def validate(
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     for line in report_missing_translations(customized, only_spoken=False):
-        click.echo(line)
+        echo(line)
     timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
     source = customized.plan.source_name
     if timeline.overruns:
@@ -226,7 +226,7 @@ def validate(
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
         heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
-    click.echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+    echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
     note_week_one(customized)
 
 
@@ -372,10 +372,10 @@ def voices(language: str | None) -> None:
                 f"no installed voice speaks {language!r}; of the languages voiceguide has phrases in, the voices "
                 f"speak {spoken_languages(every_voice) or 'none'}"
             )
-    click.echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
+    echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
-        click.echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
-    click.echo(f"{len(found)} voices", err=True)
+        echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
+    echo(f"{len(found)} voices", err=True)
 
 
 @main.group()
@@ -401,7 +401,7 @@ def cache_info() -> None:
     from voiceguide.speechcache import MAX_BYTES, usage
 
     found = usage()
-    click.echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+    echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
 
 
 @cache.command("clear")
@@ -416,4 +416,4 @@ def cache_clear() -> None:
     from voiceguide.speechcache import clear
 
     removed = clear()
-    click.echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+    echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")

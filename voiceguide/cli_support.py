@@ -3,6 +3,7 @@ it, session file names, running many builds, and the progress bar."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
+from voiceguide.cli_output import StreamFailure, echo, flush_output, stream_failed
 from voiceguide.errors import PlanError, VoiceguideError, path_text
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 
@@ -43,24 +45,28 @@ def failure(message: str, exit_code: int) -> Failure:
 
 
 def reports_errors(command: F) -> F:
-    """Users see a message and an exit code for every failure, never a traceback."""
+    """Users see a message and an exit code for every failure, never a traceback; what the command
+    printed is delivered before it ends (see cli_output)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
         except VoiceguideError as error:
             raise failure(error.report(), error.exit_code) from None
+        except StreamFailure as broken:
+            stream_failed(broken)
         except KeyboardInterrupt:
-            click.echo("\nInterrupted; no session file was changed.", err=True)
+            with contextlib.suppress(OSError):
+                click.echo("\nInterrupted; no session file was changed.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except SystemExit:
+            flush_output()
+            raise
+        flush_output()
+        return result
 
     return wrapper  # type: ignore[return-value]
-
-
-def echo(message: str = "", *, err: bool = False) -> None:
-    """Print a line of the command's output (stdout) or a message (stderr)."""
-    click.echo(message, err=err)
 
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -231,7 +237,7 @@ def warn_missing_translations(customized: Customized) -> None:
     """On stderr: the plan's texts that the session speaks in the plan's language for want of a
     version in the session's."""
     for line in report_missing_translations(customized, only_spoken=True, heading_prefix="warning: "):
-        click.echo(line, err=True)
+        echo(line, err=True)
 
 
 def report_missing_translations(customized: Customized, *, only_spoken: bool, heading_prefix: str = "") -> list[str]:
@@ -264,9 +270,9 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
 
     overruns = timeline.overruns if timeline else ()
     for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
-        click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
+        echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
-        click.echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+        echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
 def chapters_of_result(result: Any) -> list[Any]:
@@ -368,7 +374,7 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
             echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
-    click.echo(f"{len(outcomes)} sessions: {summary}", err=True)
+    echo(f"{len(outcomes)} sessions: {summary}", err=True)
     failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
     if failed:
         sys.exit(max(outcome.exit_code for outcome in failed))
