@@ -328,3 +328,16 @@ def test_a_folder_that_cannot_be_written_or_entered_is_refused(
             f"Error: cannot write in {name}: Permission denied; choose a folder you can write in with -o\n"
         )
     assert nothing_synthesized(here)
+
+
+def test_two_profiles_that_would_write_one_file_are_refused(here: Path) -> None:
+    """Profile a-de.yaml and profile a.yaml in German both make out-a-de.mp3: refused before any
+    work rather than one overwriting the other."""
+    (here / "people").mkdir()
+    (here / "people" / "a-de.yaml").write_text("name: A\n")
+    (here / "people" / "a.yaml").write_text("name: A\nlanguage: de\n")
+    refused(
+        invoke("batch", "out.yaml", "people"),
+        "two sessions would be written to output/out-a-de.mp3; rename a profile",
+    )
+    assert nothing_synthesized(here)

@@ -183,7 +183,7 @@ def write_audio(
     *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
     cores (see mp3.py); everything else by ffmpeg."""
     folder = path.parent
-    if not folder.is_dir():
+    if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
         raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
