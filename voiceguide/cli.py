@@ -105,8 +105,8 @@ def build(
     from voiceguide.clock import clock, length
     from voiceguide.session import build_session
 
-    folder, path = output_target(output_option)
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    folder, path = output_target(output_option)
     warn_missing_translations(customized)
     name = f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
     output = path or folder / name

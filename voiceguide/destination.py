@@ -103,10 +103,10 @@ def check_files(output: Path, *, format_option: str | None, split: bool, sidecar
             )
 
 
-def part_name(output: Path, number: int, title: str, *, limit: int | None = None) -> str:
+def part_name(output: Path, number: int, title: str) -> str:
     """The file name of section *number* of a split session: `<output>-NN-<title>.<ext>`, its title
-    shortened (or left out) so that the name fits in *limit* bytes (the folder's limit by default)."""
-    limit = limit or name_max(output.parent)
+    shortened (or left out) so that the name fits the folder."""
+    limit = name_max(output.parent)
     base = f"{output.stem}-{number:02d}"
     slug = fit_name(_slug(title), limit - len(os.fsencode(base + output.suffix)) - 1)
     return f"{base}-{slug}{output.suffix}" if slug else f"{base}{output.suffix}"
