@@ -88,9 +88,9 @@ def test_bad_plan_exits_2_and_leaves_output_untouched(runner: CliRunner, tmp_pat
 
 
 def test_missing_output_folder_is_a_clear_failure(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
-    """An output path in a folder that does not exist is refused with a message naming the folder."""
+    """An output path in a folder that does not exist is refused (a usage error) naming the folder."""
     result = runner.invoke(main, ["build", str(tiny), "-o", str(tmp_path / "nowhere" / "s.mp3")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "does not exist" in result.stderr and "nowhere" in result.stderr
 
 

@@ -244,22 +244,19 @@ def test_unknown_voice_in_the_plan_is_an_input_error(tiny: Path, scratch: Path) 
 
 
 def test_output_inside_a_regular_file_is_a_clear_failure(tiny: Path, tmp_path: Path, scratch: Path) -> None:
-    """-o under a path that is a file, not a folder: exit 1 naming the path, nothing created."""
+    """-o under a path that is a file, not a folder: exit 2 naming the path, nothing created."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file")
     result = build(blocker / "session.mp3", plan=tiny)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith(f"Error: cannot write {blocker / 'session.mp3'}: "), result.stderr
-    assert str(blocker) in result.stderr.split(": ", 2)[-1]
+    assert_failed(result, 2, f"{blocker} is a file, not a folder; choose a folder with -o")
     assert blocker.read_text() == "a file" and list(scratch.iterdir()) == []
 
 
 def test_output_in_proc_is_a_clear_failure(tiny: Path, scratch: Path) -> None:
-    """-o in /proc (where nothing can be created, even by root): exit 1, "cannot write in /proc", nothing left."""
+    """-o in /proc (where nothing can be created, even by root): exit 2, "cannot write in /proc", nothing left."""
     result = build(Path("/proc/voiceguide-session.mp3"), plan=tiny)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Error: cannot write in /proc: "), result.stderr
     assert "\n" not in result.stderr.rstrip("\n")
     assert list(scratch.iterdir()) == []

@@ -164,11 +164,13 @@ def test_output_extension_chooses_the_format(build: Callable[..., Built], extens
     assert f"Input #0, {container}" in said and f"Audio: {codec}" in said, said
 
 
-def test_format_option_overrides_the_extension(build: Callable[..., Built]) -> None:
-    """--format m4a writes an M4A (AAC) even to a file named session.bin."""
-    built = build("session.bin", "--format", "m4a")
-    assert built.output.read_bytes()[4:8] == b"ftyp"
-    assert "Audio: aac" in probe(built.output)
+def test_format_option_and_extension_must_agree(plan_file: Path, tmp_path: Path) -> None:
+    """--format m4a with a file named session.bin is refused before any work: an M4A would be
+    written under a name that says otherwise (see test_output_checks.py for the messages)."""
+    result = _invoke(["build", str(plan_file), "-o", str(tmp_path / "session.bin"), "--format", "m4a"])
+    assert result.exit_code == 2, result.output
+    assert "--format m4a writes M4A, whose files end in .m4a; name the output" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_format_option_names_the_default_output(

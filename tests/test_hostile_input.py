@@ -459,7 +459,7 @@ def test_long_session_needs_allow_long(runner: CliRunner, write: Callable[..., P
     assert_no_traceback(result)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the session would last at least 4 h, more than 3 h; check the reps, sets and durations, "
+        "Error: the session would last at least 4 h 14 s, more than 3 h; check the reps, sets and durations, "
         "or pass --allow-long if you mean it (up to 12 h)\n"
     )
     allowed = validate(runner, plan, "--allow-long")
@@ -478,7 +478,7 @@ def test_session_over_twelve_hours_is_refused_even_with_allow_long(
     assert_no_traceback(result)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the session would last at least 13 h, more than 12 h; the most voiceguide makes is 12 h\n"
+        "Error: the session would last at least 13 h 41 s, more than 12 h; the most voiceguide makes is 12 h\n"
     )
     out = tmp_path / "long.mp3"
     started = time.perf_counter()

@@ -3,7 +3,9 @@ it, session file names, running many builds, and the progress bar."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
-from voiceguide.errors import PlanError, VoiceguideError
+from voiceguide.cli_output import StreamFailure, echo, flush_output, stream_failed
+from voiceguide.errors import PlanError, VoiceguideError, path_text
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 
 if TYPE_CHECKING:
@@ -42,17 +45,26 @@ def failure(message: str, exit_code: int) -> Failure:
 
 
 def reports_errors(command: F) -> F:
-    """Users see a message and an exit code for every failure, never a traceback."""
+    """Users see a message and an exit code for every failure, never a traceback; what the command
+    printed is delivered before it ends (see cli_output)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
         except VoiceguideError as error:
             raise failure(error.report(), error.exit_code) from None
+        except StreamFailure as broken:
+            stream_failed(broken)
         except KeyboardInterrupt:
-            click.echo("\nInterrupted; no session file was changed.", err=True)
+            with contextlib.suppress(OSError):
+                click.echo("\nInterrupted; no session file was changed.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except SystemExit:
+            flush_output()
+            raise
+        flush_output()
+        return result
 
     return wrapper  # type: ignore[return-value]
 
@@ -71,7 +83,11 @@ language_option = click.option(
 def person_options(command: F) -> F:
     """The options that adjust a plan for one person, shared by every command that reads a plan."""
     options = [
-        click.option("--week", type=click.IntRange(1, 520), help="Make the session for this week of the progression."),
+        click.option(
+            "--week",
+            type=click.IntRange(1, 520),
+            help="Make the session for this week of the progression (without it, a progression makes week 1).",
+        ),
         click.option(
             "--set",
             "sets",
@@ -196,16 +212,32 @@ def customized_plan(
     return customize(plan=loaded, layers=layers, week=week)
 
 
-def session_name(plan: Path | None, profile: Path | None, week: int | None, language: str | None = None) -> str:
-    name = plan_name(plan) + (f"-{profile.stem}" if profile else "") + (f"-{language}" if language else "")
-    return name + (f"-week-{week:02d}" if week else "")
+WEEK_ONE_NOTE = "has a progression and no --week was given: this is the session for week 1 (--week N for another week)"
+
+
+def note_week_one(customized: Customized) -> None:
+    """On stderr, once the command has done its work (a failure's message comes first, alone): the
+    session is week 1 of a progression because no week was asked for."""
+    if customized.week_one_for:
+        echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
+
+
+def session_name(plan: Path | None, person: str | None, customized: Customized) -> str:
+    """The default file name of a session, without extension, from what the session is made of
+    (*person* is the profile's name for it): the plan, the person, the language when it is not the
+    plan's own, and the week. However those were chosen (plan, profile, --set, --language, --week),
+    the same session gets the same name."""
+    session = customized.plan
+    name = plan_name(plan) + (f"-{person}" if person else "")
+    name += f"-{session.language}" if session.language != customized.plan_language else ""
+    return name + (f"-week-{session.week:02d}" if session.week else "")
 
 
 def warn_missing_translations(customized: Customized) -> None:
     """On stderr: the plan's texts that the session speaks in the plan's language for want of a
     version in the session's."""
     for line in report_missing_translations(customized, only_spoken=True, heading_prefix="warning: "):
-        click.echo(line, err=True)
+        echo(line, err=True)
 
 
 def report_missing_translations(customized: Customized, *, only_spoken: bool, heading_prefix: str = "") -> list[str]:
@@ -238,9 +270,9 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
 
     overruns = timeline.overruns if timeline else ()
     for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
-        click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
+        echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
-        click.echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+        echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
 def chapters_of_result(result: Any) -> list[Any]:
@@ -263,13 +295,45 @@ def distinct_names(profiles: list[Path]) -> dict[Path, str]:
     return names
 
 
-def output_folder(output_dir: Path | None) -> Path:
-    folder = output_dir or DEFAULT_OUTPUT_DIR
-    if output_dir is None:
-        folder.mkdir(exist_ok=True)
-    elif not folder.is_dir():
-        raise InputFailure(f"the output folder {folder} does not exist")
-    return folder
+def output_folder(option: str | None) -> Path:
+    """The folder -o names for many sessions (output/ by default, made if need be), checked."""
+    from voiceguide.destination import check_folder
+
+    if option is None:
+        check_folder(DEFAULT_OUTPUT_DIR, create=True)
+        return DEFAULT_OUTPUT_DIR
+    check_folder(Path(option), shown=option)
+    return Path(option)
+
+
+def output_target(option: str | None) -> tuple[Path, Path | None]:
+    """Where build's -o puts the session: its folder (checked) and its file, or None for the
+    session's default name in that folder. `-o dir/`, or -o naming a folder, is a folder."""
+    from voiceguide.destination import check_folder, is_folder
+
+    if option is None or option.endswith(("/", os.sep)) or is_folder(Path(option)):
+        return output_folder(option), None
+    path = Path(option)
+    check_folder(path.parent)
+    return path.parent, path
+
+
+def check_outputs(outputs: list[Path], render: dict[str, Any], *, shorter: str) -> None:
+    """Every session file (and the files beside it) can be written, and no two are the same:
+    refused now, before any work, rather than after the render."""
+    from voiceguide.destination import check_files
+
+    for output in outputs:
+        check_files(
+            output,
+            format_option=render["audio_format"],
+            split=render["split"],
+            sidecars=not render["no_sidecars"],
+            shorter=shorter,
+        )
+    repeated = sorted({path_text(output) for output in outputs if outputs.count(output) > 1})
+    if repeated:
+        raise InputFailure(f"two sessions would be written to {', '.join(repeated)}; rename a profile")
 
 
 def profile_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -287,7 +351,7 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
 
 def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None = None) -> None:
     from voiceguide.batch import Status, build_all
-    from voiceguide.report import length
+    from voiceguide.clock import length
 
     bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
 
@@ -304,13 +368,13 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
             bar.__exit__(None, None, None)
     for outcome in outcomes:
         if outcome.status is Status.FAILED:
-            click.echo(f"failed: {outcome.job.label}:", err=True)
-            click.echo("  " + outcome.message.replace("\n", "\n  "), err=True)
+            echo(f"failed: {outcome.job.label}:", err=True)
+            echo("  " + outcome.message.replace("\n", "\n  "), err=True)
         else:
-            click.echo(f"{outcome.status.value}: {outcome.job.output} ({length(outcome.total_ms)})")
+            echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
-    click.echo(f"{len(outcomes)} sessions: {summary}", err=True)
+    echo(f"{len(outcomes)} sessions: {summary}", err=True)
     failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
     if failed:
         sys.exit(max(outcome.exit_code for outcome in failed))

@@ -24,7 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.errors import AudioError, SettingsError
+from voiceguide.clock import timestamp
+from voiceguide.errors import AudioError, SettingsError, path_text
 from voiceguide.externals import FfmpegNeed, ffmpeg_path
 from voiceguide.loudness import session_filters
 
@@ -184,8 +185,8 @@ def write_audio(
     *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
     cores (see mp3.py); everything else by ffmpeg."""
     folder = path.parent
-    if not folder.is_dir():
-        raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
+        raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
@@ -330,13 +331,38 @@ def write_text(path: Path, text: str) -> None:
         os.replace(temp, path)
 
 
+DEFAULT_NAME_MAX = 255
+"""Bytes in a file name, where the file system does not say (most take 255)."""
+_RANDOM = 8
+"""Characters mkstemp puts in a temporary name."""
+
+
+def name_max(folder: Path) -> int:
+    """The most bytes a file name may have in *folder*."""
+    try:
+        found = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # (no such folder yet; no pathconf on Windows)
+        return DEFAULT_NAME_MAX
+    return found if found > 0 else DEFAULT_NAME_MAX
+
+
+def fit_name(text: str, size: int) -> str:
+    """*text* cut to at most *size* bytes as a file name, on a character's boundary."""
+    while len(os.fsencode(text)) > max(size, 0):
+        text = text[:-1]
+    return text
+
+
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed."""
+    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
+    It is named after *path*, cut short where that name would be too long for the folder."""
+    suffix = ".part"
+    room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(suffix)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
     except OSError as error:
-        raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
+        raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
     os.close(handle)
     temp = Path(name)
     try:
@@ -345,8 +371,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
         yield temp
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise AudioError(f"cannot write {path}: {DISK_FULL}") from None
-        raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
+            raise AudioError(f"cannot write {path_text(path)}: {DISK_FULL}") from None
+        raise AudioError(f"cannot write {path_text(path)}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
@@ -388,7 +414,7 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         opus = OggOpus(path)
         assert opus.tags is not None
         for number, chapter in enumerate(chapters, start=1):
-            opus.tags[f"CHAPTER{number:03d}"] = [_clock(chapter.start_ms)]
+            opus.tags[f"CHAPTER{number:03d}"] = [timestamp(chapter.start_ms)]
             opus.tags[f"CHAPTER{number:03d}NAME"] = [chapter.title]
         opus.save()
     elif audio_format is AudioFormat.WAV:
@@ -403,12 +429,6 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         wave.tags.add(TALB(encoding=3, text=tags.album))
         wave.tags.add(TXXX(encoding=3, desc="comment", text=tags.full_comment))
         wave.save()
-
-
-def _clock(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def read_stamp(path: Path) -> Stamp | None:

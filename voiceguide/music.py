@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from voiceguide.errors import SettingsError
+from voiceguide.errors import SettingsError, path_text
 from voiceguide.externals import ffmpeg_path
 from voiceguide.loudness import SPEECH_RMS_DBFS
 from voiceguide.timeline import EventKind, Timeline
@@ -58,7 +58,7 @@ class Music:
         try:
             if result.returncode != 0 or self._file.tell() == 0:
                 details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
-                raise SettingsError(f"cannot use {path} as music: {details[0]}")
+                raise SettingsError(f"cannot use {path_text(path)} as music: {details[0]}")
             self._gain = 10 ** ((speech_level_dbfs + level_db - self._rms_dbfs()) / 20)
         except BaseException:
             self._file.close()

@@ -12,15 +12,15 @@ import functools
 import hashlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide import __version__
 from voiceguide.chapters import chapters_of
+from voiceguide.clock import duration
 from voiceguide.customize import Origin
+from voiceguide.destination import PLAYLIST, part_name
 from voiceguide.errors import SettingsError
 from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
 from voiceguide.externals import engine_identity
@@ -43,7 +43,6 @@ from voiceguide.speechcache import SpeechCache
 from voiceguide.speechpool import speak
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.wording import Wording
-from voiceguide.yamlsource import format_seconds
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a session is made."""
@@ -105,13 +104,13 @@ def check_length(plan: Plan, settings: RenderSettings) -> None:
     limit = MAX_SESSION_MS if settings.allow_long else LONG_SESSION_MS
     if shortest > limit:
         hint = (
-            f"the most voiceguide makes is {format_seconds(MAX_SESSION_MS)}"
+            f"the most voiceguide makes is {duration(MAX_SESSION_MS)}"
             if settings.allow_long
             else "check the reps, sets and durations, or pass --allow-long if you mean it "
-            f"(up to {format_seconds(MAX_SESSION_MS)})"
+            f"(up to {duration(MAX_SESSION_MS)})"
         )
         raise SettingsError(
-            f"the session would last at least {format_seconds(shortest)}, more than {format_seconds(limit)}; {hint}"
+            f"the session would last at least {duration(shortest)}, more than {duration(limit)}; {hint}"
         )
 
 
@@ -333,7 +332,7 @@ def _write_split(
     entries = []
     rate = source.sample_rate
     for number, chapter in enumerate(chapters, start=1):
-        name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
+        name = part_name(output, number, chapter.title)
         part = source.part(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate))
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
@@ -341,12 +340,4 @@ def _write_split(
         )  # fmt: skip
         write(part, output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
-    write_text(output.with_suffix(".m3u"), playlist(entries))
-
-
-def _slug(title: str) -> str:
-    """A title as a safe file-name part: letters, digits and single dashes."""
-    # Accents dropped ("Přitahování" is "pritahovani"), other letters kept ("Füße" is "fuße").
-    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
-    return slug[:40] or "part"
+    write_text(output.with_suffix(PLAYLIST), playlist(entries))
