@@ -49,3 +49,7 @@ class SpeechError(VoiceguideError):
 
 class AudioError(VoiceguideError):
     """Audio could not be encoded or the session file could not be written."""
+
+
+class CacheError(VoiceguideError):
+    """The speech cache cannot be read or cleared (`voiceguide cache`; a build only misses its savings)."""
