@@ -177,11 +177,11 @@ def test_batch_builds_each_session_on_one_core(tmp_path: Path, tiny: Path, monke
 
     def build(**kwargs: object) -> object:
         asked.update(kwargs)
-        return dataclasses.make_dataclass("Result", ["total_ms", "up_to_date"])(1000, False)
+        return dataclasses.make_dataclass("Result", ["total_ms", "up_to_date", "damaged_cache_entries"])(1000, False, 0)
 
     monkeypatch.setattr(batch, "build_session", build)
     job = batch.Job(label="tiny", output=tmp_path / "tiny.mp3", plan=load_plan(tiny))
-    assert batch._build(job, RenderSettings(), False) == (1000, False)
+    assert batch._build(job, RenderSettings(), False) == (1000, False, 0)
     assert asked["cores"] == 1
 
 

@@ -48,6 +48,7 @@ class Outcome:
     total_ms: int = 0
     message: str = ""
     exit_code: int = 0
+    damaged_cache_entries: int = 0
 
 
 def build_all(
@@ -77,7 +78,7 @@ def build_all(
             max_workers=workers, mp_context=context, max_tasks_per_child=1, initializer=_quiet_on_interrupt
         ) as pool:
             with _interrupts_blocked():
-                running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
+                running: dict[Future[tuple[int, bool, int]], tuple[int, Job]] = {
                     pool.submit(_build, job, settings, force): (index, job) for index, job in pending
                 }
             try:
@@ -143,7 +144,7 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
     return None
 
 
-def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
+def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool, int]:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (see _interrupts_blocked)
     assert job.plan is not None
@@ -158,14 +159,15 @@ def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
         force=force,
         cores=1,
     )
-    return result.total_ms, result.up_to_date
+    return result.total_ms, result.up_to_date, result.damaged_cache_entries
 
 
-def _outcome(job: Job, future: Future[tuple[int, bool]]) -> Outcome:
+def _outcome(job: Job, future: Future[tuple[int, bool, int]]) -> Outcome:
     try:
-        total_ms, up_to_date = future.result()
+        total_ms, up_to_date, damaged = future.result()
     except VoiceguideError as error:
         return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
     except Exception as error:  # a worker that died is one failed session, not a failed batch
         return Outcome(job=job, status=Status.FAILED, message=f"{type(error).__name__}: {error}", exit_code=1)
-    return Outcome(job=job, status=Status.UP_TO_DATE if up_to_date else Status.BUILT, total_ms=total_ms)
+    status = Status.UP_TO_DATE if up_to_date else Status.BUILT
+    return Outcome(job=job, status=status, total_ms=total_ms, damaged_cache_entries=damaged)

@@ -12,6 +12,7 @@ from voiceguide import __version__
 from voiceguide.cli_output import Group, echo
 from voiceguide.cli_support import (
     MAX_OVERRUNS_SHOWN,
+    Failure,
     InputFailure,
     ProgressBar,
     allow_long_option,
@@ -37,7 +38,9 @@ from voiceguide.cli_support import (
     reports_errors,
     run_jobs,
     session_name,
+    warn_damaged_cache,
     warn_missing_translations,
+    warn_temporary_cache,
 )
 from voiceguide.errors import PlanError, path_text
 
@@ -111,6 +114,7 @@ def build(
     name = f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
     output = path or folder / name
     check_outputs([output], render, shorter="choose a shorter name with -o")
+    warn_temporary_cache()
     with ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
@@ -121,6 +125,7 @@ def build(
             force=force,
             progress=progress,
         )
+    warn_damaged_cache(result.damaged_cache_entries)
     report_overruns(result.timeline, customized.plan.source_name)
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {exercises_phrase(len(customized.plan.exercises))}"
     if result.up_to_date:
@@ -170,7 +175,10 @@ def preview(
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     warn_missing_translations(customized)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_temporary_cache()
+    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_damaged_cache(previewed.damaged_cache_entries)
+    timeline = previewed.timeline
     if as_json:
         echo(report.as_json(timeline, customized.explanation))
     else:
@@ -215,7 +223,10 @@ def validate(
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     for line in report_missing_translations(customized, only_spoken=False):
         echo(line)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_temporary_cache()
+    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_damaged_cache(previewed.damaged_cache_entries)
+    timeline = previewed.timeline
     source = customized.plan.source_name
     if timeline.overruns:
         from voiceguide.report import overrun_message
@@ -400,6 +411,7 @@ def cache_info() -> None:
     """
     from voiceguide.speechcache import MAX_BYTES, usage
 
+    warn_temporary_cache()
     found = usage()
     echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
 
@@ -409,11 +421,22 @@ def cache_info() -> None:
 def cache_clear() -> None:
     """Remove every cached clip; the next build synthesizes its speech again.
 
+    Exits 1, saying how many it could not remove and why, if some of them could not be.
+
     \b
     Example:
       voiceguide cache clear
     """
     from voiceguide.speechcache import clear
 
-    removed = clear()
-    echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+    warn_temporary_cache()
+    cleared = clear()
+    removed = f"{cleared.files} clips ({cleared.bytes / 1e6:.1f} MB)"
+    if cleared.failed:
+        total = cleared.files + cleared.failed
+        done = f"; removed {removed}" if cleared.files else ""
+        raise Failure(
+            f"could not remove {cleared.failed} of {total} clips from {cleared.folder}: {cleared.reason}{done}. "
+            "Check that you may change that folder (its owner and permissions)."
+        )
+    echo(f"Removed {removed} from {cleared.folder}")

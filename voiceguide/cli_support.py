@@ -275,6 +275,28 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
         echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
 
 
+def warn_temporary_cache() -> None:
+    """On stderr, when there is no home directory to keep the speech cache in."""
+    from voiceguide.speechcache import location
+
+    found = location()
+    if found.temporary:
+        click.echo(
+            f"warning: there is no home directory, so the speech cache is a temporary one, in {found.folder}; "
+            "set VOICEGUIDE_CACHE_DIR to keep it elsewhere",
+            err=True,
+        )
+
+
+def warn_damaged_cache(count: int) -> None:
+    """On stderr, once a run: how many damaged speech cache entries were found (and made again)."""
+    from voiceguide.speechcache import speech_folder
+
+    if count:
+        entries = "1 damaged speech cache entry was" if count == 1 else f"{count} damaged speech cache entries were"
+        click.echo(f"warning: {entries} found and made again (the cache is in {speech_folder()})", err=True)
+
+
 def chapters_of_result(result: Any) -> list[Any]:
     from voiceguide.chapters import chapters_of
 
@@ -359,6 +381,7 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
         if bar is not None:
             bar.update(1)
 
+    warn_temporary_cache()
     if bar is not None:
         bar.__enter__()
     try:
@@ -366,6 +389,7 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    warn_damaged_cache(sum(outcome.damaged_cache_entries for outcome in outcomes))
     for outcome in outcomes:
         if outcome.status is Status.FAILED:
             echo(f"failed: {outcome.job.label}:", err=True)

@@ -53,6 +53,10 @@ class AudioError(VoiceguideError):
     """Audio could not be encoded or the session file could not be written."""
 
 
+class CacheError(VoiceguideError):
+    """The speech cache cannot be read or cleared (`voiceguide cache`; a build only misses its savings)."""
+
+
 def path_text(path: str | os.PathLike[str]) -> str:
     """A path as it goes into a message, a tag or a sidecar: a file name that is not UTF-8 keeps its
     odd bytes as \\xff escapes, rather than carrying surrogates that no file or terminal can take."""

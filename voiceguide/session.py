@@ -80,6 +80,8 @@ class BuildResult:
     up_to_date: bool = False
     synthesized: int = 0
     """Phrases the speech engine had to make (the others came from the speech cache)."""
+    damaged_cache_entries: int = 0
+    """Entries of the speech cache found damaged, and made again."""
 
     @property
     def phrases(self) -> int:
@@ -91,8 +93,16 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
-def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
-    cache = SpeechCache(engine=engine_identity())
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preview:
+    timeline: Timeline
+    damaged_cache_entries: int = 0
+    """Entries of the speech cache found damaged, and made again."""
+
+
+def open_synthesizer(plan: Plan, settings: RenderSettings, cache_folder: Path | None = None) -> Synthesizer:
+    """A synthesizer for *plan*, with the speech cache in *cache_folder* (by default, the user's)."""
+    cache = SpeechCache(engine=engine_identity(), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache, language=plan.language
     )
@@ -131,10 +141,12 @@ def timed_script(
     rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
     phrases = rough.phrases()
     missing = [phrase for phrase in phrases if not synthesizer.cached(phrase)]
+    # (the cache's folder is passed on: without a home, a helper's temporary folder is another)
+    cache_folder = synthesizer.cache.root if synthesizer.cache else None
     speak(
         synthesizer,
         missing,
-        recipe=functools.partial(open_synthesizer, plan, settings),
+        recipe=functools.partial(open_synthesizer, plan, settings, cache_folder),
         helpers=helpers,
         progress=lambda done: progress("speech", done, len(phrases)),
     )
@@ -147,11 +159,16 @@ def timed_script(
     return timeline
 
 
-def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Timeline:
+def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Preview:
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
     with open_synthesizer(plan, settings) as synthesizer:
-        return timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+        timeline = timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+        return Preview(timeline=timeline, damaged_cache_entries=_damaged(synthesizer))
+
+
+def _damaged(synthesizer: Synthesizer) -> int:
+    return len(synthesizer.cache.damaged) if synthesizer.cache else 0
 
 
 def _cores(cores: int | None) -> int:
@@ -223,6 +240,7 @@ def build_session(
         )
         synthesized = synthesizer.synthesized
         phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores)
+        damaged = _damaged(synthesizer)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
     mixdown = Mixdown(
@@ -293,7 +311,10 @@ def build_session(
             )
     if settings.sidecars:
         write_sidecars(output, timeline, explanation)
-    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized)
+    return BuildResult(
+        path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized,
+        damaged_cache_entries=damaged,
+    )  # fmt: skip
 
 
 LEVELLED = f"levelled {LEVELLING_VERSION}"

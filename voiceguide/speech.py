@@ -194,13 +194,31 @@ def voice_for_language(language: str, voices: list[VoiceInfo]) -> VoiceInfo | No
 def installed_voices(cache: SpeechCache | None = None) -> list[VoiceInfo]:
     """The engine's voices; from the cache when it has them, so that no engine has to start."""
     if cache is not None:
-        listed = cache.load_json(_voices_name(cache))
-        if isinstance(listed, list):
-            with contextlib.suppress(TypeError, KeyError):
-                return [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v["gender"]) for v in listed]
+        listed = cache.load_json(_voices_name(cache), _voice_list)
+        if listed is not None:
+            return listed
     voices = list_voices()
     if cache is not None:
         cache.store_json(_voices_name(cache), [dataclasses.asdict(voice) for voice in voices])
+    return voices
+
+
+def _voice_list(listed: object) -> list[VoiceInfo]:
+    """The voices of a cached voice list; TypeError if it is not one (the cache then lists them again)."""
+
+    def text(value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+
+    if not isinstance(listed, list) or not listed or not all(isinstance(voice, dict) for voice in listed):
+        raise TypeError(listed)
+    voices = []
+    for voice in listed:
+        if not isinstance(voice["languages"], list):
+            raise TypeError(voice)
+        gender = None if voice["gender"] is None else text(voice["gender"])
+        voices.append(VoiceInfo(text(voice["id"]), text(voice["name"]), tuple(map(text, voice["languages"])), gender))
     return voices
 
 
