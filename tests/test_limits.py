@@ -15,6 +15,7 @@ import pytest
 from test_listening import READERS
 
 from voiceguide.chapters import MAX_CHAPTERS
+from voiceguide.loader import MAX_EXERCISES, load_plan_text
 
 ENOUGH_S = 120
 """What a refused input or a tiny build takes at most on a loaded machine: a hang fails the test
@@ -144,3 +145,25 @@ def test_an_output_that_is_a_fifo_is_refused_before_any_work(tiny: Path, tmp_pat
     assert result.returncode == 2, result.stderr
     assert str(fifo) in result.stderr and "not a regular file" in result.stderr, result.stderr
     assert fifo.is_fifo()
+
+
+# --- the size of a plan ----------------------------------------------------------------------------
+
+
+def test_a_plan_over_the_exercise_limit_is_refused_by_validate(tmp_path: Path) -> None:
+    """`validate` of a plan one exercise over MAX_EXERCISES: exit 2, located, naming the limit, no speech made."""
+    plan = tmp_path / "huge.yaml"
+    plan.write_text(many_exercises(MAX_EXERCISES + 1))
+    result = voiceguide("validate", str(plan), seconds=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    expected = (
+        f"  {plan}:7:3: exercises: a plan has at most {MAX_EXERCISES} exercises, found {MAX_EXERCISES + 1}; "
+        "split it into several plans"
+    )
+    assert result.stderr.splitlines() == ["Error: the plan has a problem:", expected], result.stderr
+
+
+def test_a_plan_of_as_many_exercises_as_allowed_loads() -> None:
+    """MAX_EXERCISES exercises are a valid plan."""
+    assert len(load_plan_text(many_exercises(MAX_EXERCISES)).exercises) == MAX_EXERCISES

@@ -256,6 +256,7 @@ def build_session(
         beep_level_db=plan.beep_level_db,
         speech_level_dbfs=speech_level,
     )
+    del phrases  # the mixdown keeps each phrase once, at its volume: a second copy of all is not needed
     with contextlib.ExitStack() as stack:
         music = None
         if settings.music is not None:
