@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import wave
@@ -23,18 +24,20 @@ instead of stopping the suite."""
 
 
 def voiceguide(*arguments: str, seconds: float = ENOUGH_S, **environment: str) -> subprocess.CompletedProcess[str]:
-    """The command in a fresh process; fails the test if it has not finished within *seconds*."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "voiceguide", *arguments],
-            capture_output=True,
-            text=True,
-            timeout=seconds,
-            env=dict(os.environ, **environment),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"voiceguide {' '.join(arguments)} was still running after {seconds} s")
+    """The command in a fresh process; fails the test if it has not finished within *seconds*,
+    after stopping it and whatever it started (an ffmpeg looping forever)."""
+    command = [sys.executable, "-m", "voiceguide", *arguments]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, **environment),
+        start_new_session=True,
+    ) as process:  # fmt: skip
+        try:
+            stdout, stderr = process.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"voiceguide {' '.join(arguments)} was still running after {seconds} s")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def many_exercises(count: int) -> str:
