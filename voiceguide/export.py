@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from voiceguide.clock import timestamp
 from voiceguide.errors import AudioError, SettingsError, path_text
@@ -432,21 +432,90 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
 
 
 def read_stamp(path: Path) -> Stamp | None:
-    """The fingerprint and length an existing session was written with, if it is one of ours."""
+    """The fingerprint and length an existing session was written with, if it is one of ours and
+    whole: a file cut short (its tags kept) has no stamp, so it is made again."""
     import mutagen
 
+    if not path.is_file():
+        return None  # (a FIFO or a device would block or never end)
     try:
         audio = mutagen.File(path)
+        if audio is None or audio.tags is None:
+            return None
+        for value in audio.tags.values():
+            for text in value if isinstance(value, list) else [value]:
+                found = _STAMP.search(str(text))
+                if found:
+                    stamp = Stamp(fingerprint=found[1], length_ms=int(found[2]))
+                    return stamp if _whole(path, audio, stamp.length_ms) else None
     except (mutagen.MutagenError, OSError):
         return None
-    if audio is None or audio.tags is None:
-        return None
-    for value in audio.tags.values():
-        for text in value if isinstance(value, list) else [value]:
-            found = _STAMP.search(str(text))
-            if found:
-                return Stamp(fingerprint=found[1], length_ms=int(found[2]))
     return None
+
+
+WHOLE_TOLERANCE_MS = 100
+"""How far the length a file's header gives may be from the stamped one: a frame or two of any format."""
+
+
+def _whole(path: Path, audio: object, length_ms: int) -> bool:
+    """Whether *path* holds all the audio its stamp says: the length its header gives (Ogg's from
+    its last page) is the stamped one, and the bytes its header promises (MP3's Info tag, WAV's and
+    M4A's chunks) are all there."""
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.wave import WAVE
+
+    info = getattr(audio, "info", None)
+    if info is None or abs(info.length * 1000 - length_ms) > WHOLE_TOLERANCE_MS:
+        return False
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        if isinstance(audio, MP3):
+            return _mp3_whole(file, audio, size)
+        if isinstance(audio, WAVE):
+            return _chunks_whole(file, size, start=12, little_endian=True)
+        if isinstance(audio, MP4):
+            return _chunks_whole(file, size, start=0, little_endian=False)
+    return True
+
+
+def _mp3_whole(file: IO[bytes], audio: object, size: int) -> bool:
+    """The bytes the Info (or Xing) tag counts from the first frame on are all in the file."""
+    import struct
+
+    tags = getattr(audio, "tags", None)
+    start: int = tags.size if tags is not None else 0
+    file.seek(start)
+    head = file.read(4096)
+    at = max(head.find(b"Info"), head.find(b"Xing"))
+    if at < 0 or len(head) < at + 16:
+        return True  # no count to check; the length checked before is then estimated from the size
+    flags, first, second = struct.unpack(">III", head[at + 4 : at + 16])
+    if not flags & 2:
+        return True
+    counted: int = second if flags & 1 else first  # (the frame count comes first when there is one)
+    return size - start >= counted
+
+
+def _chunks_whole(file: IO[bytes], size: int, *, start: int, little_endian: bool) -> bool:
+    """Every chunk (RIFF, from *start*) or atom (MP4) ends within the file's *size*."""
+    import struct
+
+    position = start
+    while position + 8 <= size:
+        file.seek(position)
+        header = file.read(16)
+        length = struct.unpack("<I" if little_endian else ">I", header[:4] if not little_endian else header[4:8])[0]
+        if little_endian:
+            length += 8 + (length & 1)
+        elif length == 1:
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            return True  # an MP4 atom that runs to the end of the file
+        if length < 8:
+            return False
+        position += length
+    return position == size
 
 
 def _encode(

@@ -12,12 +12,13 @@ import functools
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide import __version__
-from voiceguide.chapters import chapters_of
+from voiceguide.chapters import at_most, chapters_of
 from voiceguide.clock import duration
 from voiceguide.customize import Origin
 from voiceguide.destination import PLAYLIST, part_name
@@ -197,7 +198,27 @@ def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None)
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_output(path: Path) -> None:
+    """Refuse an existing output that is not a regular file (a FIFO would block, a device never end
+    or be replaced) before any work is done."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # (nothing there yet; a folder that does not exist is reported when writing)
+    if not stat.S_ISREG(mode):
+        raise SettingsError(f"cannot write {path}: {_not_regular(mode)}; choose another output file")
+
+
+def _not_regular(mode: int) -> str:
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+    return f"it is not a regular file but {kind}"
+
+
 def _file_digest(path: Path) -> str:
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        # A device or FIFO may never end (/dev/zero) or block: music is a file of a known length.
+        raise SettingsError(f"cannot use {path} as music: {_not_regular(mode)}")
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while block := file.read(1 << 20):
@@ -228,6 +249,7 @@ def build_session(
     MP3 encoding.
     """
     check_length(plan, settings)
+    check_output(output)
     stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)
@@ -251,6 +273,7 @@ def build_session(
         beep_level_db=plan.beep_level_db,
         speech_level_dbfs=speech_level,
     )
+    del phrases  # the mixdown keeps each phrase once, at its volume: a second copy of all is not needed
     with contextlib.ExitStack() as stack:
         music = None
         if settings.music is not None:
@@ -306,7 +329,7 @@ def build_session(
                 source,
                 output,
                 tags=tags,
-                chapters=chapters,
+                chapters=at_most(chapters),
                 progress=lambda done, total: progress("encoding", done, total),
             )
     if settings.sidecars:
