@@ -16,12 +16,14 @@ from voiceguide.cli_support import (
     ProgressBar,
     allow_long_option,
     chapters_of_result,
+    counted,
     customized_plan,
     distinct_names,
     exercises_phrase,
     existing_file,
     extension_for,
     language_option,
+    mebibytes,
     output_folder,
     person_options,
     plan_argument,
@@ -209,7 +211,7 @@ def validate(
         lines = [overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]]
         if count > MAX_OVERRUNS_SHOWN:
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
-        heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
+        heading = f"{counted(count, 'phrase')} {'does not fit its slot' if count == 1 else 'do not fit their slots'}:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
     click.echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
 
@@ -353,7 +355,7 @@ def voices(language: str | None) -> None:
     click.echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
         click.echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
-    click.echo(f"{len(found)} voices", err=True)
+    click.echo(counted(len(found), "voice"), err=True)
 
 
 @main.group()
@@ -379,7 +381,8 @@ def cache_info() -> None:
     from voiceguide.speechcache import MAX_BYTES, usage
 
     found = usage()
-    click.echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+    limit = mebibytes(MAX_BYTES, decimals=0)
+    click.echo(f"{found.folder}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
 
 
 @cache.command("clear")
@@ -394,4 +397,4 @@ def cache_clear() -> None:
     from voiceguide.speechcache import clear
 
     removed = clear()
-    click.echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+    click.echo(f"Removed {counted(removed.files, 'clip')} ({mebibytes(removed.bytes)}) from {removed.folder}")
