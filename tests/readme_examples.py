@@ -158,12 +158,12 @@ def fold(shown: list[str] | tuple[str, ...], actual: list[str]) -> list[str]:
 
     The shown lines are aligned with the actual ones at the least cost: a line that matches, or a
     run of lines under a `...`, costs nothing; a line added costs 1; a shown line paired with a
-    similar actual line (a figure changed) a little more; and a shown line dropped costs DROPPED, so
-    that the lines the author chose to show are kept, even where new lines now come between them,
-    rather than left to a `...` nearby. Matching lines are kept as the author
-    wrote them (a line cut short with `...` stays cut), `...` lines stay where they are, a changed
-    line is the new one (cut with `...` at about the same place if the author had cut it), and lines
-    no longer printed go. So `fold(shown, actual) == shown` exactly when `matches(shown, actual)`.
+    similar actual line (a figure changed) a little more; and a shown line dropped costs DROPPED,
+    so that the lines the author chose to show stay, even where new lines now come between them,
+    rather than vanish under a `...` nearby. Matching lines are kept as the author wrote them (a
+    line cut short with `...` stays cut), `...` lines stay where they are, a changed line is the
+    new one (cut with `...` at about the same place if the author had cut it), and lines no longer
+    printed go. So `fold(shown, actual) == shown` exactly when `matches(shown, actual)`.
     """
     n, m = len(shown), len(actual)
     inf = float("inf")
