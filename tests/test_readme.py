@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from readme_examples import (
     PROMPT,
     README,
@@ -156,6 +158,18 @@ def test_fold_adds_new_lines_and_drops_lines_no_longer_printed() -> None:
     assert fold(["Wrote a.mp3"], ["warning: too tight", "Wrote a.mp3"]) == ["warning: too tight", "Wrote a.mp3"]
     assert fold(["built: x", "built: y", "2 sessions"], ["built: x", "1 session"]) == ["built: x", "1 session"]
     assert fold([], ["Wrote b.mp3 (2:04.5)"]) == ["Wrote b.mp3 (2:04.5)"]
+
+
+LINES = st.lists(st.sampled_from(["a", "b", "ab 1", "ab 2", "abc 12", "...", "  ...", "ab ...", "a..."]), max_size=7)
+
+
+@given(shown=LINES, actual=LINES)
+def test_fold_gives_what_matches_and_changes_nothing_that_matched(shown: list[str], actual: list[str]) -> None:
+    """What scripts/update-readme writes always matches the output, and it rewrites an example
+    exactly when the test fails on it."""
+    folded = fold(shown, actual)
+    assert matches(folded, actual)
+    assert (folded == shown) == matches(shown, actual)
 
 
 def test_rewritten_keeps_commands_separators_and_everything_outside_the_examples() -> None:
