@@ -18,12 +18,14 @@ from voiceguide.cli_support import (
     allow_long_option,
     chapters_of_result,
     check_outputs,
+    counted,
     customized_plan,
     distinct_names,
     exercises_phrase,
     existing_file,
     extension_for,
     language_option,
+    mebibytes,
     note_week_one,
     output_folder,
     output_target,
@@ -235,7 +237,7 @@ def validate(
         lines = [overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]]
         if count > MAX_OVERRUNS_SHOWN:
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
-        heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
+        heading = f"{counted(count, 'phrase')} {'does not fit its slot' if count == 1 else 'do not fit their slots'}:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
     echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
     note_week_one(customized)
@@ -386,7 +388,7 @@ def voices(language: str | None) -> None:
     echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
         echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
-    echo(f"{len(found)} voices", err=True)
+    echo(counted(len(found), "voice"), err=True)
 
 
 @main.group()
@@ -413,7 +415,8 @@ def cache_info() -> None:
 
     warn_temporary_cache()
     found = usage()
-    echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+    limit = mebibytes(MAX_BYTES, decimals=0)
+    echo(f"{found.folder}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
 
 
 @cache.command("clear")
@@ -431,12 +434,12 @@ def cache_clear() -> None:
 
     warn_temporary_cache()
     cleared = clear()
-    removed = f"{cleared.files} clips ({cleared.bytes / 1e6:.1f} MB)"
+    removed = f"{counted(cleared.files, 'clip')} ({mebibytes(cleared.bytes)})"
     if cleared.failed:
         total = cleared.files + cleared.failed
         done = f"; removed {removed}" if cleared.files else ""
         raise Failure(
-            f"could not remove {cleared.failed} of {total} clips from {cleared.folder}: {cleared.reason}{done}. "
-            "Check that you may change that folder (its owner and permissions)."
+            f"could not remove {cleared.failed} of {counted(total, 'clip')} from {cleared.folder}: "
+            f"{cleared.reason}{done}. Check that you may change that folder (its owner and permissions)."
         )
     echo(f"Removed {removed} from {cleared.folder}")

@@ -15,6 +15,7 @@ import click
 
 from voiceguide.cli_output import StreamFailure, echo, flush_output, stream_failed
 from voiceguide.errors import PlanError, VoiceguideError, path_text
+from voiceguide.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 
 if TYPE_CHECKING:
@@ -112,6 +113,15 @@ allow_long_option = click.option(
 )
 
 
+def default_bitrates() -> str:
+    """The encoder's default bitrates by the format names --format takes: "64k for mp3/m4a, 48k for ogg/opus"."""
+    by_rate: dict[str, list[str]] = {}
+    for extension, audio_format in EXTENSIONS.items():
+        if audio_format in DEFAULT_BITRATES:
+            by_rate.setdefault(DEFAULT_BITRATES[audio_format], []).append(extension.lstrip("."))
+    return ", ".join(f"{rate} for {'/'.join(names)}" for rate, names in by_rate.items())
+
+
 def render_options(command: F) -> F:
     """How the session file is written: format, quality, loudness, music, sidecars, split."""
     options = [
@@ -136,11 +146,11 @@ def render_options(command: F) -> F:
             help="Integrated loudness target in LUFS.",
         ),
         click.option("--sample-rate", type=click.IntRange(8000, 48000), help="Output sample rate in Hz."),
-        click.option("--bitrate", help="Output bitrate, like 64k (default: 64k for mp3/m4a, 32k for opus)."),
+        click.option("--bitrate", help=f"Output bitrate, like 64k (default: {default_bitrates()})."),
         click.option(
             "--format",
             "audio_format",
-            type=click.Choice(["mp3", "m4a", "ogg", "opus", "wav"]),
+            type=click.Choice([extension.lstrip(".") for extension in EXTENSIONS]),
             help="Output format (default: from the output's extension, else mp3).",
         ),
     ]
@@ -250,7 +260,7 @@ def report_missing_translations(customized: Customized, *, only_spoken: bool, he
         if only_spoken and code != customized.plan.language:
             continue
         if missing:
-            count = f"{len(missing)} text{'s' if len(missing) > 1 else ''}"
+            count = counted(len(missing), "text")
             lines.append(
                 f"{heading_prefix}{count} of the plan {'have' if len(missing) > 1 else 'has'} no {language_name(code)} "
                 f"({code}) version; the plan's own is spoken there:"
@@ -272,7 +282,8 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
     for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
         echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
-        echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+        more = len(overruns) - MAX_OVERRUNS_SHOWN
+        echo(f"warning: ... and {more} more {'phrase that does' if more == 1 else 'phrases that do'} not fit", err=True)
 
 
 def warn_temporary_cache() -> None:
@@ -303,8 +314,18 @@ def chapters_of_result(result: Any) -> list[Any]:
     return chapters_of(result.timeline) if result.timeline else []  # (only counted: the titles do not matter)
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 voice", "2 voices" (for the nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def mebibytes(size: int, *, decimals: int = 1) -> str:
+    """A size in MiB, the unit the speech cache's limit is set in (256 MiB, which is 268 MB)."""
+    return f"{size / 2**20:.{decimals}f} MiB"
+
+
 def exercises_phrase(count: int) -> str:
-    return f"{count} exercise{'s' if count != 1 else ''}"
+    return counted(count, "exercise")
 
 
 def distinct_names(profiles: list[Path]) -> dict[Path, str]:
@@ -398,7 +419,7 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
             echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
-    echo(f"{len(outcomes)} sessions: {summary}", err=True)
+    echo(f"{counted(len(outcomes), 'session')}: {summary}", err=True)
     failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
     if failed:
         sys.exit(max(outcome.exit_code for outcome in failed))

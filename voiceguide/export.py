@@ -20,13 +20,21 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from voiceguide.clock import timestamp
 from voiceguide.errors import AudioError, SettingsError, path_text
 from voiceguide.externals import FfmpegNeed, ffmpeg_path
+from voiceguide.formats import (
+    BITRATE_RANGES,
+    DEFAULT_BITRATES,
+    EXTENSIONS,
+    FORMAT_NAMES,
+    OPUS_RATES,
+    SAMPLE_RATES,
+    AudioFormat,
+)
 from voiceguide.loudness import session_filters
 
 if TYPE_CHECKING:
@@ -35,27 +43,6 @@ if TYPE_CHECKING:
     from voiceguide.mp3 import Layout
 
 
-class AudioFormat(StrEnum):
-    MP3 = "mp3"
-    M4A = "m4a"
-    OPUS = "opus"
-    WAV = "wav"
-
-
-EXTENSIONS = {".mp3": AudioFormat.MP3, ".m4a": AudioFormat.M4A, ".ogg": AudioFormat.OPUS,
-              ".opus": AudioFormat.OPUS, ".wav": AudioFormat.WAV}  # fmt: skip
-FORMAT_NAMES = {"mp3": AudioFormat.MP3, "m4a": AudioFormat.M4A, "aac": AudioFormat.M4A, "ogg": AudioFormat.OPUS,
-                "opus": AudioFormat.OPUS, "wav": AudioFormat.WAV}  # fmt: skip
-DEFAULT_BITRATES = {AudioFormat.MP3: "64k", AudioFormat.M4A: "64k", AudioFormat.OPUS: "48k"}
-"""Plenty for mono speech. Opus below 48k overshoots its true peak by up to 2 dB."""
-BITRATE_RANGES = {AudioFormat.MP3: (8, 320), AudioFormat.M4A: (16, 256), AudioFormat.OPUS: (6, 256)}
-SAMPLE_RATES = {
-    AudioFormat.MP3: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
-    AudioFormat.M4A: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
-    AudioFormat.OPUS: (8_000, 12_000, 16_000, 24_000, 48_000),
-    AudioFormat.WAV: tuple(range(8_000, 48_001)),
-}
-OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
 _CODECS = {
     AudioFormat.MP3: ["-c:a", "libmp3lame", "-id3v2_version", "3", "-f", "mp3"],
     AudioFormat.M4A: ["-c:a", "aac", "-f", "ipod"],
