@@ -401,7 +401,9 @@ def cache_info() -> None:
     from voiceguide.speechcache import MAX_BYTES, usage
 
     found = usage()
-    echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+    echo(
+        f"{path_text(found.folder)}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB"
+    )
 
 
 @cache.command("clear")
@@ -416,4 +418,4 @@ def cache_clear() -> None:
     from voiceguide.speechcache import clear
 
     removed = clear()
-    echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+    echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {path_text(removed.folder)}")
