@@ -401,9 +401,8 @@ def cache_info() -> None:
     from voiceguide.speechcache import MAX_BYTES, usage
 
     found = usage()
-    echo(
-        f"{path_text(found.folder)}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB"
-    )
+    size = f"{found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB"
+    echo(f"{path_text(found.folder)}: {found.files} clips, {size}")
 
 
 @cache.command("clear")
