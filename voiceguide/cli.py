@@ -416,7 +416,7 @@ def cache_info() -> None:
     warn_temporary_cache()
     found = usage()
     limit = mebibytes(MAX_BYTES, decimals=0)
-    echo(f"{found.folder}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
+    echo(f"{path_text(found.folder)}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
 
 
 @cache.command("clear")
@@ -435,11 +435,12 @@ def cache_clear() -> None:
     warn_temporary_cache()
     cleared = clear()
     removed = f"{counted(cleared.files, 'clip')} ({mebibytes(cleared.bytes)})"
+    folder = path_text(cleared.folder)
     if cleared.failed:
         total = cleared.files + cleared.failed
         done = f"; removed {removed}" if cleared.files else ""
         raise Failure(
-            f"could not remove {cleared.failed} of {counted(total, 'clip')} from {cleared.folder}: "
+            f"could not remove {cleared.failed} of {counted(total, 'clip')} from {folder}: "
             f"{cleared.reason}{done}. Check that you may change that folder (its owner and permissions)."
         )
-    echo(f"Removed {removed} from {cleared.folder}")
+    echo(f"Removed {removed} from {folder}")
