@@ -13,9 +13,12 @@ up to its end only, and there is no second thread at all. What that takes, and t
   driver's own callback could only print it.
 - the driver's loop sleeps 10 ms after starting a phrase, which is then made already: it does
   not sleep (a phrase takes a few ms to make).
-- an exception raised in the driver's callback (a Ctrl-C or a helper's SIGTERM, raised wherever
-  the signal lands) cannot go through espeak: Python hands it to sys.unraisablehook. We keep it and
-  raise it once the phrase is done.
+- with the phrase made on this thread, a signal's exception would be raised in the middle of it:
+  in the driver's callback, where it cannot go through espeak (Python hands it to
+  sys.unraisablehook), or half-way through writing the WAV. Ctrl-C (SIGINT) and SIGTERM (how
+  helpers and batch workers are stopped) are held back while a phrase is made, and delivered as
+  soon as it is; whatever else is raised in the callback is kept from sys.unraisablehook and
+  raised once the phrase is done.
 - the driver prints "Audio saved to ..." for every file: stdout is captured meanwhile.
 - `init` returns the engine already alive in the process, with whatever voice and rate it was
   last given; so both are set before every phrase, the default voice included, on the driver
@@ -37,6 +40,7 @@ import errno
 import hashlib
 import io
 import math
+import signal
 import sys
 import tempfile
 import time
@@ -344,7 +348,7 @@ class Synthesizer:
         raised: list[BaseException | None] = []  # in the engine's callbacks (see the module's docstring)
         previous_hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: raised.append(unraisable.exc_value)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), _signals_held():
                 engine.runAndWait()
         except Exception as error:
             raise SpeechError(_failure(text, error)) from None
@@ -370,6 +374,20 @@ class Synthesizer:
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends (see the module's
+    docstring): a phrase takes milliseconds."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _failure(text: str, error: BaseException | None) -> str:
