@@ -22,6 +22,7 @@ from voiceguide.cli_support import (
     existing_file,
     extension_for,
     language_option,
+    noting_written,
     output_folder,
     person_options,
     plan_argument,
@@ -98,11 +99,12 @@ def build(
     if output is None:
         DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
         output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
-    with ProgressBar() as progress:
+    settings = render_settings(output, render)
+    with noting_written([output], settings), ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
             output=output,
-            settings=render_settings(output, render),
+            settings=settings,
             person=customized.person,
             explanation=customized.explanation,
             force=force,

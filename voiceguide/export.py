@@ -24,9 +24,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voiceguide import stopping
 from voiceguide.errors import AudioError, SettingsError
 from voiceguide.externals import ffmpeg_path
 from voiceguide.loudness import session_filters
+
+try:
+    import fcntl
+except ImportError:  # (Windows)
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mutagen.id3 import Frame
@@ -177,10 +183,12 @@ def write_audio(
     limit: bool = False,
     cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    alongside: Callable[[], object] = lambda: None,
 ) -> None:
     """Encode *source*, made *gain_db* louder and, if *limit*, through the safety limiter, into
     *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
-    cores (see mp3.py); everything else by ffmpeg."""
+    cores (see mp3.py); everything else by ffmpeg. *alongside* writes what goes with the file (its
+    sidecars) as it replaces the old one, in one step that no stop signal cuts in the middle."""
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
@@ -197,7 +205,9 @@ def write_audio(
             _finish_tags(temp, encoding.format, tags, chapters)
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
-        os.replace(temp, path)
+        with stopping.deferred():
+            os.replace(temp, path)
+            alongside()
 
 
 def _lame_layout(encoding: Encoding, sample_rate: int) -> Layout | None:
@@ -328,14 +338,17 @@ def write_text(path: Path, text: str) -> None:
 
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed."""
+    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
+
+    It is locked while this process lives: one left by a process killed outright (SIGKILL, a power
+    cut) is not, and the next build of the same file removes it (see remove_stale_temporaries)."""
     try:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
         raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
-    os.close(handle)
     temp = Path(name)
     try:
+        _lock(handle)
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         yield temp
@@ -346,6 +359,33 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        os.close(handle)
+
+
+def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
+    """Remove the temporary files (see _temporary_beside) of files named by *names* (glob patterns)
+    in *folder* that no live process holds: those left by a build killed outright."""
+    if fcntl is None:
+        return  # (without locks, a stale file cannot be told from one being written)
+    for pattern in names:
+        for temp in folder.glob(f".{pattern}.*.part"):
+            try:
+                handle = os.open(temp, os.O_RDONLY)
+            except OSError:
+                continue  # gone meanwhile, or not ours to remove
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                temp.unlink()  # (while locked, so that no build can take it up meanwhile)
+            except OSError:
+                pass  # held: a build is writing it
+            finally:
+                os.close(handle)
+
+
+def _lock(handle: int) -> None:
+    if fcntl is not None:
+        with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:

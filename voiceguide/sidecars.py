@@ -10,15 +10,14 @@ from voiceguide.customize import Origin
 from voiceguide.export import write_text
 from voiceguide.timeline import EventKind, Timeline
 
+SUFFIXES = (".vtt", ".json", ".txt")
+
 
 def write_sidecars(audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()) -> list[Path]:
     """`<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*; returns their paths."""
     written = []
-    for suffix, text in (
-        (".vtt", captions(timeline)),
-        (".json", report.as_json(timeline, explanation) + "\n"),
-        (".txt", report.table(timeline) + "\n"),
-    ):
+    texts = (captions(timeline), report.as_json(timeline, explanation) + "\n", report.table(timeline) + "\n")
+    for suffix, text in zip(SUFFIXES, texts, strict=True):
         path = audio.with_suffix(suffix)
         write_text(path, text)
         written.append(path)
