@@ -347,8 +347,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     except OSError as error:
         raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
     temp = Path(name)
+    held = _locked(handle)
     try:
-        _lock(handle)
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         yield temp
@@ -359,7 +359,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-        os.close(handle)
+        if held:
+            os.close(handle)
 
 
 def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
@@ -382,10 +383,15 @@ def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
                 os.close(handle)
 
 
-def _lock(handle: int) -> None:
-    if fcntl is not None:
-        with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def _locked(handle: int) -> bool:
+    """Whether *handle*'s file is locked, and the handle kept open to hold it; without locks it is
+    closed (on Windows, a file held open could not be renamed into place)."""
+    if fcntl is None:
+        os.close(handle)
+        return False
+    with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return True
 
 
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:
