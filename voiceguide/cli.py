@@ -27,6 +27,7 @@ from voiceguide.cli_support import (
     language_option,
     mebibytes,
     note_week_one,
+    noting_written,
     output_folder,
     output_target,
     person_options,
@@ -117,11 +118,12 @@ def build(
     output = path or folder / name
     check_outputs([output], render, shorter="choose a shorter name with -o")
     warn_temporary_cache()
-    with ProgressBar() as progress:
+    settings = render_settings(output, render)
+    with noting_written([output], settings), ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
             output=output,
-            settings=render_settings(output, render),
+            settings=settings,
             person=customized.person,
             explanation=customized.explanation,
             force=force,

@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import click
 
+from voiceguide import stopping
 from voiceguide.cli_output import StreamFailure, echo, flush_output, stream_failed
 from voiceguide.errors import PlanError, VoiceguideError, path_text
 from voiceguide.formats import DEFAULT_BITRATES, EXTENSIONS
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_OUTPUT_DIR = Path("output")
-EXIT_INTERRUPTED = 130
 
 
 class Failure(click.ClickException):
@@ -47,27 +48,53 @@ def failure(message: str, exit_code: int) -> Failure:
 
 def reports_errors(command: F) -> F:
     """Users see a message and an exit code for every failure, never a traceback; what the command
-    printed is delivered before it ends (see cli_output)."""
+    printed is delivered before it ends (see cli_output); and Ctrl-C, SIGTERM and SIGHUP stop the
+    command alike (see stopping), with a line saying what was written."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = command(*args, **kwargs)
-        except VoiceguideError as error:
-            raise failure(error.report(), error.exit_code) from None
-        except StreamFailure as broken:
-            stream_failed(broken)
-        except KeyboardInterrupt:
-            with contextlib.suppress(OSError):
-                click.echo("\nInterrupted; no session file was changed.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        except SystemExit:
+        with stopping.handled() as stop:
+            try:
+                result = command(*args, **kwargs)
+            except VoiceguideError as error:
+                if stop.signum is None:
+                    raise failure(error.report(), error.exit_code) from None
+                # What failed was stopped by the same signal (ffmpeg, say, by Ctrl-C in a terminal).
+                interrupted(stopping.Interrupted(stop.signum))
+            except StreamFailure as broken:
+                stream_failed(broken)
+            except KeyboardInterrupt as interrupt:
+                interrupted(interrupt)
+            except SystemExit:
+                flush_output()
+                raise
             flush_output()
-            raise
-        flush_output()
-        return result
+            return result
 
     return wrapper  # type: ignore[return-value]
+
+
+STOPPED_BY: dict[int, str] = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Stopped by SIGTERM"}
+if hasattr(signal, "SIGHUP"):
+    STOPPED_BY[signal.SIGHUP] = "Stopped by SIGHUP"
+
+
+def interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Say that the command was stopped, and which session files it wrote before; exit 128 + the signal."""
+    signum = stopping.signal_of(interrupt)
+    written = [str(path) for path in getattr(interrupt, "written", ())]
+    if not written:
+        what = "no session file was changed"
+    else:
+        listed = written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
+        what = f"{listed} {'was' if len(written) == 1 else 'were'} written, no other session file was changed"
+    with contextlib.suppress(OSError):  # (after SIGHUP, the terminal may be gone)
+        click.echo(f"\n{STOPPED_BY.get(signum, f'Stopped by signal {signum}')}; {what}.", err=True)
+    # Ignored from now on: Python's own handlers are taken down as the interpreter ends, and another
+    # Ctrl-C then would end the process by the signal rather than with this exit code.
+    for each in stopping.STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    sys.exit(128 + signum)
 
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -392,7 +419,19 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
+def noting_written(outputs: list[Path], settings: Any) -> contextlib.AbstractContextManager[None]:
+    """A stop meanwhile names those of *outputs* whose files were replaced (see stopping.noting_written)."""
+    from voiceguide.session import files_state
+
+    return stopping.noting_written(outputs, functools.partial(files_state, split=settings.split))
+
+
 def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None = None) -> None:
+    with noting_written([job.output for job in jobs], settings):
+        _run_jobs(jobs, settings=settings, force=force, workers=workers)
+
+
+def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None) -> None:
     from voiceguide.batch import Status, build_all
     from voiceguide.clock import length
 

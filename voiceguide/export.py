@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from voiceguide import stopping
 from voiceguide.clock import timestamp
 from voiceguide.errors import AudioError, SettingsError, path_text
 from voiceguide.externals import FfmpegNeed, ffmpeg_path
@@ -36,6 +37,11 @@ from voiceguide.formats import (
     AudioFormat,
 )
 from voiceguide.loudness import session_filters
+
+try:
+    import fcntl
+except ImportError:  # (Windows)
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mutagen.id3 import Frame
@@ -167,10 +173,12 @@ def write_audio(
     limit: bool = False,
     cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    alongside: Callable[[], object] = lambda: None,
 ) -> None:
     """Encode *source*, made *gain_db* louder and, if *limit*, through the safety limiter, into
     *path*, replacing it only when complete. MP3s without the limiter are encoded on up to *cores*
-    cores (see mp3.py); everything else by ffmpeg."""
+    cores (see mp3.py); everything else by ffmpeg. *alongside* writes what goes with the file (its
+    sidecars) as it replaces the old one, in one step that no stop signal cuts in the middle."""
     folder = path.parent
     if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
         raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
@@ -187,7 +195,9 @@ def write_audio(
             _finish_tags(temp, encoding.format, tags, chapters)
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
-        os.replace(temp, path)
+        with stopping.deferred():
+            os.replace(temp, path)
+            alongside()
 
 
 def _lame_layout(encoding: Encoding, sample_rate: int) -> Layout | None:
@@ -343,15 +353,18 @@ def fit_name(text: str, size: int) -> str:
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
     """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
-    It is named after *path*, cut short where that name would be too long for the folder."""
+    It is named after *path*, cut short where that name would be too long for the folder.
+
+    It is locked while this process lives: one left by a process killed outright (SIGKILL, a power
+    cut) is not, and the next build of the same file removes it (see remove_stale_temporaries)."""
     suffix = ".part"
     room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(suffix)
     try:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
     except OSError as error:
         raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
-    os.close(handle)
     temp = Path(name)
+    held = _locked(handle)
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
@@ -363,6 +376,39 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        if held:
+            os.close(handle)
+
+
+def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
+    """Remove the temporary files (see _temporary_beside) of files named by *names* (glob patterns)
+    in *folder* that no live process holds: those left by a build killed outright."""
+    if fcntl is None:
+        return  # (without locks, a stale file cannot be told from one being written)
+    for pattern in names:
+        for temp in folder.glob(f".{pattern}.*.part"):
+            try:
+                handle = os.open(temp, os.O_RDONLY)
+            except OSError:
+                continue  # gone meanwhile, or not ours to remove
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                temp.unlink()  # (while locked, so that no build can take it up meanwhile)
+            except OSError:
+                pass  # held: a build is writing it
+            finally:
+                os.close(handle)
+
+
+def _locked(handle: int) -> bool:
+    """Whether *handle*'s file is locked, and the handle kept open to hold it; without locks it is
+    closed (on Windows, a file held open could not be renamed into place)."""
+    if fcntl is None:
+        os.close(handle)
+        return False
+    with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return True
 
 
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import glob
 import hashlib
 import json
 import os
@@ -23,7 +24,16 @@ from voiceguide.clock import duration
 from voiceguide.customize import Origin
 from voiceguide.destination import PLAYLIST, part_name
 from voiceguide.errors import SettingsError
-from voiceguide.export import Chapter, Encoding, Source, Tags, read_stamp, write_audio, write_text
+from voiceguide.export import (
+    Chapter,
+    Encoding,
+    Source,
+    Tags,
+    read_stamp,
+    remove_stale_temporaries,
+    write_audio,
+    write_text,
+)
 from voiceguide.externals import engine_identity
 from voiceguide.loudness import (
     LEVELLING_VERSION,
@@ -38,7 +48,7 @@ from voiceguide.mixdown import Mixdown, frame_at
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
 from voiceguide.plan import Plan
-from voiceguide.sidecars import playlist, write_sidecars
+from voiceguide.sidecars import SIDECARS, playlist, write_sidecars
 from voiceguide.speech import Synthesizer
 from voiceguide.speechcache import SpeechCache
 from voiceguide.speechpool import speak
@@ -250,6 +260,7 @@ def build_session(
     """
     check_length(plan, settings)
     check_output(output)
+    remove_leftovers(output, split=settings.split)
     stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)
@@ -322,8 +333,11 @@ def build_session(
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
+        sidecars = functools.partial(write_sidecars, output, timeline, explanation)
         if settings.split:
             _write_split(write, source, output, chapters, tags)
+            if settings.sidecars:
+                sidecars()
         else:
             write(
                 source,
@@ -331,9 +345,8 @@ def build_session(
                 tags=tags,
                 chapters=at_most(chapters),
                 progress=lambda done, total: progress("encoding", done, total),
+                alongside=sidecars if settings.sidecars else lambda: None,
             )
-    if settings.sidecars:
-        write_sidecars(output, timeline, explanation)
     return BuildResult(
         path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=synthesized,
         damaged_cache_entries=damaged,
@@ -385,3 +398,30 @@ def _write_split(
         write(part, output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
     write_text(output.with_suffix(PLAYLIST), playlist(entries))
+
+
+def remove_leftovers(output: Path, *, split: bool) -> None:
+    """Remove the temporary files that builds of *output* killed outright left beside it."""
+    remove_stale_temporaries(output.parent, _file_patterns(output, split=split))
+
+
+def files_state(output: Path, *, split: bool) -> frozenset[tuple[str, int, int]]:
+    """Which files a build of *output* writes are there now, and which inode and modification time
+    each has: a build that replaced any of them changes it."""
+    found = set()
+    for pattern in _file_patterns(output, split=split):
+        for path in output.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                found.add((path.name, status.st_ino, status.st_mtime_ns))
+    return frozenset(found)
+
+
+def _file_patterns(output: Path, *, split: bool) -> list[str]:
+    """Glob patterns of the files a build of *output* writes beside it: the session (or its parts and
+    playlist) and the sidecars."""
+    stem = glob.escape(output.stem)
+    session = (
+        [f"{stem}-[0-9][0-9]-*{glob.escape(output.suffix)}", f"{stem}.m3u"] if split else [glob.escape(output.name)]
+    )
+    return [*session, *(stem + suffix for suffix in SIDECARS)]
