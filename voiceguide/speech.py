@@ -40,7 +40,6 @@ import errno
 import hashlib
 import io
 import math
-import signal
 import sys
 import tempfile
 import time
@@ -52,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import SettingsError, SpeechError
-from voiceguide.externals import audio_segment, driver_name, pyttsx3_module
+from voiceguide.externals import audio_segment, driver_name, pyttsx3_module, signals_held
 from voiceguide.language import DEFAULT_LANGUAGE, catalog_codes
 from voiceguide.language import language as catalog
 from voiceguide.speechcache import SpeechCache
@@ -330,7 +329,7 @@ class Synthesizer:
         raised: list[BaseException | None] = []  # in the engine's callbacks (see the module's docstring)
         previous_hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: raised.append(unraisable.exc_value)
         try:
-            with contextlib.redirect_stdout(io.StringIO()), _signals_held():
+            with contextlib.redirect_stdout(io.StringIO()), signals_held():
                 engine.runAndWait()
         except Exception as error:
             raise SpeechError(_failure(text, error)) from None
@@ -356,20 +355,6 @@ class Synthesizer:
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends (see the module's
-    docstring): a phrase takes milliseconds."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _failure(text: str, error: BaseException | None) -> str:
