@@ -140,8 +140,8 @@ def run_round(number: int, *, processes: int, count: int, load: int) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", "-p", type=int, default=3, help="speaking processes per round (3)")
-    parser.add_argument("--rounds", "-r", type=int, default=10, help="rounds (10)")
-    parser.add_argument("--phrases", "-n", type=int, default=200, help="distinct phrases per process (200)")
+    parser.add_argument("--rounds", "-r", type=int, default=5, help="rounds (5)")
+    parser.add_argument("--phrases", "-n", type=int, default=120, help="distinct phrases per process (120)")
     parser.add_argument(
         "--load", "-l", type=int, default=os.cpu_count() or 1, help="CPU-burning processes (one a core)"
     )
