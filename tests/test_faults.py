@@ -353,6 +353,37 @@ def test_ctrl_c_during_build_exits_130_and_leaves_the_previous_session(
     assert_nothing_left(out, tmp_path / "tmp", tmp_path / "cache")
 
 
+CTRL_C_WHILE_PYDUB_LOADS = """\
+import signal, sys
+
+
+class CtrlCWhileLooking:
+    def find_spec(self, name, path, target=None):
+        if name == "StringIO":  # (pydub looks for Python 2's StringIO first, in a bare try/except)
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlCWhileLooking())
+from voiceguide.externals import audio_segment
+try:
+    audio_segment()
+except KeyboardInterrupt:
+    print("interrupted")
+else:
+    print("carried on")
+"""
+
+
+def test_ctrl_c_while_the_audio_library_loads_is_not_lost(tmp_path: Path) -> None:
+    """A Ctrl-C that comes while pydub is imported (the first phrase's, in a build) interrupts the
+    command after the import: pydub's import runs a bare `except:` that would swallow it."""
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_PYDUB_LOADS], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "interrupted\n", "")
+
+
 def test_ctrl_c_during_batch_exits_130_and_stops_every_worker(tmp_path: Path) -> None:
     """Ctrl-C while a batch of two profiles builds: exit 130 promptly, every worker gone, nothing left behind."""
     folder = tmp_path / "sessions"

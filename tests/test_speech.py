@@ -96,10 +96,10 @@ def fresh_clip_ms(voice: str | None, *, rate: int = RATE, text: str = LONG_PHRAS
 def test_synthesis_keeps_stdout_clean(capfd: pytest.CaptureFixture[str]) -> None:
     """Synthesizing prints nothing on stdout, at the Python level or on file descriptor 1."""
     with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
-        # Longest first: the first phrase a new engine speaks is where its print may come late.
+        # Longest first: the phrases that take longest to make are the likeliest to print late.
         for phrase in sorted(PHRASES, key=len, reverse=True):
             synthesizer.clip(phrase)
-            # pyttsx3 prints from espeak's own thread once the file is written; let a late print land.
+            # (a late print, from whatever thread, lands meanwhile)
             time.sleep(0.05)
     captured = capfd.readouterr()
     assert captured.out == "", f"stdout got {captured.out[:300]!r}"

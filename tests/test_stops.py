@@ -135,11 +135,14 @@ def assert_stopped(
 
 
 def four_profiles(tmp_path: Path) -> tuple[list[str], list[str]]:
-    """The three shipped profiles and one more, and the session file each is built into."""
-    shipped = sorted((DATA / "profiles").glob("*.yaml"))
-    fast = tmp_path / "fast.yaml"
-    fast.write_text(FAST_PROFILE)
-    profiles = [*shipped, fast]
+    """The shipped profiles without a progression (which would add a note on stderr about its week)
+    and two more, and the session file each is built into."""
+    shipped = sorted(p for p in (DATA / "profiles").glob("*.yaml") if "progression" not in p.read_text())
+    profiles = []
+    for name in ("fast", "quick"):
+        profiles.append(tmp_path / f"{name}.yaml")
+        profiles[-1].write_text(FAST_PROFILE)
+    profiles = [*shipped, *profiles]
     return [str(p) for p in profiles], [f"{PLAN.stem}-{p.stem}.mp3" for p in profiles]
 
 

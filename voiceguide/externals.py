@@ -9,14 +9,17 @@ are imported only through this module, and only when a command needs them, so th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -125,7 +128,8 @@ def _passes(ffmpeg: str, needs: list[FfmpegNeed]) -> bool:
 def audio_segment() -> type[AudioSegment]:
     """pydub's AudioSegment, wired to our ffmpeg (pydub only looks on PATH, and warns if absent)."""
     path = ffmpeg_path()
-    with warnings.catch_warnings():
+    # (pydub's import runs bare `except:` clauses, which would swallow a Ctrl-C)
+    with warnings.catch_warnings(), signals_held():
         warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
         warnings.filterwarnings("ignore", message="Couldn't find ffprobe", category=RuntimeWarning)
         warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
@@ -133,6 +137,23 @@ def audio_segment() -> type[AudioSegment]:
     AudioSegment.converter = path
     segment_class: type[AudioSegment] = AudioSegment
     return segment_class
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends: for the short
+    stretches in which the libraries would lose the exception they raise, or raise it half-way
+    through something (see speech.py)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        # (a Ctrl-C that came just before is raised as this call returns: the `finally` unblocks it)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def driver_name() -> str:

@@ -1,12 +1,13 @@
 """Speech: each distinct phrase synthesized once with pyttsx3, trimmed, as a pydub clip.
 
-pyttsx3 2.99 starts espeak-ng in its asynchronous "retrieval" mode: every phrase is queued to a
-thread of espeak's own, which calls the driver back (into Python) from there while this thread
-goes on driving espeak; and espeak_Synth then copies ten times the phrase's length from where the
-phrase is, reading whatever follows it in memory (a phrase near the end of mapped memory crashed
-the process in Synth). So voiceguide has the driver start espeak in its synchronous mode instead:
-Synth makes the whole phrase on the calling thread, calling the driver back there, reads the phrase
-up to its end only, and there is no second thread at all. What that takes, and the traps left:
+pyttsx3 2.99 starts espeak-ng in its asynchronous "retrieval" mode, and there espeak_Synth copies
+ten times the phrase's length from where the phrase is (the size pyttsx3 gives it): a phrase that
+ends near the end of mapped memory crashes the process in Synth (tests/test_speech.py shows it).
+In that mode every phrase is also made on a thread of espeak's own, which calls the driver back
+into Python while this thread goes on calling espeak. So voiceguide has the driver start espeak in
+its synchronous mode instead: Synth reads the phrase up to its end only, makes it on the calling
+thread and calls the driver back there; there is no second thread at all. What that takes, and the
+traps left:
 - espeak's synchronous mode sends no "message terminated" event after a phrase, which is when the
   driver writes the file and ends its loop: we send it ourselves once Synth returns, as espeak's
   asynchronous mode does. A failure to write (a full disk) is then raised to us, where the
@@ -22,13 +23,15 @@ up to its end only, and there is no second thread at all. What that takes, and t
 - the driver prints "Audio saved to ..." for every file: stdout is captured meanwhile.
 - `init` returns the engine already alive in the process, with whatever voice and rate it was
   last given; so both are set before every phrase, the default voice included, on the driver
-  directly (`setProperty` would queue them behind the next phrase).
+  directly (the engine's `setProperty` may queue them until `runAndWait`) so that the switch is
+  checked before the phrase.
 - queued `save_to_file` calls keep only the last file: one phrase per `runAndWait`.
 - espeak pads every phrase with silence (about 235 ms at the end): clips are trimmed both ends.
 - it asserts on empty text, and keeps the old voice for a name it does not know: voices are
   resolved against the engine's own list first, and the switch is checked.
-- the driver never lets go of its callback (its `destroy` fails), so the last one stays alive, as
-  espeak needs it to; a new engine replaces it only between phrases.
+- espeak calls the driver through a ctypes callback that must outlive every call to it. The last
+  one registered is kept alive (in the binding, and the driver's `destroy`, which would drop it,
+  fails), and a new engine's driver replaces it only between phrases, on this same thread.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ import errno
 import hashlib
 import io
 import math
-import signal
 import sys
 import tempfile
 import time
@@ -52,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import SettingsError, SpeechError
-from voiceguide.externals import audio_segment, driver_name, pyttsx3_module
+from voiceguide.externals import audio_segment, driver_name, pyttsx3_module, signals_held
 from voiceguide.language import DEFAULT_LANGUAGE, catalog_codes
 from voiceguide.language import language as catalog
 from voiceguide.speechcache import SpeechCache
@@ -348,7 +350,7 @@ class Synthesizer:
         raised: list[BaseException | None] = []  # in the engine's callbacks (see the module's docstring)
         previous_hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: raised.append(unraisable.exc_value)
         try:
-            with contextlib.redirect_stdout(io.StringIO()), _signals_held():
+            with contextlib.redirect_stdout(io.StringIO()), signals_held():
                 engine.runAndWait()
         except Exception as error:
             raise SpeechError(_failure(text, error)) from None
@@ -374,20 +376,6 @@ class Synthesizer:
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends (see the module's
-    docstring): a phrase takes milliseconds."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _failure(text: str, error: BaseException | None) -> str:
