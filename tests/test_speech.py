@@ -277,6 +277,29 @@ def test_the_engine_reads_a_phrase_no_further_than_its_end() -> None:
     assert result.stdout.strip() == "status=0", result.stdout
 
 
+ESPEAK_STARTED_ELSEWHERE = """
+from voiceguide.errors import SpeechError
+from voiceguide.externals import pyttsx3_module
+from voiceguide.speech import Synthesizer
+engine = pyttsx3_module().init("espeak")  # pyttsx3 used directly first: espeak-ng started its own way
+try:
+    with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:
+        synthesizer.clip("Hold.")
+except SpeechError as error:
+    print(error)
+"""
+
+
+def test_an_engine_started_by_pyttsx3_before_voiceguide_is_refused_clearly() -> None:
+    """In a process where pyttsx3 started espeak-ng before voiceguide did (asynchronously, as it
+    does), synthesis stops with a SpeechError that says so, rather than misbehaving."""
+    result = subprocess.run(
+        [sys.executable, "-c", ESPEAK_STARTED_ELSEWHERE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-800:]
+    assert "espeak-ng was started in this process before voiceguide started it" in result.stdout, result.stdout
+
+
 class Interrupt(BaseException):
     """What the signal handlers below raise: like KeyboardInterrupt, but pytest's own is left alone."""
 
