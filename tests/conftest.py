@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from audio_measure import decode
 from click.testing import CliRunner
+from processes import end_all_started
 
 from voiceguide.loader import load_plan, shipped_plan_path
 from voiceguide.plan import Plan
@@ -82,3 +84,10 @@ def default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
     # Decoded at the session's own rate, so that nothing is resampled between mixing and measuring.
     samples = decode(result.path, sample_rate=settings.sample_rate)
     return BuiltSession(plan=plan, settings=settings, result=result, samples=samples, sample_rate=settings.sample_rate)
+
+
+@pytest.fixture(autouse=True)
+def no_stray_processes() -> Iterator[None]:
+    """Whatever a test started as a command (see processes.py) is gone once the test ends."""
+    yield
+    end_all_started()

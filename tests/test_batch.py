@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
+from processes import finish, voiceguide
 
 from voiceguide.cli import main
 from voiceguide.export import read_stamp
@@ -207,16 +208,89 @@ def test_batch_gives_the_same_sessions_whatever_the_number_of_jobs(
 def test_batch_profiles_with_the_same_file_name_do_not_overwrite_each_other(
     runner: CliRunner, plan: Path, tmp_path: Path
 ) -> None:
-    """Two profiles both called ann.yaml, in different folders: both sessions are kept, or the batch refuses."""
+    """Two profiles both called ann.yaml, in different folders: each gets a session of its own,
+    named with its folder, holding that profile's session (its title, and its length as previewed)."""
     first = write(tmp_path / "clinic-a" / "ann.yaml", GOOD1)
     second = write(tmp_path / "clinic-b" / "ann.yaml", GOOD2)
     out = out_dir(tmp_path)
     result = invoke(runner, "batch", plan, first, second, "-o", out)
-    titles = sorted(title(path) for path in out.glob("*.mp3"))
-    print(result.stdout, result.stderr, titles)
-    assert result.exit_code != 0 or titles == ["Batch tiny, Ann", "Batch tiny, Bob"], (
-        f"exit {result.exit_code}, {summary(result)!r}, but the folder holds the sessions of {titles}"
-    )
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "2 sessions: 2 built, 0 up to date, 0 failed"
+    sessions = {profile: out / f"tiny-{profile.parent.name}-ann.mp3" for profile in (first, second)}
+    assert sorted(p.name for p in out.glob("*.mp3")) == ["tiny-clinic-a-ann.mp3", "tiny-clinic-b-ann.mp3"]
+    assert [title(sessions[first]), title(sessions[second])] == ["Batch tiny, Ann", "Batch tiny, Bob"]
+    lengths = {}
+    for profile, session in sessions.items():
+        previewed = json.loads(invoke(runner, "preview", plan, "--profile", profile, "--json").stdout)["total"]
+        stamp = read_stamp(session)
+        assert stamp is not None
+        heard = am.duration_ms(am.decode(session))
+        print(
+            f"{session.name}: previewed {previewed * 1000:.0f} ms, stamped {stamp.length_ms} ms, heard {heard:.0f} ms"
+        )
+        assert stamp.length_ms == round(previewed * 1000)
+        assert abs(heard - stamp.length_ms) <= 50, f"{session.name} decodes to {heard:.0f} ms"
+        lengths[profile] = stamp.length_ms
+    assert lengths[second] - lengths[first] >= 2000  # (Bob's two holds are a second longer each)
+
+
+PROCESS_LOG = """\
+import json, os, sys, threading
+
+from voiceguide import speechpool
+
+speechpool.HEAD_START, speechpool.MIN_PHRASES = 2, 4  # speech helpers for any plan, where a build may use them
+
+
+def log(**record):
+    with open(os.environ["VOICEGUIDE_TEST_PROCESS_LOG"], "a") as file:
+        file.write(json.dumps({"pid": os.getpid(), **record}) + "\\n")
+
+
+def on_event(event, args):
+    if event == "subprocess.Popen":
+        main_thread = threading.current_thread() is threading.main_thread()
+        log(event="popen", argv=[str(arg) for arg in args[1]], main_thread=main_thread)
+
+
+log(event="start", ppid=os.getppid(), argv=sys.argv)
+sys.addaudithook(on_event)
+"""
+"""A sitecustomize for every Python process of a command: it logs the process's start and every
+process it starts, and lets any build use speech helpers."""
+
+
+def test_batch_builds_each_session_on_one_core(plan: Path, tmp_path: Path) -> None:
+    """Each session is built in a worker process of its own that starts no speech helper (where a
+    build on two cores would) and levels its speech in its main thread, one ffmpeg at a time; and
+    the sessions are the same with --jobs 2 as with --jobs 1."""
+    site = tmp_path / "site"
+    write(site / "sitecustomize.py", PROCESS_LOG)
+    log = tmp_path / "processes.jsonl"
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+           "VOICEGUIDE_TEST_PROCESS_LOG": str(log)}  # fmt: skip
+    profiles = [write(tmp_path / "good1.yaml", GOOD1), write(tmp_path / "good2.yaml", GOOD2)]
+    outs = {jobs: tmp_path / f"jobs-{jobs}" / "out" for jobs in ("1", "2")}
+    for jobs, out in outs.items():
+        out.mkdir(parents=True)
+        log.unlink(missing_ok=True)
+        args = ["batch", str(plan), *map(str, profiles), "-o", str(out), "--jobs", jobs]
+        batch = voiceguide(args, out.parent, env=env)  # (each with a speech cache of its own, empty)
+        _, stderr = finish(batch, 240)
+        assert batch.returncode == 0, stderr
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+        started = [r for r in records if r["event"] == "start"]
+        workers = {r["pid"] for r in started if r["ppid"] == batch.pid}
+        assert len(workers) == len(profiles), f"--jobs {jobs}: {len(workers)} workers for {len(profiles)} sessions"
+        helpers = [r["argv"] for r in started if r["ppid"] in workers]
+        assert helpers == [], f"--jobs {jobs}: Python processes started inside a worker: {helpers}"
+        elsewhere = [
+            r["argv"] for r in records if r["event"] == "popen" and r["pid"] in workers and not r["main_thread"]
+        ]
+        assert elsewhere == [], f"--jobs {jobs}: processes started outside a worker's main thread: {elsewhere}"
+        assert any(r["event"] == "popen" and r["pid"] in workers for r in records), "no worker was seen levelling"
+    for name in ("tiny-good1.mp3", "tiny-good2.mp3"):
+        assert np.array_equal(am.decode(outs["1"] / name), am.decode(outs["2"] / name)), f"{name}: the audio differs"
 
 
 # -- build: up to date ----------------------------------------------------------------------------

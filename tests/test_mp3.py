@@ -24,6 +24,8 @@ from voiceguide.externals import ffmpeg_path
 RATE = 22_050
 LAYOUT = mp3.Layout(sample_rate=RATE, kbps=64)
 
+pytestmark = pytest.mark.ffmpeg
+
 
 def bitwise_crc16(data: bytes, crc: int = 0) -> int:
     """CRC-16/ARC one bit at a time, as its definition reads."""

@@ -24,7 +24,7 @@ from voiceguide.cli import main
 from voiceguide.externals import ffmpeg_path
 from voiceguide.timeline import Tone
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 
 MUSIC_HZ = 200.0
 MUSIC_SECONDS = 3

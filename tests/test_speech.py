@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import audio_measure as am
 import numpy as np
@@ -93,10 +96,10 @@ def fresh_clip_ms(voice: str | None, *, rate: int = RATE, text: str = LONG_PHRAS
 def test_synthesis_keeps_stdout_clean(capfd: pytest.CaptureFixture[str]) -> None:
     """Synthesizing prints nothing on stdout, at the Python level or on file descriptor 1."""
     with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
-        # Longest first: the first phrase a new engine speaks is where its print may come late.
+        # Longest first: the phrases that take longest to make are the likeliest to print late.
         for phrase in sorted(PHRASES, key=len, reverse=True):
             synthesizer.clip(phrase)
-            # pyttsx3 prints from espeak's own thread once the file is written; let a late print land.
+            # (a late print, from whatever thread, lands meanwhile)
             time.sleep(0.05)
     captured = capfd.readouterr()
     assert captured.out == "", f"stdout got {captured.out[:300]!r}"
@@ -238,3 +241,124 @@ def test_each_synthesizer_speaks_at_its_own_rate_in_one_process() -> None:
         f"the phrase lasts {expected[100]} ms at 100 wpm and {expected[200]} ms at 200 wpm in a fresh process; "
         f"in this one, synthesizers asked for 100 wpm gave {heard[100]} ms and for 200 wpm gave {heard[200]} ms"
     )
+
+
+# -- the engine under stress: what once crashed a test run ---------------------------------------
+
+GUARDED_SYNTH = """
+import ctypes, mmap
+from voiceguide.speech import Synthesizer
+with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:
+    synthesizer.clip("Get ready.")  # the engine, started as voiceguide starts it
+    from pyttsx3.drivers import _espeak
+    # The phrase ends where its page ends; the next page may not be read at all.
+    page = mmap.PAGESIZE
+    memory = mmap.mmap(-1, 2 * page)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(memory))
+    if ctypes.CDLL(None).mprotect(ctypes.c_void_p(start + page), ctypes.c_size_t(page), 0) != 0:
+        raise OSError("mprotect failed")
+    text = b"Hold.\\0"
+    ctypes.memmove(start + page - len(text), text, len(text))
+    phrase = (ctypes.c_char * (len(text) - 1)).from_address(start + page - len(text))
+    status = _espeak.Synth(phrase, flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)  # as pyttsx3's driver calls it
+    print(f"status={status}", flush=True)
+"""
+
+
+def test_the_engine_reads_a_phrase_no_further_than_its_end() -> None:
+    """espeak-ng, as voiceguide starts it, reads a phrase up to its end and not beyond.
+
+    (Started asynchronously, espeak copies ten times the phrase's length, whatever follows it in
+    memory: a phrase that ends near the end of mapped memory crashed the process.)"""
+    result = subprocess.run(
+        [sys.executable, "-c", GUARDED_SYNTH], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-800:]}"
+    assert result.stdout.strip() == "status=0", result.stdout
+
+
+ESPEAK_STARTED_ELSEWHERE = """
+from voiceguide.errors import SpeechError
+from voiceguide.externals import pyttsx3_module
+from voiceguide.speech import Synthesizer
+engine = pyttsx3_module().init("espeak")  # pyttsx3 used directly first: espeak-ng started its own way
+try:
+    with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:
+        synthesizer.clip("Hold.")
+except SpeechError as error:
+    print(error)
+"""
+
+
+def test_an_engine_started_by_pyttsx3_before_voiceguide_is_refused_clearly() -> None:
+    """In a process where pyttsx3 started espeak-ng before voiceguide did (asynchronously, as it
+    does), synthesis stops with a SpeechError that says so, rather than misbehaving."""
+    result = subprocess.run(
+        [sys.executable, "-c", ESPEAK_STARTED_ELSEWHERE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-800:]
+    assert "espeak-ng was started in this process before voiceguide started it" in result.stdout, result.stdout
+
+
+class Interrupt(BaseException):
+    """What the signal handlers below raise: like KeyboardInterrupt, but pytest's own is left alone."""
+
+
+def interrupt(signum: int, frame: object) -> None:
+    raise Interrupt
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGALRM], ids=["ctrl-c", "another-signal"])
+def test_a_signal_during_synthesis_interrupts_the_phrase_cleanly(
+    signum: signal.Signals, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C that comes while espeak speaks, or another signal whose handler raises, interrupts
+    the phrase: the handler's exception reaches the caller (none is lost in the engine's
+    callbacks), nothing is printed, and the next phrase is spoken as usual."""
+    long_text = " ".join([PHRASES[-1]] * 3)
+    previous = signal.signal(signum, interrupt)
+    attempts = 10
+    outcomes = {"interrupted": 0, "too late": 0, "lost": 0}
+    try:
+        with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
+            synthesizer.clip("Get ready.")  # (the engine started)
+            started = time.perf_counter()
+            synthesizer.clip(long_text)
+            took = time.perf_counter() - started
+            for attempt in range(attempts):
+                # the signal at a point spread over the making of a phrase, sent to this thread as a terminal does
+                delay = took * (attempt + 0.5) / attempts * 0.8
+                timer = threading.Timer(delay, signal.pthread_kill, (threading.get_ident(), signum))
+                outcome = "interrupted"
+                try:
+                    timer.start()
+                    started = time.perf_counter()
+                    synthesizer.clip(f"{long_text} {attempt}")
+                    took = min(took, time.perf_counter() - started)  # (the machine's load changes)
+                    outcome = "too late"
+                    timer.join()
+                    time.sleep(0.01)  # (a signal that came after the phrase is raised by now)
+                    outcome = "lost"
+                except Interrupt:
+                    pass
+                outcomes[outcome] += 1
+            after = synthesizer.clip("Release.")
+    finally:
+        signal.signal(signum, previous)
+    assert outcomes["lost"] == 0, f"{outcomes} (attempts over {took:.3f} s)"
+    assert outcomes["interrupted"] >= 3, f"{outcomes} (attempts over {took:.3f} s)"
+    assert len(after) > 200
+    captured = capfd.readouterr()
+    assert (captured.out, captured.err) == ("", ""), captured
+
+
+def test_many_phrases_in_parallel_processes_all_come_out() -> None:
+    """Three processes making 100 distinct phrases each at once (uncached; two synthesizers in each
+    taking turns, so voice and rate change before every phrase, then two new ones with a new
+    engine): every process ends well and every clip has sound (see scripts/stress_speech.py)."""
+    script = Path(__file__).parent.parent / "scripts" / "stress_speech.py"
+    command = [sys.executable, str(script), "--rounds", "1", "--processes", "3", "--phrases", "100", "--load", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.endswith("\n1 of 1 rounds clean\n"), result.stdout
+    assert "ok, ok, ok" in result.stdout, result.stdout

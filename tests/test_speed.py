@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide import batch, speechpool
+from voiceguide import speechpool
 from voiceguide.errors import SettingsError
 from voiceguide.export import AudioFormat, Encoding
 from voiceguide.externals import audio_segment, engine_identity
@@ -168,20 +168,6 @@ def test_one_core_starts_no_helper(
     result = build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings(), cores=1)
     assert result.synthesized == result.phrases > 5
     assert helpers_for_any_plan == []
-
-
-def test_batch_builds_each_session_on_one_core(tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """batch's workers, one per core already, start no helpers and level in one ffmpeg each."""
-    asked: dict[str, object] = {}
-
-    def build(**kwargs: object) -> object:
-        asked.update(kwargs)
-        return dataclasses.make_dataclass("Result", ["total_ms", "up_to_date"])(1000, False)
-
-    monkeypatch.setattr(batch, "build_session", build)
-    job = batch.Job(label="tiny", output=tmp_path / "tiny.mp3", plan=load_plan(tiny))
-    assert batch._build(job, RenderSettings(), False) == (1000, False)
-    assert asked["cores"] == 1
 
 
 def test_a_helpers_error_reaches_the_caller_as_it_is(

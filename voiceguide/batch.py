@@ -1,26 +1,29 @@
 """Many sessions at once: one per profile or per week, built in parallel across the cores.
 
 A session already written from the same plan, options and version is skipped (unless forced), and
-one that fails does not stop the others: every job ends as built, up to date or failed.
+one that fails does not stop the others: every job ends as built, up to date or failed. Each
+session is built in a worker process of its own (see workers), started only when a core is free for
+it, so that a stop finds every build that has begun and none that has not.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from multiprocessing.connection import wait
 from pathlib import Path
 
+from voiceguide import stopping
 from voiceguide.customize import Origin
 from voiceguide.errors import VoiceguideError
 from voiceguide.export import read_stamp
 from voiceguide.plan import Plan
-from voiceguide.session import RenderSettings, build_session, fingerprint
+from voiceguide.session import RenderSettings, build_session, files_state, fingerprint, remove_leftovers
+from voiceguide.workers import Worker, WorkerCrashed, answer, start, stop
 
 
 class Status(StrEnum):
@@ -48,6 +51,7 @@ class Outcome:
     total_ms: int = 0
     message: str = ""
     exit_code: int = 0
+    damaged_cache_entries: int = 0
 
 
 def build_all(
@@ -58,9 +62,26 @@ def build_all(
     workers: int | None = None,
     on_outcome: Callable[[Outcome], None] = lambda outcome: None,
 ) -> list[Outcome]:
-    """Build every job (in parallel, at most *workers* at a time); outcomes in the order of *jobs*."""
+    """Build every job (in parallel, at most *workers* at a time); outcomes in the order of *jobs*.
+
+    Stopped (Ctrl-C, SIGTERM, SIGHUP), it starts no other build, stops those running (each leaves
+    the session it was replacing as it was) and raises stopping.Interrupted naming the sessions
+    that were written before."""
+    outputs = [job.output for job in jobs]
+    with stopping.noting_written(outputs, lambda output: files_state(output, split=settings.split)):
+        return _build_all(jobs, settings=settings, force=force, workers=workers, on_outcome=on_outcome)
+
+
+def _build_all(
+    jobs: Sequence[Job],
+    *,
+    settings: RenderSettings,
+    force: bool,
+    workers: int | None,
+    on_outcome: Callable[[Outcome], None],
+) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
-    pending: list[tuple[int, Job]] = []
+    pending: deque[tuple[int, Job]] = deque()
     for index, job in enumerate(jobs):
         outcome = _settled_without_building(job, settings, force)
         if outcome is None:
@@ -68,69 +89,31 @@ def build_all(
         else:
             outcomes[index] = outcome
             on_outcome(outcome)
-    if pending:
-        workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
-        # Each session gets a fresh process: espeak-ng keeps state between phrases that changes
-        # their length by milliseconds, so a session must not depend on what was built before it.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, max_tasks_per_child=1, initializer=_quiet_on_interrupt
-        ) as pool:
-            with _interrupts_blocked():
-                running: dict[Future[tuple[int, bool]], tuple[int, Job]] = {
-                    pool.submit(_build, job, settings, force): (index, job) for index, job in pending
-                }
-            try:
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        index, job = running.pop(future)
-                        outcomes[index] = _outcome(job, future)
-                        on_outcome(outcomes[index])
-            except BaseException:
-                for future in running:
-                    future.cancel()
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    if process.is_alive():
-                        process.terminate()  # SIGTERM: the worker cleans up and exits
-                raise
-    return [outcomes[index] for index in range(len(jobs))]
-
-
-@contextlib.contextmanager
-def _interrupts_blocked() -> Iterator[None]:
-    """SIGINT and SIGTERM blocked in this thread meanwhile, and so in the workers started meanwhile
-    and in the pool's thread that starts their successors (a signal mask passes to new threads and
-    survives fork and exec): a worker still starting, before _quiet_on_interrupt, would print a
-    traceback for Ctrl-C, and die of SIGTERM leaving what it had begun (Python's probe file in the
-    temporary folder, say). A worker unblocks SIGTERM when it starts a build (see _build), where
-    the SystemExit it raises is the build's outcome; a signal that comes here meanwhile is delivered
-    once unblocked."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    at_once = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+    running: dict[int, tuple[int, Job, Worker]] = {}  # by the file descriptor each worker answers on
     try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
-def _quiet_on_interrupt() -> None:
-    """A worker leaves the terminal's process group, so Ctrl-C reaches only the parent, which then
-    stops the workers with SIGTERM: raised here as SystemExit, it unwinds the build (removing its
-    temporary files) without the traceback multiprocessing prints for KeyboardInterrupt. Only the
-    first: another (the pool sends one to every worker when one of them dies) would cut the
-    unwinding short."""
-    os.setpgrp()
-
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise SystemExit(130)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+        while pending or running:
+            while pending and len(running) < at_once:
+                index, job = pending.popleft()
+                with stopping.deferred():  # (a stop that comes meanwhile finds the worker in *running*)
+                    # Each session gets a fresh process: espeak-ng keeps state between phrases that
+                    # changes their length by milliseconds, so a session must not depend on what was
+                    # built before it.
+                    worker = start(_build, job, settings, force)
+                    assert worker.process.stdout is not None
+                    running[worker.process.stdout.fileno()] = (index, job, worker)
+            for ended in wait(list(running)):
+                assert isinstance(ended, int)
+                index, job, worker = running[ended]
+                outcomes[index] = _outcome(job, worker)
+                del running[ended]  # (once it has been waited for)
+                on_outcome(outcomes[index])
+    except BaseException:
+        stop([worker for _, _, worker in running.values()])
+        for _, job, _ in running.values():  # (what a worker killed outright had begun)
+            remove_leftovers(job.output, split=settings.split)
+        raise
+    return [outcomes[index] for index in range(len(jobs))]
 
 
 def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -> Outcome | None:
@@ -143,9 +126,8 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
     return None
 
 
-def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (see _interrupts_blocked)
+def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool, int]:
+    """In a worker process: one session."""
     assert job.plan is not None
     # One core per session: the sessions already fill the cores, and helpers or parallel levelling
     # within each would only make them take turns.
@@ -158,14 +140,25 @@ def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool]:
         force=force,
         cores=1,
     )
-    return result.total_ms, result.up_to_date
+    return result.total_ms, result.up_to_date, result.damaged_cache_entries
 
 
-def _outcome(job: Job, future: Future[tuple[int, bool]]) -> Outcome:
+def _outcome(job: Job, worker: Worker) -> Outcome:
+    """How *worker*, which has ended, built *job*."""
     try:
-        total_ms, up_to_date = future.result()
+        result = answer(worker)
     except VoiceguideError as error:
         return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
-    except Exception as error:  # a worker that died is one failed session, not a failed batch
-        return Outcome(job=job, status=Status.FAILED, message=f"{type(error).__name__}: {error}", exit_code=1)
-    return Outcome(job=job, status=Status.UP_TO_DATE if up_to_date else Status.BUILT, total_ms=total_ms)
+    except WorkerCrashed as error:  # a worker's bug is one failed session, not a failed batch
+        return Outcome(job=job, status=Status.FAILED, message=str(error), exit_code=1)
+    if result is None:
+        if worker.stop_signal is not None:
+            # Stopped as the whole batch is (a terminal's Ctrl-C reaches every process of it): this
+            # one may be the first to know.
+            raise stopping.Interrupted(worker.stop_signal)
+        code = worker.process.returncode
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"ended with exit code {code}"
+        return Outcome(job=job, status=Status.FAILED, message=f"the process building it {how}", exit_code=1)
+    total_ms, up_to_date, damaged = result
+    status = Status.UP_TO_DATE if up_to_date else Status.BUILT
+    return Outcome(job=job, status=status, total_ms=total_ms, damaged_cache_entries=damaged)

@@ -4,25 +4,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from voiceguide import __version__
+from voiceguide.cli_output import Group, echo
 from voiceguide.cli_support import (
-    DEFAULT_OUTPUT_DIR,
     MAX_OVERRUNS_SHOWN,
+    Failure,
     InputFailure,
     ProgressBar,
     allow_long_option,
     chapters_of_result,
+    check_outputs,
+    counted,
     customized_plan,
     distinct_names,
     exercises_phrase,
     existing_file,
     extension_for,
     language_option,
+    mebibytes,
+    note_week_one,
+    noting_written,
     output_folder,
+    output_target,
     person_options,
     plan_argument,
     plan_name,
@@ -35,12 +42,17 @@ from voiceguide.cli_support import (
     reports_errors,
     run_jobs,
     session_name,
+    warn_damaged_cache,
     warn_missing_translations,
+    warn_temporary_cache,
 )
-from voiceguide.errors import PlanError
+from voiceguide.errors import PlanError, path_text
+
+if TYPE_CHECKING:
+    from voiceguide.customize import Customized
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="voiceguide")
 def main() -> None:
     """Turn an exercise plan written in YAML into a voice-guided MP3 session.
@@ -57,7 +69,11 @@ def main() -> None:
 @main.command()
 @plan_argument
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP3 (default: output/)."
+    "-o",
+    "--output",
+    "output_option",
+    type=click.Path(path_type=str),
+    help="The file to write (its extension is its format), or a folder for it (default: output/).",
 )
 @person_options
 @render_options
@@ -65,7 +81,7 @@ def main() -> None:
 @reports_errors
 def build(
     plan: Path | None,
-    output: Path | None,
+    output_option: str | None,
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
@@ -78,9 +94,11 @@ def build(
     """Render PLAN into a session file (the default plan if none is given).
 
     The file goes to output/<plan>[-<profile>][-<language>][-week-NN].mp3 unless -o says otherwise, with
-    chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. An
-    existing file is replaced only once the new session is complete, and not at all if it was made
-    from the same plan, profile, options and voiceguide version (--force rebuilds it).
+    chapters, and captions (.vtt), the timeline (.json) and a printable script (.txt) beside it. The
+    language is named when it is not the plan's own, however it was chosen; the week with --week, or
+    week 1 of a progression when no --week is given. An existing file is replaced only once the new
+    session is complete, and not at all if it was made from the same plan, profile, options and
+    voiceguide version (--force rebuilds it).
 
     \b
     Examples:
@@ -91,34 +109,39 @@ def build(
       voiceguide build --language de
       voiceguide build --music calm.mp3 --music-level -10 --split
     """
-    from voiceguide.report import clock, length
+    from voiceguide.clock import clock, length
     from voiceguide.session import build_session
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    folder, path = output_target(output_option)
     warn_missing_translations(customized)
-    if output is None:
-        DEFAULT_OUTPUT_DIR.mkdir(exist_ok=True)
-        output = DEFAULT_OUTPUT_DIR / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
-    with ProgressBar() as progress:
+    name = f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
+    output = path or folder / name
+    check_outputs([output], render, shorter="choose a shorter name with -o")
+    warn_temporary_cache()
+    settings = render_settings(output, render)
+    with noting_written([output], settings), ProgressBar() as progress:
         result = build_session(
             plan=customized.plan,
             output=output,
-            settings=render_settings(output, render),
+            settings=settings,
             person=customized.person,
             explanation=customized.explanation,
             force=force,
             progress=progress,
         )
+    warn_damaged_cache(result.damaged_cache_entries)
     report_overruns(result.timeline, customized.plan.source_name)
     report_loudness(result.loudness_lufs, render["loudness"])
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {exercises_phrase(len(customized.plan.exercises))}"
     if result.up_to_date:
-        click.echo(f"Up to date: {output} ({total}); nothing changed since it was written (--force rebuilds)")
+        echo(f"Up to date: {path_text(output)} ({total}); nothing changed since it was written (--force rebuilds)")
     elif render["split"]:
         parts = len(chapters_of_result(result))
-        click.echo(f"Wrote {output.with_suffix('.m3u')} ({total}; a playlist of {parts} files beside it)")
+        echo(f"Wrote {path_text(output.with_suffix('.m3u'))} ({total}; a playlist of {parts} files beside it)")
     else:
-        click.echo(f"Wrote {output} ({total})")
+        echo(f"Wrote {path_text(output)} ({total})")
+    note_week_one(customized)
 
 
 @main.command()
@@ -158,14 +181,18 @@ def preview(
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     warn_missing_translations(customized)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_temporary_cache()
+    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_damaged_cache(previewed.damaged_cache_entries)
+    timeline = previewed.timeline
     if as_json:
-        click.echo(report.as_json(timeline, customized.explanation))
+        echo(report.as_json(timeline, customized.explanation))
     else:
-        click.echo(report.effective_values(customized.explanation, explain=explain))
-        click.echo()
-        click.echo(report.table(timeline))
+        echo(report.effective_values(customized.explanation, explain=explain))
+        echo()
+        echo(report.table(timeline))
     report_overruns(timeline, customized.plan.source_name)
+    note_week_one(customized)
 
 
 @main.command()
@@ -195,14 +222,17 @@ def validate(
       voiceguide validate --profile data/profiles/older-patient.yaml
       voiceguide validate --language cs
     """
-    from voiceguide.report import length
+    from voiceguide.clock import length
     from voiceguide.session import RenderSettings
     from voiceguide.session import preview as preview_timeline
 
     customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
     for line in report_missing_translations(customized, only_spoken=False):
-        click.echo(line)
-    timeline = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+        echo(line)
+    warn_temporary_cache()
+    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    warn_damaged_cache(previewed.damaged_cache_entries)
+    timeline = previewed.timeline
     source = customized.plan.source_name
     if timeline.overruns:
         from voiceguide.report import overrun_message
@@ -211,17 +241,16 @@ def validate(
         lines = [overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]]
         if count > MAX_OVERRUNS_SHOWN:
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
-        heading = f"{count} phrase{'s' if count > 1 else ''} do not fit their slots:"
+        heading = f"{counted(count, 'phrase')} {'does not fit its slot' if count == 1 else 'do not fit their slots'}:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
-    click.echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+    echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+    note_week_one(customized)
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
 @click.option("--weeks", type=click.IntRange(1, 104), required=True, help="How many weeks to make sessions for.")
-@click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
-)
+@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
 @click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
 @language_option
@@ -231,7 +260,7 @@ def validate(
 def program(
     plan: Path,
     weeks: int,
-    output_dir: Path | None,
+    output_dir: str | None,
     profile: Path | None,
     sets: tuple[str, ...],
     language: str | None,
@@ -253,7 +282,7 @@ def program(
         customized = customized_plan(
             plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
         )
-        output = folder / f"{session_name(plan, profile, week, language)}{extension_for(render)}"
+        output = folder / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
         jobs.append(
             Job(
                 label=f"week {week}",
@@ -263,16 +292,19 @@ def program(
                 explanation=customized.explanation,
             )
         )
+    check_outputs([job.output for job in jobs], render, shorter="give the plan or profile a shorter file name")
     run_jobs(jobs, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force)
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
 @click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the sessions (output/)."
+    "--week",
+    type=click.IntRange(1, 520),
+    help="Make every session for this week of its progression (without it, week 1 where there is one).",
 )
-@click.option("--week", type=click.IntRange(1, 520), help="Make every session for this week of its progression.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
 @language_option
 @click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
@@ -282,7 +314,7 @@ def program(
 def batch(
     plan: Path,
     profiles: tuple[Path, ...],
-    output_dir: Path | None,
+    output_dir: str | None,
     week: int | None,
     sets: tuple[str, ...],
     language: str | None,
@@ -305,10 +337,8 @@ def batch(
     files = profile_files(profiles)
     names = distinct_names(files)
     work = []
+    made: list[Customized] = []
     for profile in files:
-        output = (
-            folder / f"{plan_name(plan)}-{names[profile]}{f'-week-{week:02d}' if week else ''}{extension_for(render)}"
-        )
         try:
             customized = customized_plan(
                 plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
@@ -316,17 +346,24 @@ def batch(
         except PlanError as error:
             if error.subject == "the plan":
                 raise  # the plan itself is wrong: no profile can be built
-            work.append(Job(label=str(profile), output=output, error=error))
+            output = folder / f"{plan_name(plan)}-{names[profile]}{extension_for(render)}"  # (named, never built)
+            work.append(Job(label=path_text(profile), output=output, error=error))
             continue
+        output = folder / f"{session_name(plan, names[profile], customized)}{extension_for(render)}"
+        made.append(customized)
         work.append(
             Job(
-                label=str(profile),
+                label=path_text(profile),
                 output=output,
                 plan=customized.plan,
                 person=customized.person,
                 explanation=customized.explanation,
             )
         )
+    to_build = [job.output for job in work if job.plan is not None]
+    check_outputs(to_build, render, shorter="give the plan or profile a shorter file name")
+    for customized in made:
+        note_week_one(customized)
     run_jobs(work, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force, workers=jobs)
 
 
@@ -352,10 +389,10 @@ def voices(language: str | None) -> None:
                 f"no installed voice speaks {language!r}; of the languages voiceguide has phrases in, the voices "
                 f"speak {spoken_languages(every_voice) or 'none'}"
             )
-    click.echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
+    echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
-        click.echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
-    click.echo(f"{len(found)} voices", err=True)
+        echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
+    echo(counted(len(found), "voice"), err=True)
 
 
 @main.group()
@@ -380,8 +417,10 @@ def cache_info() -> None:
     """
     from voiceguide.speechcache import MAX_BYTES, usage
 
+    warn_temporary_cache()
     found = usage()
-    click.echo(f"{found.folder}: {found.files} clips, {found.bytes / 1e6:.1f} MB of at most {MAX_BYTES / 1e6:.0f} MB")
+    limit = mebibytes(MAX_BYTES, decimals=0)
+    echo(f"{path_text(found.folder)}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
 
 
 @cache.command("clear")
@@ -389,11 +428,23 @@ def cache_info() -> None:
 def cache_clear() -> None:
     """Remove every cached clip; the next build synthesizes its speech again.
 
+    Exits 1, saying how many it could not remove and why, if some of them could not be.
+
     \b
     Example:
       voiceguide cache clear
     """
     from voiceguide.speechcache import clear
 
-    removed = clear()
-    click.echo(f"Removed {removed.files} clips ({removed.bytes / 1e6:.1f} MB) from {removed.folder}")
+    warn_temporary_cache()
+    cleared = clear()
+    removed = f"{counted(cleared.files, 'clip')} ({mebibytes(cleared.bytes)})"
+    folder = path_text(cleared.folder)
+    if cleared.failed:
+        total = cleared.files + cleared.failed
+        done = f"; removed {removed}" if cleared.files else ""
+        raise Failure(
+            f"could not remove {cleared.failed} of {counted(total, 'clip')} from {folder}: "
+            f"{cleared.reason}{done}. Check that you may change that folder (its owner and permissions)."
+        )
+    echo(f"Removed {removed} from {folder}")

@@ -3,15 +3,21 @@ it, session file names, running many builds, and the progress bar."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import click
 
-from voiceguide.errors import PlanError, VoiceguideError
+from voiceguide import stopping
+from voiceguide.cli_output import StreamFailure, echo, flush_output, stream_failed
+from voiceguide.errors import PlanError, VoiceguideError, path_text
+from voiceguide.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 
 if TYPE_CHECKING:
@@ -22,7 +28,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_OUTPUT_DIR = Path("output")
-EXIT_INTERRUPTED = 130
 
 
 class Failure(click.ClickException):
@@ -42,19 +47,54 @@ def failure(message: str, exit_code: int) -> Failure:
 
 
 def reports_errors(command: F) -> F:
-    """Users see a message and an exit code for every failure, never a traceback."""
+    """Users see a message and an exit code for every failure, never a traceback; what the command
+    printed is delivered before it ends (see cli_output); and Ctrl-C, SIGTERM and SIGHUP stop the
+    command alike (see stopping), with a line saying what was written."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except VoiceguideError as error:
-            raise failure(error.report(), error.exit_code) from None
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted; no session file was changed.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        with stopping.handled() as stop:
+            try:
+                result = command(*args, **kwargs)
+            except VoiceguideError as error:
+                if stop.signum is None:
+                    raise failure(error.report(), error.exit_code) from None
+                # What failed was stopped by the same signal (ffmpeg, say, by Ctrl-C in a terminal).
+                interrupted(stopping.Interrupted(stop.signum))
+            except StreamFailure as broken:
+                stream_failed(broken)
+            except KeyboardInterrupt as interrupt:
+                interrupted(interrupt)
+            except SystemExit:
+                flush_output()
+                raise
+            flush_output()
+            return result
 
     return wrapper  # type: ignore[return-value]
+
+
+STOPPED_BY: dict[int, str] = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Stopped by SIGTERM"}
+if hasattr(signal, "SIGHUP"):
+    STOPPED_BY[signal.SIGHUP] = "Stopped by SIGHUP"
+
+
+def interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Say that the command was stopped, and which session files it wrote before; exit 128 + the signal."""
+    signum = stopping.signal_of(interrupt)
+    written = [str(path) for path in getattr(interrupt, "written", ())]
+    if not written:
+        what = "no session file was changed"
+    else:
+        listed = written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
+        what = f"{listed} {'was' if len(written) == 1 else 'were'} written, no other session file was changed"
+    with contextlib.suppress(OSError):  # (after SIGHUP, the terminal may be gone)
+        click.echo(f"\n{STOPPED_BY.get(signum, f'Stopped by signal {signum}')}; {what}.", err=True)
+    # Ignored from now on: Python's own handlers are taken down as the interpreter ends, and another
+    # Ctrl-C then would end the process by the signal rather than with this exit code.
+    for each in stopping.STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    sys.exit(128 + signum)
 
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -71,7 +111,11 @@ language_option = click.option(
 def person_options(command: F) -> F:
     """The options that adjust a plan for one person, shared by every command that reads a plan."""
     options = [
-        click.option("--week", type=click.IntRange(1, 520), help="Make the session for this week of the progression."),
+        click.option(
+            "--week",
+            type=click.IntRange(1, 520),
+            help="Make the session for this week of the progression (without it, a progression makes week 1).",
+        ),
         click.option(
             "--set",
             "sets",
@@ -94,6 +138,15 @@ allow_long_option = click.option(
     is_flag=True,
     help="Make a session longer than 3 hours (up to 12): refused by default as a likely mistake.",
 )
+
+
+def default_bitrates() -> str:
+    """The encoder's default bitrates by the format names --format takes: "64k for mp3/m4a, 48k for ogg/opus"."""
+    by_rate: dict[str, list[str]] = {}
+    for extension, audio_format in EXTENSIONS.items():
+        if audio_format in DEFAULT_BITRATES:
+            by_rate.setdefault(DEFAULT_BITRATES[audio_format], []).append(extension.lstrip("."))
+    return ", ".join(f"{rate} for {'/'.join(names)}" for rate, names in by_rate.items())
 
 
 def render_options(command: F) -> F:
@@ -120,11 +173,11 @@ def render_options(command: F) -> F:
             help="Integrated loudness target in LUFS.",
         ),
         click.option("--sample-rate", type=click.IntRange(8000, 48000), help="Output sample rate in Hz."),
-        click.option("--bitrate", help="Output bitrate, like 64k (default: 64k for mp3/m4a, 32k for opus)."),
+        click.option("--bitrate", help=f"Output bitrate, like 64k (default: {default_bitrates()})."),
         click.option(
             "--format",
             "audio_format",
-            type=click.Choice(["mp3", "m4a", "ogg", "opus", "wav"]),
+            type=click.Choice([extension.lstrip(".") for extension in EXTENSIONS]),
             help="Output format (default: from the output's extension, else mp3).",
         ),
     ]
@@ -196,16 +249,32 @@ def customized_plan(
     return customize(plan=loaded, layers=layers, week=week)
 
 
-def session_name(plan: Path | None, profile: Path | None, week: int | None, language: str | None = None) -> str:
-    name = plan_name(plan) + (f"-{profile.stem}" if profile else "") + (f"-{language}" if language else "")
-    return name + (f"-week-{week:02d}" if week else "")
+WEEK_ONE_NOTE = "has a progression and no --week was given: this is the session for week 1 (--week N for another week)"
+
+
+def note_week_one(customized: Customized) -> None:
+    """On stderr, once the command has done its work (a failure's message comes first, alone): the
+    session is week 1 of a progression because no week was asked for."""
+    if customized.week_one_for:
+        echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
+
+
+def session_name(plan: Path | None, person: str | None, customized: Customized) -> str:
+    """The default file name of a session, without extension, from what the session is made of
+    (*person* is the profile's name for it): the plan, the person, the language when it is not the
+    plan's own, and the week. However those were chosen (plan, profile, --set, --language, --week),
+    the same session gets the same name."""
+    session = customized.plan
+    name = plan_name(plan) + (f"-{person}" if person else "")
+    name += f"-{session.language}" if session.language != customized.plan_language else ""
+    return name + (f"-week-{session.week:02d}" if session.week else "")
 
 
 def warn_missing_translations(customized: Customized) -> None:
     """On stderr: the plan's texts that the session speaks in the plan's language for want of a
     version in the session's."""
     for line in report_missing_translations(customized, only_spoken=True, heading_prefix="warning: "):
-        click.echo(line, err=True)
+        echo(line, err=True)
 
 
 def report_missing_translations(customized: Customized, *, only_spoken: bool, heading_prefix: str = "") -> list[str]:
@@ -218,7 +287,7 @@ def report_missing_translations(customized: Customized, *, only_spoken: bool, he
         if only_spoken and code != customized.plan.language:
             continue
         if missing:
-            count = f"{len(missing)} text{'s' if len(missing) > 1 else ''}"
+            count = counted(len(missing), "text")
             lines.append(
                 f"{heading_prefix}{count} of the plan {'have' if len(missing) > 1 else 'has'} no {language_name(code)} "
                 f"({code}) version; the plan's own is spoken there:"
@@ -240,9 +309,32 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
 
     overruns = timeline.overruns if timeline else ()
     for overrun in overruns[:MAX_OVERRUNS_SHOWN]:
-        click.echo(f"warning: {overrun_message(overrun, source)}", err=True)
+        echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
-        click.echo(f"warning: ... and {len(overruns) - MAX_OVERRUNS_SHOWN} more phrases that do not fit", err=True)
+        more = len(overruns) - MAX_OVERRUNS_SHOWN
+        echo(f"warning: ... and {more} more {'phrase that does' if more == 1 else 'phrases that do'} not fit", err=True)
+
+
+def warn_temporary_cache() -> None:
+    """On stderr, when there is no home directory to keep the speech cache in."""
+    from voiceguide.speechcache import location
+
+    found = location()
+    if found.temporary:
+        click.echo(
+            f"warning: there is no home directory, so the speech cache is a temporary one, in {found.folder}; "
+            "set VOICEGUIDE_CACHE_DIR to keep it elsewhere",
+            err=True,
+        )
+
+
+def warn_damaged_cache(count: int) -> None:
+    """On stderr, once a run: how many damaged speech cache entries were found (and made again)."""
+    from voiceguide.speechcache import speech_folder
+
+    if count:
+        entries = "1 damaged speech cache entry was" if count == 1 else f"{count} damaged speech cache entries were"
+        click.echo(f"warning: {entries} found and made again (the cache is in {speech_folder()})", err=True)
 
 
 def report_loudness(reached: float | None, target: float) -> None:
@@ -261,8 +353,18 @@ def chapters_of_result(result: Any) -> list[Any]:
     return chapters_of(result.timeline) if result.timeline else []  # (only counted: the titles do not matter)
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 voice", "2 voices" (for the nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def mebibytes(size: int, *, decimals: int = 1) -> str:
+    """A size in MiB, the unit the speech cache's limit is set in (256 MiB, which is 268 MB)."""
+    return f"{size / 2**20:.{decimals}f} MiB"
+
+
 def exercises_phrase(count: int) -> str:
-    return f"{count} exercise{'s' if count != 1 else ''}"
+    return counted(count, "exercise")
 
 
 def distinct_names(profiles: list[Path]) -> dict[Path, str]:
@@ -275,13 +377,45 @@ def distinct_names(profiles: list[Path]) -> dict[Path, str]:
     return names
 
 
-def output_folder(output_dir: Path | None) -> Path:
-    folder = output_dir or DEFAULT_OUTPUT_DIR
-    if output_dir is None:
-        folder.mkdir(exist_ok=True)
-    elif not folder.is_dir():
-        raise InputFailure(f"the output folder {folder} does not exist")
-    return folder
+def output_folder(option: str | None) -> Path:
+    """The folder -o names for many sessions (output/ by default, made if need be), checked."""
+    from voiceguide.destination import check_folder
+
+    if option is None:
+        check_folder(DEFAULT_OUTPUT_DIR, create=True)
+        return DEFAULT_OUTPUT_DIR
+    check_folder(Path(option), shown=option)
+    return Path(option)
+
+
+def output_target(option: str | None) -> tuple[Path, Path | None]:
+    """Where build's -o puts the session: its folder (checked) and its file, or None for the
+    session's default name in that folder. `-o dir/`, or -o naming a folder, is a folder."""
+    from voiceguide.destination import check_folder, is_folder
+
+    if option is None or option.endswith(("/", os.sep)) or is_folder(Path(option)):
+        return output_folder(option), None
+    path = Path(option)
+    check_folder(path.parent)
+    return path.parent, path
+
+
+def check_outputs(outputs: list[Path], render: dict[str, Any], *, shorter: str) -> None:
+    """Every session file (and the files beside it) can be written, and no two are the same:
+    refused now, before any work, rather than after the render."""
+    from voiceguide.destination import check_files
+
+    for output in outputs:
+        check_files(
+            output,
+            format_option=render["audio_format"],
+            split=render["split"],
+            sidecars=not render["no_sidecars"],
+            shorter=shorter,
+        )
+    repeated = sorted({path_text(output) for output in outputs if outputs.count(output) > 1})
+    if repeated:
+        raise InputFailure(f"two sessions would be written to {', '.join(repeated)}; rename a profile")
 
 
 def profile_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -297,9 +431,21 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
+def noting_written(outputs: list[Path], settings: Any) -> contextlib.AbstractContextManager[None]:
+    """A stop meanwhile names those of *outputs* whose files were replaced (see stopping.noting_written)."""
+    from voiceguide.session import files_state
+
+    return stopping.noting_written(outputs, functools.partial(files_state, split=settings.split))
+
+
 def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None = None) -> None:
+    with noting_written([job.output for job in jobs], settings):
+        _run_jobs(jobs, settings=settings, force=force, workers=workers)
+
+
+def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None) -> None:
     from voiceguide.batch import Status, build_all
-    from voiceguide.report import length
+    from voiceguide.clock import length
 
     bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
 
@@ -307,6 +453,7 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
         if bar is not None:
             bar.update(1)
 
+    warn_temporary_cache()
     if bar is not None:
         bar.__enter__()
     try:
@@ -314,15 +461,16 @@ def run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    warn_damaged_cache(sum(outcome.damaged_cache_entries for outcome in outcomes))
     for outcome in outcomes:
         if outcome.status is Status.FAILED:
-            click.echo(f"failed: {outcome.job.label}:", err=True)
-            click.echo("  " + outcome.message.replace("\n", "\n  "), err=True)
+            echo(f"failed: {outcome.job.label}:", err=True)
+            echo("  " + outcome.message.replace("\n", "\n  "), err=True)
         else:
-            click.echo(f"{outcome.status.value}: {outcome.job.output} ({length(outcome.total_ms)})")
+            echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
-    click.echo(f"{len(outcomes)} sessions: {summary}", err=True)
+    echo(f"{counted(len(outcomes), 'session')}: {summary}", err=True)
     failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
     if failed:
         sys.exit(max(outcome.exit_code for outcome in failed))

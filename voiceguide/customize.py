@@ -3,7 +3,8 @@
 Pure: a plan and layers in, the effective plan and where each of its values came from out.
 Precedence is plan < profile < command line: layers apply in order, and within a layer the
 settings for every exercise come before those for one exercise. Progression then gives the value
-for the week, and the scales (hold_scale, work_scale, rest_scale) multiply last.
+for the week (week 1 when a progression is given and no week: the plan as prescribed for the
+start), and the scales (hold_scale, work_scale, rest_scale) multiply last.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from voiceguide.clock import duration
 from voiceguide.errors import PlanError
 from voiceguide.localize import localized, missing_translations, translation_languages
 from voiceguide.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
 from voiceguide.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
-from voiceguide.yamlsource import format_seconds
 
 PLAN = "plan"
 
@@ -62,6 +63,10 @@ class Customized:
     """The name the profile gives, if any."""
     missing_translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """By language (the session's and each the plan has texts in): the texts the plan does not give in it."""
+    plan_language: str = "en"
+    """The language the plan is written in (its `language:`), which the session may not speak."""
+    week_one_for: str | None = None
+    """Where the progression is (plan or profile) that made this week 1, when no week was asked for."""
 
 
 @dataclass
@@ -139,6 +144,12 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                     continue
                 found.progressions[key] = (progression, overrides.where, number)
 
+    week_one_for = None
+    if week is None:
+        week_one_for = next(
+            (_place(s, plan.source_name) for s in states if s.progressions and not s.skipped.value), None
+        )
+        week = 1 if week_one_for else None
     if week is not None:
         for state in states:
             _progress(state, week, problems, plan.source_name)
@@ -163,7 +174,15 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         explanation=tuple(_explain(session, scales, states)),
         person=person,
         missing_translations=missing,
+        plan_language=plan.language,
+        week_one_for=week_one_for,
     )
+
+
+def _place(state: _ExerciseState, plan_name: str) -> str:
+    """Where the first of an exercise's progressions is given."""
+    source = next(iter(state.progressions.values()))[1]
+    return plan_name if source == PLAN else source
 
 
 def _state(exercise: Exercise) -> _ExerciseState:
@@ -254,7 +273,7 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
         value = progression.at_week(current.value, week)
         least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
         if value < least:
-            shown = value if key in ("reps", "sets") else format_seconds(value)
+            shown = value if key in ("reps", "sets") else duration(value)
             where = plan_name if source == PLAN else source
             problems.append(
                 f"{where}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
@@ -289,7 +308,7 @@ def _shown(key: str, value: Any) -> str:
     if value is None:
         return "(one for the language)" if key == "voice" else "-"
     if key in DURATIONS or key == "gap":
-        return format_seconds(int(value))
+        return duration(int(value))
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) or "-"
     if isinstance(value, float):
@@ -315,7 +334,7 @@ def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list
         for key in [*keys, "lead_in", "counting"]:
             if key == "phases":
                 scale = scales["hold_scale"]
-                steps = [f"{s.name} {format_seconds(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
+                steps = [f"{s.name} {duration(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
                 source = PLAN if scale.value == 1 else f"plan x {scale.value:g} (hold_scale, {scale.source})"
                 rows.append(Origin(f"{name}.phases", ", ".join(steps), source))
                 continue

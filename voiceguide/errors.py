@@ -6,6 +6,8 @@ failures of the machinery (speech engine, ffmpeg, the disk) exit 1.
 
 from __future__ import annotations
 
+import os
+
 
 class VoiceguideError(Exception):
     """Base of every error voiceguide raises on purpose."""
@@ -49,3 +51,13 @@ class SpeechError(VoiceguideError):
 
 class AudioError(VoiceguideError):
     """Audio could not be encoded or the session file could not be written."""
+
+
+class CacheError(VoiceguideError):
+    """The speech cache cannot be read or cleared (`voiceguide cache`; a build only misses its savings)."""
+
+
+def path_text(path: str | os.PathLike[str]) -> str:
+    """A path as it goes into a message, a tag or a sidecar: a file name that is not UTF-8 keeps its
+    odd bytes as \\xff escapes, rather than carrying surrogates that no file or terminal can take."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

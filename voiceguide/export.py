@@ -20,13 +20,28 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
-from voiceguide.errors import AudioError, SettingsError
-from voiceguide.externals import ffmpeg_path
+from voiceguide import stopping
+from voiceguide.clock import timestamp
+from voiceguide.errors import AudioError, SettingsError, path_text
+from voiceguide.externals import FfmpegNeed, ffmpeg_path
+from voiceguide.formats import (
+    BITRATE_RANGES,
+    DEFAULT_BITRATES,
+    EXTENSIONS,
+    FORMAT_NAMES,
+    OPUS_RATES,
+    SAMPLE_RATES,
+    AudioFormat,
+)
 from voiceguide.truepeak import limiter
+
+try:
+    import fcntl
+except ImportError:  # (Windows)
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mutagen.id3 import Frame
@@ -34,33 +49,14 @@ if TYPE_CHECKING:
     from voiceguide.mp3 import Layout
 
 
-class AudioFormat(StrEnum):
-    MP3 = "mp3"
-    M4A = "m4a"
-    OPUS = "opus"
-    WAV = "wav"
-
-
-EXTENSIONS = {".mp3": AudioFormat.MP3, ".m4a": AudioFormat.M4A, ".ogg": AudioFormat.OPUS,
-              ".opus": AudioFormat.OPUS, ".wav": AudioFormat.WAV}  # fmt: skip
-FORMAT_NAMES = {"mp3": AudioFormat.MP3, "m4a": AudioFormat.M4A, "aac": AudioFormat.M4A, "ogg": AudioFormat.OPUS,
-                "opus": AudioFormat.OPUS, "wav": AudioFormat.WAV}  # fmt: skip
-DEFAULT_BITRATES = {AudioFormat.MP3: "64k", AudioFormat.M4A: "64k", AudioFormat.OPUS: "48k"}
-"""Plenty for mono speech. Opus below 48k overshoots its true peak by up to 2 dB."""
-BITRATE_RANGES = {AudioFormat.MP3: (8, 320), AudioFormat.M4A: (16, 256), AudioFormat.OPUS: (6, 256)}
-SAMPLE_RATES = {
-    AudioFormat.MP3: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
-    AudioFormat.M4A: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
-    AudioFormat.OPUS: (8_000, 12_000, 16_000, 24_000, 48_000),
-    AudioFormat.WAV: tuple(range(8_000, 48_001)),
-}
-OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
 _CODECS = {
     AudioFormat.MP3: ["-c:a", "libmp3lame", "-id3v2_version", "3", "-f", "mp3"],
     AudioFormat.M4A: ["-c:a", "aac", "-f", "ipod"],
     AudioFormat.OPUS: ["-c:a", "libopus", "-f", "ogg"],
     AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
 }
+_FFMPEG_NEEDS = {AudioFormat.MP3: FfmpegNeed.MP3, AudioFormat.M4A: FfmpegNeed.AAC, AudioFormat.OPUS: FfmpegNeed.OPUS,
+                 AudioFormat.WAV: FfmpegNeed.WAV}  # fmt: skip
 DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
@@ -187,14 +183,17 @@ def write_audio(
     cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
     check: Callable[[Path], Retake | None] | None = None,
+    alongside: Callable[[], object] = lambda: None,
 ) -> None:
     """Encode *source*, made *gain_db* louder and, given *limit_dbtp*, through a true-peak limiter at
     that ceiling, into *path*, replacing it only when complete. MP3s without the limiter are encoded
     on up to *cores* cores (see mp3.py); everything else by ffmpeg. *check* is shown the complete file
-    before it replaces anything, and may have it encoded again, from another source, gain or limit."""
+    before it replaces anything, and may have it encoded again, from another source, gain or limit.
+    *alongside* writes what goes with the file (its sidecars) as it replaces the old one, in one step
+    that no stop signal cuts in the middle."""
     folder = path.parent
-    if not folder.is_dir():
-        raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
+        raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
@@ -206,7 +205,7 @@ def write_audio(
             else:
                 filters = _session_filters(gain_db=gain_db, limit_dbtp=limit_dbtp, sample_rate=source.sample_rate)
                 _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters, filters=filters,
-                                    progress=progress)  # fmt: skip
+                                    limited=limit_dbtp is not None, progress=progress)  # fmt: skip
                 _finish_tags(temp, encoding.format, tags, chapters)
             retake = check(temp) if check else None
             if retake is None:
@@ -214,7 +213,9 @@ def write_audio(
             source, gain_db, limit_dbtp = retake.source, retake.gain_db, retake.limit_dbtp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
-        os.replace(temp, path)
+        with stopping.deferred():
+            os.replace(temp, path)
+            alongside()
 
 
 def _session_filters(*, gain_db: float, limit_dbtp: float | None, sample_rate: int) -> str:
@@ -317,13 +318,15 @@ def _encode_with_ffmpeg(
     tags: Tags,
     chapters: Sequence[Chapter],
     filters: str,
+    limited: bool,
     progress: Callable[[int, int], None] | None,
 ) -> None:
+    needs = [_FFMPEG_NEEDS[encoding.format], *([FfmpegNeed.LIMITER] if limited else [])]
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
         metadata = Path(scratch) / "metadata.txt"
         metadata.write_text(_ffmetadata(tags, chapters), encoding="utf-8")
         command = [
-            ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+            ffmpeg_path(*needs), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "s16le", "-ar", str(source.sample_rate), "-ac", "1", "-i", "pipe:0",
             "-f", "ffmetadata", "-i", str(metadata),
             "-map", "0:a", "-map_metadata", "1",
@@ -349,26 +352,87 @@ def write_text(path: Path, text: str) -> None:
         os.replace(temp, path)
 
 
+DEFAULT_NAME_MAX = 255
+"""Bytes in a file name, where the file system does not say (most take 255)."""
+_RANDOM = 8
+"""Characters mkstemp puts in a temporary name."""
+
+
+def name_max(folder: Path) -> int:
+    """The most bytes a file name may have in *folder*."""
+    try:
+        found = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # (no such folder yet; no pathconf on Windows)
+        return DEFAULT_NAME_MAX
+    return found if found > 0 else DEFAULT_NAME_MAX
+
+
+def fit_name(text: str, size: int) -> str:
+    """*text* cut to at most *size* bytes as a file name, on a character's boundary."""
+    while len(os.fsencode(text)) > max(size, 0):
+        text = text[:-1]
+    return text
+
+
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed."""
+    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
+    It is named after *path*, cut short where that name would be too long for the folder.
+
+    It is locked while this process lives: one left by a process killed outright (SIGKILL, a power
+    cut) is not, and the next build of the same file removes it (see remove_stale_temporaries)."""
+    suffix = ".part"
+    room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(suffix)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
     except OSError as error:
-        raise AudioError(f"cannot write in {path.parent}: {error.strerror or error}") from None
-    os.close(handle)
+        raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
     temp = Path(name)
+    held = _locked(handle)
     try:
         # mkstemp makes the file private; a session is an ordinary file to share and play.
         os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         yield temp
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise AudioError(f"cannot write {path}: {DISK_FULL}") from None
-        raise AudioError(f"cannot write {path}: {error.strerror or error}") from None
+            raise AudioError(f"cannot write {path_text(path)}: {DISK_FULL}") from None
+        raise AudioError(f"cannot write {path_text(path)}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        if held:
+            os.close(handle)
+
+
+def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
+    """Remove the temporary files (see _temporary_beside) of files named by *names* (glob patterns)
+    in *folder* that no live process holds: those left by a build killed outright."""
+    if fcntl is None:
+        return  # (without locks, a stale file cannot be told from one being written)
+    for pattern in names:
+        for temp in folder.glob(f".{pattern}.*.part"):
+            try:
+                handle = os.open(temp, os.O_RDONLY)
+            except OSError:
+                continue  # gone meanwhile, or not ours to remove
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                temp.unlink()  # (while locked, so that no build can take it up meanwhile)
+            except OSError:
+                pass  # held: a build is writing it
+            finally:
+                os.close(handle)
+
+
+def _locked(handle: int) -> bool:
+    """Whether *handle*'s file is locked, and the handle kept open to hold it; without locks it is
+    closed (on Windows, a file held open could not be renamed into place)."""
+    if fcntl is None:
+        os.close(handle)
+        return False
+    with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return True
 
 
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:
@@ -407,7 +471,7 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         opus = OggOpus(path)
         assert opus.tags is not None
         for number, chapter in enumerate(chapters, start=1):
-            opus.tags[f"CHAPTER{number:03d}"] = [_clock(chapter.start_ms)]
+            opus.tags[f"CHAPTER{number:03d}"] = [timestamp(chapter.start_ms)]
             opus.tags[f"CHAPTER{number:03d}NAME"] = [chapter.title]
         opus.save()
     elif audio_format is AudioFormat.WAV:
@@ -424,28 +488,91 @@ def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Se
         wave.save()
 
 
-def _clock(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
-
-
 def read_stamp(path: Path) -> Stamp | None:
-    """The fingerprint and length an existing session was written with, if it is one of ours."""
+    """The fingerprint and length an existing session was written with, if it is one of ours and
+    whole: a file cut short (its tags kept) has no stamp, so it is made again."""
     import mutagen
 
+    if not path.is_file():
+        return None  # (a FIFO or a device would block or never end)
     try:
         audio = mutagen.File(path)
+        if audio is None or audio.tags is None:
+            return None
+        for value in audio.tags.values():
+            for text in value if isinstance(value, list) else [value]:
+                found = _STAMP.search(str(text))
+                if found:
+                    stamp = Stamp(fingerprint=found[1], length_ms=int(found[2]))
+                    return stamp if _whole(path, audio, stamp.length_ms) else None
     except (mutagen.MutagenError, OSError):
         return None
-    if audio is None or audio.tags is None:
-        return None
-    for value in audio.tags.values():
-        for text in value if isinstance(value, list) else [value]:
-            found = _STAMP.search(str(text))
-            if found:
-                return Stamp(fingerprint=found[1], length_ms=int(found[2]))
     return None
+
+
+WHOLE_TOLERANCE_MS = 100
+"""How far the length a file's header gives may be from the stamped one: a frame or two of any format."""
+
+
+def _whole(path: Path, audio: object, length_ms: int) -> bool:
+    """Whether *path* holds all the audio its stamp says: the length its header gives (Ogg's from
+    its last page) is the stamped one, and the bytes its header promises (MP3's Info tag, WAV's and
+    M4A's chunks) are all there."""
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.wave import WAVE
+
+    info = getattr(audio, "info", None)
+    if info is None or abs(info.length * 1000 - length_ms) > WHOLE_TOLERANCE_MS:
+        return False
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        if isinstance(audio, MP3):
+            return _mp3_whole(file, audio, size)
+        if isinstance(audio, WAVE):
+            return _chunks_whole(file, size, start=12, little_endian=True)
+        if isinstance(audio, MP4):
+            return _chunks_whole(file, size, start=0, little_endian=False)
+    return True
+
+
+def _mp3_whole(file: IO[bytes], audio: object, size: int) -> bool:
+    """The bytes the Info (or Xing) tag counts from the first frame on are all in the file."""
+    import struct
+
+    tags = getattr(audio, "tags", None)
+    start: int = tags.size if tags is not None else 0
+    file.seek(start)
+    head = file.read(4096)
+    at = max(head.find(b"Info"), head.find(b"Xing"))
+    if at < 0 or len(head) < at + 16:
+        return True  # no count to check; the length checked before is then estimated from the size
+    flags, first, second = struct.unpack(">III", head[at + 4 : at + 16])
+    if not flags & 2:
+        return True
+    counted: int = second if flags & 1 else first  # (the frame count comes first when there is one)
+    return size - start >= counted
+
+
+def _chunks_whole(file: IO[bytes], size: int, *, start: int, little_endian: bool) -> bool:
+    """Every chunk (RIFF, from *start*) or atom (MP4) ends within the file's *size*."""
+    import struct
+
+    position = start
+    while position + 8 <= size:
+        file.seek(position)
+        header = file.read(16)
+        length = struct.unpack("<I" if little_endian else ">I", header[:4] if not little_endian else header[4:8])[0]
+        if little_endian:
+            length += 8 + (length & 1)
+        elif length == 1:
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            return True  # an MP4 atom that runs to the end of the file
+        if length < 8:
+            return False
+        position += length
+    return position == size
 
 
 def _encode(

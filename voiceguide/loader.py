@@ -28,6 +28,9 @@ SETTINGS_DEFAULTS_MS = {
 DEFAULT_RATE = 150
 
 PLAN_FIELDS = ["title", "exercises"]
+MAX_EXERCISES = 500
+"""Each exercise adds its own phrases, held in memory while the session is mixed: this many build
+within the memory README.md states."""
 PLAN_OPTIONAL = ["language", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
 SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]
@@ -74,6 +77,11 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     settings = _settings(fields.get("settings"))
     exercises: list[Exercise] = []
     items = fields["exercises"].sequence(min_items=1) if "exercises" in fields else None
+    if items is not None and len(items) > MAX_EXERCISES:
+        fields["exercises"].problem(
+            f"a plan has at most {MAX_EXERCISES} exercises, found {len(items)}; split it into several plans"
+        )
+        items = None
     first_index: dict[str, int] = {}
     for index, item in enumerate(items or []):
         exercise = _exercise(item, settings, texts)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import AudioError
-from voiceguide.externals import ffmpeg_path
+from voiceguide.externals import FfmpegNeed, ffmpeg_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -280,7 +280,9 @@ def _k_weighting_response(sample_rate: int) -> np.ndarray:
 
 def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:
     raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
-    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", *raw, "-i", "pipe:0", "-af", filters, *raw, "-"]
+    # (its only filters are the phrase limiter's)
+    command = [ffmpeg_path(FfmpegNeed.LIMITER), "-hide_banner", "-loglevel", "error", *raw, "-i", "pipe:0", "-af",
+               filters, *raw, "-"]  # fmt: skip
     result = subprocess.run(command, input=data, capture_output=True, check=False)
     if result.returncode != 0 or len(result.stdout) != len(data):
         raise AudioError(f"ffmpeg could not level the speech: {result.stderr.decode(errors='replace').strip()}")

@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from voiceguide import truepeak
-from voiceguide.export import AudioFormat, Encoding, Source, Tags, write_audio
+from voiceguide.export import Encoding, Source, Tags, write_audio
+from voiceguide.formats import AudioFormat
 from voiceguide.loudness import integrated_loudness, placed_loudness, weighted_energy
 from voiceguide.mixdown import SAMPLE_WIDTH, Mixdown
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from voiceguide.errors import SettingsError
+from voiceguide.errors import SettingsError, path_text
 from voiceguide.externals import ffmpeg_path
 from voiceguide.loudness import SPEECH_RMS_DBFS
 from voiceguide.timeline import EventKind, Timeline
@@ -49,16 +49,25 @@ class Music:
         seconds = total_ms / 1000
         fade_out_at = max(0.0, seconds - FADE_MS / 1000)
         fades = f"afade=t=in:d={FADE_MS / 1000},afade=t=out:st={fade_out_at:.3f}:d={FADE_MS / 1000}"
-        command = [
-            ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
-            "-stream_loop", "-1", "-i", str(path), "-t", f"{seconds:.3f}", "-vn",
-            "-ac", "1", "-ar", str(sample_rate), "-af", fades, "-f", "s16le", "-",
-        ]  # fmt: skip
-        result = subprocess.run(command, stdout=self._file, stderr=subprocess.PIPE, check=False)
+
+        def decode(*loop: str) -> subprocess.CompletedProcess[bytes]:
+            self._file.seek(0)
+            self._file.truncate()
+            command = [
+                ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
+                *loop, "-i", str(path), "-t", f"{seconds:.3f}", "-vn",
+                "-ac", "1", "-ar", str(sample_rate), "-af", fades, "-f", "s16le", "-",
+            ]  # fmt: skip
+            return subprocess.run(command, stdout=self._file, stderr=subprocess.PIPE, check=False)
+
         try:
+            # Looped only once it is known to hold samples: an ffmpeg may loop an empty input forever.
+            result = decode()
+            if result.returncode == 0 and 0 < self._file.tell() < total_ms * sample_rate // 1000 * 2:
+                result = decode("-stream_loop", "-1")
             if result.returncode != 0 or self._file.tell() == 0:
                 details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
-                raise SettingsError(f"cannot use {path} as music: {details[0]}")
+                raise SettingsError(f"cannot use {path_text(path)} as music: {details[0]}")
             self._gain = 10 ** ((speech_level_dbfs + level_db - self._rms_dbfs()) / 20)
         except BaseException:
             self._file.close()

@@ -6,22 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from voiceguide.clock import clock, length, seconds
 from voiceguide.customize import Origin
 from voiceguide.timeline import Event, EventKind, Overrun, Timeline, Where
-
-
-def clock(ms: int) -> str:
-    """0:05.3, 12:01.0"""
-    minutes, rest = divmod(ms, 60_000)
-    return f"{minutes}:{rest / 1000:04.1f}"
-
-
-def length(ms: int) -> str:
-    """ "11 min 58 s" """
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    if minutes >= 60:
-        return f"{minutes // 60} h {minutes % 60} min {seconds} s"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def _where(where: Where) -> str:
@@ -36,15 +23,18 @@ def _where(where: Where) -> str:
 def table(timeline: Timeline) -> str:
     """The spoken script and its cues, one row each; silences are the gaps between rows."""
     rows = [f"{timeline.title}: {length(timeline.total_ms)}", ""]
-    rows.append(f"{'time':>8}  {'phase':<9} {'part':<22} what")
+    width = max(8, len(clock(timeline.total_ms)))  # (hours widen it)
+    rows.append(f"{'time':>{width}}  {'phase':<9} {'part':<22} what")
     exercise: str | None = None
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:
             continue
         if event.where.exercise != exercise and event.where.exercise is not None:
             exercise = event.where.exercise
-            rows.append(f"{'':>8}  --- {exercise} ---")
-        rows.append(f"{clock(event.start_ms):>8}  {event.phase.value:<9} {_where(event.where):<22} {_what(event)}")
+            rows.append(f"{'':>{width}}  --- {exercise} ---")
+        rows.append(
+            f"{clock(event.start_ms):>{width}}  {event.phase.value:<9} {_where(event.where):<22} {_what(event)}"
+        )
     rows.append("")
     rows.append(
         f"Total: {clock(timeline.total_ms)} ({length(timeline.total_ms)}), {len(timeline.intervals)} timed intervals"
@@ -55,7 +45,7 @@ def table(timeline: Timeline) -> str:
 def _what(event: Event) -> str:
     if event.kind is EventKind.TONE:
         return f"[{event.tone.value if event.tone else ''} tone]"
-    cut = f"  (cut short by {event.clipped_ms / 1000:.1f} s)" if event.clipped_ms else ""
+    cut = f"  (cut short by {seconds(event.clipped_ms)})" if event.clipped_ms else ""
     return f'"{event.text}"{cut}'
 
 
@@ -131,14 +121,9 @@ def _where_dict(where: Where) -> dict[str, Any]:
 
 def overrun_message(overrun: Overrun, source: str) -> str:
     place = ", ".join(p for p in (overrun.where.exercise, _where(overrun.where)) if p)
-    room = f"has {_seconds(overrun.available_ms)}" if overrun.available_ms else "has no room left"
+    room = f"has {seconds(overrun.available_ms)}" if overrun.available_ms else "has no room left"
     return (
         f"{source}: at {clock(overrun.at_ms)}, {place + ' ' if place else ''}({overrun.phase.value}): "
-        f'"{overrun.text}" needs {_seconds(overrun.needed_ms)} but {room}; it overruns by '
-        f"{_seconds(overrun.over_ms)}. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
+        f'"{overrun.text}" needs {seconds(overrun.needed_ms)} but {room}; it overruns by '
+        f"{seconds(overrun.over_ms)}. Lengthen the {overrun.phase.value}, shorten the text or speak faster."
     )
-
-
-def _seconds(ms: int) -> str:
-    """Tenths for most lengths, hundredths below a second, where a tenth is a large share."""
-    return f"{ms / 1000:.2f} s" if ms < 1000 else f"{ms / 1000:.1f} s"

@@ -9,21 +9,33 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import glob
 import hashlib
 import json
 import os
-import re
-import unicodedata
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.chapters import chapters_of
+from voiceguide.chapters import at_most, chapters_of
+from voiceguide.clock import duration
 from voiceguide.customize import Origin
+from voiceguide.destination import PLAYLIST, part_name
 from voiceguide.errors import SettingsError
-from voiceguide.export import Chapter, Encoding, Retake, Source, Tags, read_stamp, write_audio, write_text
+from voiceguide.export import (
+    Chapter,
+    Encoding,
+    Retake,
+    Source,
+    Tags,
+    read_stamp,
+    remove_stale_temporaries,
+    write_audio,
+    write_text,
+)
 from voiceguide.externals import engine_identity
 from voiceguide.loudness import LEVELLING_VERSION, TARGET_LUFS, level_phrases, speech_level_dbfs
 from voiceguide.mastering import Mastering
@@ -31,13 +43,12 @@ from voiceguide.mixdown import Mixdown, frame_at
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
 from voiceguide.plan import Plan
-from voiceguide.sidecars import playlist, write_sidecars
+from voiceguide.sidecars import SIDECARS, playlist, write_sidecars
 from voiceguide.speech import Synthesizer
 from voiceguide.speechcache import SpeechCache
 from voiceguide.speechpool import speak
 from voiceguide.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.wording import Wording
-from voiceguide.yamlsource import format_seconds
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a session is made."""
@@ -78,6 +89,8 @@ class BuildResult:
     loudness_lufs: float | None = None
     """The loudness the session is heard at: the target, unless keeping its true peak under the
     ceiling kept it quieter (see mastering.py); None when nothing was built."""
+    damaged_cache_entries: int = 0
+    """Entries of the speech cache found damaged, and made again."""
 
     @property
     def phrases(self) -> int:
@@ -89,8 +102,16 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
-def open_synthesizer(plan: Plan, settings: RenderSettings) -> Synthesizer:
-    cache = SpeechCache(engine=engine_identity())
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preview:
+    timeline: Timeline
+    damaged_cache_entries: int = 0
+    """Entries of the speech cache found damaged, and made again."""
+
+
+def open_synthesizer(plan: Plan, settings: RenderSettings, cache_folder: Path | None = None) -> Synthesizer:
+    """A synthesizer for *plan*, with the speech cache in *cache_folder* (by default, the user's)."""
+    cache = SpeechCache(engine=engine_identity(), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache, language=plan.language
     )
@@ -102,13 +123,13 @@ def check_length(plan: Plan, settings: RenderSettings) -> None:
     limit = MAX_SESSION_MS if settings.allow_long else LONG_SESSION_MS
     if shortest > limit:
         hint = (
-            f"the most voiceguide makes is {format_seconds(MAX_SESSION_MS)}"
+            f"the most voiceguide makes is {duration(MAX_SESSION_MS)}"
             if settings.allow_long
             else "check the reps, sets and durations, or pass --allow-long if you mean it "
-            f"(up to {format_seconds(MAX_SESSION_MS)})"
+            f"(up to {duration(MAX_SESSION_MS)})"
         )
         raise SettingsError(
-            f"the session would last at least {format_seconds(shortest)}, more than {format_seconds(limit)}; {hint}"
+            f"the session would last at least {duration(shortest)}, more than {duration(limit)}; {hint}"
         )
 
 
@@ -129,10 +150,12 @@ def timed_script(
     rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
     phrases = rough.phrases()
     missing = [phrase for phrase in phrases if not synthesizer.cached(phrase)]
+    # (the cache's folder is passed on: without a home, a helper's temporary folder is another)
+    cache_folder = synthesizer.cache.root if synthesizer.cache else None
     speak(
         synthesizer,
         missing,
-        recipe=functools.partial(open_synthesizer, plan, settings),
+        recipe=functools.partial(open_synthesizer, plan, settings, cache_folder),
         helpers=helpers,
         progress=lambda done: progress("speech", done, len(phrases)),
     )
@@ -145,11 +168,16 @@ def timed_script(
     return timeline
 
 
-def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Timeline:
+def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Preview:
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
     with open_synthesizer(plan, settings) as synthesizer:
-        return timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+        timeline = timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+        return Preview(timeline=timeline, damaged_cache_entries=_damaged(synthesizer))
+
+
+def _damaged(synthesizer: Synthesizer) -> int:
+    return len(synthesizer.cache.damaged) if synthesizer.cache else 0
 
 
 def _cores(cores: int | None) -> int:
@@ -178,7 +206,27 @@ def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None)
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_output(path: Path) -> None:
+    """Refuse an existing output that is not a regular file (a FIFO would block, a device never end
+    or be replaced) before any work is done."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # (nothing there yet; a folder that does not exist is reported when writing)
+    if not stat.S_ISREG(mode):
+        raise SettingsError(f"cannot write {path}: {_not_regular(mode)}; choose another output file")
+
+
+def _not_regular(mode: int) -> str:
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+    return f"it is not a regular file but {kind}"
+
+
 def _file_digest(path: Path) -> str:
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        # A device or FIFO may never end (/dev/zero) or block: music is a file of a known length.
+        raise SettingsError(f"cannot use {path} as music: {_not_regular(mode)}")
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while block := file.read(1 << 20):
@@ -209,17 +257,22 @@ def build_session(
     MP3 encoding.
     """
     check_length(plan, settings)
+    check_output(output)
+    remove_leftovers(output, split=settings.split)
+    stamp = fingerprint(plan, settings, person)
     if not force and not settings.split:
         existing = read_stamp(output)
-        if existing is not None and existing.fingerprint == fingerprint(plan, settings, person):
+        if existing is not None and existing.fingerprint == stamp:
             return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
     mixed = mix_session(plan=plan, settings=settings, progress=progress, cores=cores)
     loudness = write_session(
         mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
     )
     timeline = mixed.timeline
-    return BuildResult(path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=mixed.synthesized,
-                       loudness_lufs=loudness)  # fmt: skip
+    return BuildResult(
+        path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=mixed.synthesized,
+        loudness_lufs=loudness, damaged_cache_entries=mixed.damaged_cache_entries,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +286,8 @@ class Mixed:
     """The level beeps and music are set against."""
     synthesized: int
     """Phrases the speech engine had to make."""
+    damaged_cache_entries: int
+    """Entries of the speech cache found damaged, and made again."""
 
 
 def mix_session(
@@ -245,6 +300,7 @@ def mix_session(
             plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
         )
         phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores)
+        damaged = _damaged(synthesizer)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(phrases)
     mixdown = Mixdown(
@@ -255,8 +311,9 @@ def mix_session(
         beep_level_db=plan.beep_level_db,
         speech_level_dbfs=speech_level,
     )
+    del phrases  # the mixdown keeps each phrase once, at its volume: a second copy of all is not needed
     return Mixed(plan=plan, timeline=timeline, mixdown=mixdown, speech_level_dbfs=speech_level,
-                 synthesized=synthesizer.synthesized)  # fmt: skip
+                 synthesized=synthesizer.synthesized, damaged_cache_entries=damaged)  # fmt: skip
 
 
 def write_session(
@@ -334,19 +391,21 @@ def write_session(
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
+        sidecars = functools.partial(write_sidecars, output, timeline, explanation)
         if settings.split:
             _write_split(write, settings.sample_rate, output, chapters, tags)
+            if settings.sidecars:
+                sidecars()
         else:
             write(
                 0,
                 mixdown.frames,
                 output,
                 tags=tags,
-                chapters=chapters,
+                chapters=at_most(chapters),
                 progress=lambda done, total: progress("encoding", done, total),
+                alongside=sidecars if settings.sidecars else lambda: None,
             )
-    if settings.sidecars:
-        write_sidecars(output, timeline, explanation)
     return mastering.loudness_lufs
 
 
@@ -384,19 +443,38 @@ def _write_split(write: Callable[..., None], rate: int, output: Path, chapters: 
     write(start, end, path, tags=...) writes the session's frames *start* to *end*."""
     entries = []
     for number, chapter in enumerate(chapters, start=1):
-        name = f"{output.stem}-{number:02d}-{_slug(chapter.title)}{output.suffix}"
+        name = part_name(output, number, chapter.title)
         part_tags = dataclasses.replace(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
             length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
         )  # fmt: skip
         write(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate), output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
-    write_text(output.with_suffix(".m3u"), playlist(entries))
+    write_text(output.with_suffix(PLAYLIST), playlist(entries))
 
 
-def _slug(title: str) -> str:
-    """A title as a safe file-name part: letters, digits and single dashes."""
-    # Accents dropped ("Přitahování" is "pritahovani"), other letters kept ("Füße" is "fuße").
-    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
-    return slug[:40] or "part"
+def remove_leftovers(output: Path, *, split: bool) -> None:
+    """Remove the temporary files that builds of *output* killed outright left beside it."""
+    remove_stale_temporaries(output.parent, _file_patterns(output, split=split))
+
+
+def files_state(output: Path, *, split: bool) -> frozenset[tuple[str, int, int]]:
+    """Which files a build of *output* writes are there now, and which inode and modification time
+    each has: a build that replaced any of them changes it."""
+    found = set()
+    for pattern in _file_patterns(output, split=split):
+        for path in output.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                found.add((path.name, status.st_ino, status.st_mtime_ns))
+    return frozenset(found)
+
+
+def _file_patterns(output: Path, *, split: bool) -> list[str]:
+    """Glob patterns of the files a build of *output* writes beside it: the session (or its parts and
+    playlist) and the sidecars."""
+    stem = glob.escape(output.stem)
+    session = (
+        [f"{stem}-[0-9][0-9]-*{glob.escape(output.suffix)}", f"{stem}.m3u"] if split else [glob.escape(output.name)]
+    )
+    return [*session, *(stem + suffix for suffix in SIDECARS)]

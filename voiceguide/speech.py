@@ -1,24 +1,37 @@
 """Speech: each distinct phrase synthesized once with pyttsx3, trimmed, as a pydub clip.
 
-pyttsx3 2.99 on Linux has traps this module works around. At their root: pyttsx3 starts espeak-ng
-in its asynchronous "retrieval" mode, so every espeak call is queued on espeak's own thread, while
-pyttsx3 treats them as done when they return.
-- `runAndWait` returns while the phrase is still being synthesized, and its driver then writes the
-  file and prints "Audio saved to ..." from espeak's thread. We wait for espeak (`Synchronize`)
-  with stdout captured, and then read the WAV only once its header and data agree.
-- `setProperty` is queued behind the next `runAndWait`, whose stop() then cancels it (and, about
-  one time in a hundred, the phrase after it, which comes out empty) because espeak is "busy"
-  applying it. We set voice and rate on the driver directly and wait for espeak before queueing
-  the phrase; an empty result is still synthesized again, as a last guard.
+pyttsx3 2.99 starts espeak-ng in its asynchronous "retrieval" mode, and there espeak_Synth copies
+ten times the phrase's length from where the phrase is (the size pyttsx3 gives it): a phrase that
+ends near the end of mapped memory crashes the process in Synth (tests/test_speech.py shows it).
+In that mode every phrase is also made on a thread of espeak's own, which calls the driver back
+into Python while this thread goes on calling espeak. So voiceguide has the driver start espeak in
+its synchronous mode instead: Synth reads the phrase up to its end only, makes it on the calling
+thread and calls the driver back there; there is no second thread at all. What that takes, and the
+traps left:
+- espeak's synchronous mode sends no "message terminated" event after a phrase, which is when the
+  driver writes the file and ends its loop: we send it ourselves once Synth returns, as espeak's
+  asynchronous mode does. A failure to write (a full disk) is then raised to us, where the
+  driver's own callback could only print it.
+- the driver's loop sleeps 10 ms after starting a phrase, which is then made already: it does
+  not sleep (a phrase takes a few ms to make).
+- with the phrase made on this thread, a signal's exception would be raised in the middle of it:
+  in the driver's callback, where it cannot go through espeak (Python hands it to
+  sys.unraisablehook), or half-way through writing the WAV. Ctrl-C (SIGINT) and SIGTERM (how
+  helpers and batch workers are stopped) are held back while a phrase is made, and delivered as
+  soon as it is; whatever else is raised in the callback is kept from sys.unraisablehook and
+  raised once the phrase is done.
+- the driver prints "Audio saved to ..." for every file: stdout is captured meanwhile.
 - `init` returns the engine already alive in the process, with whatever voice and rate it was
-  last given; so both are set before every phrase, the default voice included.
+  last given; so both are set before every phrase, the default voice included, on the driver
+  directly (the engine's `setProperty` may queue them until `runAndWait`) so that the switch is
+  checked before the phrase.
 - queued `save_to_file` calls keep only the last file: one phrase per `runAndWait`.
 - espeak pads every phrase with silence (about 235 ms at the end): clips are trimmed both ends.
 - it asserts on empty text, and keeps the old voice for a name it does not know: voices are
   resolved against the engine's own list first, and the switch is checked.
-- both waits poll coarsely: pyttsx3's loop looks every 10 ms, and espeak's `Synchronize` every
-  20 ms, for phrases that take a few ms to make; most of a phrase's time went in those sleeps. We
-  wait for the same conditions, looking every half millisecond.
+- espeak calls the driver through a ctypes callback that must outlive every call to it. The last
+  one registered is kept alive (in the binding, and the driver's `destroy`, which would drop it,
+  fails), and a new engine's driver replaces it only between phrases, on this same thread.
 """
 
 from __future__ import annotations
@@ -32,7 +45,6 @@ import io
 import math
 import sys
 import tempfile
-import threading
 import time
 import types
 import wave
@@ -42,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voiceguide.errors import SettingsError, SpeechError
-from voiceguide.externals import audio_segment, driver_name, pyttsx3_module
+from voiceguide.externals import audio_segment, driver_name, pyttsx3_module, signals_held
 from voiceguide.language import DEFAULT_LANGUAGE, catalog_codes
 from voiceguide.language import language as catalog
 from voiceguide.speechcache import SpeechCache
@@ -52,11 +64,8 @@ if TYPE_CHECKING:
 
 SILENCE_THRESHOLD_DBFS = -50.0
 FILE_WAIT_SECONDS = 0.5
-SYNTHESIS_ATTEMPTS = 4
-ENGINE_TIMEOUT_SECONDS = 30
 EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
-POLL_SECONDS = 0.0005
-"""How often the engine is asked whether it is done (see the module's docstring)."""
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +78,69 @@ class VoiceInfo:
 
 def _engine() -> Any:
     pyttsx3 = pyttsx3_module()
+    espeak = driver_name() == "espeak"
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return pyttsx3.init(driver_name())
+        with contextlib.redirect_stdout(io.StringIO()), _espeak_synchronous() if espeak else contextlib.nullcontext():
+            engine = pyttsx3.init(driver_name())
+    except SpeechError:
+        raise
     except Exception as error:  # the drivers raise anything from OSError to RuntimeError
         raise SpeechError(f"the speech engine could not start: {error}") from None
+    if espeak:
+        _finish_each_phrase(engine.proxy._driver)
+    return engine
+
+
+_started_synchronously = False
+
+
+@contextlib.contextmanager
+def _espeak_synchronous() -> Iterator[None]:
+    """Meanwhile, pyttsx3's espeak driver starts espeak-ng (once a process) in its synchronous
+    mode, whatever mode it asks for (see the module's docstring)."""
+    global _started_synchronously
+    from pyttsx3.drivers import _espeak
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    if EspeakDriver._moduleInitialized and not _started_synchronously:
+        raise SpeechError(
+            "espeak-ng was started in this process before voiceguide started it, in a mode voiceguide "
+            "cannot use; use voiceguide's speech engine before any other use of pyttsx3"
+        )
+    initialize = _espeak.Initialize
+
+    def synchronous(output: int, *args: Any, **kwargs: Any) -> Any:
+        global _started_synchronously
+        _started_synchronously = True
+        return initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, *args, **kwargs)
+
+    _espeak.Initialize = synchronous
+    try:
+        yield
+    finally:
+        _espeak.Initialize = initialize
+
+
+def _finish_each_phrase(driver: Any) -> None:
+    """Have *driver* end each phrase as espeak's asynchronous mode would: with the "message
+    terminated" event, once the phrase is made (see the module's docstring). Once per driver."""
+    import pyttsx3.drivers.espeak as driver_module
+    from pyttsx3.drivers import _espeak
+
+    driver_module.time = types.SimpleNamespace(sleep=lambda seconds: None)
+    if getattr(driver, "_voiceguide_finishes_phrases", False):
+        return
+    start = driver._start_synthesis
+    terminated = (_espeak.EVENT * 2)()
+    terminated[0].type = _espeak.EVENT_MSG_TERMINATED
+    terminated[1].type = _espeak.EVENT_LIST_TERMINATED
+
+    def start_and_finish(text: str) -> None:
+        start(text)  # the whole phrase, the driver gathering its audio in callbacks on this thread
+        driver._onSynth(None, 0, terminated)  # called directly: what it raises reaches the caller
+
+    driver._start_synthesis = start_and_finish
+    driver._voiceguide_finishes_phrases = True
 
 
 def list_voices() -> list[VoiceInfo]:
@@ -133,13 +200,31 @@ def voice_for_language(language: str, voices: list[VoiceInfo]) -> VoiceInfo | No
 def installed_voices(cache: SpeechCache | None = None) -> list[VoiceInfo]:
     """The engine's voices; from the cache when it has them, so that no engine has to start."""
     if cache is not None:
-        listed = cache.load_json(_voices_name(cache))
-        if isinstance(listed, list):
-            with contextlib.suppress(TypeError, KeyError):
-                return [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v["gender"]) for v in listed]
+        listed = cache.load_json(_voices_name(cache), _voice_list)
+        if listed is not None:
+            return listed
     voices = list_voices()
     if cache is not None:
         cache.store_json(_voices_name(cache), [dataclasses.asdict(voice) for voice in voices])
+    return voices
+
+
+def _voice_list(listed: object) -> list[VoiceInfo]:
+    """The voices of a cached voice list; TypeError if it is not one (the cache then lists them again)."""
+
+    def text(value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+
+    if not isinstance(listed, list) or not listed or not all(isinstance(voice, dict) for voice in listed):
+        raise TypeError(listed)
+    voices = []
+    for voice in listed:
+        if not isinstance(voice["languages"], list):
+            raise TypeError(voice)
+        gender = None if voice["gender"] is None else text(voice["gender"])
+        voices.append(VoiceInfo(text(voice["id"]), text(voice["name"]), tuple(map(text, voice["languages"])), gender))
     return voices
 
 
@@ -175,7 +260,7 @@ class Synthesizer:
         self._durations: dict[str, int] = {}
         self._engine: Any = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
-        self._espeak: Any = None
+        self._espeak = False
         self._default_voice: str | None = None
         self.synthesized = 0
         """How many phrases went through the engine (each distinct phrase once, none cached)."""
@@ -241,9 +326,7 @@ class Synthesizer:
         self._engine = _engine()
         self._workdir = tempfile.TemporaryDirectory(prefix="voiceguide-speech-")
         if driver_name() == "espeak":
-            import pyttsx3.drivers._espeak as espeak_binding  # loaded by init() above
-
-            self._espeak = espeak_binding
+            self._espeak = True
             self._default_voice = getattr(type(self._engine.proxy._driver), "_defaultVoice", None)
 
     def _synthesize(self, text: str) -> AudioSegment:
@@ -252,66 +335,35 @@ class Synthesizer:
         self._start_engine()
         assert self._workdir is not None
         self.synthesized += 1
-        for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
-            path = Path(self._workdir.name) / f"{self.synthesized}-{attempt}.wav"
-            self._run_engine(text, path)
-            clip = _read_complete_wav(path)
-            if clip is not None:
-                clip = clip.set_channels(1).set_sample_width(2).set_frame_rate(self._sample_rate)
-                return _trim(clip)
-        raise SpeechError(f"the speech engine produced no audio for {text!r} in {SYNTHESIS_ATTEMPTS} attempts")
+        path = Path(self._workdir.name) / f"{self.synthesized}.wav"
+        self._run_engine(text, path)
+        clip = _read_complete_wav(path)
+        if clip is None:
+            raise SpeechError(f"the speech engine produced no audio for {text!r}")
+        clip = clip.set_channels(1).set_sample_width(2).set_frame_rate(self._sample_rate)
+        return _trim(clip)
 
     def _run_engine(self, text: str, path: Path) -> None:
         engine = self._engine
         self._apply_voice_and_rate()
         engine.save_to_file(text, str(path))
-        # The driver writes the file in a callback from espeak: an error there (a full disk) is
-        # only printed, and leaves runAndWait waiting for ever. Catch it, and end the wait.
-        failures: list[BaseException | None] = []
-        timed_out = threading.Event()
-
-        def on_callback_error(unraisable: Any) -> None:
-            failures.append(unraisable.exc_value)
-            self._end_loop()
-
-        def on_timeout() -> None:
-            timed_out.set()
-            self._end_loop()
-
-        watchdog = threading.Timer(ENGINE_TIMEOUT_SECONDS, on_timeout)
-        watchdog.daemon = True  # (a Ctrl-C before the `try` below must not leave it keeping the process alive)
-        previous_hook, sys.unraisablehook = sys.unraisablehook, on_callback_error
-        watchdog.start()
+        raised: list[BaseException | None] = []  # in the engine's callbacks (see the module's docstring)
+        previous_hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: raised.append(unraisable.exc_value)
         try:
-            with contextlib.redirect_stdout(io.StringIO()), _polling_often(self._espeak is not None):
-                try:
-                    engine.runAndWait()
-                    if self._espeak is not None:
-                        self._synchronize()
-                except BaseException:  # Ctrl-C (or a helper's SIGTERM) mid-phrase
-                    self._settle()
-                    raise
+            with contextlib.redirect_stdout(io.StringIO()), signals_held():
+                engine.runAndWait()
         except Exception as error:
-            raise SpeechError(f"the speech engine failed on {text!r}: {error}") from None
+            raise SpeechError(_failure(text, error)) from None
         finally:
-            watchdog.cancel()
             sys.unraisablehook = previous_hook
-        if failures:
-            reason = str(failures[0])
-            full = any(f"[Errno {code}]" in reason for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
-            hint = "; the disk is full: free some space and try again" if full else ""
-            raise SpeechError(f"the speech engine could not write the audio for {text!r}: {reason}{hint}")
-        if timed_out.is_set():
-            raise SpeechError(f"the speech engine did not finish {text!r} within {ENGINE_TIMEOUT_SECONDS} s")
-
-    def _end_loop(self) -> None:
-        end_loop = getattr(self._engine.proxy._driver, "endLoop", None)
-        if end_loop is not None:
-            end_loop()
+        if raised:
+            if isinstance(raised[0], BaseException) and not isinstance(raised[0], Exception):
+                raise raised[0]  # a Ctrl-C, a SystemExit: as if raised here
+            raise SpeechError(_failure(text, raised[0]))
 
     def _apply_voice_and_rate(self) -> None:
         voice_id = self._voice.id if self._voice else self._default_voice
-        if self._espeak is None:
+        if not self._espeak:
             if voice_id:
                 self._engine.setProperty("voice", voice_id)
             self._engine.setProperty("rate", self._rate)
@@ -320,42 +372,24 @@ class Synthesizer:
         if voice_id:
             driver.setProperty("voice", voice_id)
         driver.setProperty("rate", self._rate)
-        self._synchronize()
         if voice_id and str(driver.getProperty("voice")).casefold() != voice_id.casefold():
             raise SpeechError(
                 f"the speech engine did not switch to the voice {voice_id!r} (it uses {driver.getProperty('voice')!r})"
             )
 
-    def _settle(self) -> None:
-        """Stop espeak and wait for it (a second at most), while stdout is still captured:
-        interrupted mid-phrase, its thread would otherwise finish the phrase and print "Audio
-        saved" on our stdout."""
-        if self._espeak is not None:
-            self._espeak.Cancel()
-            deadline = time.monotonic() + 1
-            while self._espeak.IsPlaying() and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
 
-    def _synchronize(self) -> None:
-        """espeak's Synchronize (wait while its queue is busy), looking every POLL_SECONDS, not 20 ms."""
-        while self._espeak.IsPlaying():
-            time.sleep(POLL_SECONDS)
-
-
-@contextlib.contextmanager
-def _polling_often(espeak: bool) -> Iterator[None]:
-    """pyttsx3's espeak loop (runAndWait) looking every POLL_SECONDS, not every 10 ms, meanwhile."""
-    if not espeak:
-        yield
-        return
-    import pyttsx3.drivers.espeak as driver_module  # loaded with the engine
-
-    clock = driver_module.time
-    driver_module.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, POLL_SECONDS)))
-    try:
-        yield
-    finally:
-        driver_module.time = clock
+def _failure(text: str, error: BaseException | None) -> str:
+    """What to say when the engine failed on *text* with *error*, a full disk named as such."""
+    reason = str(error)
+    cause: BaseException | None = error
+    while cause is not None and not (isinstance(cause, OSError) and cause.errno in DISK_FULL):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return f"the speech engine failed on {text!r}: {reason}"
+    return (
+        f"the speech engine could not write the audio for {text!r}: {reason}; "
+        "the disk is full: free some space and try again"
+    )
 
 
 def spoken_languages(voices: list[VoiceInfo]) -> str:
@@ -387,8 +421,8 @@ def _read_complete_wav(path: Path) -> AudioSegment | None:
     """The WAV at *path* once it is completely written; None if none with audio appears in time.
 
     The header's frame count is patched in when the writer closes the file, so a non-zero count
-    with all its frames present means the file is complete. About one run in a hundred, espeak
-    cancels a phrase before it starts and pyttsx3 writes an empty file; the caller retries then.
+    with all its frames present means the file is complete. With espeak it is complete when
+    `runAndWait` returns; the other platforms' drivers are given a moment.
     """
     deadline = time.monotonic() + FILE_WAIT_SECONDS
     while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
-import re
+import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 from yaml.constructor import SafeConstructor
 
-from voiceguide.errors import PlanError
+from voiceguide.clock import duration, parse_duration_ms
+from voiceguide.errors import PlanError, path_text
 
 MAX_FILE_BYTES = 1_000_000
 # Aliases let a small file expand into a huge tree (the "billion laughs"); no real plan comes close.
@@ -32,18 +33,12 @@ _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _PLAIN_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
-_DURATION = re.compile(
-    r"^\s*(?:(?P<min>\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes?))?"
-    r"\s*(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?))?\s*$"
-)
-_CLOCK = re.compile(r"^\s*(?P<min>\d+):(?P<sec>[0-5]\d(?:\.\d+)?)\s*$")
-
 
 class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
     def __init__(self, display_name: str, *, positions: bool = True, subject: str = "the plan") -> None:
-        self.display_name = display_name
+        self.display_name = path_text(display_name)
         self.subject = subject
         self.positions = positions
         """False for text that is not a file (a --set option): problems name it without line:column."""
@@ -54,7 +49,7 @@ class Reader:
     @classmethod
     def open(cls, path: Path, *, display_name: str | None = None, subject: str = "the plan") -> tuple[Reader, Field]:
         """Read *path* and return the reader and its root field, or raise PlanError."""
-        reader = cls(display_name or str(path), subject=subject)
+        reader = cls(display_name or os.fsdecode(path), subject=subject)
         try:
             with path.open("rb") as file:
                 raw = file.read(MAX_FILE_BYTES + 1)  # (a device such as /dev/zero has no size to check)
@@ -348,8 +343,7 @@ class Field:
             return None
         if not minimum_ms <= ms <= maximum_ms:
             self.problem(
-                f"expected a duration from {format_seconds(minimum_ms)} to "
-                f"{format_seconds(maximum_ms)}, found {format_seconds(ms)}"
+                f"expected a duration from {duration(minimum_ms)} to {duration(maximum_ms)}, found {duration(ms)}"
             )
             return None
         return ms
@@ -400,39 +394,3 @@ def unknown_key_message(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown field {printable(key)!r}; {hint}known fields: {', '.join(sorted(allowed))}"
-
-
-def parse_duration_ms(text: str) -> int | None:
-    """Milliseconds of a duration written as text; None if it is not one, or too large to count."""
-    try:
-        seconds = _duration_seconds(text)
-    except OverflowError:  # (digits too many for a float)
-        return None
-    if seconds is None or not math.isfinite(seconds * 1000):
-        return None
-    return round(seconds * 1000)
-
-
-def _duration_seconds(text: str) -> float | None:
-    clock = _CLOCK.match(text)
-    if clock:
-        return int(clock["min"]) * 60 + float(clock["sec"])
-    match = _DURATION.match(text)
-    if not match or not (match["min"] or match["sec"]):
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return float(match["min"] or 0) * 60 + float(match["sec"] or 0)
-
-
-def format_seconds(ms: int) -> str:
-    """Milliseconds as a short human reading: "5 s", "2.5 s", "1 min 30 s"."""
-    if ms >= 3_600_000:
-        hours, rest = divmod(ms, 3_600_000)
-        return f"{hours} h" + (f" {format_seconds(rest)}" if rest >= 60_000 else "")
-    if ms >= 60_000:
-        minutes, rest = divmod(ms, 60_000)
-        return f"{minutes} min" + (f" {format_seconds(rest)}" if rest else "")
-    seconds = ms / 1000
-    return f"{seconds:g} s"
