@@ -45,7 +45,7 @@ class FfmpegNeed(Enum):
               "ebur128=framelog=verbose:peak=true")  # fmt: skip
     LIMITER = ("-af", "alimiter=limit=0.5:attack=2:release=40:level=false:latency=true")  # latency: ffmpeg 5.0
     MP3 = ("-c:a", "libmp3lame")
-    AAC = ("-c:a", "aac")
+    AAC = ("-c:a", "aac", "-aac_coder", "fast")
     OPUS = ("-c:a", "libopus")
     WAV = ("-c:a", "pcm_s16le")
 
