@@ -66,8 +66,8 @@ def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_oversho
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the codec's headroom taken away (clips limited at 0 dBTP, not 1.5 dB under the ceiling),
-    the peaks Opus adds take a loud session's file over -1 dBTP; the check of the written file limits
-    the clips heard over it and writes the file again: under -1 dBTP, at the loudness reported."""
+    the peaks Opus adds take a loud session's file over -1 dBTP everywhere; the check of the written
+    file makes it quieter and writes it again: under -1 dBTP, at the loudness reported."""
     monkeypatch.setitem(mastering.HEADROOM_DB, AudioFormat.OPUS, -1.0)
     loaded = load_plan(DATA / "feet-for-back-pain.yaml")
     first = loaded.exercises[0].name
@@ -87,6 +87,25 @@ def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_oversho
     assert unchecked_peak > -1.0
     assert peak <= -1.0
     assert abs(integrated - reported) <= 0.3
+
+
+def test_a_dip_makes_the_session_quieter_there_only_fading_in_and_out() -> None:
+    """A dip (see Mastering.check) scales the samples inside its span by its gain, the ramp either
+    side in between, and leaves every other sample as it was, whichever chunks the samples come in."""
+    heard = object.__new__(mastering.Mastering)  # (only what dipped uses: the rate and the dips)
+    heard._rate = RATE
+    heard.dips = [mastering.Dip(first=10_000, last=12_000, gain_db=-6.0)]
+    ramp = RATE * mastering.RAMP_MS // 1000
+    level = np.full(30_000, 10_000, dtype="<i2")
+    chunks = [level[i : i + 7_001].tobytes() for i in range(5_000, 30_000, 7_001)]
+    out = np.frombuffer(b"".join(heard.dipped(chunks, 5_000)), dtype="<i2")
+    assert len(out) == 25_000
+    at = np.arange(5_000, 30_000)
+    untouched = (at < 10_000 - ramp) | (at > 12_000 + ramp)
+    assert (out[untouched] == 10_000).all()
+    assert (np.abs(out[(at >= 10_000) & (at <= 12_000)] - 10_000 * 10 ** (-6 / 20)) <= 1).all()
+    falling = out[(at >= 10_000 - ramp) & (at <= 10_000)]
+    assert (np.diff(falling.astype(int)) <= 0).all() and falling[0] > 9_990 and falling[-1] < 5_020
 
 
 @pytest.mark.audio

@@ -16,8 +16,9 @@ encoder's frames.
 - Peaks: a clip whose peak after the gain could pass the ceiling less the format's HEADROOM_DB is
   limited at that level, on its own (its samples stay where they were), and the gain found again
   for what the limiting took off. No headroom bounds a codec's overshoot everywhere, so the file
-  written is decoded and its true peak taken; the clips heard over the ceiling are limited lower, by
-  what they were over and a margin, and the file written again (still before it replaces anything).
+  written is decoded and its true peak taken; where it was heard over the ceiling, the session is
+  made quieter for a tenth of a second, by what it was over and a margin, and the file written
+  again (still before it replaces anything).
 
 With music under the voice, ffmpeg's meter measures the whole session and the limiter works on it
 whole; the encoder's effect on the voice's loudness is taken for its effect on the session's.
@@ -27,7 +28,8 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide import truepeak
@@ -45,9 +47,15 @@ INTERSAMPLE_DB = 0.5
 """How far over a clip's highest sample its true peak is taken to reach, in deciding whether to limit
 it (levelled speech at 22.05 kHz: a few tenths of a dB)."""
 MARGIN_DB = 0.5
-"""How much further under the ceiling than it was over a clip heard over it is limited."""
+"""How much further under the ceiling than it was over a place heard over it is made quieter."""
+METER_MARGIN_DB = 0.2
+"""How far under the ceiling a file's true peak is held, as this module measures it: meters that
+interpolate otherwise (ffmpeg's resamples to 192 kHz) read a tenth of a dB or two apart."""
 CHECK_ROUNDS = 3
-"""Times a file may be written again for its peaks (the last time with every clip limited lower)."""
+"""Times a file may be written again for its peaks (the last time quieter as a whole)."""
+MOST_DIPS = 8
+"""Places over the ceiling that are made quieter one by one; more, and the codec overshoots the
+session throughout: it is made quieter as a whole."""
 GAIN_ROUNDS = 6
 TOLERANCE_LU = 0.02
 MIN_SLOPE = 0.1
@@ -61,13 +69,24 @@ LIMIT_STEP_DB = 0.1
 GAP_MS = 500
 """Silence between clips passing through the encoder together: more than any codec's frame and delay."""
 SPREAD_MS = 50
-"""How far from a peak over the ceiling a clip is held to have caused it (a codec smears sound over
-its frame: LAME's and AAC's last 26 and 46 ms at 22.05 kHz, Opus's 20 ms)."""
+"""How far either side of a peak over the ceiling the session is made quieter (a codec smears sound
+over its frame: LAME's and AAC's last 26 and 46 ms at 22.05 kHz, Opus's 20 ms)."""
+RAMP_MS = 10
+"""How long a dip takes to fade in and out: short against a syllable, long enough not to click."""
 EXCERPT_MS = {AudioFormat.MP3: 1000, AudioFormat.M4A: 1000}
 """How much of each clip passes through the encoder: through LAME and AAC, its share heard is that
 of any second of it (within a tenth of a dB, a hundredth of a LU over a session). Opus narrows its
 band in silence and widens it again over the next second or so, so that a clip's first second is
 heard less of than the whole clip (by 0.15 LU over a session): through Opus, clips pass whole."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dip:
+    """The session made *gain_db* (negative) quieter from frame *first* to frame *last*."""
+
+    first: int
+    last: int
+    gain_db: float
 
 
 class Mastering:
@@ -95,6 +114,8 @@ class Mastering:
         """The most gain there is: the loudest clip limited by MOST_LIMITING_DB under the aim."""
         self._limited: dict[tuple[int, float], bytes] = {}
         self.mixdown = mixdown
+        self.dips: list[Dip] = []
+        """Where the session is made briefly quieter, for a codec's overshoot there (see check)."""
         self.rounds = 0
         self.loudness_lufs = target_lufs
         """The loudness the session is heard at: the target, unless the ceiling keeps it quieter."""
@@ -173,38 +194,61 @@ class Mastering:
 
     def check(self, path: Path, *, first_frame: int = 0, frames: int | None = None) -> bool:
         """Whether the file at *path* (the session's frames from *first_frame*, *frames* of them) keeps
-        its true peak under the ceiling. If not, the clips heard over it are limited lower (or, with
-        music, the whole session) and False is returned: the file is to be written again from mixdown
-        (and limit_dbtp). The last of CHECK_ROUNDS such rounds lowers every clip's limit by the worst
-        excess, and the file it writes is taken as it is."""
-        over, decoded = truepeak.file_peaks_over(path, CEILING_DBTP)
+        its true peak under the ceiling. If not, False is returned, and the file is to be written again
+        from mixdown (see dipped), gain_db and limit_dbtp.
+
+        With music, the limiter on the whole session is set lower. Without, the session is made quieter,
+        briefly, where it was heard over the ceiling, by as much as it was over and a margin (a dip): a
+        codec's overshoot there is noise it made of the samples in its frames, whose share of them hardly
+        changes with their level, so a dip lowers it dB for dB while the loudness hardly moves (a dip of
+        1 dB over 0.1 s in a 5-minute session takes off 0.0003 LU). Where there are more than MOST_DIPS
+        such places, or in the last of CHECK_ROUNDS, the whole session is made quieter by the most any
+        was over and the margin, and the loudness it is heard at lowered as much. After CHECK_ROUNDS,
+        the file written is taken as it is."""
+        ceiling = CEILING_DBTP - METER_MARGIN_DB
+        over, decoded = truepeak.file_peaks_over(path, ceiling)
         if not over or self.rounds == CHECK_ROUNDS:
             return True
         self.rounds += 1
-        worst = max(level for _, level in over) - CEILING_DBTP + MARGIN_DB
+        worst = max(level for _, level in over) - ceiling + MARGIN_DB
         if self.limit_dbtp is not None:
             self.limit_dbtp -= worst
             return False
+        if len(over) > MOST_DIPS or self.rounds == CHECK_ROUNDS:
+            self.gain_db -= worst
+            self.loudness_lufs -= worst
+            return False
         frames = self._original.frames - first_frame if frames is None else frames
-        if self.rounds == CHECK_ROUNDS:
-            self._aims = [self._heard_at(clip) - worst for clip in range(len(self._aims))]
-        else:
-            per_frame = decoded / max(1, frames)
-            spread = self._rate * SPREAD_MS // 1000
-            excess: dict[int, float] = {}  # by clip, the most it was heard over the ceiling
-            for at, level in over:
-                first = first_frame + int(at / per_frame) - spread
-                last = first_frame + int(at / per_frame) + spread
-                for clip in self._original.clips_between(first, last):
-                    excess[clip] = max(excess.get(clip, 0.0), level - CEILING_DBTP)
-            for clip, over_by in excess.items():
-                self._aims[clip] = self._heard_at(clip) - over_by - MARGIN_DB
-        self._settle()
+        per_frame = decoded / max(1, frames)
+        spread = self._rate * SPREAD_MS // 1000
+        for at, level in over:
+            centre = first_frame + int(at / per_frame)
+            self.dips.append(Dip(first=centre - spread, last=centre + spread, gain_db=ceiling - level - MARGIN_DB))
         return False
 
-    def _heard_at(self, clip: int) -> float:
-        """The true peak (dBTP, after the gain) a clip is limited to, or reaches where it is not."""
-        return min(self._aims[clip], self._peaks[clip] + self.gain_db)
+    def dipped(self, chunks: Iterable[bytes], start: int) -> Iterator[bytes]:
+        """*chunks* of the session's samples from frame *start*, made quieter at each of its dips
+        (see check), which fade in and out over RAMP_MS."""
+        import numpy as np
+
+        if not self.dips:
+            yield from chunks
+            return
+        ramp = max(1, self._rate * RAMP_MS // 1000)
+        position = start
+        for chunk in chunks:
+            samples = np.frombuffer(chunk, dtype="<i2")
+            end = position + len(samples)
+            gains = np.ones(len(samples))
+            for dip in self.dips:
+                if dip.last + ramp <= position or dip.first - ramp >= end:
+                    continue
+                frames = np.arange(position, end)
+                # 1 inside the dip's span, falling to 0 over the ramp either side of it
+                depth = np.clip(1 - np.maximum(dip.first - frames, frames - dip.last) / ramp, 0, 1)
+                gains *= 10 ** (dip.gain_db * depth / 20)
+            yield np.round(samples * gains).astype("<i2").tobytes()
+            position = end
 
 
 def heard_shares(

@@ -112,14 +112,6 @@ class Mixdown:
 
         return [audioop.max(clip, SAMPLE_WIDTH) if clip else 0 for clip in self._clips]
 
-    def clips_between(self, first: int, last: int) -> set[int]:
-        """The clips that sound anywhere from frame *first* to frame *last*."""
-        return {
-            item.clip
-            for item in self._placed
-            if item.start <= last and item.start + len(item.data) // SAMPLE_WIDTH > first
-        }
-
     @property
     def duration_ms(self) -> int:
         return self.frames * 1000 // self.sample_rate

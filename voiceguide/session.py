@@ -368,7 +368,7 @@ def write_session(
                 whole = Source(
                     sample_rate=settings.sample_rate,
                     frames=mix.frames,
-                    read=functools.partial(samples, mix),
+                    read=lambda first, last: mastering.dipped(samples(mix, first, last), first),
                     silences=[] if music else mix.silences(),  # (music fills them)
                 )
                 return whole if (start, end) == (0, mix.frames) else whole.part(start, end)
