@@ -229,10 +229,11 @@ def up_to_date(output: Path, *, plan: Plan, settings: RenderSettings, person: st
     """The stamp of the session at *output* if it need not be built again: it is whole, was made
     from the same plan, settings, person and version, and has beside it the sidecars it was written
     with. (The parts of a split are always built again.)"""
+    made_from = fingerprint(plan, settings, person)  # (first: it refuses music that is not a regular file)
     if settings.split:
         return None
     existing = read_stamp(output)
-    if existing is None or existing.fingerprint != fingerprint(plan, settings, person):
+    if existing is None or existing.fingerprint != made_from:
         return None
     if settings.sidecars and (existing.sidecars is None or existing.sidecars != digest_on_disk(output)):
         return None
@@ -264,8 +265,8 @@ def build_session(
     check_length(plan, settings)
     check_output(output)
     remove_leftovers(output, split=settings.split)
-    existing = None if force else up_to_date(output, plan=plan, settings=settings, person=person)
-    if existing is not None:
+    existing = up_to_date(output, plan=plan, settings=settings, person=person)
+    if existing is not None and not force:
         return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
     mixed = mix_session(plan=plan, settings=settings, progress=progress, cores=cores)
     loudness = write_session(
