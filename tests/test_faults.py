@@ -35,9 +35,10 @@ from processes import (
 )
 
 from voiceguide.cli import main
-from voiceguide.export import DISK_FULL, read_stamp
+from voiceguide.export import read_stamp
 from voiceguide.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
 from voiceguide.loader import shipped_plan_path
+from voiceguide.replacing import DISK_FULL
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PLAN = shipped_plan_path()

@@ -20,9 +20,8 @@ from pathlib import Path
 from voiceguide import stopping
 from voiceguide.customize import Origin
 from voiceguide.errors import VoiceguideError
-from voiceguide.export import read_stamp
 from voiceguide.plan import Plan
-from voiceguide.session import RenderSettings, build_session, files_state, fingerprint, remove_leftovers
+from voiceguide.session import RenderSettings, build_session, files_state, remove_leftovers, up_to_date
 from voiceguide.workers import Worker, WorkerCrashed, answer, start, stop
 
 
@@ -120,8 +119,8 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
     if job.error is not None or job.plan is None:
         error = job.error or VoiceguideError("no plan")
         return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
-    stamp = None if force or settings.split else read_stamp(job.output)
-    if stamp is not None and stamp.fingerprint == fingerprint(job.plan, settings, job.person):
+    stamp = None if force else up_to_date(job.output, plan=job.plan, settings=settings, person=job.person)
+    if stamp is not None:
         return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)
     return None
 

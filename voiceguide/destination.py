@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from voiceguide.errors import VoiceguideError, path_text
-from voiceguide.export import fit_name, name_max
 from voiceguide.formats import EXTENSIONS, FORMAT_NAMES, AudioFormat
+from voiceguide.replacing import fit_name, name_max
 from voiceguide.sidecars import SIDECARS
 
 PLAYLIST = ".m3u"

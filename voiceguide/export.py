@@ -10,7 +10,6 @@ gets what it can hold, and mutagen finishes what ffmpeg writes badly (Ogg chapte
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import os
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from voiceguide import stopping
 from voiceguide.clock import timestamp
 from voiceguide.errors import AudioError, SettingsError, path_text
 from voiceguide.externals import FfmpegNeed, ffmpeg_path
@@ -36,12 +34,8 @@ from voiceguide.formats import (
     SAMPLE_RATES,
     AudioFormat,
 )
+from voiceguide.replacing import FileSet, writing
 from voiceguide.truepeak import limiter
-
-try:
-    import fcntl
-except ImportError:  # (Windows)
-    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mutagen.id3 import Frame
@@ -59,12 +53,11 @@ _CODECS = {
 }
 _FFMPEG_NEEDS = {AudioFormat.MP3: FfmpegNeed.MP3, AudioFormat.M4A: FfmpegNeed.AAC, AudioFormat.OPUS: FfmpegNeed.OPUS,
                  AudioFormat.WAV: FfmpegNeed.WAV}  # fmt: skip
-DISK_FULL = "the disk is full (or the file may grow no larger); free some space and build again"
 LAME_DELAY_SAMPLES = 1105
 """Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
 ID3_PADDING = 1024
 """Room in the ID3 tag, so that a tag editor can change it without rewriting the file."""
-_STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms")
+_STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms(?:, sidecars ([0-9a-f]{16}))?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,10 +123,16 @@ class Tags:
     length_ms: int | None = None
     fingerprint: str | None = None
     """What the session was made from (see session.fingerprint), so an unchanged one is not rebuilt."""
+    sidecars: str | None = None
+    """A digest of the files written beside the session (see sidecars.digest), so that a session
+    whose sidecars are missing or changed is rebuilt."""
 
     @property
     def full_comment(self) -> str:
-        stamp = f"voiceguide fingerprint {self.fingerprint}, {self.length_ms} ms" if self.fingerprint else ""
+        stamp = ""
+        if self.fingerprint:
+            stamp = f"voiceguide fingerprint {self.fingerprint}, {self.length_ms} ms"
+            stamp += f", sidecars {self.sidecars}" if self.sidecars else ""
         return "; ".join(part for part in (self.comment, stamp) if part)
 
 
@@ -141,6 +140,7 @@ class Tags:
 class Stamp:
     fingerprint: str
     length_ms: int
+    sidecars: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,21 +185,27 @@ def write_audio(
     cores: int = 1,
     progress: Callable[[int, int], None] | None = None,
     check: Callable[[Path], Retake | None] | None = None,
-    alongside: Callable[[], object] = lambda: None,
+    files: FileSet | None = None,
 ) -> None:
     """Encode *source*, made *gain_db* louder and, given *limit_dbtp*, through a true-peak limiter at
     that ceiling, into *path*, replacing it only when complete. MP3s without the limiter are encoded
     on up to *cores* cores (see mp3.py); everything else by ffmpeg. *check* is shown the complete file
     before it replaces anything, and may have it encoded again, from another source, gain or limit.
-    *alongside* writes what goes with the file (its sidecars) as it replaces the old one, in one step
-    that no stop signal cuts in the middle."""
+    Given *files*, the file is one of that set, put in place with the others when it is committed."""
+    if files is None:
+        with FileSet() as alone:
+            write_audio(source, path, encoding=encoding, tags=tags, chapters=chapters, gain_db=gain_db,
+                        limit_dbtp=limit_dbtp, cores=cores, progress=progress, check=check, files=alone)  # fmt: skip
+            alone.commit()
+        return
     folder = path.parent
     if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
         raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
-    with _temporary_beside(path) as temp:
+    temp = files.temporary(path)
+    with writing(path):
         while True:
             if layout is not None and limit_dbtp is None:
                 _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
@@ -213,11 +219,6 @@ def write_audio(
             if retake is None:
                 break
             source, gain_db, limit_dbtp = retake.source, retake.gain_db, retake.limit_dbtp
-        with temp.open("rb+") as written:
-            os.fsync(written.fileno())
-        with stopping.deferred():
-            os.replace(temp, path)
-            alongside()
 
 
 def _session_filters(*, gain_db: float, limit_dbtp: float | None, sample_rate: int) -> str:
@@ -347,96 +348,6 @@ def _encode_with_ffmpeg(
         raise AudioError(f"ffmpeg could not encode the session: {reason}")
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a text file (a sidecar, a playlist) atomically, like the audio."""
-    with _temporary_beside(path) as temp:
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-
-
-DEFAULT_NAME_MAX = 255
-"""Bytes in a file name, where the file system does not say (most take 255)."""
-_RANDOM = 8
-"""Characters mkstemp puts in a temporary name."""
-
-
-def name_max(folder: Path) -> int:
-    """The most bytes a file name may have in *folder*."""
-    try:
-        found = os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):  # (no such folder yet; no pathconf on Windows)
-        return DEFAULT_NAME_MAX
-    return found if found > 0 else DEFAULT_NAME_MAX
-
-
-def fit_name(text: str, size: int) -> str:
-    """*text* cut to at most *size* bytes as a file name, on a character's boundary."""
-    while len(os.fsencode(text)) > max(size, 0):
-        text = text[:-1]
-    return text
-
-
-@contextlib.contextmanager
-def _temporary_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in *path*'s folder (so the final rename is atomic), removed unless renamed.
-    It is named after *path*, cut short where that name would be too long for the folder.
-
-    It is locked while this process lives: one left by a process killed outright (SIGKILL, a power
-    cut) is not, and the next build of the same file removes it (see remove_stale_temporaries)."""
-    suffix = ".part"
-    room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(suffix)
-    try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=suffix)
-    except OSError as error:
-        raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
-    temp = Path(name)
-    held = _locked(handle)
-    try:
-        # mkstemp makes the file private; a session is an ordinary file to share and play.
-        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        yield temp
-    except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise AudioError(f"cannot write {path_text(path)}: {DISK_FULL}") from None
-        raise AudioError(f"cannot write {path_text(path)}: {error.strerror or error}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        if held:
-            os.close(handle)
-
-
-def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
-    """Remove the temporary files (see _temporary_beside) of files named by *names* (glob patterns)
-    in *folder* that no live process holds: those left by a build killed outright."""
-    if fcntl is None:
-        return  # (without locks, a stale file cannot be told from one being written)
-    for pattern in names:
-        for temp in folder.glob(f".{pattern}.*.part"):
-            try:
-                handle = os.open(temp, os.O_RDONLY)
-            except OSError:
-                continue  # gone meanwhile, or not ours to remove
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                temp.unlink()  # (while locked, so that no build can take it up meanwhile)
-            except OSError:
-                pass  # held: a build is writing it
-            finally:
-                os.close(handle)
-
-
-def _locked(handle: int) -> bool:
-    """Whether *handle*'s file is locked, and the handle kept open to hold it; without locks it is
-    closed (on Windows, a file held open could not be renamed into place)."""
-    if fcntl is None:
-        os.close(handle)
-        return False
-    with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return True
-
-
 def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Chapter]:
     """Readers disagree on MP3 chapter times by the encoder's priming delay (LAME_DELAY_SAMPLES, 50
     ms at 22.05 kHz): ffmpeg takes it off the times it reads, while mutagen and many players read
@@ -505,7 +416,7 @@ def read_stamp(path: Path) -> Stamp | None:
             for text in value if isinstance(value, list) else [value]:
                 found = _STAMP.search(str(text))
                 if found:
-                    stamp = Stamp(fingerprint=found[1], length_ms=int(found[2]))
+                    stamp = Stamp(fingerprint=found[1], length_ms=int(found[2]), sidecars=found[3])
                     return stamp if _whole(path, audio, stamp.length_ms) else None
     except (mutagen.MutagenError, OSError):
         return None

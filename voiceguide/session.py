@@ -25,17 +25,7 @@ from voiceguide.clock import duration
 from voiceguide.customize import Origin
 from voiceguide.destination import PLAYLIST, part_name
 from voiceguide.errors import SettingsError
-from voiceguide.export import (
-    Chapter,
-    Encoding,
-    Retake,
-    Source,
-    Tags,
-    read_stamp,
-    remove_stale_temporaries,
-    write_audio,
-    write_text,
-)
+from voiceguide.export import Chapter, Encoding, Retake, Source, Stamp, Tags, read_stamp, write_audio
 from voiceguide.externals import engine_identity
 from voiceguide.loudness import LEVELLING_VERSION, TARGET_LUFS, level_phrases, speech_level_dbfs
 from voiceguide.mastering import Mastering
@@ -43,7 +33,8 @@ from voiceguide.mixdown import Mixdown, frame_at
 from voiceguide.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.music import Music
 from voiceguide.plan import Plan
-from voiceguide.sidecars import SIDECARS, playlist, write_sidecars
+from voiceguide.replacing import FileSet, remove_stale_temporaries
+from voiceguide.sidecars import SIDECARS, digest_of_texts, digest_on_disk, playlist, sidecar_texts
 from voiceguide.speech import Synthesizer
 from voiceguide.speechcache import SpeechCache
 from voiceguide.speechpool import speak
@@ -234,6 +225,21 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def up_to_date(output: Path, *, plan: Plan, settings: RenderSettings, person: str | None = None) -> Stamp | None:
+    """The stamp of the session at *output* if it need not be built again: it is whole, was made
+    from the same plan, settings, person and version, and has beside it the sidecars it was written
+    with. (The parts of a split are always built again.)"""
+    made_from = fingerprint(plan, settings, person)  # (first: it refuses music that is not a regular file)
+    if settings.split:
+        return None
+    existing = read_stamp(output)
+    if existing is None or existing.fingerprint != made_from:
+        return None
+    if settings.sidecars and (existing.sidecars is None or existing.sidecars != digest_on_disk(output)):
+        return None
+    return existing
+
+
 def session_title(plan: Plan, person: str | None) -> str:
     parts = [plan.title, *([person] if person else []), *([f"week {plan.week}"] if plan.week else [])]
     return ", ".join(parts)
@@ -259,11 +265,9 @@ def build_session(
     check_length(plan, settings)
     check_output(output)
     remove_leftovers(output, split=settings.split)
-    stamp = fingerprint(plan, settings, person)
-    if not force and not settings.split:
-        existing = read_stamp(output)
-        if existing is not None and existing.fingerprint == stamp:
-            return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
+    existing = up_to_date(output, plan=plan, settings=settings, person=person)
+    if existing is not None and not force:
+        return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
     mixed = mix_session(plan=plan, settings=settings, progress=progress, cores=cores)
     loudness = write_session(
         mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
@@ -381,6 +385,7 @@ def write_session(
             write_audio(source(), path, encoding=settings.encoding, gain_db=mastering.gain_db,
                         limit_dbtp=mastering.limit_dbtp, cores=cores, check=check, **arguments)  # fmt: skip
 
+        sidecars = sidecar_texts(output, timeline, explanation) if settings.sidecars else {}
         tags = Tags(
             title=session_title(plan, person),
             artist="voiceguide",
@@ -388,24 +393,29 @@ def write_session(
             comment=f"Made with voiceguide {__version__} from {Path(plan.source_name).name}",
             length_ms=timeline.total_ms,
             fingerprint=fingerprint(plan, settings, person),
+            sidecars=digest_of_texts(sidecars) if sidecars else None,
         )
         wording = Wording(plan.language)
         chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
-        sidecars = functools.partial(write_sidecars, output, timeline, explanation)
-        if settings.split:
-            _write_split(write, settings.sample_rate, output, chapters, tags)
-            if settings.sidecars:
-                sidecars()
-        else:
-            write(
-                0,
-                mixdown.frames,
-                output,
-                tags=tags,
-                chapters=at_most(chapters),
-                progress=lambda done, total: progress("encoding", done, total),
-                alongside=sidecars if settings.sidecars else lambda: None,
-            )
+        # Everything is written before anything is replaced: a build replaces all its files or none.
+        with FileSet() as files:
+            stale: list[Path] = []
+            if settings.split:
+                stale = _write_split(functools.partial(write, files=files), settings.sample_rate, output, chapters,
+                                     tags, files)  # fmt: skip
+            else:
+                write(
+                    0,
+                    mixdown.frames,
+                    output,
+                    tags=tags,
+                    chapters=at_most(chapters),
+                    progress=lambda done, total: progress("encoding", done, total),
+                    files=files,
+                )
+            for path, text in sidecars.items():
+                files.write_text(path, text)
+            files.commit(remove=stale)
     return mastering.loudness_lufs
 
 
@@ -438,10 +448,14 @@ def levelled_phrases(synthesizer: Synthesizer, texts: list[str], sample_rate: in
     return found | made
 
 
-def _write_split(write: Callable[..., None], rate: int, output: Path, chapters: Sequence[Chapter], tags: Tags) -> None:
-    """One file per section, numbered in order, and an M3U playlist of them named like *output*:
-    write(start, end, path, tags=...) writes the session's frames *start* to *end*."""
-    entries = []
+def _write_split(
+    write: Callable[..., None], rate: int, output: Path, chapters: Sequence[Chapter], tags: Tags, files: FileSet
+) -> list[Path]:
+    """One file per section, numbered in order, and an M3U playlist of them named like *output*, into
+    *files*: write(start, end, path, tags=...) writes the session's frames *start* to *end*. Returns
+    the parts an earlier split left that this one does not replace (another number of sections, or
+    other titles), to be removed when the new parts are put in place."""
+    entries, names = [], set()
     for number, chapter in enumerate(chapters, start=1):
         name = part_name(output, number, chapter.title)
         part_tags = dataclasses.replace(
@@ -450,7 +464,10 @@ def _write_split(write: Callable[..., None], rate: int, output: Path, chapters: 
         )  # fmt: skip
         write(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate), output.with_name(name), tags=part_tags)
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
-    write_text(output.with_suffix(PLAYLIST), playlist(entries))
+        names.add(name)
+    files.write_text(output.with_suffix(PLAYLIST), playlist(entries))
+    earlier = {path for pattern in _parts_patterns(output) for path in output.parent.glob(pattern)}
+    return sorted(path for path in earlier if path.name not in names)
 
 
 def remove_leftovers(output: Path, *, split: bool) -> None:
@@ -474,7 +491,11 @@ def _file_patterns(output: Path, *, split: bool) -> list[str]:
     """Glob patterns of the files a build of *output* writes beside it: the session (or its parts and
     playlist) and the sidecars."""
     stem = glob.escape(output.stem)
-    session = (
-        [f"{stem}-[0-9][0-9]-*{glob.escape(output.suffix)}", f"{stem}.m3u"] if split else [glob.escape(output.name)]
-    )
+    session = [*_parts_patterns(output), f"{stem}{PLAYLIST}"] if split else [glob.escape(output.name)]
     return [*session, *(stem + suffix for suffix in SIDECARS)]
+
+
+def _parts_patterns(output: Path) -> list[str]:
+    """Glob patterns of the parts a split of *output* writes (see destination.part_name)."""
+    stem, suffix = glob.escape(output.stem), glob.escape(output.suffix)
+    return [f"{stem}-[0-9][0-9]-*{suffix}", f"{stem}-[0-9][0-9]{suffix}"]

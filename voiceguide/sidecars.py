@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from voiceguide import report
 from voiceguide.clock import timestamp, whole_seconds
 from voiceguide.customize import Origin
-from voiceguide.export import write_text
 from voiceguide.timeline import EventKind, Timeline
 
 SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script"}
 """What is written beside a session, by extension."""
 
 
-def write_sidecars(audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()) -> list[Path]:
-    """`<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*; returns their paths."""
-    written = []
+def sidecar_texts(audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()) -> dict[Path, str]:
+    """What goes into `<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*, by path."""
     texts = {
         ".vtt": captions(timeline),
         ".json": report.as_json(timeline, explanation) + "\n",
         ".txt": report.table(timeline) + "\n",
     }
-    for suffix in SIDECARS:
-        path, text = audio.with_suffix(suffix), texts[suffix]
-        write_text(path, text)
-        written.append(path)
-    return written
+    return {audio.with_suffix(suffix): texts[suffix] for suffix in SIDECARS}
+
+
+def digest(contents: Mapping[str, bytes]) -> str:
+    """A short digest of sidecars' contents, by extension: the session's stamp keeps it, so that a
+    build finds out whether the sidecars beside a session are the ones written with it."""
+    hashed = hashlib.sha256()
+    for suffix in sorted(contents):
+        hashed.update(suffix.encode() + b"\0" + hashlib.sha256(contents[suffix]).digest())
+    return hashed.hexdigest()[:16]
+
+
+def digest_of_texts(texts: Mapping[Path, str]) -> str:
+    """The digest (see digest) of sidecars about to be written."""
+    return digest({path.suffix: text.encode("utf-8") for path, text in texts.items()})
+
+
+def digest_on_disk(audio: Path) -> str | None:
+    """The digest (see digest) of the sidecars beside *audio*, or None where one is missing or unreadable."""
+    try:
+        return digest({suffix: audio.with_suffix(suffix).read_bytes() for suffix in SIDECARS})
+    except OSError:
+        return None
 
 
 def captions(timeline: Timeline) -> str:
