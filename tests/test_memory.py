@@ -29,9 +29,9 @@ print(json.dumps({"exit": result.exit_code, "stderr": result.stderr[-500:],
 """Runs a command in a fresh process, and says its peak resident memory."""
 FEW, MANY = 5, 50
 GROWTH_MB = 20
-"""How much more a build of MANY tiny exercises may take than one of FEW: their clips (about 45 s of
-distinct speech more, 2 MB) are not held, and what is (the timeline, each clip's place and figures)
-is a few kB an exercise. Holding the clips took 40 MB more, and more with every exercise."""
+"""How much more a build of MANY tiny exercises may take than one of FEW: their clips (10 MB more)
+are not held, and what is (the timeline, each clip's place and figures) is a few kB an exercise.
+Holding the clips took over 50 MB more, and more with every exercise."""
 
 
 def peak_mb(exercises: int, tmp_path: Path) -> float:
@@ -46,8 +46,8 @@ def peak_mb(exercises: int, tmp_path: Path) -> float:
 
 
 def test_a_plan_of_many_exercises_takes_about_the_memory_of_a_few(tmp_path: Path) -> None:
-    """`voiceguide build` of 50 tiny exercises (a session of 8 minutes, 110 distinct phrases) peaks
-    within GROWTH_MB of a build of 5 (1 minute, 20 phrases)."""
+    """`voiceguide build` of 50 tiny exercises (a session of 7 minutes, 107 distinct phrases) peaks
+    within GROWTH_MB of a build of 5 (1 minute, 17 phrases)."""
     few, many = peak_mb(FEW, tmp_path), peak_mb(MANY, tmp_path)
     print(f"peak memory: {few:.0f} MB for {FEW} exercises, {many:.0f} MB for {MANY}")
     assert many - few <= GROWTH_MB, f"{few:.0f} MB for {FEW} exercises, {many:.0f} MB for {MANY}"

@@ -32,7 +32,7 @@ MAX_EXERCISES = 500
 """Far more than a session is made of. Memory does not grow with it (the clips are kept on disk while
 the session is mixed: see clipstore.py), but the time a build takes, the disk its clips take and the
 room they need in the speech cache do, by each exercise's own phrases: at this many, a build takes
-minutes, and its phrases fill most of the speech cache (see README.md)."""
+minutes, and the phrases of tiny exercises need more room than the speech cache has (see README.md)."""
 PLAN_OPTIONAL = ["language", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
 SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]
