@@ -31,7 +31,7 @@ FEW, MANY = 5, 50
 GROWTH_MB = 20
 """How much more a build of MANY tiny exercises may take than one of FEW: their clips (10 MB more)
 are not held, and what is (the timeline, each clip's place and figures) is a few kB an exercise.
-Holding the clips took over 50 MB more, and more with every exercise."""
+A build that held its clips in memory takes over 50 MB more, and more with every exercise."""
 
 
 def peak_mb(exercises: int, tmp_path: Path) -> float:
