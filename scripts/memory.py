@@ -4,7 +4,7 @@ Each plan has N tiny exercises (one 1-second hold, no counting, short names), so
 show what a session holds per exercise rather than per minute of audio. Every command runs in a
 fresh process; the speech cache is shared between sizes (a warm build measures the session, not
 the engine). Peak memory is the process's own maximum resident set, from getrusage. Run it with
-scripts/memory [SIZE ...] (default 250 500 1000).
+scripts/memory [SIZE ...] (default 5 100 500: a few, and up to the most a plan may have).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-DEFAULT_SIZES = (250, 500, 1000)
+DEFAULT_SIZES = (5, 100, 500)
 
 # Runs one command in this fresh process and reports its peak memory as JSON.
 CHILD = r"""

@@ -287,13 +287,19 @@ def test_batch_into_a_file_is_an_input_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("limit", "stage", "helpers"),
-    [(20_000, "speech", False), (20_000, "speech", True), (2_000_000, "encoding", False)],
-    ids=["full-during-speech", "full-during-speech-with-a-helper", "full-during-encoding"],
-)
+    [(20_000, "speech", False), (20_000, "speech", True), (1_000_000, "clips", False), (12_000_000, "encoding", False)],
+    ids=["full-during-speech", "full-during-speech-with-a-helper", "full-while-keeping-the-clips",
+         "full-during-encoding"],
+)  # fmt: skip
 def test_full_disk_is_a_clear_failure(limit: int, stage: str, helpers: bool, out: Path, tmp_path: Path) -> None:
-    """A full disk while speech is saved (by this process or a speech helper) or the MP3 written: exit 1,
-    "the disk is full", old session intact, no temp, no process left."""
-    process = voiceguide(["build", "-o", str(out)], tmp_path, file_size_limit=limit, new_session=True, helpers=helpers)
+    """A full disk while speech is saved (by this process or a speech helper), the session's clips are
+    kept in the temporary folder (see clipstore.py) or the MP3 written: exit 1, "the disk is full",
+    old session intact, no temp, no process left. A file size limit stands for the full disk: the
+    default plan's clips (about 6 MB, twice that with those mastering limits) outgrow 1 MB; tabata's
+    (about 2 MB) stay well under 12 MB, which its session at 160 kbps (about 23 MB) outgrows."""
+    plan = [str(DATA / "tabata.yaml"), "--bitrate", "160k"] if stage == "encoding" else []
+    process = voiceguide(["build", *plan, "-o", str(out)], tmp_path, file_size_limit=limit, new_session=True,
+                         helpers=helpers)  # fmt: skip
     stdout, stderr = finish(process, 90)
     assert "Traceback" not in stderr, stderr[-1500:]
     assert process.returncode == 1, stderr
@@ -301,6 +307,11 @@ def test_full_disk_is_a_clear_failure(limit: int, stage: str, helpers: bool, out
     assert "the disk is full" in stderr, stderr
     if stage == "speech":
         assert "speech engine" in stderr, stderr
+    elif stage == "clips":
+        assert stderr == (
+            f"Error: cannot keep the session's clips in the temporary folder {tmp_path / 'tmp'}: the disk is full; "
+            "free some space, or set TMPDIR to a folder on a disk with room\n"
+        )
     else:
         assert stderr == f"Error: cannot write {out}: {DISK_FULL}\n"
     assert stdout == ""

@@ -90,11 +90,12 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Figures]:
         with speaking:
             mixed = mix_session(plan=shortened(name, language), settings=RenderSettings(), cores=1)
         figures = {}
-        for audio_format in JOBS[job]:
-            path = folder / f"session.{audio_format.value}"
-            settings = RenderSettings(encoding=Encoding(format=audio_format), loudness_lufs=target, sidecars=False)
-            write_session(mixed, path, settings=settings, cores=1)
-            figures[audio_format] = ebur128(path)
+        with mixed:
+            for audio_format in JOBS[job]:
+                path = folder / f"session.{audio_format.value}"
+                settings = RenderSettings(encoding=Encoding(format=audio_format), loudness_lufs=target, sidecars=False)
+                write_session(mixed, path, settings=settings, cores=1)
+                figures[audio_format] = ebur128(path)
         return figures
 
     with ThreadPoolExecutor(max_workers=available_cores()) as pool:

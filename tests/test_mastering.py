@@ -72,16 +72,16 @@ def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_oversho
     loaded = load_plan(DATA / "feet-for-back-pain.yaml")
     first = loaded.exercises[0].name
     plan = customize(plan=loaded, layers=[parse_set(f"only=[{first}]"), parse_set(f"{first}.reps=2")]).plan
-    mixed = mix_session(plan=plan, settings=RenderSettings())
     encoding = Encoding(format=AudioFormat.OPUS)
-    heard = mastering.Mastering(mixed.mixdown, target_lufs=-12.0, encoding=encoding)
-    unchecked = tmp_path / "unchecked.opus"
-    source = Source(sample_rate=RATE, frames=mixed.mixdown.frames, read=heard.mixdown.chunks)
-    tags = Tags(title="t", artist="a", album="b")
-    write_audio(source, unchecked, encoding=encoding, tags=tags, gain_db=heard.gain_db)
-    checked = tmp_path / "checked.opus"
-    settings = RenderSettings(encoding=encoding, loudness_lufs=-12.0, sidecars=False)
-    reported = write_session(mixed, checked, settings=settings)
+    with mix_session(plan=plan, settings=RenderSettings()) as mixed:
+        heard = mastering.Mastering(mixed.mixdown, target_lufs=-12.0, encoding=encoding)
+        unchecked = tmp_path / "unchecked.opus"
+        source = Source(sample_rate=RATE, frames=mixed.mixdown.frames, read=heard.mixdown.chunks)
+        tags = Tags(title="t", artist="a", album="b")
+        write_audio(source, unchecked, encoding=encoding, tags=tags, gain_db=heard.gain_db)
+        checked = tmp_path / "checked.opus"
+        settings = RenderSettings(encoding=encoding, loudness_lufs=-12.0, sidecars=False)
+        reported = write_session(mixed, checked, settings=settings)
     (_, unchecked_peak), (integrated, peak) = ebur128(unchecked), ebur128(checked)
     print(f"unchecked: {unchecked_peak} dBTP; checked: {integrated} LUFS ({reported:.2f} reported), {peak} dBTP")
     assert unchecked_peak > -1.0

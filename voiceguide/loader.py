@@ -29,8 +29,10 @@ DEFAULT_RATE = 150
 
 PLAN_FIELDS = ["title", "exercises"]
 MAX_EXERCISES = 500
-"""Each exercise adds its own phrases, held in memory while the session is mixed: this many build
-within the memory README.md states."""
+"""Far more than a session is made of. Memory does not grow with it (the clips are kept on disk while
+the session is mixed: see clipstore.py), but the time a build takes, the disk its clips take and the
+room they need in the speech cache do, by each exercise's own phrases: at this many, a build takes
+minutes, and the phrases of tiny exercises need more room than the speech cache has (see README.md)."""
 PLAN_OPTIONAL = ["language", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
 SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
 EXERCISE_FIELDS = ["name"]

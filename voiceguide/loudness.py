@@ -10,17 +10,22 @@ of the whole session.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import math
+import os
 import re
+import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
+from voiceguide.clipstore import clips_error
 from voiceguide.errors import AudioError
-from voiceguide.externals import FfmpegNeed, ffmpeg_path
+from voiceguide.externals import FfmpegNeed, audio_segment, ffmpeg_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,37 +51,53 @@ at 22.05 kHz), small against memory."""
 _INTEGRATED = re.compile(r"I:\s+(-?\d+(?:\.\d+)?) LUFS")
 
 
-def level_phrases(clips: Mapping[str, AudioSegment], *, sample_rate: int, groups: int = 1) -> dict[str, bytes]:
-    """Each phrase's samples at SPEECH_RMS_DBFS, with peaks no higher than SPEECH_CREST_DB above.
+def level_phrases(
+    clips: Iterable[bytes], *, sizes: Sequence[int], sample_rate: int, groups: int = 1
+) -> Iterator[bytes]:
+    """Each of *clips* (mono 16-bit samples, about *sizes* long in any unit) at SPEECH_RMS_DBFS, with
+    peaks no higher than SPEECH_CREST_DB above, in order.
 
     Limiting the peaks lowers a phrase's RMS, and levelling it again raises its peaks: after two
     rounds of both, every phrase is within a few tenths of a dB of the RMS, under the limit.
     The phrases pass through ffmpeg together, once a round; in *groups* ffmpeg processes at once
     (one per core the caller can spare), with the same result to the byte (see through_ffmpeg).
+    They go in and come out through temporary files, each clip read as it is written there and each
+    levelled one as it is asked for: however many there are, one is held at a time.
     """
-    if not clips:
-        return {}
-    segment = type(next(iter(clips.values())))
-    texts = list(clips)
-    samples = [clip.raw_data for clip in clips.values()]
-    bounds = _split([len(data) for data in samples], groups)
-    if len(bounds) == 1:
-        levelled = _level(segment, samples, sample_rate=sample_rate, first=True)
-    else:
-        # Threads are enough: each waits on its own ffmpeg, and the work is ffmpeg's.
-        with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
-            parts = pool.map(
-                lambda bound: _level(
-                    segment, samples[bound[0] : bound[1]], sample_rate=sample_rate, first=not bound[0]
-                ),
-                bounds,
-            )
-            levelled = [data for part in parts for data in part]
-    return dict(zip(texts, levelled, strict=True))
+    if not sizes:
+        return
+    segment = audio_segment()
+    bounds = _split(list(sizes), groups)
+    with contextlib.ExitStack() as stack:
+        spaced = []  # each group's phrases as ffmpeg reads them (levelled once), and their lengths
+        clip = iter(clips)
+        for start, end in bounds:
+            file = stack.enter_context(_temporary())
+            levelled = (_at_rms(segment, next(clip), sample_rate) for _ in range(start, end))
+            spaced.append((file, _write_spaced(file, levelled, sample_rate=sample_rate, lead=bool(start))))
+        leads = [bool(start) for start, _ in bounds]
+        if len(bounds) == 1:
+            outcomes = [_level(segment, spaced[0][0], spaced[0][1], sample_rate=sample_rate, lead=False)]
+        else:
+            # Threads are enough: each waits on its own ffmpeg, and most of the work is ffmpeg's.
+            with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
+                outcomes = list(
+                    pool.map(
+                        lambda group: _level(segment, *group[0], sample_rate=sample_rate, lead=group[1]),
+                        zip(spaced, leads, strict=True),
+                    )
+                )
+        for out in outcomes:
+            stack.enter_context(out)
+        for out, (_, lengths), lead in zip(outcomes, spaced, leads, strict=True):
+            yield from _read_spaced(out, lengths, sample_rate=sample_rate, lead=lead)
 
 
-def _level(segment: type[AudioSegment], samples: list[bytes], *, sample_rate: int, first: bool) -> list[bytes]:
-    """The two rounds of level_phrases for one group of phrases; *first* if it is the first group."""
+def _level(
+    segment: type[AudioSegment], source: IO[bytes], lengths: list[int], *, sample_rate: int, lead: bool
+) -> IO[bytes]:
+    """The two rounds of level_phrases for one group of phrases (in *source*, levelled once, led by a
+    gap unless it is the first group): the file ffmpeg wrote them into, spaced as in *source*."""
     limit = 10 ** ((SPEECH_RMS_DBFS + SPEECH_CREST_DB) / 20)
     # latency=true: the limiter looks ahead, and compensating its delay keeps every sample in place.
     # At four times the rate, the limiter sees the peaks between samples too (the true peak).
@@ -84,11 +105,19 @@ def _level(segment: type[AudioSegment], samples: list[bytes], *, sample_rate: in
         f"aresample={sample_rate * 4},alimiter=limit={limit:.5f}:attack=2:release=40:level=false:latency=true,"
         f"aresample={sample_rate}"
     )
-    for _ in range(2):
-        levelled = [_at_rms(segment, data, sample_rate) for data in samples]
-        samples = through_ffmpeg(levelled, sample_rate=sample_rate, filters=limiter, lead=not first)
-    # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over its peak.
-    return samples
+    with _temporary() as limited, _temporary() as again:
+        _filter(source, limited, sample_rate=sample_rate, filters=limiter)
+        phrases = _read_spaced(limited, lengths, sample_rate=sample_rate, lead=lead)
+        _write_spaced(again, (_at_rms(segment, data, sample_rate) for data in phrases), sample_rate=sample_rate,
+                      lead=lead)  # fmt: skip
+        # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over its peak.
+        out = _temporary()
+        try:
+            _filter(again, out, sample_rate=sample_rate, filters=limiter)
+        except BaseException:
+            out.close()
+            raise
+    return out
 
 
 def _split(sizes: list[int], groups: int) -> list[tuple[int, int]]:
@@ -105,12 +134,14 @@ def _split(sizes: list[int], groups: int) -> list[tuple[int, int]]:
     return [*bounds, (start, len(sizes))]
 
 
-def speech_level_dbfs(phrases: Mapping[str, bytes]) -> float:
+def speech_level_dbfs(phrases: Iterable[bytes]) -> float:
     """The RMS of all the phrases together: the level beeps and music are set against."""
     import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
 
-    energy = sum(audioop.rms(data, 2) ** 2 * len(data) for data in phrases.values())
-    frames = sum(len(data) for data in phrases.values())
+    energy = frames = 0
+    for data in phrases:
+        energy += audioop.rms(data, 2) ** 2 * len(data)
+        frames += len(data)
     rms = math.sqrt(energy / frames) / 32768 if frames else 0.0
     return 20 * math.log10(rms) if rms > 0 else SPEECH_RMS_DBFS
 
@@ -121,22 +152,51 @@ def _at_rms(segment: type[AudioSegment], data: bytes, sample_rate: int) -> bytes
     return levelled
 
 
-def through_ffmpeg(phrases: list[bytes], *, sample_rate: int, filters: str, lead: bool = False) -> list[bytes]:
+def through_ffmpeg(phrases: Iterable[bytes], *, sample_rate: int, filters: str, lead: bool = False) -> list[bytes]:
     """*phrases* filtered in one ffmpeg run, with silence between them so none affects another.
 
     The resampler starts a stream a little differently from how it goes on after silence (the
     first few samples of a phrase can differ by one step). Each group of level_phrases after the
     first is led by a gap too, so that a phrase comes out the same whichever group it is in.
     """
+    with _temporary() as source, _temporary() as out:
+        lengths = _write_spaced(source, phrases, sample_rate=sample_rate, lead=lead)
+        _filter(source, out, sample_rate=sample_rate, filters=filters)
+        return list(_read_spaced(out, lengths, sample_rate=sample_rate, lead=lead))
+
+
+def _write_spaced(file: IO[bytes], phrases: Iterable[bytes], *, sample_rate: int, lead: bool) -> list[int]:
+    """*phrases* written into *file*, each followed by PHRASE_GAP_MS of silence (and, given *lead*,
+    the first led by it too), one at a time; their lengths."""
     gap = bytes(sample_rate * PHRASE_GAP_MS // 1000 * 2)
-    filtered = _ffmpeg_filter(
-        (gap if lead else b"") + gap.join(phrases) + gap, sample_rate=sample_rate, filters=filters
-    )
-    out, offset = [], len(gap) if lead else 0
-    for data in phrases:
-        out.append(filtered[offset : offset + len(data)])
-        offset += len(data) + len(gap)
-    return out
+    lengths = []
+    try:
+        if lead:
+            file.write(gap)
+        for phrase in phrases:
+            file.write(phrase)
+            file.write(gap)
+            lengths.append(len(phrase))
+        file.flush()
+    except OSError as error:
+        raise clips_error(error) from None
+    return lengths
+
+
+def _temporary() -> IO[bytes]:
+    try:
+        return tempfile.TemporaryFile()
+    except OSError as error:
+        raise clips_error(error) from None
+
+
+def _read_spaced(file: IO[bytes], lengths: list[int], *, sample_rate: int, lead: bool) -> Iterator[bytes]:
+    """The phrases of *lengths* from *file*, spaced as _write_spaced spaces them, one at a time."""
+    gap = sample_rate * PHRASE_GAP_MS // 1000 * 2
+    file.seek(gap if lead else 0)
+    for length in lengths:
+        yield file.read(length)
+        file.seek(gap, os.SEEK_CUR)
 
 
 def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
@@ -153,14 +213,16 @@ def integrated_loudness(chunks: Iterable[bytes], *, sample_rate: int) -> float:
 
 
 def placed_loudness(
-    placed: Iterable[tuple[int, bytes | memoryview]],
+    clips: Sequence[bytes],
+    placed: Iterable[tuple[int, int, int]],
     *,
     frames: int,
     sample_rate: int,
-    shares: Mapping[int, float] | None = None,
+    shares: Sequence[float] | None = None,
 ) -> float:
     """The integrated loudness (LUFS, ITU-R BS.1770-4, as ffmpeg's meter) of *frames* samples made
-    of clips (mono 16-bit) placed at their first frame, with silence between.
+    of *clips* (mono 16-bit) *placed* (first frame, which clip, how many of its frames) with silence
+    between.
 
     The K-weighting filter is linear and each clip is filtered once, however often it is placed
     (a count said a hundred times is one clip): the session is never filtered as a whole. Each
@@ -169,23 +231,22 @@ def placed_loudness(
     tails overlap a neighbour add their energies rather than their samples, which the tails'
     smallness leaves below a hundredth of a LU.
 
-    A clip is known by its object (the mixdown keeps one copy of each phrase and tone, and places
-    views of it). *shares* gives, by that object's id, the share of a clip's energy that counts (what
-    a codec lets through: see mastering.py).
+    *shares* gives, by clip, the share of its energy that counts (what a codec lets through: see
+    mastering.py). One clip is read (and its filtered energy held) at a time: *clips* may be read
+    from disk (see clipstore.py).
     """
     import numpy as np
 
     step = sample_rate // 10
     energy = np.zeros(frames // step + 1)
-    # Placings grouped by clip, so that one clip's filtered energy is held at a time.
-    clips: dict[tuple[int, int], tuple[bytes | memoryview, list[int]]] = {}
-    for start, data in placed:
-        key = (id(data.obj) if isinstance(data, memoryview) else id(data), len(data))
-        clips.setdefault(key, (data, []))[1].append(start)
-    for key, (data, starts) in clips.items():
-        cumulative = _k_weighted_energy(bytes(data), sample_rate)
-        if shares is not None and key[0] in shares:
-            cumulative = cumulative * shares[key[0]]
+    # Placings grouped by clip (and how much of it sounds), so that one clip is filtered at a time.
+    grouped: dict[tuple[int, int], list[int]] = {}
+    for start, clip, length in placed:
+        grouped.setdefault((clip, length), []).append(start)
+    for (clip, length), starts in grouped.items():
+        cumulative = _k_weighted_energy(clips[clip][: length * 2], sample_rate)
+        if shares is not None:
+            cumulative = cumulative * shares[clip]
         for start in starts:
             end = min(start + len(cumulative) - 1, frames)
             if end <= start:
@@ -278,15 +339,20 @@ def _k_weighting_response(sample_rate: int) -> np.ndarray:
     return response[: alive[-1] + 1]
 
 
-def _ffmpeg_filter(data: bytes, *, sample_rate: int, filters: str) -> bytes:
+def _filter(source: IO[bytes], out: IO[bytes], *, sample_rate: int, filters: str) -> None:
+    """What the file *source* holds, through ffmpeg's *filters*, into the file *out* (as long)."""
     raw = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
     # (its only filters are the phrase limiter's)
     command = [ffmpeg_path(FfmpegNeed.LIMITER), "-hide_banner", "-loglevel", "error", *raw, "-i", "pipe:0", "-af",
                filters, *raw, "-"]  # fmt: skip
-    result = subprocess.run(command, input=data, capture_output=True, check=False)
-    if result.returncode != 0 or len(result.stdout) != len(data):
-        raise AudioError(f"ffmpeg could not level the speech: {result.stderr.decode(errors='replace').strip()}")
-    return result.stdout
+    source.flush()
+    source.seek(0)
+    result = subprocess.run(command, stdin=source, stdout=out, stderr=subprocess.PIPE, check=False)
+    errors = result.stderr.decode(errors="replace").strip()
+    if result.returncode == -signal.SIGXFSZ or "No space left" in errors:
+        raise clips_error(OSError(errno.ENOSPC, "no space left"))
+    if result.returncode != 0 or os.fstat(out.fileno()).st_size != os.fstat(source.fileno()).st_size:
+        raise AudioError(f"ffmpeg could not level the speech: {errors}")
 
 
 def _pipe(command: list[str], chunks: Iterable[bytes]) -> str:

@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide import truepeak
+from voiceguide.clipstore import Clips, batches
 from voiceguide.export import Encoding, Source, Tags, write_audio
 from voiceguide.formats import AudioFormat
 from voiceguide.loudness import integrated_loudness, placed_loudness, weighted_energy
-from voiceguide.mixdown import SAMPLE_WIDTH, Mixdown
+from voiceguide.mixdown import CHUNK_SECONDS, Mixdown, lay_out
 
 CEILING_DBTP = -1.0
 """The highest true peak of a session file, as decoded."""
@@ -78,6 +79,10 @@ EXCERPT_MS = {AudioFormat.MP3: 1000, AudioFormat.M4A: 1000}
 of any second of it (within a tenth of a dB, a hundredth of a LU over a session). Opus narrows its
 band in silence and widens it again over the next second or so, so that a clip's first second is
 heard less of than the whole clip (by 0.15 LU over a session): through Opus, clips pass whole."""
+LIMITING_BATCH_SECONDS = 120
+"""Clips pass through the limiter (see truepeak.limited) this much at a time, at most (a longer clip
+alone): enough for few runs of ffmpeg, and a bound on the memory they take however many clips
+there are."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +117,8 @@ class Mastering:
         self._peaks = [truepeak.dbtp(peak / 32768) + INTERSAMPLE_DB for peak in mixdown.peaks()]
         self._most = aim - max(self._peaks, default=aim) + MOST_LIMITING_DB
         """The most gain there is: the loudest clip limited by MOST_LIMITING_DB under the aim."""
-        self._limited: dict[tuple[int, float], bytes] = {}
+        self._limited: dict[tuple[int, float], int] = {}
+        """The clips limited so far, by clip and limit: their numbers in the store."""
         self.mixdown = mixdown
         self.dips: list[Dip] = []
         """Where the session is made briefly quieter, for a codec's overshoot there (see check)."""
@@ -126,7 +132,7 @@ class Mastering:
             # Measured where no clip is clipped (the share hardly depends on the level; clipping changes it).
             level = min(self.gain_db, aim - max(self._peaks, default=aim))
             self._shares = heard_shares(
-                list(mixdown.clips), sample_rate=self._rate, gain_db=level, encoding=encoding, cores=cores
+                mixdown.clips, sample_rate=self._rate, gain_db=level, encoding=encoding, cores=cores
             )
         if music:
             # The encoder's effect on the voice, taken for its effect on the session.
@@ -136,8 +142,10 @@ class Mastering:
 
     def _loudness(self, mixdown: Mixdown, *, heard: bool = False) -> float:
         """The loudness of *mixdown* before the gain; *heard*: each clip at its share heard."""
-        shares = {id(clip): share for clip, share in zip(mixdown.clips, self._shares, strict=True)} if heard else None
-        return placed_loudness(mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares)
+        shares = self._shares if heard else None
+        return placed_loudness(
+            mixdown.clips, mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares
+        )
 
     def _settle(self) -> None:
         """The gain to the target for what is heard, each clip limited at its aim after that gain.
@@ -182,14 +190,15 @@ class Mastering:
         """The session with each clip at its limit (see _limits), each clip limited once at each limit."""
         limits = self._limits()
         clips = self._original.clips
-        wanted = [None if limit is None or (n, limit) in self._limited else limit for n, limit in enumerate(limits)]
-        if any(limit is not None for limit in wanted):
-            for number, data in enumerate(truepeak.limited(clips, wanted, sample_rate=self._rate)):
-                limit = wanted[number]
-                if limit is not None:
-                    self._limited[number, limit] = data
+        wanted = [n for n, limit in enumerate(limits) if limit is not None and (n, limit) not in self._limited]
+        for batch in batches(wanted, clips.frames, LIMITING_BATCH_SECONDS * self._rate):
+            ceilings = [limits[n] for n in batch]
+            limited = truepeak.limited([clips[n] for n in batch], ceilings, sample_rate=self._rate)
+            for n, ceiling, data in zip(batch, ceilings, limited, strict=True):
+                assert ceiling is not None
+                self._limited[n, ceiling] = clips.store.add(data)
         return self._original.with_clips(
-            [clips[n] if limit is None else self._limited[n, limit] for n, limit in enumerate(limits)]
+            [clips.numbers[n] if limit is None else self._limited[n, limit] for n, limit in enumerate(limits)]
         )
 
     def check(self, path: Path, *, first_frame: int = 0, frames: int | None = None) -> bool:
@@ -251,42 +260,36 @@ class Mastering:
             position = end
 
 
-def heard_shares(
-    clips: list[bytes], *, sample_rate: int, gain_db: float, encoding: Encoding, cores: int = 1
-) -> list[float]:
+def heard_shares(clips: Clips, *, sample_rate: int, gain_db: float, encoding: Encoding, cores: int = 1) -> list[float]:
     """The share of each clip's K-weighted energy that comes back from *encoding* and decoding, the
     clips made *gain_db* louder as they will be in the file: of the first EXCERPT_MS of each, all
-    passing through the encoder together, with silence between."""
-    import numpy as np
-
+    passing through the encoder together, with silence between. The clips are read as they are
+    encoded, and the decoded file as it is decoded: neither is held whole."""
     excerpt = EXCERPT_MS.get(encoding.format)
-    if excerpt is not None:
-        clips = [clip[: sample_rate * excerpt // 1000 * SAMPLE_WIDTH] for clip in clips]
-
+    longest = sample_rate * excerpt // 1000 if excerpt is not None else None
+    lengths = [clips.frames(n) if longest is None else min(longest, clips.frames(n)) for n in range(len(clips))]
     gap = sample_rate * GAP_MS // 1000
     starts, position = [], gap
-    for clip in clips:
+    for length in lengths:
         starts.append(position)
-        position += len(clip) // SAMPLE_WIDTH + gap
-    samples = np.zeros(position, dtype="<i2")
-    for start, clip in zip(starts, clips, strict=True):
-        samples[start : start + len(clip) // SAMPLE_WIDTH] = np.frombuffer(clip, dtype="<i2")
-    ends = [start + len(clip) // SAMPLE_WIDTH for start, clip in zip(starts, clips, strict=True)]
+        position += length + gap
+    placed = list(zip(starts, range(len(clips)), lengths, strict=True))
+    ends = [start + length for start, length in zip(starts, lengths, strict=True)]
     source = Source(
         sample_rate=sample_rate,
         frames=position,
-        read=lambda first, last: iter([samples[first:last].tobytes()]),
+        read=lambda first, last: lay_out(placed, clips.read, first, last, CHUNK_SECONDS * sample_rate),
         silences=[(0, gap), *zip(ends, [*starts[1:], position], strict=True)],
     )
+    scale = 10 ** (round(gain_db, 2) / 10)
+    shares = []
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as scratch:
         path = Path(scratch) / f"clips.{encoding.format.value}"
         write_audio(source, path, encoding=encoding, tags=Tags(title="", artist="", album=""), gain_db=gain_db,
                     cores=cores)  # fmt: skip
-        back = truepeak.decoded(path, sample_rate=sample_rate)
-    scale = 10 ** (round(gain_db, 2) / 10)
-    shares = []
-    for start, end, clip in zip(starts, ends, clips, strict=True):
-        sent = weighted_energy(clip, sample_rate) * scale
-        window = back[max(0, start - gap // 2) : end + gap // 2]
-        shares.append(weighted_energy(window.tobytes(), sample_rate) / sent if sent > 0 else 1.0)
+        with truepeak.Decoded(path, sample_rate=sample_rate) as back:
+            for start, end, length, number in zip(starts, ends, lengths, range(len(clips)), strict=True):
+                sent = weighted_energy(clips.read(number, 0, length), sample_rate) * scale
+                window = back.samples(max(0, start - gap // 2), end + gap // 2)
+                shares.append(weighted_energy(window, sample_rate) / sent if sent > 0 else 1.0)
     return shares

@@ -21,6 +21,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.chapters import at_most, chapters_of
+from voiceguide.clipstore import ClipStore
 from voiceguide.clock import duration
 from voiceguide.customize import Origin
 from voiceguide.destination import PLAYLIST, part_name
@@ -268,10 +269,10 @@ def build_session(
     existing = up_to_date(output, plan=plan, settings=settings, person=person)
     if existing is not None and not force:
         return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
-    mixed = mix_session(plan=plan, settings=settings, progress=progress, cores=cores)
-    loudness = write_session(
-        mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
-    )
+    with mix_session(plan=plan, settings=settings, progress=progress, cores=cores) as mixed:
+        loudness = write_session(
+            mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
+        )
     timeline = mixed.timeline
     return BuildResult(
         path=output, total_ms=timeline.total_ms, timeline=timeline, synthesized=mixed.synthesized,
@@ -281,7 +282,9 @@ def build_session(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mixed:
-    """A session spoken and laid out: its samples, the same whatever the file is written as."""
+    """A session spoken and laid out: its samples, the same whatever the file is written as. Its
+    clips are kept in a temporary file (see clipstore.py) until it is closed (or dropped): use it as
+    a context manager."""
 
     plan: Plan
     timeline: Timeline
@@ -293,29 +296,43 @@ class Mixed:
     damaged_cache_entries: int
     """Entries of the speech cache found damaged, and made again."""
 
+    def __enter__(self) -> Mixed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.mixdown.store.close()
+
 
 def mix_session(
     *, plan: Plan, settings: RenderSettings, progress: Progress = _no_progress, cores: int | None = None
 ) -> Mixed:
     """*plan* spoken (on up to *cores* cores), levelled and laid out at *settings*' sample rate."""
     cores = _cores(cores)
-    with open_synthesizer(plan, settings) as synthesizer:
-        timeline = timed_script(
-            plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
+    store = ClipStore()
+    try:
+        with open_synthesizer(plan, settings) as synthesizer:
+            timeline = timed_script(
+                plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
+            )
+            phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores, store)
+            damaged = _damaged(synthesizer)
+        # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
+        speech_level = speech_level_dbfs(store.read(number) for number in phrases.values())
+        mixdown = Mixdown(
+            timeline=timeline,
+            phrases=phrases,
+            store=store,
+            sample_rate=settings.sample_rate,
+            volume=plan.volume,
+            beep_level_db=plan.beep_level_db,
+            speech_level_dbfs=speech_level,
         )
-        phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores)
-        damaged = _damaged(synthesizer)
-    # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
-    speech_level = speech_level_dbfs(phrases)
-    mixdown = Mixdown(
-        timeline=timeline,
-        phrases=phrases,
-        sample_rate=settings.sample_rate,
-        volume=plan.volume,
-        beep_level_db=plan.beep_level_db,
-        speech_level_dbfs=speech_level,
-    )
-    del phrases  # the mixdown keeps each phrase once, at its volume: a second copy of all is not needed
+    except BaseException:
+        store.close()
+        raise
     return Mixed(plan=plan, timeline=timeline, mixdown=mixdown, speech_level_dbfs=speech_level,
                  synthesized=synthesizer.synthesized, damaged_cache_entries=damaged)  # fmt: skip
 
@@ -420,32 +437,31 @@ def write_session(
 
 
 LEVELLED = f"levelled {LEVELLING_VERSION}"
-LEVELLING_BATCH = 100
 
 
-def levelled_phrases(synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int) -> dict[str, bytes]:
-    """Each phrase levelled (see loudness.level_phrases, on *cores* cores), from the speech cache where it can be."""
+def levelled_phrases(
+    synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int, store: ClipStore
+) -> dict[str, int]:
+    """Each phrase levelled (see loudness.level_phrases, on *cores* cores), from the speech cache where
+    it can be, kept in *store*: its number there. One phrase is held at a time, however many there are."""
     cache = synthesizer.cache
-    found: dict[str, bytes] = {}
-    if cache is not None:
-        for text in texts:
-            data = cache.load(synthesizer.cache_key(text, variant=LEVELLED))
-            if data:
-                found[text] = data
-    missing = [text for text in texts if text not in found]
-    made: dict[str, bytes] = {}
-    # In batches, so that a plan with thousands of phrases never holds all their clips at once.
-    for start in range(0, len(missing), LEVELLING_BATCH):
-        batch = level_phrases(
-            {text: synthesizer.clip(text) for text in missing[start : start + LEVELLING_BATCH]},
-            sample_rate=sample_rate,
-            groups=cores,
-        )
+    numbers: dict[str, int] = {}
+    missing = []
+    for text in texts:
+        data = cache.load(synthesizer.cache_key(text, variant=LEVELLED)) if cache is not None else None
+        if data:
+            numbers[text] = store.add(data)
+        else:
+            missing.append(text)
+    clips = (synthesizer.clip(text).raw_data for text in missing)
+    sizes = [synthesizer.duration_ms(text) for text in missing]
+    for text, data in zip(
+        missing, level_phrases(clips, sizes=sizes, sample_rate=sample_rate, groups=cores), strict=True
+    ):
         if cache is not None:
-            for text, data in batch.items():
-                cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
-        made |= batch
-    return found | made
+            cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
+        numbers[text] = store.add(data)
+    return {text: numbers[text] for text in texts}
 
 
 def _write_split(

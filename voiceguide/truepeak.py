@@ -134,16 +134,61 @@ def _kernel() -> np.ndarray:
     return normalized
 
 
-def decoded(path: Path, *, sample_rate: int) -> np.ndarray:
-    """The file at *path* decoded by ffmpeg, mono 16-bit samples at *sample_rate*."""
-    import numpy as np
+class Decoded:
+    """A file as ffmpeg decodes it (mono 16-bit samples at a given rate), read forward by range while
+    it is decoded, so that a long file is never held whole. Use it as a context manager."""
 
-    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
-               "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "-"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, check=False)
-    if result.returncode != 0:
-        raise AudioError(f"ffmpeg could not read back {path}: {result.stderr.decode(errors='replace').strip()}")
-    return np.frombuffer(result.stdout, dtype="<i2")
+    def __init__(self, path: Path, *, sample_rate: int) -> None:
+        self._path = path
+        command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
+                   "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "-"]  # fmt: skip
+        self._errors = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors)
+        except BaseException:
+            self._errors.close()
+            raise
+        self._held = bytearray()
+        self._first = 0
+        """The frame the held samples start at: those before are gone."""
+
+    def __enter__(self) -> Decoded:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        assert self._process.stdout is not None
+        try:
+            with self._process:
+                if kind is not None:
+                    self._process.kill()
+                else:
+                    while self._process.stdout.read(READ_SAMPLES * 2):
+                        pass  # (the rest is not wanted, but ffmpeg is to end as it does)
+            if kind is None and self._process.returncode != 0:
+                self._errors.seek(0)
+                message = self._errors.read().decode(errors="replace").strip()
+                raise AudioError(f"ffmpeg could not read back {self._path}: {message or 'no details'}")
+        finally:
+            self._errors.close()
+
+    def samples(self, first: int, last: int) -> bytes:
+        """The decoded samples from frame *first* to *last* (fewer where the file ends sooner); the
+        samples before *first* cannot be read again."""
+        assert self._process.stdout is not None
+        if first < self._first:
+            raise ValueError("the decoded samples are read forward only")
+        skip = (first - self._first) * 2  # (bytes held, or still to come, from before *first*)
+        self._first = first
+        while len(self._held) < skip + (last - first) * 2:
+            data = self._process.stdout.read(READ_SAMPLES * 2)
+            if not data:
+                break
+            self._held += data
+            dropped = min(skip, len(self._held))
+            del self._held[:dropped]
+            skip -= dropped
+        del self._held[:skip]
+        return bytes(self._held[: max(0, last - first) * 2])
 
 
 def limited(clips: Sequence[bytes], ceilings_dbtp: Sequence[float | None], *, sample_rate: int) -> list[bytes]:
