@@ -54,9 +54,11 @@ METER_MARGIN_DB = 0.2
 interpolate otherwise (ffmpeg's resamples to 192 kHz) read a tenth of a dB or two apart."""
 CHECK_ROUNDS = 3
 """Times a file may be written again for its peaks (the last time quieter as a whole)."""
-MOST_DIPS = 8
-"""Places over the ceiling that are made quieter one by one; more, and the codec overshoots the
-session throughout: it is made quieter as a whole."""
+MOST_DIPPED = 0.02
+"""The share of a file's length that may be made quieter in dips (see Mastering.check): a long
+session whose phrases recur (a count said hundreds of times) may overshoot in many places, each
+dipped for 0.12 s, which takes off hundredths of a LU; past this share, the codec overshoots the
+session throughout, and it is made quieter as a whole."""
 GAIN_ROUNDS = 6
 TOLERANCE_LU = 0.02
 MIN_SLOPE = 0.1
@@ -210,8 +212,8 @@ class Mastering:
         briefly, where it was heard over the ceiling, by as much as it was over and a margin (a dip): a
         codec's overshoot there is noise it made of the samples in its frames, whose share of them hardly
         changes with their level, so a dip lowers it dB for dB while the loudness hardly moves (a dip of
-        1 dB over 0.1 s in a 5-minute session takes off 0.0003 LU). Where there are more than MOST_DIPS
-        such places, or in the last of CHECK_ROUNDS, the whole session is made quieter by the most any
+        1 dB over 0.1 s in a 5-minute session takes off 0.0003 LU). Where the dips would cover more than
+        MOST_DIPPED of the file, or in the last of CHECK_ROUNDS, the whole session is made quieter by the most any
         was over and the margin, and the loudness it is heard at lowered as much. After CHECK_ROUNDS,
         the file written is taken as it is."""
         ceiling = CEILING_DBTP - METER_MARGIN_DB
@@ -223,13 +225,14 @@ class Mastering:
         if self.limit_dbtp is not None:
             self.limit_dbtp -= worst
             return False
-        if len(over) > MOST_DIPS or self.rounds == CHECK_ROUNDS:
+        frames = self._original.frames - first_frame if frames is None else frames
+        spread = self._rate * SPREAD_MS // 1000
+        dipped = (len(self.dips) + len(over)) * (2 * spread + 2 * self._rate * RAMP_MS // 1000)
+        if dipped > MOST_DIPPED * frames or self.rounds == CHECK_ROUNDS:
             self.gain_db -= worst
             self.loudness_lufs -= worst
             return False
-        frames = self._original.frames - first_frame if frames is None else frames
         per_frame = decoded / max(1, frames)
-        spread = self._rate * SPREAD_MS // 1000
         for at, level in over:
             centre = first_frame + int(at / per_frame)
             self.dips.append(Dip(first=centre - spread, last=centre + spread, gain_db=ceiling - level - MARGIN_DB))
