@@ -25,6 +25,15 @@ RATE = 22_050
 DATA = Path(__file__).parent.parent / "data"
 
 
+@pytest.fixture
+def own_speech_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A speech cache of the test's own meanwhile. These sessions are near the ceiling, and how near
+    depends on the levelled clips to the sample: those the shared cache holds were levelled by
+    whichever test first needed them, with whichever ffmpeg (see test_loudness_meter), alone or
+    after other phrases (see test_speed)."""
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "speech-cache"))
+
+
 def oversampled_peak_dbtp(samples: np.ndarray) -> float:
     """The true peak of *samples* (full scale 1), by band-limited interpolation at 16 times the rate."""
     fine = np.fft.irfft(np.fft.rfft(samples), len(samples) * 16) * 16
@@ -62,6 +71,7 @@ def test_the_true_peak_is_found_between_the_samples() -> None:
 
 
 @pytest.mark.audio
+@pytest.mark.usefixtures("own_speech_cache")
 def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_overshoots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,6 +119,7 @@ def test_a_dip_makes_the_session_quieter_there_only_fading_in_and_out() -> None:
 
 
 @pytest.mark.audio
+@pytest.mark.usefixtures("own_speech_cache")
 def test_a_target_the_ceiling_keeps_out_of_reach_is_warned_about(tmp_path: Path, tiny: Path) -> None:
     """`--loudness -10` is more than speech can be made under -1 dBTP without limiting it out of
     shape: the build says how loud the session is, which is what the file measures, under -1 dBTP."""
