@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TypeVar, overload
 
-from voiceguide.errors import AudioError, path_text
+from voiceguide.errors import AudioError, is_disk_full, path_text
 
 SAMPLE_WIDTH = 2
 """Clips are mono 16-bit samples."""
@@ -161,6 +161,6 @@ def clips_error(error: OSError) -> AudioError:
     """What a build says when the temporary files of its clips (here, or as they are levelled or
     limited) cannot be written: a failure of the disk, not of the input."""
     where = f"cannot keep the session's clips in the temporary folder {path_text(tempfile.gettempdir())}"
-    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if is_disk_full(error):
         return AudioError(f"{where}: the disk is full; free some space, or set TMPDIR to a folder on a disk with room")
     return AudioError(f"{where}: {error.strerror or error}; set TMPDIR to a folder you can write in")

@@ -6,6 +6,7 @@ failures of the machinery (speech engine, ffmpeg, the disk) exit 1.
 
 from __future__ import annotations
 
+import errno
 import os
 
 
@@ -61,3 +62,11 @@ def path_text(path: str | os.PathLike[str]) -> str:
     """A path as it goes into a message, a tag or a sidecar: a file name that is not UTF-8 keeps its
     odd bytes as \\xff escapes, rather than carrying surrogates that no file or terminal can take."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""What the system says when a file cannot grow: no room, over a quota, or over a size limit."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS

@@ -10,7 +10,6 @@ outright (SIGKILL, a power cut) leaves temporaries that the next build of the sa
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from voiceguide import stopping
-from voiceguide.errors import AudioError, path_text
+from voiceguide.errors import AudioError, is_disk_full, path_text
 
 try:
     import fcntl
@@ -85,7 +84,7 @@ def writing(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if is_disk_full(error):
             raise AudioError(f"cannot write {path_text(path)}: {DISK_FULL}") from None
         raise AudioError(f"cannot write {path_text(path)}: {error.strerror or error}") from None
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
-import errno
 import hashlib
 import io
 import math
@@ -53,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voiceguide.errors import SettingsError, SpeechError
+from voiceguide.errors import SettingsError, SpeechError, is_disk_full
 from voiceguide.externals import audio_segment, driver_name, pyttsx3_module, signals_held
 from voiceguide.language import DEFAULT_LANGUAGE, catalog_codes
 from voiceguide.language import language as catalog
@@ -65,7 +64,6 @@ if TYPE_CHECKING:
 SILENCE_THRESHOLD_DBFS = -50.0
 FILE_WAIT_SECONDS = 0.5
 EDGE_FADE_MS = 4  # a trimmed clip starts and ends at a zero crossing's worth of fade: no clicks
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +380,7 @@ def _failure(text: str, error: BaseException | None) -> str:
     """What to say when the engine failed on *text* with *error*, a full disk named as such."""
     reason = str(error)
     cause: BaseException | None = error
-    while cause is not None and not (isinstance(cause, OSError) and cause.errno in DISK_FULL):
+    while cause is not None and not is_disk_full(cause):
         cause = cause.__cause__ or cause.__context__
     if cause is None:
         return f"the speech engine failed on {text!r}: {reason}"
