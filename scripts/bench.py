@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voiceguide.externals import ffmpeg_path
-from voiceguide.session import available_cores
+from voiceguide.build.session import available_cores
+from voiceguide.common.externals import ffmpeg_path
 
 SIZES_MINUTES = (15, 60, 240)
 TARGET_RATIO = 1.5
@@ -33,8 +33,8 @@ import json, resource, sys, time
 started = time.perf_counter()
 stages = {}
 from pathlib import Path
-from voiceguide.loader import load_plan
-from voiceguide.session import RenderSettings, build_session
+from voiceguide.plans.loader import load_plan
+from voiceguide.build.session import RenderSettings, build_session
 plan = load_plan(Path(sys.argv[1]))
 stages["load"] = time.perf_counter() - started
 marks = {}

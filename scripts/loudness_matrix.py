@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from voiceguide.externals import ffmpeg_path
+from voiceguide.common.externals import ffmpeg_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PLANS = ("feet-for-back-pain", "breathing-4-7-8", "hamstring-stretch", "pelvic-floor", "tabata")

@@ -22,7 +22,7 @@ DEFAULT_SIZES = (5, 100, 500)
 CHILD = r"""
 import json, resource, sys
 from click.testing import CliRunner
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 result = CliRunner().invoke(main, sys.argv[1:])
 print(json.dumps({"exit": result.exit_code, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "error": result.stderr[-300:] if result.exit_code else ""}))

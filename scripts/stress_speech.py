@@ -49,7 +49,7 @@ def phrase(language: str, n: int) -> str:
 
 def speak_pair(seed: int, first: int, count: int) -> tuple[int, int]:
     """*count* phrases from number *first*, by two synthesizers taking turns; (made, silent)."""
-    from voiceguide.speech import Synthesizer
+    from voiceguide.sound.speech import Synthesizer
 
     languages = list(TEMPLATES)
     made = silent = 0

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.externals import ffmpeg_path
-from voiceguide.timeline import TONE_MS, Tone
-from voiceguide.tones import FADE_IN_MS, TONE_HZ
+from voiceguide.common.externals import ffmpeg_path
+from voiceguide.script.timeline import TONE_MS, Tone
+from voiceguide.sound.tones import FADE_IN_MS, TONE_HZ
 
 DEFAULT_RATE = 22_050
 SILENT_DBFS = -90.0

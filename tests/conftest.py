@@ -20,9 +20,9 @@ from audio_measure import decode
 from click.testing import CliRunner
 from processes import end_all_started
 
-from voiceguide.loader import load_plan, shipped_plan_path
-from voiceguide.plan import Plan
-from voiceguide.session import BuildResult, RenderSettings, build_session
+from voiceguide.build.session import BuildResult, RenderSettings, build_session
+from voiceguide.plans.loader import load_plan, shipped_plan_path
+from voiceguide.plans.plan import Plan
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -29,9 +29,9 @@ STOP_SECONDS = 10
 
 WITH_HELPERS = """\
 import sys
-from voiceguide import speechpool
+from voiceguide.sound import speechpool
 speechpool.HEAD_START, speechpool.MIN_PHRASES = 2, 4  # speech helpers for any plan
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 main(sys.argv[1:], prog_name="voiceguide")
 """
 

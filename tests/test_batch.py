@@ -19,10 +19,10 @@ from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
 from processes import finish, voiceguide
 
-from voiceguide.cli import main
-from voiceguide.export import read_stamp
-from voiceguide.session import RenderSettings
-from voiceguide.timeline import TONE_MS, Tone
+from voiceguide.build.session import RenderSettings
+from voiceguide.cli.commands import main
+from voiceguide.output.export import read_stamp
+from voiceguide.script.timeline import TONE_MS, Tone
 
 pytestmark = pytest.mark.audio
 
@@ -237,7 +237,7 @@ def test_batch_profiles_with_the_same_file_name_do_not_overwrite_each_other(
 PROCESS_LOG = """\
 import json, os, sys, threading
 
-from voiceguide import speechpool
+from voiceguide.sound import speechpool
 
 speechpool.HEAD_START, speechpool.MIN_PHRASES = 2, 4  # speech helpers for any plan, where a build may use them
 

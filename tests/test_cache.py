@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from audio_measure import decode
 
-from voiceguide.externals import engine_identity
-from voiceguide.speech import _voices_name
-from voiceguide.speechcache import SpeechCache
+from voiceguide.common.externals import engine_identity
+from voiceguide.sound.speech import _voices_name
+from voiceguide.sound.speechcache import SpeechCache
 
 NO_PASSWD_ENTRY = 54321
 USER_WITHOUT_PASSWD_ENTRY = ["unshare", "-U", f"--map-user={NO_PASSWD_ENTRY}", f"--map-group={NO_PASSWD_ENTRY}"]

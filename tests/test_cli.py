@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voiceguide.cli import main
-from voiceguide.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
 
 OVERRUN_PLAN = """\
 title: Too tight
@@ -234,7 +234,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 def test_importing_voiceguide_prints_no_warning() -> None:
     """Importing the package and its audio layer says nothing about ffmpeg."""
-    code = "import voiceguide.cli, voiceguide.externals as e; e.audio_segment(); e.pyttsx3_module()"
+    code = "import voiceguide.cli.commands, voiceguide.common.externals as e; e.audio_segment(); e.pyttsx3_module()"
     result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "ffmpeg" not in result.stderr.lower() and result.stdout == ""

@@ -1,4 +1,4 @@
-"""Times as text: every place voiceguide shows a time uses voiceguide/clock.py, so a minute always
+"""Times as text: every place voiceguide shows a time uses voiceguide/common/clock.py, so a minute always
 carries (59.96 s is 1:00.0, never 0:60.0) and the same time reads the same everywhere."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voiceguide import clock, report, sidecars
-from voiceguide.clock import parse_duration_ms
-from voiceguide.timeline import Event, EventKind, Phase, Timeline, Tone, Where
+from voiceguide.common import clock
+from voiceguide.common.clock import parse_duration_ms
+from voiceguide.output import sidecars
+from voiceguide.script import report
+from voiceguide.script.timeline import Event, EventKind, Phase, Timeline, Tone, Where
 
 TWELVE_HOURS = 12 * 3_600_000
 times = st.integers(min_value=0, max_value=TWELVE_HOURS)

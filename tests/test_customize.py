@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from voiceguide.customize import Customized, Origin, customize
-from voiceguide.errors import PlanError
-from voiceguide.loader import load_plan_text
-from voiceguide.plan import Counting, Exercise, GapKind, Instructions, Plan
-from voiceguide.profile import Layer, load_profile, parse_set
-from voiceguide.timeline import EventKind, Phase, Timeline, build_timeline
+from voiceguide.common.errors import PlanError
+from voiceguide.plans.customize import Customized, Origin, customize
+from voiceguide.plans.loader import load_plan_text
+from voiceguide.plans.plan import Counting, Exercise, GapKind, Instructions, Plan
+from voiceguide.plans.profile import Layer, load_profile, parse_set
+from voiceguide.script.timeline import EventKind, Phase, Timeline, build_timeline
 
 PLAN_TEXT = """\
 title: Test plan

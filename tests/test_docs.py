@@ -12,10 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from voiceguide.cli import main
-from voiceguide.formats import DEFAULT_BITRATES, EXTENSIONS, AudioFormat
-from voiceguide.session import RenderSettings
-from voiceguide.speechcache import MAX_BYTES
+from voiceguide.build.session import RenderSettings
+from voiceguide.cli.commands import main
+from voiceguide.output.formats import DEFAULT_BITRATES, EXTENSIONS, AudioFormat
+from voiceguide.sound.speechcache import MAX_BYTES
 
 README = Path(__file__).parent.parent / "README.md"
 

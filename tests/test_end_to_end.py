@@ -15,9 +15,9 @@ from mutagen.easyid3 import EasyID3
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from voiceguide.export import read_stamp
-from voiceguide.timeline import TONE_MS, Event, EventKind, Interval, Phase, Tone
-from voiceguide.wording import Wording
+from voiceguide.output.export import read_stamp
+from voiceguide.script.timeline import TONE_MS, Event, EventKind, Interval, Phase, Tone
+from voiceguide.script.wording import Wording
 
 if TYPE_CHECKING:
     from conftest import BuiltSession

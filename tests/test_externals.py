@@ -17,8 +17,8 @@ from audio_measure import decode
 from click.testing import CliRunner
 from old_ffmpeg import old_ffmpeg_folder
 
-from voiceguide.cli import main
-from voiceguide.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
 
 
 @pytest.fixture

@@ -34,11 +34,11 @@ from processes import (
     wait_for,
 )
 
-from voiceguide.cli import main
-from voiceguide.export import read_stamp
-from voiceguide.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
-from voiceguide.loader import shipped_plan_path
-from voiceguide.replacing import DISK_FULL
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
+from voiceguide.output.export import read_stamp
+from voiceguide.output.replacing import DISK_FULL
+from voiceguide.plans.loader import shipped_plan_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PLAN = shipped_plan_path()
@@ -182,7 +182,7 @@ class NoEspeak(ctypes.CDLL):
 
 ctypes.CDLL = NoEspeak  # no libespeak-ng can be loaded, neither the system's nor the bundled one
 ctypes.cdll = ctypes.LibraryLoader(NoEspeak)
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 
 main(sys.argv[1:], prog_name="voiceguide")
 """
@@ -377,7 +377,7 @@ class CtrlCWhileLooking:
 
 
 sys.meta_path.insert(0, CtrlCWhileLooking())
-from voiceguide.externals import audio_segment
+from voiceguide.common.externals import audio_segment
 try:
     audio_segment()
 except KeyboardInterrupt:

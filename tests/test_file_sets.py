@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import voiceguide.export
-from voiceguide.cli import main
+import voiceguide.output.export
+from voiceguide.cli.commands import main
 
 pytestmark = pytest.mark.audio
 
@@ -136,7 +136,7 @@ def test_a_split_that_fails_halfway_leaves_every_part_and_the_playlist_as_they_w
     before = contents(out.parent)
     parts = [name for name in before if name.endswith(".mp3")]
     assert len(parts) == 4, parts  # intro, two exercises, closing
-    encode = voiceguide.export._encode_mp3
+    encode = voiceguide.output.export._encode_mp3
     calls = []
 
     def third_part_fails(*args: object, **kwargs: object) -> None:
@@ -145,7 +145,7 @@ def test_a_split_that_fails_halfway_leaves_every_part_and_the_playlist_as_they_w
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         encode(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(voiceguide.export, "_encode_mp3", third_part_fails)
+    monkeypatch.setattr(voiceguide.output.export, "_encode_mp3", third_part_fails)
 
     result = invoke("build", plan, "-o", out, "--split", "--set", "rate=170")
 

@@ -23,8 +23,8 @@ import mutagen
 import pytest
 from click.testing import CliRunner, Result
 
-from voiceguide.cli import main
-from voiceguide.externals import ffmpeg_path
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import ffmpeg_path
 
 pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 

@@ -29,12 +29,12 @@ from fuzz_strategies import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.cli import main
-from voiceguide.customize import Customized, customize
-from voiceguide.errors import PlanError
-from voiceguide.loader import load_plan, load_plan_text, shipped_plan_path
-from voiceguide.plan import Plan
-from voiceguide.profile import Layer, load_profile, parse_set
+from voiceguide.cli.commands import main
+from voiceguide.common.errors import PlanError
+from voiceguide.plans.customize import Customized, customize
+from voiceguide.plans.loader import load_plan, load_plan_text, shipped_plan_path
+from voiceguide.plans.plan import Plan
+from voiceguide.plans.profile import Layer, load_profile, parse_set
 
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voiceguide.cli import main
-from voiceguide.errors import PlanError
-from voiceguide.loader import load_plan, load_plan_text
+from voiceguide.cli.commands import main
+from voiceguide.common.errors import PlanError
+from voiceguide.plans.loader import load_plan, load_plan_text
 
 ONE_EXERCISE = "title: Hostile\nexercises:\n  - name: Squeeze\n"
 """A plan header whose one exercise's further fields start on line 4, column 5 (values at column 11+)."""

@@ -18,15 +18,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from voiceguide.cli import main
-from voiceguide.cli_support import customized_plan
-from voiceguide.customize import Customized, customize
-from voiceguide.errors import PlanError, SettingsError
-from voiceguide.language import Language, available_languages, catalog_codes, language
-from voiceguide.loader import load_plan_text
-from voiceguide.plan import Plan
-from voiceguide.profile import Layer, Located
-from voiceguide.speech import (
+from voiceguide.cli.commands import main
+from voiceguide.cli.support import customized_plan
+from voiceguide.common.errors import PlanError, SettingsError
+from voiceguide.language.catalog import Language, available_languages, catalog_codes, language
+from voiceguide.plans.customize import Customized, customize
+from voiceguide.plans.loader import load_plan_text
+from voiceguide.plans.plan import Plan
+from voiceguide.plans.profile import Layer, Located
+from voiceguide.script.timeline import EventKind, Phase, build_timeline
+from voiceguide.script.wording import PHRASE_KEYS, Wording, sentence
+from voiceguide.sound.speech import (
     Synthesizer,
     VoiceInfo,
     _default_voice,
@@ -36,9 +38,7 @@ from voiceguide.speech import (
     speaks,
     voice_for_language,
 )
-from voiceguide.speechcache import SpeechCache
-from voiceguide.timeline import EventKind, Phase, build_timeline
-from voiceguide.wording import PHRASE_KEYS, Wording, sentence
+from voiceguide.sound.speechcache import SpeechCache
 
 CODES = catalog_codes()
 TRANSLATED = [code for code in CODES if code != "en"]

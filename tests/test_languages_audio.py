@@ -20,12 +20,12 @@ import pytest
 from mutagen.easyid3 import EasyID3
 from mutagen.mp3 import MP3
 
-from voiceguide.cli_support import customized_plan
-from voiceguide.language import catalog_codes
-from voiceguide.plan import Plan
-from voiceguide.speech import Synthesizer
-from voiceguide.timeline import Tone
-from voiceguide.wording import sentence
+from voiceguide.cli.support import customized_plan
+from voiceguide.language.catalog import catalog_codes
+from voiceguide.plans.plan import Plan
+from voiceguide.script.timeline import Tone
+from voiceguide.script.wording import sentence
+from voiceguide.sound.speech import Synthesizer
 
 pytestmark = pytest.mark.audio
 

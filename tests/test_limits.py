@@ -15,8 +15,8 @@ import audio_measure as am
 import pytest
 from test_listening import READERS
 
-from voiceguide.chapters import MAX_CHAPTERS
-from voiceguide.loader import MAX_EXERCISES, load_plan_text
+from voiceguide.output.chapters import MAX_CHAPTERS
+from voiceguide.plans.loader import MAX_EXERCISES, load_plan_text
 
 ENOUGH_S = 120
 """What a refused input or a tiny build takes at most on a loaded machine: a hang fails the test

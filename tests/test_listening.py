@@ -24,12 +24,12 @@ from audio_measure import ebur128
 from click.testing import CliRunner
 from mutagen.id3 import ID3, CTOCFlags
 
-from voiceguide.cli import main
-from voiceguide.export import AudioFormat, Encoding
-from voiceguide.externals import ffmpeg_path
-from voiceguide.loader import load_plan
-from voiceguide.session import RenderSettings, build_session, open_synthesizer
-from voiceguide.timeline import EventKind, Phase, Timeline, Tone
+from voiceguide.build.session import RenderSettings, build_session, open_synthesizer
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import ffmpeg_path
+from voiceguide.output.export import AudioFormat, Encoding
+from voiceguide.plans.loader import load_plan
+from voiceguide.script.timeline import EventKind, Phase, Timeline, Tone
 
 if TYPE_CHECKING:
     from conftest import BuiltSession

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.errors import PlanError
-from voiceguide.loader import load_plan, load_plan_text, shipped_plan_path
-from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.common.errors import PlanError
+from voiceguide.plans.loader import load_plan, load_plan_text, shipped_plan_path
+from voiceguide.plans.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
 
 HOLD_DURATION_HINT = 'a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30")'
 

@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 from audio_measure import ebur128
 
-from voiceguide.customize import customize
-from voiceguide.export import AudioFormat, Encoding
-from voiceguide.loader import DEFAULT_PLAN, load_plan
-from voiceguide.plan import Plan
-from voiceguide.profile import Layer, Located, parse_set
-from voiceguide.session import RenderSettings, available_cores, mix_session, write_session
+from voiceguide.build.session import RenderSettings, available_cores, mix_session, write_session
+from voiceguide.output.export import AudioFormat, Encoding
+from voiceguide.plans.customize import customize
+from voiceguide.plans.loader import DEFAULT_PLAN, load_plan
+from voiceguide.plans.plan import Plan
+from voiceguide.plans.profile import Layer, Located, parse_set
 
 pytestmark = pytest.mark.audio
 

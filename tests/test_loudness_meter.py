@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.clipstore import ClipStore
-from voiceguide.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
-from voiceguide.loader import load_plan
-from voiceguide.loudness import integrated_loudness, placed_loudness
-from voiceguide.mixdown import Mixdown
-from voiceguide.session import RenderSettings, levelled_phrases, open_synthesizer, timed_script
+from voiceguide.build.session import RenderSettings, levelled_phrases, open_synthesizer, timed_script
+from voiceguide.common.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
+from voiceguide.plans.loader import load_plan
+from voiceguide.sound.clipstore import ClipStore
+from voiceguide.sound.loudness import integrated_loudness, placed_loudness
+from voiceguide.sound.mixdown import Mixdown
 
 RATE = 22_050
 AGREEMENT_LU = 0.06

@@ -13,13 +13,14 @@ import pytest
 from audio_measure import ebur128
 from click.testing import CliRunner
 
-from voiceguide import mastering, truepeak
-from voiceguide.cli import main
-from voiceguide.customize import customize
-from voiceguide.export import AudioFormat, Encoding, Source, Tags, write_audio
-from voiceguide.loader import load_plan
-from voiceguide.profile import parse_set
-from voiceguide.session import RenderSettings, mix_session, write_session
+from voiceguide.build.session import RenderSettings, mix_session, write_session
+from voiceguide.cli.commands import main
+from voiceguide.output import mastering
+from voiceguide.output.export import AudioFormat, Encoding, Source, Tags, write_audio
+from voiceguide.plans.customize import customize
+from voiceguide.plans.loader import load_plan
+from voiceguide.plans.profile import parse_set
+from voiceguide.sound import truepeak
 
 RATE = 22_050
 DATA = Path(__file__).parent.parent / "data"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.audio
 PEAK = r"""
 import json, resource, sys
 from click.testing import CliRunner
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 result = CliRunner().invoke(main, sys.argv[1:])
 print(json.dumps({"exit": result.exit_code, "stderr": result.stderr[-500:],
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

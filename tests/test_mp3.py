@@ -1,4 +1,4 @@
-"""MP3 encoded in parts at once (voiceguide/mp3.py): the joined stream decodes to every sample in
+"""MP3 encoded in parts at once (voiceguide/output/mp3.py): the joined stream decodes to every sample in
 its place, the Info tag says what decoders need, and the checksums agree with ffmpeg's.
 
 Everything is checked on real LAME output decoded by ffmpeg, as a player would decode it."""
@@ -17,9 +17,9 @@ import pytest
 from audio_measure import decode
 from mutagen.mp3 import MP3
 
-from voiceguide import mp3
-from voiceguide.export import Chapter, Encoding, Source, Tags, write_audio
-from voiceguide.externals import ffmpeg_path
+from voiceguide.common.externals import ffmpeg_path
+from voiceguide.output import mp3
+from voiceguide.output.export import Chapter, Encoding, Source, Tags, write_audio
 
 RATE = 22_050
 LAYOUT = mp3.Layout(sample_rate=RATE, kbps=64)
@@ -236,7 +236,7 @@ def test_mp3s_keep_their_tags_and_chapters_as_ffmpeg_wrote_them(tmp_path: Path) 
     ],
 )
 def test_what_ffmpeg_still_encodes_decodes_to_the_same_length(tmp_path: Path, encoding: Encoding, lame: bool) -> None:
-    from voiceguide.export import _lame_layout
+    from voiceguide.output.export import _lame_layout
 
     assert (_lame_layout(encoding, RATE) is not None) is lame
     source = tone_source(30)

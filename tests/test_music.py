@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voiceguide.cli import main
-from voiceguide.externals import ffmpeg_path
-from voiceguide.timeline import Tone
+from voiceguide.cli.commands import main
+from voiceguide.common.externals import ffmpeg_path
+from voiceguide.script.timeline import Tone
 
 pytestmark = [pytest.mark.audio, pytest.mark.ffmpeg]
 

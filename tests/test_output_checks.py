@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 
 PLAN_TEXT = """\
 title: Out

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
 
-from voiceguide.cli import main
+from voiceguide.cli.commands import main
 
 pytestmark = pytest.mark.audio
 

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from mutagen.easyid3 import EasyID3
 
-from voiceguide.cli import main
-from voiceguide.customize import customize
-from voiceguide.loader import load_plan
-from voiceguide.profile import Layer, load_profile, parse_set
-from voiceguide.session import BuildResult, RenderSettings, build_session
-from voiceguide.timeline import TONE_MS, EventKind, Timeline, Tone
+from voiceguide.build.session import BuildResult, RenderSettings, build_session
+from voiceguide.cli.commands import main
+from voiceguide.plans.customize import customize
+from voiceguide.plans.loader import load_plan
+from voiceguide.plans.profile import Layer, load_profile, parse_set
+from voiceguide.script.timeline import TONE_MS, EventKind, Timeline, Tone
 
 pytestmark = pytest.mark.audio
 

@@ -14,9 +14,9 @@ import audio_measure as am
 import numpy as np
 import pytest
 
-from voiceguide.errors import SettingsError
-from voiceguide.externals import audio_segment
-from voiceguide.speech import (
+from voiceguide.common.errors import SettingsError
+from voiceguide.common.externals import audio_segment
+from voiceguide.sound.speech import (
     EDGE_FADE_MS,
     SILENCE_THRESHOLD_DBFS,
     Synthesizer,
@@ -71,7 +71,7 @@ def samples_of(clip) -> np.ndarray:
 
 FRESH_CLIP = """
 import sys
-from voiceguide.speech import Synthesizer
+from voiceguide.sound.speech import Synthesizer
 voice, rate, sample_rate, text = sys.argv[1] or None, int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 with Synthesizer(voice=voice, rate=rate, sample_rate=sample_rate) as synthesizer:
     length = len(synthesizer.clip(text))
@@ -247,7 +247,7 @@ def test_each_synthesizer_speaks_at_its_own_rate_in_one_process() -> None:
 
 GUARDED_SYNTH = """
 import ctypes, mmap
-from voiceguide.speech import Synthesizer
+from voiceguide.sound.speech import Synthesizer
 with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:
     synthesizer.clip("Get ready.")  # the engine, started as voiceguide starts it
     from pyttsx3.drivers import _espeak
@@ -278,9 +278,9 @@ def test_the_engine_reads_a_phrase_no_further_than_its_end() -> None:
 
 
 ESPEAK_STARTED_ELSEWHERE = """
-from voiceguide.errors import SpeechError
-from voiceguide.externals import pyttsx3_module
-from voiceguide.speech import Synthesizer
+from voiceguide.common.errors import SpeechError
+from voiceguide.common.externals import pyttsx3_module
+from voiceguide.sound.speech import Synthesizer
 engine = pyttsx3_module().init("espeak")  # pyttsx3 used directly first: espeak-ng started its own way
 try:
     with Synthesizer(voice=None, rate=150, sample_rate=22050) as synthesizer:

@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide import speechpool
-from voiceguide.errors import SettingsError
-from voiceguide.export import AudioFormat, Encoding
-from voiceguide.externals import engine_identity
-from voiceguide.loader import load_plan
-from voiceguide.loudness import level_phrases
-from voiceguide.session import RenderSettings, build_session, open_synthesizer
-from voiceguide.speechcache import SpeechCache, clear, usage
+from voiceguide.build.session import RenderSettings, build_session, open_synthesizer
+from voiceguide.common.errors import SettingsError
+from voiceguide.common.externals import engine_identity
+from voiceguide.output.export import AudioFormat, Encoding
+from voiceguide.plans.loader import load_plan
+from voiceguide.sound import speechpool
+from voiceguide.sound.loudness import level_phrases
+from voiceguide.sound.speechcache import SpeechCache, clear, usage
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
     assert warm.returncode == 0, warm.stderr
     code = (
         "import sys\n"
-        "from voiceguide.cli import main\n"
+        "from voiceguide.cli.commands import main\n"
         "for args in (['validate', sys.argv[1]], ['preview', sys.argv[1]], ['--help']):\n"
         "    try:\n"
         "        main(args, prog_name='voiceguide')\n"

@@ -30,8 +30,8 @@ from processes import (
     wait_for,
 )
 
-from voiceguide.export import read_stamp
-from voiceguide.loader import shipped_plan_path
+from voiceguide.output.export import read_stamp
+from voiceguide.plans.loader import shipped_plan_path
 
 pytestmark = pytest.mark.audio
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY_PLAN
 
-from voiceguide.export import read_stamp
+from voiceguide.output.export import read_stamp
 
 EXIT_PIPE_CLOSED = 141
 FULL = "Error: cannot write to standard output: No space left on device\n"

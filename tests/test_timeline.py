@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from voiceguide.loader import load_plan, shipped_plan_path
-from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
-from voiceguide.timeline import (
+from voiceguide.plans.loader import load_plan, shipped_plan_path
+from voiceguide.plans.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.script.timeline import (
     Event,
     EventKind,
     Interval,
@@ -20,7 +20,7 @@ from voiceguide.timeline import (
     Where,
     build_timeline,
 )
-from voiceguide.wording import Wording
+from voiceguide.script.wording import Wording
 
 about_duration = Wording().about_duration
 

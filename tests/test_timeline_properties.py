@@ -11,9 +11,9 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceguide.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
-from voiceguide.timeline import EVERY_SECOND_FROM, Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
-from voiceguide.wording import Wording
+from voiceguide.plans.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.script.timeline import EVERY_SECOND_FROM, Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
+from voiceguide.script.wording import Wording
 
 WORDING = Wording()
 PHASE_NAMES = ["Inhale", "Exhale", "Hold", "Up", "Down", "Squeeze"]

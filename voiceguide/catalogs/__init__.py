@@ -1,1 +1,0 @@
-"""The phrase catalogs, one YAML file per language (see voiceguide/language.py)."""

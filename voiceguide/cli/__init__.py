@@ -1,0 +1,1 @@
+"""The command line on top: click commands, their options, messages and exit codes."""

@@ -1,0 +1,353 @@
+"""Apply a person's layers (profile, --set options) and a week of progression to a plan.
+
+Pure: a plan and layers in, the effective plan and where each of its values came from out.
+Precedence is plan < profile < command line: layers apply in order, and within a layer the
+settings for every exercise come before those for one exercise. Progression then gives the value
+for the week (week 1 when a progression is given and no week: the plan as prescribed for the
+start), and the scales (hold_scale, work_scale, rest_scale) multiply last.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from voiceguide.common.clock import duration
+from voiceguide.common.errors import PlanError
+from voiceguide.plans.localize import localized, missing_translations, translation_languages
+from voiceguide.plans.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
+from voiceguide.plans.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
+
+PLAN = "plan"
+
+SESSION_FIELDS = {
+    "language": "language",
+    "voice": "voice",
+    "rate": "rate",
+    "volume": "volume",
+    "beep_level": "beep_level_db",
+    "instructions": "instructions",
+    "rest_between_exercises": "rest_between_exercises_ms",
+}
+EXERCISE_FIELDS = {
+    "reps": "reps",
+    "sets": "sets",
+    "switch": "switch_ms",
+    "set_rest": "set_rest_ms",
+    "lead_in": "lead_in_ms",
+    "counting": "counting",
+    "cue": "cue",
+    "instructions": "instructions",
+    "sides": "sides",
+}
+DURATIONS = {"hold", "work", "rest", "reset", "switch", "set_rest", "lead_in", "rest_between_exercises"}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """One effective value and where it came from, for `preview --explain`."""
+
+    target: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Customized:
+    plan: Plan
+    explanation: tuple[Origin, ...]
+    person: str | None
+    """The name the profile gives, if any."""
+    missing_translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """By language (the session's and each the plan has texts in): the texts the plan does not give in it."""
+    plan_language: str = "en"
+    """The language the plan is written in (its `language:`), which the session may not speak."""
+    week_one_for: str | None = None
+    """Where the progression is (plan or profile) that made this week 1, when no week was asked for."""
+
+
+@dataclass
+class _Value:
+    # Any: one slot holds whichever type its field has (ms, count, choice, names); the field
+    # readers in values.py and profile.py have already checked it.
+    value: Any
+    source: str = PLAN
+    layer: int = 0
+    """0 for the plan, then 1, 2, ... for each layer in order: a progression gives way to a value
+    set in a later layer than its own."""
+
+
+@dataclass
+class _ExerciseState:
+    exercise: Exercise
+    values: dict[str, _Value]
+    progressions: dict[str, tuple[Progression, str, int]] = field(default_factory=dict)
+    skipped: _Value = field(default_factory=lambda: _Value(False))
+
+    @property
+    def timed_key(self) -> str:
+        return {StepKind.HOLD: "hold", StepKind.WORK: "work"}.get(self.exercise.kind, "phases")
+
+
+def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = None) -> Customized:
+    """The plan as this person gets it: raise PlanError naming every override that does not fit."""
+    problems: list[str] = []
+    session = {key: _Value(getattr(plan, attr)) for key, attr in SESSION_FIELDS.items()}
+    scales = {key: _Value(1.0) for key in ("hold_scale", "work_scale", "rest_scale")}
+    states = [_state(exercise) for exercise in plan.exercises]
+    by_name = {state.exercise.name.casefold(): state for state in states}
+    person = None
+    for number, layer in enumerate(layers, start=1):
+        person = layer.name or person
+        for key, located in layer.settings.items():
+            if key in SESSION_KEYS:
+                session[key] = _Value(located.value, located.where, number)
+            elif key in scales:
+                scales[key] = _Value(located.value, located.where, number)
+            elif key in EVERY_EXERCISE_KEYS:
+                for state in states:
+                    if key not in ("rest", "reset") or state.values["gap_kind"].value == GapKind(key):
+                        _set(state, key, located, number, problems)
+            elif key == "sides":
+                for state in states:
+                    if state.exercise.sides:
+                        _choose_sides(state, located, number, problems, strict=False)
+            else:  # only, skip
+                names = located.value if isinstance(located.value, tuple) else ()
+                chosen = [_find(by_name, name, located.where, problems) for name in names]
+                chosen_ids = {id(state) for state in chosen if state is not None}
+                for state in states:
+                    if id(state) in chosen_ids:
+                        state.skipped = _Value(key == "skip", located.where, number)
+                    elif key == "only":  # a later `only` replaces an earlier one: it says what is done
+                        state.skipped = _Value(True, located.where, number)
+        for overrides in layer.exercises:
+            found = _find(by_name, overrides.name, overrides.where, problems)
+            if found is None:
+                continue
+            for key, located in overrides.values.items():
+                if key == "skip":
+                    found.skipped = _Value(located.value, located.where, number)
+                elif key == "sides":
+                    _choose_sides(found, located, number, problems, strict=True)
+                else:
+                    _set(found, key, located, number, problems)
+            for key, progression in overrides.progressions:
+                if key in ("hold", "work") and found.timed_key != key:
+                    problems.append(
+                        f"{overrides.where}: {found.exercise.name!r} is timed with {found.timed_key!r}, "
+                        f"so it has no {key!r} to progress"
+                    )
+                    continue
+                found.progressions[key] = (progression, overrides.where, number)
+
+    week_one_for = None
+    if week is None:
+        week_one_for = next(
+            (_place(s, plan.source_name) for s in states if s.progressions and not s.skipped.value), None
+        )
+        week = 1 if week_one_for else None
+    if week is not None:
+        for state in states:
+            _progress(state, week, problems, plan.source_name)
+    exercises = [_exercise(state, scales) for state in states if not state.skipped.value]
+    if not exercises and not problems:
+        problems.append(
+            f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
+        )
+    if problems:
+        raise PlanError(problems, subject="the customization (profile, --set, --week)")
+    rest_scale = float(scales["rest_scale"].value)
+    values = {attr: session[key].value for key, attr in SESSION_FIELDS.items()}
+    values["rest_between_exercises_ms"] = round(int(values["rest_between_exercises_ms"]) * rest_scale)
+    language = values.pop("language")
+    effective = replace(plan, exercises=tuple(exercises), week=week, **values)
+    missing = {
+        code: tuple(missing_translations(effective, code))
+        for code in sorted({language, *translation_languages(plan)} - {plan.language})
+    }
+    return Customized(
+        plan=localized(effective, language),
+        explanation=tuple(_explain(session, scales, states)),
+        person=person,
+        missing_translations=missing,
+        plan_language=plan.language,
+        week_one_for=week_one_for,
+    )
+
+
+def _place(state: _ExerciseState, plan_name: str) -> str:
+    """Where the first of an exercise's progressions is given."""
+    source = next(iter(state.progressions.values()))[1]
+    return plan_name if source == PLAN else source
+
+
+def _state(exercise: Exercise) -> _ExerciseState:
+    values = {key: _Value(getattr(exercise, attr)) for key, attr in EXERCISE_FIELDS.items()}
+    values["gap"] = _Value(exercise.gap_ms)
+    values["gap_kind"] = _Value(exercise.gap_kind)
+    if exercise.kind is not StepKind.STEP:
+        values[exercise.kind.value] = _Value(exercise.steps[0].duration_ms)
+    progressions = {key: (progression, PLAN, 0) for key, progression in exercise.progressions}
+    return _ExerciseState(exercise=exercise, values=values, progressions=progressions)
+
+
+def _find(by_name: dict[str, _ExerciseState], name: str, where: str, problems: list[str]) -> _ExerciseState | None:
+    found = by_name.get(name.casefold())
+    if found is None:
+        names = [state.exercise.name for state in by_name.values()]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        problems.append(
+            f"{where}: there is no exercise {name!r} in the plan.{hint} Its exercises are: {', '.join(names)}"
+        )
+    return found
+
+
+def _set(state: _ExerciseState, key: str, located: Located, layer: int, problems: list[str]) -> None:
+    if located.value is None:
+        return  # a value with a problem, already reported where it was read
+    if key in ("hold", "work") and state.timed_key != key:
+        problems.append(
+            f"{located.where}: {state.exercise.name!r} is timed with {state.timed_key!r}, so it has no {key!r} to set"
+        )
+        return
+    if key in ("rest", "reset"):
+        state.values["gap"] = _Value(located.value, located.where, layer)
+        state.values["gap_kind"] = _Value(GapKind(key), located.where, layer)
+        return
+    state.values[key] = _Value(located.value, located.where, layer)
+
+
+def _words(side: str) -> list[str]:
+    return re.findall(r"[a-z]+", side.casefold())
+
+
+def _choose_sides(state: _ExerciseState, located: Located, layer: int, problems: list[str], *, strict: bool) -> None:
+    sides: tuple[str, ...] = state.exercise.sides
+    choice = located.value
+    chosen: list[str]
+    if isinstance(choice, tuple):  # named sides, in the order wanted
+        by_name = {side.casefold(): side for side in sides}
+        unknown = [name for name in choice if name.casefold() not in by_name]
+        if unknown or not sides or not choice:
+            named = unknown[0] if unknown else choice[0] if choice else None
+            what = f"no side {named!r}" if named else "no sides to choose from an empty list"
+            problems.append(
+                f"{located.where}: {state.exercise.name!r} has {what}; "
+                f"its sides are: {', '.join(sides) or 'none (it is not done per side)'}"
+            )
+            return
+        chosen = [by_name[name.casefold()] for name in choice]
+    elif isinstance(choice, SideChoice):
+        left = [side for side in sides if "left" in _words(side)]
+        right = [side for side in sides if "right" in _words(side)]
+        chosen = {
+            SideChoice.BOTH: list(sides),
+            SideChoice.LEFT: left,
+            SideChoice.RIGHT: right,
+            SideChoice.LEFT_FIRST: left + [side for side in sides if side not in left],
+            SideChoice.RIGHT_FIRST: right + [side for side in sides if side not in right],
+        }[choice]
+        if choice is not SideChoice.BOTH and (not (left or right) or not chosen):
+            if strict:
+                problems.append(
+                    f"{located.where}: {state.exercise.name!r} has no {choice.value.split('-')[0]} side; "
+                    f"its sides are: {', '.join(sides) or 'none (it is not done per side)'}"
+                )
+            return
+    else:
+        return
+    state.values["sides"] = _Value(tuple(chosen), located.where, layer)
+
+
+def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: str) -> None:
+    for key, (progression, source, layer) in state.progressions.items():
+        value_key = "gap" if key in ("rest", "reset") else key
+        current = state.values.get(value_key)
+        if current is None or not isinstance(current.value, int) or current.layer > layer:
+            continue  # (a value set on a later layer than the progression's wins over it)
+        value = progression.at_week(current.value, week)
+        least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
+        if value < least:
+            shown = value if key in ("reps", "sets") else duration(value)
+            where = plan_name if source == PLAN else source
+            problems.append(
+                f"{where}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
+                "give the progression a 'min' it cannot go below"
+            )
+            continue
+        base = current.source if progression.start is None else source
+        state.values[value_key] = _Value(value, f"{base}, week {week} by the progression in {source}", layer)
+
+
+def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
+    exercise, values = state.exercise, state.values
+    hold_scale, work_scale, rest_scale = (float(scales[k].value) for k in ("hold_scale", "work_scale", "rest_scale"))
+
+    def scaled(step: Step) -> Step:
+        duration = values[step.kind.value].value if step.kind is not StepKind.STEP else step.duration_ms
+        scale = work_scale if step.kind is StepKind.WORK else hold_scale
+        return replace(step, duration_ms=round(int(duration) * scale))
+
+    return replace(
+        exercise,
+        steps=tuple(scaled(step) for step in exercise.steps),
+        gap_ms=round(int(values["gap"].value) * rest_scale),
+        gap_kind=values["gap_kind"].value,
+        set_rest_ms=round(int(values["set_rest"].value) * rest_scale),
+        progressions=(),
+        **{attr: values[key].value for key, attr in EXERCISE_FIELDS.items() if key not in ("set_rest",)},
+    )
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        return "(one for the language)" if key == "voice" else "-"
+    if key in DURATIONS or key == "gap":
+        return duration(int(value))
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list[_ExerciseState]) -> list[Origin]:
+    rest_between = _scaled(session["rest_between_exercises"], scales["rest_scale"], "rest_scale")
+    session = {**session, "rest_between_exercises": rest_between}
+    rows = [Origin(key, _shown(key, v.value), v.source) for key, v in session.items()]
+    rows += [Origin(key, _shown(key, v.value), v.source) for key, v in scales.items()]
+    for state in states:
+        name, values = state.exercise.name, state.values
+        if state.skipped.value:
+            rows.append(Origin(name, "skipped", state.skipped.source))
+            continue
+        keys = ["reps", "sets", state.timed_key]
+        keys += ["gap"] if values["reps"].value > 1 else []
+        keys += ["sides"] if state.exercise.sides else []
+        keys += ["switch"] if len(values["sides"].value) > 1 else []
+        keys += ["set_rest"] if values["sets"].value > 1 else []
+        for key in [*keys, "lead_in", "counting"]:
+            if key == "phases":
+                scale = scales["hold_scale"]
+                steps = [f"{s.name} {duration(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
+                source = PLAN if scale.value == 1 else f"plan x {scale.value:g} (hold_scale, {scale.source})"
+                rows.append(Origin(f"{name}.phases", ", ".join(steps), source))
+                continue
+            value = values[key]
+            scale_key = {"hold": "hold_scale", "work": "work_scale", "gap": "rest_scale", "set_rest": "rest_scale"}
+            if key in scale_key:
+                value = _scaled(value, scales[scale_key[key]], scale_key[key])
+            label = str(values["gap_kind"].value) if key == "gap" else key
+            rows.append(Origin(f"{name}.{label}", _shown(key, value.value), value.source))
+    return rows
+
+
+def _scaled(value: _Value, scale: _Value, scale_name: str) -> _Value:
+    if scale.value == 1:
+        return value
+    return _Value(round(value.value * scale.value), f"{value.source} x {scale.value:g} ({scale_name}, {scale.source})")

@@ -1,0 +1,402 @@
+"""Lay a plan out in time: the pure step from a plan to a timeline of speech, tones and silence.
+
+No I/O happens here. Speech lengths come from a function the caller passes in (the real speech
+engine in a build, a fake one in unit tests), so the same layout can be previewed, validated,
+rendered and tested.
+
+Timing rules, which are the product:
+- A hold, work interval or phase starts on its start cue and ends on the next cue exactly; speech
+  never moves a cue. Speech that does not fit before the next fixed cue is cut there and reported
+  as an `Overrun`.
+- Spoken counts start on their whole-second marks inside the interval they count.
+- Intro, announcements and closing are as long as their speech; every other slot has the length
+  the plan gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from voiceguide.plans.plan import Counting, Exercise, Instructions, Plan
+from voiceguide.script.wording import Wording
+
+SpeechMeasure = Callable[[str], int]
+"""Returns how long the given phrase lasts when spoken, in milliseconds."""
+
+START_TONE_MS = 150
+END_TONE_MS = 250
+AFTER_TONE_MS = 60
+BETWEEN_PHRASES_MS = 150
+FREE_PAUSE_MS = 400
+AFTER_FREE_MS = 800
+LEAD_SILENCE_MS = 500
+TAIL_SILENCE_MS = 1_500
+COUNTDOWN_MIN_SLOT_MS = 5_000
+EVERY_SECOND_FROM = 30
+"""Counting every second starts this many seconds before the end: longer numbers take more than
+a second to say."""
+FIRST_COUNT_MS = 1_000
+"""No count before this far into an interval: the start tone and start word come first."""
+
+
+class EventKind(StrEnum):
+    SPEECH = "speech"
+    TONE = "tone"
+    SILENCE = "silence"
+
+
+class Tone(StrEnum):
+    START = "start"
+    END = "end"
+
+
+TONE_MS = {Tone.START: START_TONE_MS, Tone.END: END_TONE_MS}
+
+
+class Phase(StrEnum):
+    INTRO = "intro"
+    ANNOUNCE = "announce"
+    LEAD_IN = "lead-in"
+    HOLD = "hold"
+    WORK = "work"
+    STEP = "step"
+    RESET = "reset"
+    REST = "rest"
+    SWITCH = "switch"
+    OUTRO = "outro"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Where:
+    """Which part of the session an event belongs to."""
+
+    exercise: str | None = None
+    set: int | None = None
+    """Only for exercises of more than one set."""
+    side: str | None = None
+    rep: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    start_ms: int
+    end_ms: int
+    kind: EventKind
+    phase: Phase
+    where: Where
+    text: str | None = None
+    tone: Tone | None = None
+    clipped_ms: int = 0
+    """How much of the phrase was cut off because it overran its slot."""
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interval:
+    """A timed part of a rep as the plan asks for it: a hold, a work interval or a phase."""
+
+    start_ms: int
+    end_ms: int
+    phase: Phase
+    name: str
+    where: Where
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overrun:
+    """A phrase that does not fit where the plan puts it."""
+
+    at_ms: int
+    text: str
+    needed_ms: int
+    available_ms: int
+    phase: Phase
+    where: Where
+
+    @property
+    def over_ms(self) -> int:
+        return self.needed_ms - self.available_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeline:
+    title: str
+    events: tuple[Event, ...]
+    intervals: tuple[Interval, ...]
+    overruns: tuple[Overrun, ...]
+
+    @property
+    def total_ms(self) -> int:
+        return self.events[-1].end_ms if self.events else 0
+
+    def phrases(self) -> list[str]:
+        """Every distinct phrase spoken, in order of first use."""
+        return list(dict.fromkeys(e.text for e in self.events if e.text is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """Something to place in a slot: at a fixed offset from its start, or right after the last cue."""
+
+    at: int | None
+    text: str | None = None
+    tone: Tone | None = None
+
+
+def shortest_length_ms(plan: Plan) -> int:
+    """How long the session lasts at the least, from its timed parts alone (no speech, no layout):
+    cheap enough to refuse a plan of absurd length before laying it out."""
+    total = plan.rest_between_exercises_ms * max(0, len(plan.exercises) - 1)
+    for exercise in plan.exercises:
+        sides = max(1, len(exercise.sides))
+        per_side = exercise.reps * exercise.rep_ms + (exercise.reps - 1) * exercise.gap_ms
+        per_set = sides * per_side + (sides - 1) * exercise.switch_ms
+        total += exercise.lead_in_ms + exercise.sets * per_set + (exercise.sets - 1) * exercise.set_rest_ms
+    return total
+
+
+def build_timeline(
+    *, plan: Plan, speech_ms: SpeechMeasure, wording: Wording | None = None, expected_total_ms: int = 0
+) -> Timeline:
+    """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
+    the stated total is the real one. A good *expected_total_ms* saves a pass, and the measuring of
+    a sentence that will not be used."""
+    wording = wording or Wording(plan.language)
+    stated_ms = expected_total_ms
+    for _ in range(10):
+        timeline = _lay_out(plan, speech_ms, wording, stated_ms)
+        if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):
+            return timeline
+        if timeline.total_ms < stated_ms:
+            # Stating the longer total shortened the intro enough to round down again: pad the
+            # closing silence (by far less than a rounding step) so the statement holds.
+            return _lay_out(plan, speech_ms, wording, stated_ms, tail_pad_ms=stated_ms - timeline.total_ms)
+        stated_ms = timeline.total_ms
+    return timeline
+
+
+def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: int, tail_pad_ms: int = 0) -> Timeline:
+    layout = _Layout(speech_ms)
+    layout.silence_until(LEAD_SILENCE_MS)
+    layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
+    count = len(plan.exercises)
+    brief = plan.instructions is Instructions.BRIEF or (
+        plan.instructions is Instructions.FIRST_WEEK and plan.week is not None and plan.week > 1
+    )
+    for index, exercise in enumerate(plan.exercises):
+        layout.where = Where(exercise=exercise.name)
+        layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count, brief=brief))
+        _lay_out_exercise(layout, exercise, wording)
+        if index + 1 < count:
+            layout.timed(
+                Phase.REST,
+                plan.rest_between_exercises_ms,
+                [Cue(None, wording.rest()), Cue(None, wording.next_up(plan.exercises[index + 1].name))],
+            )
+    layout.where = Where()
+    layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
+    return layout.finish(plan.title)
+
+
+def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
+    where = layout.where
+    countdown = _countdown(exercise.counting, wording)
+    layout.timed(Phase.LEAD_IN, exercise.lead_in_ms, [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)])
+    gap_phase = Phase(exercise.gap_kind.value)
+    for set_number in range(1, exercise.sets + 1):
+        for side_index, side in enumerate(exercise.sides or (None,)):
+            # Sets are numbered only where there are several, so one-set exercises read cleanly.
+            layout.where = replace(where, set=set_number if exercise.sets > 1 else None, side=side, rep=1)
+            if side_index > 0 and side is not None:
+                layout.timed(
+                    Phase.SWITCH, exercise.switch_ms, [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)]
+                )
+            for rep in range(1, exercise.reps + 1):
+                layout.where = replace(layout.where, rep=rep)
+                if rep > 1:
+                    cues = [
+                        Cue(None, wording.end_word(exercise.kind, exercise.gap_kind)),
+                        Cue(None, wording.next_rep(exercise.kind, rep, exercise.reps)),
+                        *countdown(exercise.gap_ms),
+                    ]
+                    layout.timed(gap_phase, exercise.gap_ms, cues)
+                _lay_out_rep(layout, exercise, wording)
+        if set_number < exercise.sets:
+            layout.where = replace(where, set=set_number + 1)
+            cues = [Cue(None, wording.rest()), Cue(None, wording.next_set(set_number + 1, exercise.sets))]
+            layout.timed(Phase.REST, exercise.set_rest_ms, [*cues, *countdown(exercise.set_rest_ms)])
+
+
+def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
+    for index, step in enumerate(exercise.steps):
+        word = wording.start_word(step.kind, step.name)
+        # The first phase opens with the start tone; later phases open with their spoken name.
+        opening = [Cue(0, tone=Tone.START), Cue(None, word)] if index == 0 else [Cue(0, word)]
+        counts = _counts(step.duration_ms, exercise.counting, wording)
+        layout.interval(Phase(step.kind.value), step.name, step.duration_ms)
+        layout.timed(Phase(step.kind.value), step.duration_ms, [*opening, *counts])
+    layout.ending = layout.where
+
+
+def _counts(duration_ms: int, counting: Counting, wording: Wording) -> list[Cue]:
+    """The seconds left, each said on its mark: "one" one second before the end cue, "two" two
+    seconds before, and so on back to a second after the start (the start word comes first).
+    For whole-second intervals the marks are whole seconds from the start as well."""
+    if counting is Counting.NONE:
+        return []
+    cues = []
+    left = 1
+    while duration_ms - left * 1000 >= FIRST_COUNT_MS:
+        if (counting is Counting.EVERY_SECOND and left <= EVERY_SECOND_FROM) or left <= 3:
+            cues.append(Cue(duration_ms - left * 1000, wording.count(left)))
+        left += 1
+    cues.reverse()
+    if counting is Counting.LAST_THREE and duration_ms >= 10_000:
+        cues.insert(0, Cue(duration_ms // 2000 * 1000, wording.halfway()))
+    return cues
+
+
+def _countdown(counting: Counting, wording: Wording) -> Callable[[int], list[Cue]]:
+    """3-2-1 at the end of a slot that leads into a start, if the slot is long enough for it."""
+
+    def cues(slot_ms: int) -> list[Cue]:
+        if counting is Counting.NONE or slot_ms < COUNTDOWN_MIN_SLOT_MS:
+            return []
+        return [Cue(slot_ms - left * 1000, wording.count(left)) for left in (3, 2, 1)]
+
+    return cues
+
+
+@dataclass
+class _Layout:
+    speech_ms: SpeechMeasure
+    now: int = 0
+    where: Where = field(default_factory=Where)
+    _last_slot_where: Where | None = None
+    """The slot of the last event (its `where` may differ: an end tone belongs to the rep it ends)."""
+    ending: Where | None = None
+    """The rep that has just ended, while its end tone waits to open whatever slot comes next."""
+    events: list[Event] = field(default_factory=list)
+    intervals: list[Interval] = field(default_factory=list)
+    overruns: list[Overrun] = field(default_factory=list)
+
+    def silence_until(self, ms: int) -> None:
+        self.now = max(self.now, ms)
+
+    def interval(self, phase: Phase, name: str, duration_ms: int) -> None:
+        self.intervals.append(
+            Interval(start_ms=self.now, end_ms=self.now + duration_ms, phase=phase, name=name, where=self.where)
+        )
+
+    def free(self, phase: Phase, texts: list[str], *, pause_after: int = AFTER_FREE_MS) -> None:
+        """Phrases one after another; the slot lasts as long as they take."""
+        if self.ending is not None:
+            self._emit(self.now, self.now + END_TONE_MS, EventKind.TONE, phase, tone=Tone.END, where=self.ending)
+            self.now += END_TONE_MS + FREE_PAUSE_MS
+            self.ending = None
+        for index, text in enumerate(texts):
+            if index:
+                self.now += FREE_PAUSE_MS
+            length = self.speech_ms(text)
+            self._emit(self.now, self.now + length, EventKind.SPEECH, phase, text=text)
+            self.now += length
+        self.now += pause_after
+
+    def timed(self, phase: Phase, duration_ms: int, cues: list[Cue]) -> None:
+        """A slot of exactly *duration_ms*: cues at their offsets, speech cut where it overruns."""
+        if duration_ms <= 0:
+            return
+        ended = self.ending
+        self.ending = None
+        if cues and cues[0].tone is Tone.START:
+            ended = None  # the start of the next rep marks the end of this one
+        elif ended is not None:
+            cues = [Cue(0, tone=Tone.END), *cues]
+        start, end = self.now, self.now + duration_ms
+        cursor, previous = start, None
+        for index, cue in enumerate(cues):
+            limit = next((start + c.at for c in cues[index + 1 :] if c.at is not None), end)
+            if cue.at is not None:
+                at = start + cue.at
+            else:
+                at = cursor + (0 if previous is None else AFTER_TONE_MS if previous.tone else BETWEEN_PHRASES_MS)
+            length = TONE_MS[cue.tone] if cue.tone else self.speech_ms(cue.text or "")
+            stop = min(at + length, limit)
+            if cue.text is not None and at + length > limit:
+                self.overruns.append(
+                    Overrun(
+                        at_ms=at,
+                        text=cue.text,
+                        needed_ms=length,
+                        available_ms=max(0, limit - at),
+                        phase=phase,
+                        where=self.where,
+                    )
+                )
+            if stop <= at:
+                continue
+            kind = EventKind.TONE if cue.tone else EventKind.SPEECH
+            # An end tone belongs to the rep it ends, though it sounds in the slot after it.
+            where = ended if cue.tone is Tone.END and ended is not None else self.where
+            self._emit(at, stop, kind, phase, text=cue.text, tone=cue.tone, clipped_ms=at + length - stop, where=where)
+            cursor, previous = stop, cue
+        self.now = end
+
+    def _emit(
+        self,
+        start: int,
+        end: int,
+        kind: EventKind,
+        phase: Phase,
+        *,
+        text: str | None = None,
+        tone: Tone | None = None,
+        clipped_ms: int = 0,
+        where: Where | None = None,
+    ) -> None:
+        last_end = self.events[-1].end_ms if self.events else 0
+        if start > last_end:
+            self.events.append(
+                Event(
+                    start_ms=last_end,
+                    end_ms=start,
+                    kind=EventKind.SILENCE,
+                    phase=self._silence_phase(phase),
+                    where=self._silence_where(),
+                )
+            )
+        assert start >= last_end, f"overlapping events at {start} ms"
+        self._last_slot_where = self.where
+        self.events.append(
+            Event(
+                start_ms=start,
+                end_ms=end,
+                kind=kind,
+                phase=phase,
+                where=where or self.where,
+                text=text,
+                tone=tone,
+                clipped_ms=clipped_ms,
+            )
+        )
+
+    def _silence_phase(self, next_phase: Phase) -> Phase:
+        return self.events[-1].phase if self.events else next_phase
+
+    def _silence_where(self) -> Where:
+        return self._last_slot_where or self.where
+
+    def finish(self, title: str) -> Timeline:
+        if self.events and self.now > self.events[-1].end_ms:
+            last = self.events[-1]
+            self.events.append(
+                Event(start_ms=last.end_ms, end_ms=self.now, kind=EventKind.SILENCE, phase=last.phase, where=last.where)
+            )
+        return Timeline(
+            title=title, events=tuple(self.events), intervals=tuple(self.intervals), overruns=tuple(self.overruns)
+        )
