@@ -80,7 +80,10 @@ def build(plan: Path, output: Path, cache: Path) -> dict:
     environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(plan), str(output)], env=environment, capture_output=True, text=True
+        [sys.executable, "-c", CHILD, str(plan), str(output)],
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - started
     if result.returncode != 0:
@@ -100,7 +103,21 @@ def ffmpeg_alone(pcm: Path, work: Path) -> float:
 def decoded(session: Path, work: Path) -> Path:
     pcm = work / f"{session.stem}.pcm"
     subprocess.run(
-        [ffmpeg_path(), "-v", "error", "-y", "-i", str(session), "-f", "s16le", "-ac", "1", "-ar", "22050", str(pcm)],
+        [
+            ffmpeg_path(),
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(session),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "22050",
+            str(pcm),
+        ],
         check=True,
     )
     return pcm
@@ -141,7 +158,9 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
     profiles = work / "profiles"
     profiles.mkdir()
     for number in range(4):
-        (profiles / f"person-{number}.yaml").write_text(f"name: Person {number}\nsettings:\n  rate: {140 + number}\n")
+        (profiles / f"person-{number}.yaml").write_text(
+            f"name: Person {number}\nsettings:\n  rate: {140 + number}\n"
+        )
     cores = available_cores()
     pin = one_cpu()
     times = []
@@ -178,7 +197,8 @@ def main() -> None:
             alone = ffmpeg_alone(samples[minutes], work)
             results[minutes] = (cold, warm, alone)
             stages = ", ".join(
-                f"{cold['stages'][name]:.2f}" for name in ("load", "speech", "timeline", "assembly", "encoding")
+                f"{cold['stages'][name]:.2f}"
+                for name in ("load", "speech", "timeline", "assembly", "encoding")
             )
             print(
                 f"{cold['total_ms'] / 60000:>7.1f} m {cold['wall']:>7.2f} {warm['wall']:>7.2f} {alone:>8.2f} "
@@ -192,7 +212,9 @@ def main() -> None:
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
-    print(f"{first}-minute build, cold, against ffmpeg alone: {ratio:.2f}x (target at most {TARGET_RATIO}x)")
+    print(
+        f"{first}-minute build, cold, against ffmpeg alone: {ratio:.2f}x (target at most {TARGET_RATIO}x)"
+    )
     print(
         f"{last}-minute build against the {first}-minute one: {scaling:.1f}x the time "
         f"for {length_ratio:.1f}x the length (target at most {TARGET_SCALING:g}x)"
@@ -200,7 +222,11 @@ def main() -> None:
     print(
         f"peak memory of the {MEMORY_AT_MINUTES}-minute build: {memory:.0f} MB (target at most {TARGET_MEMORY_MB} MB)"
     )
-    how = "1 core (pinned)" if pinned else "1 job (not pinned: this system cannot pin a process to one CPU)"
+    how = (
+        "1 core (pinned)"
+        if pinned
+        else "1 job (not pinned: this system cannot pin a process to one CPU)"
+    )
     print(
         f"batch of 4 {first}-minute sessions, cold: {one:.1f} s on {how}, {many:.1f} s on {cores} cores "
         f"(--jobs {cores}): {one / many:.2f}x the throughput"

@@ -3,7 +3,8 @@
 Each session is built with the command line, as a user builds it, and the file it writes is decoded
 and measured with ffmpeg's EBU R128 meter (integrated loudness, and the true peak at four times the
 sample rate). It prints one row per plan and language, then the worst integrated deviation from the
-target and the worst true peak of each format. Run it with scripts/loudness-matrix; --help for options.
+target and the worst true peak of each format. Run it with scripts/loudness-matrix; --help for
+options.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def build(plan: str, language: str, audio_format: str, target: float, output: Pa
         capture_output=True, text=True, check=False, cwd=output.parent,
     )  # fmt: skip
     if result.returncode != 0:
-        sys.exit(f"voiceguide build failed for {plan} in {language} as {audio_format}:\n{result.stderr}")
+        sys.exit(
+            f"voiceguide build failed for {plan} in {language} as {audio_format}:\n{result.stderr}"
+        )
     return time.perf_counter() - started
 
 
@@ -59,12 +62,18 @@ def main() -> None:
     parser.add_argument("--plans", nargs="+", default=PLANS, metavar="PLAN")
     parser.add_argument("--languages", nargs="+", default=LANGUAGES, metavar="CODE")
     parser.add_argument("--formats", nargs="+", default=FORMATS, metavar="FORMAT")
-    parser.add_argument("--loudness", type=float, default=-16.0, help="the target, LUFS (default -16)")
+    parser.add_argument(
+        "--loudness", type=float, default=-16.0, help="the target, LUFS (default -16)"
+    )
     arguments = parser.parse_args()
     target = arguments.loudness
     print(f"integrated LUFS / true peak dBTP of each file; target {target:g} LUFS (within {TOLERANCE_LU} LU), "
           f"ceiling {CEILING_DBTP:g} dBTP; * outside")  # fmt: skip
-    print(f"{'plan':<20} {'lang':<4}" + "".join(f"{name:>16}" for name in arguments.formats) + f"{'build s':>9}")
+    print(
+        f"{'plan':<20} {'lang':<4}"
+        + "".join(f"{name:>16}" for name in arguments.formats)
+        + f"{'build s':>9}"
+    )
     figures: dict[str, list[tuple[float, float, str]]] = {name: [] for name in arguments.formats}
     with tempfile.TemporaryDirectory(prefix="voiceguide-loudness-") as scratch:
         for plan in arguments.plans:

@@ -41,14 +41,20 @@ def plan_text(exercises: int) -> str:
 def run(*args: str, cache: Path) -> dict[str, object]:
     environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=environment, check=True
+        [sys.executable, "-c", CHILD, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
     )
     return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> None:
     sizes = [int(size) for size in sys.argv[1:]] or list(DEFAULT_SIZES)
-    print(f"{'exercises':>9} {'preview MB':>10} {'build MB':>9}   (peak resident memory, one process each)")
+    print(
+        f"{'exercises':>9} {'preview MB':>10} {'build MB':>9}   (peak resident memory, one process each)"
+    )
     with tempfile.TemporaryDirectory(prefix="vg-memory-") as folder:
         cache = Path(folder) / "cache"
         for size in sizes:

@@ -54,12 +54,17 @@ def speak_pair(seed: int, first: int, count: int) -> tuple[int, int]:
     languages = list(TEMPLATES)
     made = silent = 0
     settings = [
-        (languages[(seed + first + k) % len(languages)], RATES[(seed + first + k) % len(RATES)]) for k in (0, 1)
+        (languages[(seed + first + k) % len(languages)], RATES[(seed + first + k) % len(RATES)])
+        for k in (0, 1)
     ]
     # cache=None: every phrase is synthesized, and each synthesizer lists the voices again
     with (
-        Synthesizer(voice=None, rate=settings[0][1], sample_rate=22_050, cache=None, language=settings[0][0]) as one,
-        Synthesizer(voice=None, rate=settings[1][1], sample_rate=22_050, cache=None, language=settings[1][0]) as two,
+        Synthesizer(
+            voice=None, rate=settings[0][1], sample_rate=22_050, cache=None, language=settings[0][0]
+        ) as one,
+        Synthesizer(
+            voice=None, rate=settings[1][1], sample_rate=22_050, cache=None, language=settings[1][0]
+        ) as two,
     ):
         for n in range(first, first + count):
             synthesizer, (language, _) = (one, settings[0]) if n % 2 else (two, settings[1])
@@ -81,7 +86,10 @@ def worker(seed: int, count: int) -> None:
         pair_made, pair_silent = speak_pair(seed, first, min(PHRASES_PER_PAIR, count - first))
         made, silent = made + pair_made, silent + pair_silent
         gc.collect()  # (the pair's engine goes now, and the next pair starts a new one)
-    print(json.dumps({"made": made, "silent": silent, "seconds": time.perf_counter() - started}), flush=True)
+    print(
+        json.dumps({"made": made, "silent": silent, "seconds": time.perf_counter() - started}),
+        flush=True,
+    )
 
 
 def burn() -> None:
@@ -121,7 +129,9 @@ def run_round(number: int, *, processes: int, count: int, load: int) -> bool:
             else:
                 report = json.loads(stdout.splitlines()[-1])
                 if report["made"] != count or report["silent"]:
-                    outcomes.append((f"{report['silent']} silent clips of {report['made']}", stderr))
+                    outcomes.append(
+                        (f"{report['silent']} silent clips of {report['made']}", stderr)
+                    )
                 else:
                     outcomes.append(("ok", ""))
     finally:
@@ -131,7 +141,9 @@ def run_round(number: int, *, processes: int, count: int, load: int) -> bool:
     seconds = time.monotonic() - started
     failures = [(what, stderr) for what, stderr in outcomes if what != "ok"]
     summary = ", ".join(what for what, _ in outcomes)
-    print(f"round {number}: {processes} processes x {count} phrases, {load} busy: {summary} ({seconds:.1f} s)")
+    print(
+        f"round {number}: {processes} processes x {count} phrases, {load} busy: {summary} ({seconds:.1f} s)"
+    )
     for what, stderr in failures:
         print(f"  {what}:\n    " + "\n    ".join(stderr.strip().splitlines()[-25:]))
     sys.stdout.flush()
@@ -140,11 +152,19 @@ def run_round(number: int, *, processes: int, count: int, load: int) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", "-p", type=int, default=3, help="speaking processes per round (3)")
-    parser.add_argument("--rounds", "-r", type=int, default=5, help="rounds (5)")
-    parser.add_argument("--phrases", "-n", type=int, default=120, help="distinct phrases per process (120)")
     parser.add_argument(
-        "--load", "-l", type=int, default=os.cpu_count() or 1, help="CPU-burning processes (one a core)"
+        "--processes", "-p", type=int, default=3, help="speaking processes per round (3)"
+    )
+    parser.add_argument("--rounds", "-r", type=int, default=5, help="rounds (5)")
+    parser.add_argument(
+        "--phrases", "-n", type=int, default=120, help="distinct phrases per process (120)"
+    )
+    parser.add_argument(
+        "--load",
+        "-l",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="CPU-burning processes (one a core)",
     )
     parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--burn", action="store_true", help=argparse.SUPPRESS)

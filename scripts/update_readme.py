@@ -39,20 +39,32 @@ def main(filters: list[str]) -> int:
             printed = rx.run_example(example, folder)
             for command, lines in zip(example.commands, printed, strict=True):
                 if any(line.startswith("Traceback (most recent call last)") for line in lines):
-                    print(f"{example.id}: `{command.text}` crashed; README.md not changed:", file=sys.stderr)
+                    print(
+                        f"{example.id}: `{command.text}` crashed; README.md not changed:",
+                        file=sys.stderr,
+                    )
                     print("\n".join(lines), file=sys.stderr)
                     return 1
-            same = all(rx.matches(c.shown, lines) for c, lines in zip(example.commands, printed, strict=True))
-            print(f"{example.id}: {'unchanged' if same else 'updated'} ({time.perf_counter() - started:.1f} s)")
+            same = all(
+                rx.matches(c.shown, lines)
+                for c, lines in zip(example.commands, printed, strict=True)
+            )
+            print(
+                f"{example.id}: {'unchanged' if same else 'updated'} ({time.perf_counter() - started:.1f} s)"
+            )
             outputs[example.line] = printed
     new = rx.rewritten(text, outputs)
     before, after = rx.examples(text), rx.examples(new)  # the same blocks, in the same order
     for old_example, new_example in zip(before, after, strict=True):
         printed = outputs.get(old_example.line)
         if printed is not None and not all(
-            rx.matches(c.shown, lines) for c, lines in zip(new_example.commands, printed, strict=True)
+            rx.matches(c.shown, lines)
+            for c, lines in zip(new_example.commands, printed, strict=True)
         ):
-            print(f"{old_example.id}: the rewritten example would not match; README.md not changed", file=sys.stderr)
+            print(
+                f"{old_example.id}: the rewritten example would not match; README.md not changed",
+                file=sys.stderr,
+            )
             return 1
     if new == text:
         print("README.md already shows what the examples print.")

@@ -60,7 +60,9 @@ def decode(path: Path | str, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
     ]
     result = subprocess.run(command, capture_output=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not decode {path}: {result.stderr.decode(errors='replace')}")
+        raise RuntimeError(
+            f"ffmpeg could not decode {path}: {result.stderr.decode(errors='replace')}"
+        )
     return np.frombuffer(result.stdout, dtype="<i2").astype(np.float32) / 32768.0
 
 
@@ -98,7 +100,9 @@ def to_dbfs(rms: np.ndarray | float) -> np.ndarray | float:
     return float(db) if db.ndim == 0 else db
 
 
-def level_dbfs(samples: np.ndarray, start_ms: float, end_ms: float, sample_rate: int = DEFAULT_RATE) -> float:
+def level_dbfs(
+    samples: np.ndarray, start_ms: float, end_ms: float, sample_rate: int = DEFAULT_RATE
+) -> float:
     """RMS level of the samples from *start_ms* to *end_ms*."""
     part = samples[max(0, index_at(start_ms, sample_rate)) : max(0, index_at(end_ms, sample_rate))]
     if len(part) == 0:
@@ -106,7 +110,9 @@ def level_dbfs(samples: np.ndarray, start_ms: float, end_ms: float, sample_rate:
     return float(to_dbfs(np.sqrt(np.mean(np.square(part, dtype=np.float64)))))
 
 
-def frame_levels(samples: np.ndarray, frame_ms: float = 1.0, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
+def frame_levels(
+    samples: np.ndarray, frame_ms: float = 1.0, sample_rate: int = DEFAULT_RATE
+) -> np.ndarray:
     """RMS level in dBFS of consecutive frames of *frame_ms* (the last, partial frame dropped)."""
     size = max(1, index_at(frame_ms, sample_rate))
     count = len(samples) // size
@@ -152,7 +158,9 @@ class ToneTrack:
     """Amplitude (peak, full scale 1.0) of the `frequency` component in the window."""
 
 
-def _hop_sums(samples: np.ndarray, frequency: float, hop: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+def _hop_sums(
+    samples: np.ndarray, frequency: float, hop: int, sample_rate: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per hop of *hop* samples: the sum of x*exp(-jwn) and the sum of x^2 (chunked to bound memory)."""
     count = len(samples) // hop
     usable = samples[: count * hop]
@@ -164,7 +172,8 @@ def _hop_sums(samples: np.ndarray, frequency: float, hop: int, sample_rate: int)
         last = min(count, first + chunk_hops)
         block = usable[first * hop : last * hop].astype(np.float64)
         n = np.arange(first * hop, last * hop, dtype=np.float64)
-        # The phase is taken modulo one turn before exp() so that it stays precise far into the file.
+        # The phase is taken modulo one turn before exp() so that it stays precise far into the
+        # file.
         phase = np.mod(omega * n, 2 * np.pi)
         demodulated[first:last] = (block * np.exp(-1j * phase)).reshape(-1, hop).sum(axis=1)
         energy[first:last] = np.square(block).reshape(-1, hop).sum(axis=1)
@@ -190,11 +199,15 @@ def tone_track(
     # A sine of amplitude A over N samples gives |sum x e^-jwn| = A N / 2 and sum x^2 = A^2 N / 2,
     # so 2 |X|^2 / (N E) is 1 for a pure sine and the share of the energy at *frequency* otherwise.
     with np.errstate(divide="ignore", invalid="ignore"):
-        purity = np.where(window_energy > 0, 2 * np.abs(window_x) ** 2 / (size * window_energy), 0.0)
+        purity = np.where(
+            window_energy > 0, 2 * np.abs(window_x) ** 2 / (size * window_energy), 0.0
+        )
     times = np.arange(len(window_x)) * ms_at(hop, sample_rate)
     level = np.asarray(to_dbfs(np.sqrt(window_energy / size)))
     amplitude = 2 * np.abs(window_x) / size
-    return ToneTrack(frequency=frequency, times_ms=times, purity=purity, level_dbfs=level, amplitude=amplitude)
+    return ToneTrack(
+        frequency=frequency, times_ms=times, purity=purity, level_dbfs=level, amplitude=amplitude
+    )
 
 
 def _envelope(samples: np.ndarray, frequency: float, sample_rate: int) -> np.ndarray:
@@ -207,7 +220,9 @@ def _envelope(samples: np.ndarray, frequency: float, sample_rate: int) -> np.nda
     periods = max(1, round(0.002 * sample_rate / period))
     size = max(1, round(periods * period))
     n = np.arange(len(samples), dtype=np.float64)
-    demodulated = samples.astype(np.float64) * np.exp(-1j * np.mod(2 * np.pi * frequency / sample_rate * n, 2 * np.pi))
+    demodulated = samples.astype(np.float64) * np.exp(
+        -1j * np.mod(2 * np.pi * frequency / sample_rate * n, 2 * np.pi)
+    )
     smoothed = np.convolve(demodulated, np.ones(size) / size, mode="same")
     return 2 * np.abs(smoothed)
 
@@ -223,7 +238,9 @@ class FoundTone:
     """RMS level in the middle of the tone."""
 
 
-def _refine_onset(samples: np.ndarray, tone: Tone, coarse_ms: float, plateau: float, sample_rate: int) -> float:
+def _refine_onset(
+    samples: np.ndarray, tone: Tone, coarse_ms: float, plateau: float, sample_rate: int
+) -> float:
     """The onset of a tone found near *coarse_ms*, to about a millisecond, from its rising envelope."""
     start_ms = max(0.0, coarse_ms - 40)
     part = samples[index_at(start_ms, sample_rate) : index_at(coarse_ms + 40, sample_rate)]
@@ -236,15 +253,20 @@ def _refine_onset(samples: np.ndarray, tone: Tone, coarse_ms: float, plateau: fl
     return start_ms + ms_at(above[0], sample_rate) - fade_ms / 2
 
 
-def find_tones(samples: np.ndarray, tone: Tone, *, sample_rate: int = DEFAULT_RATE) -> list[FoundTone]:
-    """Every occurrence of the cue *tone* in *samples*, in order, with its onset to a millisecond or so.
+def find_tones(
+    samples: np.ndarray, tone: Tone, *, sample_rate: int = DEFAULT_RATE
+) -> list[FoundTone]:
+    """Every occurrence of the cue *tone* in *samples*, in order, with its onset to a millisecond or
+    so.
 
     A window is tone-like when nearly all its energy is at the tone's frequency and its level is
     near a cue tone's; a run of such windows long enough to be a cue is a tone.
     """
     track = tone_track(samples, TONE_HZ[tone], sample_rate=sample_rate)
     tone_like = (track.purity >= TONE_PURITY) & (track.level_dbfs > TONE_FLOOR_DBFS)
-    hop_ms = float(track.times_ms[1] - track.times_ms[0]) if len(track.times_ms) > 1 else TONE_HOP_MS
+    hop_ms = (
+        float(track.times_ms[1] - track.times_ms[0]) if len(track.times_ms) > 1 else TONE_HOP_MS
+    )
     min_hops = max(1, int(TONE_MIN_COVERAGE * min(TONE_MS.values()) / hop_ms))
     found = []
     for first, last in _runs(tone_like):

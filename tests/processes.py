@@ -61,7 +61,12 @@ def voiceguide(
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
-        env={**os.environ, "TMPDIR": str(cwd / "tmp"), "VOICEGUIDE_CACHE_DIR": str(cwd / "cache"), **(env or {})},
+        env={
+            **os.environ,
+            "TMPDIR": str(cwd / "tmp"),
+            "VOICEGUIDE_CACHE_DIR": str(cwd / "cache"),
+            **(env or {}),
+        },
         preexec_fn=limit,
         start_new_session=new_session,
     )
@@ -90,13 +95,17 @@ def finish(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
         pytest.fail(f"{process.args} did not end within {seconds} s")
 
 
-def wait_for(condition: str, check: Callable[[], bool], process: subprocess.Popen[str], seconds: float = 60) -> None:
+def wait_for(
+    condition: str, check: Callable[[], bool], process: subprocess.Popen[str], seconds: float = 60
+) -> None:
     """Wait until *check*() is true (while *process* still runs), or fail naming *condition*."""
     deadline = time.monotonic() + seconds
     while not check():
         if process.poll() is not None:
             _, stderr = process.communicate()
-            pytest.fail(f"the command ended (exit {process.returncode}) before a {condition} appeared: {stderr}")
+            pytest.fail(
+                f"the command ended (exit {process.returncode}) before a {condition} appeared: {stderr}"
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"no {condition} within {seconds} s")
         time.sleep(0.02)
@@ -131,7 +140,10 @@ def processes_using(tmp: Path) -> list[str]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # gone meanwhile, or not ours
-        if any(var == f"TMPDIR={tmp}".encode() or var.startswith(f"TMPDIR={tmp}/".encode()) for var in environ):
+        if any(
+            var == f"TMPDIR={tmp}".encode() or var.startswith(f"TMPDIR={tmp}/".encode())
+            for var in environ
+        ):
             found.append(f"{entry.name}: {command[:150]}")
     return found
 

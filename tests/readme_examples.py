@@ -95,7 +95,9 @@ def examples(text: str) -> list[Example]:
             if end == len(lines):
                 raise ValueError(f"README.md:{n + 1}: the ```console block is not closed")
             body = range(n + 1, end)
-            found.append(Example(line=n + 1, heading=heading, commands=_commands(lines, body), body=body))
+            found.append(
+                Example(line=n + 1, heading=heading, commands=_commands(lines, body), body=body)
+            )
             n = end
         n += 1
     return found
@@ -104,7 +106,9 @@ def examples(text: str) -> list[Example]:
 def _commands(lines: list[str], body: range) -> tuple[Command, ...]:
     block = [lines[n] for n in body]
     if block and not block[0].startswith(PROMPT):
-        raise ValueError(f"README.md:{body.start + 1}: a ```console block starts with a command: `$ ...`")
+        raise ValueError(
+            f"README.md:{body.start + 1}: a ```console block starts with a command: `$ ...`"
+        )
     commands = []
     n = 0
     while n < len(block):
@@ -229,8 +233,8 @@ def _change_cost(shown: str, actual: str) -> float | None:
     if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:
         return None
     ratio = matcher.ratio()
-    # Dearer than a line added, so that a line shown as it is stays paired with the same line printed
-    # (and new lines come in beside it), but cheaper than a line dropped.
+    # Dearer than a line added, so that a line shown as it is stays paired with the same line
+    # printed (and new lines come in beside it), but cheaper than a line dropped.
     return None if ratio < SIMILAR else 1 + 0.5 * (1 - ratio)
 
 
@@ -250,7 +254,9 @@ def _cut_like(shown: str, actual: str) -> str:
 def diff(shown: list[str] | tuple[str, ...], actual: list[str], *, name: str) -> str:
     """What would change in the README: its lines against `fold`'s."""
     return "\n".join(
-        difflib.unified_diff(list(shown), fold(shown, actual), "README.md", f"{name} (now)", lineterm="", n=2)
+        difflib.unified_diff(
+            list(shown), fold(shown, actual), "README.md", f"{name} (now)", lineterm="", n=2
+        )
     )
 
 
@@ -264,9 +270,12 @@ def run_example(example: Example, folder: Path) -> list[list[str]]:
 
 
 def prepare(folder: Path) -> None:
-    """The folder the README's examples run in: data/, the fixtures, and profiles/ with the shipped ones."""
+    """The folder the README's examples run in: data/, the fixtures, and profiles/ with the shipped
+    ones."""
     (folder / "data").symlink_to(ROOT / "data", target_is_directory=True)
-    shutil.copytree(FIXTURES, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
+    shutil.copytree(
+        FIXTURES, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md")
+    )
     for profile in sorted((ROOT / "data" / "profiles").glob("*.yaml")):
         shutil.copy(profile, folder / "profiles" / profile.name)
 
@@ -276,7 +285,9 @@ def environment(*, speech_cache: Path) -> dict[str, str]:
     unbuffered so that stdout and stderr interleave as written; a fixed locale so that `ls` sorts
     alike everywhere."""
     bin_folder = str(Path(sys.executable).parent)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LC_", "COLUMNS"))}
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("LC_", "COLUMNS"))
+    }
     env.update(
         PATH=f"{bin_folder}{os.pathsep}{env.get('PATH', '')}",
         VOICEGUIDE_CACHE_DIR=str(speech_cache),

@@ -77,7 +77,8 @@ def invoke(runner: CliRunner, *args: object) -> Result:
 
 
 def age(*paths: Path) -> dict[Path, bytes]:
-    """Set *paths* to a time long past; return their bytes, to check later that they were not rewritten."""
+    """Set *paths* to a time long past; return their bytes, to check later that they were not
+    rewritten."""
     for path in paths:
         os.utime(path, ns=(OLD_NS, OLD_NS))
     return {path: path.read_bytes() for path in paths}
@@ -98,18 +99,29 @@ def title(path: Path) -> str:
 def first_hold_heard_ms(path: Path) -> float:
     """From the first start tone to the tone after it, in the decoded file."""
     samples = am.decode(path, sample_rate=RenderSettings().sample_rate)
-    found = {tone: am.find_tones(samples, tone, sample_rate=RenderSettings().sample_rate) for tone in Tone}
+    found = {
+        tone: am.find_tones(samples, tone, sample_rate=RenderSettings().sample_rate)
+        for tone in Tone
+    }
     assert found[Tone.START], f"no start tone heard in {path.name}"
     start = found[Tone.START][0].onset_ms
-    later = sorted(t.onset_ms for tones in found.values() for t in tones if t.onset_ms > start + TONE_MS[Tone.START])
+    later = sorted(
+        t.onset_ms
+        for tones in found.values()
+        for t in tones
+        if t.onset_ms > start + TONE_MS[Tone.START]
+    )
     return later[0] - start
 
 
 # -- batch ----------------------------------------------------------------------------------------
 
 
-def test_batch_builds_the_good_profiles_and_reports_the_bad_one(runner: CliRunner, plan: Path, tmp_path: Path) -> None:
-    """A bad profile among good ones: the good sessions are written, the bad one reported at its line, exit 2."""
+def test_batch_builds_the_good_profiles_and_reports_the_bad_one(
+    runner: CliRunner, plan: Path, tmp_path: Path
+) -> None:
+    """A bad profile among good ones: the good sessions are written, the bad one reported at its line,
+    exit 2."""
     good1 = write(tmp_path / "good1.yaml", GOOD1)
     bad = write(tmp_path / "bad.yaml", BAD)
     good2 = write(tmp_path / "good2.yaml", GOOD2)
@@ -123,13 +135,18 @@ def test_batch_builds_the_good_profiles_and_reports_the_bad_one(runner: CliRunne
         f"built: {out / 'tiny-good2.mp3'}",
     ]
     assert f"failed: {bad}:" in result.stderr
-    assert f"{bad}:3:3: settings.hodl_scale: unknown field 'hodl_scale'; did you mean 'hold_scale'?" in result.stderr
+    assert (
+        f"{bad}:3:3: settings.hodl_scale: unknown field 'hodl_scale'; did you mean 'hold_scale'?"
+        in result.stderr
+    )
     assert summary(result) == "3 sessions: 2 built, 0 up to date, 1 failed"
     assert title(out / "tiny-good1.mp3") == "Batch tiny, Ann"
     assert title(out / "tiny-good2.mp3") == "Batch tiny, Bob"
 
 
-def test_batch_of_a_folder_takes_every_yaml_in_it(runner: CliRunner, plan: Path, tmp_path: Path) -> None:
+def test_batch_of_a_folder_takes_every_yaml_in_it(
+    runner: CliRunner, plan: Path, tmp_path: Path
+) -> None:
     """A folder argument stands for every .yaml profile in it; other files are left alone."""
     profiles = tmp_path / "profiles"
     write(profiles / "good1.yaml", GOOD1)
@@ -145,7 +162,8 @@ def test_batch_of_a_folder_takes_every_yaml_in_it(runner: CliRunner, plan: Path,
 def test_batch_again_is_up_to_date_and_force_or_a_change_rebuilds(
     runner: CliRunner, plan: Path, tmp_path: Path
 ) -> None:
-    """Run again: nothing is rebuilt, quickly; --force rebuilds all; a changed profile rebuilds only its session."""
+    """Run again: nothing is rebuilt, quickly; --force rebuilds all; a changed profile rebuilds only
+    its session."""
     good1 = write(tmp_path / "good1.yaml", GOOD1)
     good2 = write(tmp_path / "good2.yaml", GOOD2)
     out = out_dir(tmp_path)
@@ -194,7 +212,10 @@ def test_batch_gives_the_same_sessions_whatever_the_number_of_jobs(
         assert result.exit_code == 0, result.output
         assert summary(result) == "2 sessions: 2 built, 0 up to date, 0 failed"
         assert sorted(p.name for p in out.glob("*.mp3")) == ["tiny-good1.mp3", "tiny-good2.mp3"]
-        assert [title(out / "tiny-good1.mp3"), title(out / "tiny-good2.mp3")] == ["Batch tiny, Ann", "Batch tiny, Bob"]
+        assert [title(out / "tiny-good1.mp3"), title(out / "tiny-good2.mp3")] == [
+            "Batch tiny, Ann",
+            "Batch tiny, Bob",
+        ]
     for name in ("tiny-good1.mp3", "tiny-good2.mp3"):
         stamp_one, stamp_two = read_stamp(one / name), read_stamp(two / name)
         assert stamp_one is not None and stamp_two is not None
@@ -202,7 +223,9 @@ def test_batch_gives_the_same_sessions_whatever_the_number_of_jobs(
         assert stamp_one.length_ms == stamp_two.length_ms, (
             f"{name}: {stamp_one.length_ms} ms with --jobs 1, {stamp_two.length_ms} ms with --jobs 2"
         )
-        assert np.array_equal(am.decode(one / name), am.decode(two / name)), f"{name}: the audio differs"
+        assert np.array_equal(am.decode(one / name), am.decode(two / name)), (
+            f"{name}: the audio differs"
+        )
 
 
 def test_batch_profiles_with_the_same_file_name_do_not_overwrite_each_other(
@@ -217,11 +240,19 @@ def test_batch_profiles_with_the_same_file_name_do_not_overwrite_each_other(
     assert result.exit_code == 0, result.output
     assert summary(result) == "2 sessions: 2 built, 0 up to date, 0 failed"
     sessions = {profile: out / f"tiny-{profile.parent.name}-ann.mp3" for profile in (first, second)}
-    assert sorted(p.name for p in out.glob("*.mp3")) == ["tiny-clinic-a-ann.mp3", "tiny-clinic-b-ann.mp3"]
-    assert [title(sessions[first]), title(sessions[second])] == ["Batch tiny, Ann", "Batch tiny, Bob"]
+    assert sorted(p.name for p in out.glob("*.mp3")) == [
+        "tiny-clinic-a-ann.mp3",
+        "tiny-clinic-b-ann.mp3",
+    ]
+    assert [title(sessions[first]), title(sessions[second])] == [
+        "Batch tiny, Ann",
+        "Batch tiny, Bob",
+    ]
     lengths = {}
     for profile, session in sessions.items():
-        previewed = json.loads(invoke(runner, "preview", plan, "--profile", profile, "--json").stdout)["total"]
+        previewed = json.loads(
+            invoke(runner, "preview", plan, "--profile", profile, "--json").stdout
+        )["total"]
         stamp = read_stamp(session)
         assert stamp is not None
         heard = am.duration_ms(am.decode(session))
@@ -275,29 +306,44 @@ def test_batch_builds_each_session_on_one_core(plan: Path, tmp_path: Path) -> No
         out.mkdir(parents=True)
         log.unlink(missing_ok=True)
         args = ["batch", str(plan), *map(str, profiles), "-o", str(out), "--jobs", jobs]
-        batch = voiceguide(args, out.parent, env=env)  # (each with a speech cache of its own, empty)
+        batch = voiceguide(
+            args, out.parent, env=env
+        )  # (each with a speech cache of its own, empty)
         _, stderr = finish(batch, 240)
         assert batch.returncode == 0, stderr
         records = [json.loads(line) for line in log.read_text().splitlines()]
         started = [r for r in records if r["event"] == "start"]
         workers = {r["pid"] for r in started if r["ppid"] == batch.pid}
-        assert len(workers) == len(profiles), f"--jobs {jobs}: {len(workers)} workers for {len(profiles)} sessions"
+        assert len(workers) == len(profiles), (
+            f"--jobs {jobs}: {len(workers)} workers for {len(profiles)} sessions"
+        )
         helpers = [r["argv"] for r in started if r["ppid"] in workers]
         assert helpers == [], f"--jobs {jobs}: Python processes started inside a worker: {helpers}"
         elsewhere = [
-            r["argv"] for r in records if r["event"] == "popen" and r["pid"] in workers and not r["main_thread"]
+            r["argv"]
+            for r in records
+            if r["event"] == "popen" and r["pid"] in workers and not r["main_thread"]
         ]
-        assert elsewhere == [], f"--jobs {jobs}: processes started outside a worker's main thread: {elsewhere}"
-        assert any(r["event"] == "popen" and r["pid"] in workers for r in records), "no worker was seen levelling"
+        assert elsewhere == [], (
+            f"--jobs {jobs}: processes started outside a worker's main thread: {elsewhere}"
+        )
+        assert any(r["event"] == "popen" and r["pid"] in workers for r in records), (
+            "no worker was seen levelling"
+        )
     for name in ("tiny-good1.mp3", "tiny-good2.mp3"):
-        assert np.array_equal(am.decode(outs["1"] / name), am.decode(outs["2"] / name)), f"{name}: the audio differs"
+        assert np.array_equal(am.decode(outs["1"] / name), am.decode(outs["2"] / name)), (
+            f"{name}: the audio differs"
+        )
 
 
 # -- build: up to date ----------------------------------------------------------------------------
 
 
-def test_build_twice_is_up_to_date_and_a_changed_set_rebuilds(runner: CliRunner, plan: Path, tmp_path: Path) -> None:
-    """The second identical build says "Up to date" and leaves the file as it was; a new --set rebuilds it."""
+def test_build_twice_is_up_to_date_and_a_changed_set_rebuilds(
+    runner: CliRunner, plan: Path, tmp_path: Path
+) -> None:
+    """The second identical build says "Up to date" and leaves the file as it was; a new --set rebuilds
+    it."""
     out = tmp_path / "s.mp3"
     first = invoke(runner, "build", plan, "-o", out)
     assert first.stdout.startswith(f"Wrote {out} (")
@@ -311,14 +357,21 @@ def test_build_twice_is_up_to_date_and_a_changed_set_rebuilds(runner: CliRunner,
     assert changed.stdout.startswith(f"Wrote {out} (")
     assert not untouched(out, contents)
     contents = age(out)
-    assert invoke(runner, "build", plan, "-o", out, "--set", "rate=170").stdout.startswith("Up to date: ")
+    assert invoke(runner, "build", plan, "-o", out, "--set", "rate=170").stdout.startswith(
+        "Up to date: "
+    )
     assert untouched(out, contents)
-    assert invoke(runner, "build", plan, "-o", out, "--set", "rate=170", "--force").stdout.startswith("Wrote ")
+    assert invoke(
+        runner, "build", plan, "-o", out, "--set", "rate=170", "--force"
+    ).stdout.startswith("Wrote ")
     assert not untouched(out, contents)
 
 
-def test_renaming_the_person_rebuilds_with_the_new_name(runner: CliRunner, plan: Path, tmp_path: Path) -> None:
-    """A profile whose `name` changed gives a session titled with the new name, not an up-to-date old one."""
+def test_renaming_the_person_rebuilds_with_the_new_name(
+    runner: CliRunner, plan: Path, tmp_path: Path
+) -> None:
+    """A profile whose `name` changed gives a session titled with the new name, not an up-to-date old
+    one."""
     profile = write(tmp_path / "ann.yaml", GOOD1)
     out = tmp_path / "s.mp3"
     assert invoke(runner, "build", plan, "--profile", profile, "-o", out).exit_code == 0
@@ -351,4 +404,6 @@ def test_program_writes_one_session_per_week_in_order_with_growing_holds(
         assert [round((i["end"] - i["start"]) * 1000) for i in intervals] == [hold_ms, hold_ms]
         heard = first_hold_heard_ms(out / name)
         print(f"week {week}: first hold heard {heard:.1f} ms, planned {hold_ms} ms")
-        assert abs(heard - hold_ms) <= HOLD_TOLERANCE_MS, f"{name}: hold heard {heard:.1f} ms, planned {hold_ms} ms"
+        assert abs(heard - hold_ms) <= HOLD_TOLERANCE_MS, (
+            f"{name}: hold heard {heard:.1f} ms, planned {hold_ms} ms"
+        )

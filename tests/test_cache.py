@@ -26,22 +26,44 @@ from voiceguide.sound.speech import _voices_name
 from voiceguide.sound.speechcache import SpeechCache
 
 NO_PASSWD_ENTRY = 54321
-USER_WITHOUT_PASSWD_ENTRY = ["unshare", "-U", f"--map-user={NO_PASSWD_ENTRY}", f"--map-group={NO_PASSWD_ENTRY}"]
+USER_WITHOUT_PASSWD_ENTRY = [
+    "unshare",
+    "-U",
+    f"--map-user={NO_PASSWD_ENTRY}",
+    f"--map-group={NO_PASSWD_ENTRY}",
+]
 CACHE_VARIABLES = ("VOICEGUIDE_CACHE_DIR", "XDG_CACHE_HOME", "HOME")
 
 
 def voiceguide(
-    args: list[str], cwd: Path, *, cache: Path | None, as_other_user: bool = False, home: bool = True
+    args: list[str],
+    cwd: Path,
+    *,
+    cache: Path | None,
+    as_other_user: bool = False,
+    home: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m voiceguide ARGS` in *cwd*, with *cache* as its speech cache (None: none named),
     optionally as a user id without a passwd entry, and without HOME."""
-    env = {key: value for key, value in os.environ.items() if key not in CACHE_VARIABLES or (key == "HOME" and home)}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in CACHE_VARIABLES or (key == "HOME" and home)
+    }
     env["TMPDIR"] = str(cwd / "tmp")
     (cwd / "tmp").mkdir(exist_ok=True)
     if cache is not None:
         env["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    command = [*(USER_WITHOUT_PASSWD_ENTRY if as_other_user else []), sys.executable, "-m", "voiceguide", *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=False)
+    command = [
+        *(USER_WITHOUT_PASSWD_ENTRY if as_other_user else []),
+        sys.executable,
+        "-m",
+        "voiceguide",
+        *args,
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=False
+    )
 
 
 def cache_files(cache: Path) -> list[Path]:
@@ -78,12 +100,18 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def assert_same_session(session: Path, clean: Path) -> None:
     """The same timeline (every event at the same time, for as long) and the same decoded length."""
-    assert json.loads(session.with_suffix(".json").read_text()) == json.loads(clean.with_suffix(".json").read_text())
+    assert json.loads(session.with_suffix(".json").read_text()) == json.loads(
+        clean.with_suffix(".json").read_text()
+    )
     assert len(decode(session)) == len(decode(clean))
 
 
-@pytest.mark.parametrize("how", ["empty", "truncated", "odd-length", "garbage", "noise-in-the-samples"])
-def test_damaged_clips_are_made_again_and_reported(how: str, clean: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "how", ["empty", "truncated", "odd-length", "garbage", "noise-in-the-samples"]
+)
+def test_damaged_clips_are_made_again_and_reported(
+    how: str, clean: tuple[Path, Path], tmp_path: Path
+) -> None:
     """Every cached clip damaged (as a crash or a full disk can leave them): the rebuild exits 0, says
     once how many entries were damaged and where the cache is, and makes the same session as a clean
     build; the next build finds the cache whole again."""
@@ -107,7 +135,9 @@ def test_damaged_clips_are_made_again_and_reported(how: str, clean: tuple[Path, 
     assert_same_session(tmp_path / "again.mp3", clean_session)
 
 
-def test_preview_and_validate_remeasure_emptied_clips(clean: tuple[Path, Path], tmp_path: Path) -> None:
+def test_preview_and_validate_remeasure_emptied_clips(
+    clean: tuple[Path, Path], tmp_path: Path
+) -> None:
     """Emptied clips are neither silence nor missing phrases to preview and validate: they are made
     again, the times are those of a clean build, and the damage is reported."""
     plan, clean_session = clean
@@ -120,7 +150,9 @@ def test_preview_and_validate_remeasure_emptied_clips(clean: tuple[Path, Path], 
     preview = voiceguide(["preview", str(plan), "--json"], tmp_path, cache=cache)
     assert preview.returncode == 0, preview.stderr
     assert preview.stdout == clean_preview.stdout
-    assert preview.stderr.startswith("warning: ") and "damaged speech cache entries" in preview.stderr
+    assert (
+        preview.stderr.startswith("warning: ") and "damaged speech cache entries" in preview.stderr
+    )
     for path in cache_files(cache):
         damage(path, "truncated")
     validate = voiceguide(["validate", str(plan)], tmp_path, cache=cache)
@@ -134,12 +166,16 @@ VOICE_LISTS = {
     "not-a-list": {"voices": []},
     "empty": [],
     "a-number-for-an-id": [{"id": 5, "name": "English", "languages": ["en"], "gender": None}],
-    "text-for-the-languages": [{"id": "gmw/en", "name": "English", "languages": "en", "gender": None}],
+    "text-for-the-languages": [
+        {"id": "gmw/en", "name": "English", "languages": "en", "gender": None}
+    ],
 }
 
 
 @pytest.mark.parametrize("how", VOICE_LISTS)
-def test_a_damaged_voice_list_is_listed_again(how: str, clean: tuple[Path, Path], tmp_path: Path) -> None:
+def test_a_damaged_voice_list_is_listed_again(
+    how: str, clean: tuple[Path, Path], tmp_path: Path
+) -> None:
     """A cached voice list that is not one (garbage, or a well-kept entry of the wrong shape) is
     listed again from the engine, reported, and the session is the same as a clean build's."""
     plan, clean_session = clean
@@ -155,7 +191,9 @@ def test_a_damaged_voice_list_is_listed_again(how: str, clean: tuple[Path, Path]
     result = voiceguide(["build", str(plan), "-o", "session.mp3"], tmp_path, cache=cache)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("warning: 1 damaged speech cache entry was found"), result.stderr
+    assert result.stderr.startswith("warning: 1 damaged speech cache entry was found"), (
+        result.stderr
+    )
     assert_same_session(tmp_path / "session.mp3", clean_session)
 
 
@@ -171,7 +209,9 @@ def test_an_entry_in_another_format_is_a_miss(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["build", "preview", "validate", "cache info"])
-def test_no_home_directory_uses_a_temporary_cache(command: str, clean: tuple[Path, Path], tmp_path: Path) -> None:
+def test_no_home_directory_uses_a_temporary_cache(
+    command: str, clean: tuple[Path, Path], tmp_path: Path
+) -> None:
     """HOME unset and a user id without a passwd entry (a container run with `-u N`): every command
     works, with a speech cache in the temporary folder, and says so."""
     plan, _ = clean
@@ -220,14 +260,18 @@ def test_cache_clear_that_removes_nothing_says_so(clean: tuple[Path, Path], tmp_
 
 
 @pytest.mark.parametrize("command", ["info", "clear"])
-def test_a_cache_in_a_folder_that_cannot_be_read_is_an_input_error(command: str, tmp_path: Path) -> None:
+def test_a_cache_in_a_folder_that_cannot_be_read_is_an_input_error(
+    command: str, tmp_path: Path
+) -> None:
     """VOICEGUIDE_CACHE_DIR inside a folder the user may not read: `cache info` and `cache clear`
     exit 2 naming the folder and the variable, no traceback."""
     locked = tmp_path / "locked"
     (locked / "cache" / "speech").mkdir(parents=True)
     locked.chmod(0)
     try:
-        result = voiceguide(["cache", command], tmp_path, cache=locked / "cache", as_other_user=True)
+        result = voiceguide(
+            ["cache", command], tmp_path, cache=locked / "cache", as_other_user=True
+        )
     finally:
         locked.chmod(0o755)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]

@@ -23,7 +23,9 @@ exercises:
 """
 
 
-def test_build_writes_the_session_and_says_where(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+def test_build_writes_the_session_and_says_where(
+    runner: CliRunner, tiny: Path, tmp_path: Path
+) -> None:
     """build writes an MP3 at -o and names it and its length on stdout."""
     out = tmp_path / "tiny.mp3"
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)], catch_exceptions=False)
@@ -49,7 +51,11 @@ def test_build_without_plan_writes_default_session_into_output(
 
 
 def test_failed_encoding_leaves_existing_file_untouched(
-    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    runner: CliRunner,
+    tiny: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """When ffmpeg fails, the old session survives, no temporary file is left, and the exit code is 1.
     (From an empty speech cache: the build then needs ffmpeg to level its phrases.)"""
@@ -61,7 +67,10 @@ def test_failed_encoding_leaves_existing_file_untouched(
     request.addfinalizer(ffmpeg_paths_clear)  # the next tests find the real ffmpeg again
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ffmpeg could not ") and "simulated encoder failure" in result.stderr
+    assert (
+        result.stderr.startswith("Error: ffmpeg could not ")
+        and "simulated encoder failure" in result.stderr
+    )
     assert "Traceback" not in result.output
     assert out.read_bytes() == b"the previous session"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
@@ -82,12 +91,17 @@ def test_bad_plan_exits_2_and_leaves_output_untouched(runner: CliRunner, tmp_pat
     out.write_bytes(b"old")
     result = runner.invoke(main, ["build", str(plan), "-o", str(out)])
     assert result.exit_code == 2
-    assert f"{plan}:4:5: exercises[0].hodl: unknown field 'hodl'; did you mean 'hold'?" in result.stderr
+    assert (
+        f"{plan}:4:5: exercises[0].hodl: unknown field 'hodl'; did you mean 'hold'?"
+        in result.stderr
+    )
     assert result.stdout == ""
     assert out.read_bytes() == b"old"
 
 
-def test_missing_output_folder_is_a_clear_failure(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+def test_missing_output_folder_is_a_clear_failure(
+    runner: CliRunner, tiny: Path, tmp_path: Path
+) -> None:
     """An output path in a folder that does not exist is refused (a usage error) naming the folder."""
     result = runner.invoke(main, ["build", str(tiny), "-o", str(tmp_path / "nowhere" / "s.mp3")])
     assert result.exit_code == 2
@@ -110,14 +124,17 @@ def test_preview_prints_the_timed_script(runner: CliRunner, tiny: Path) -> None:
 
 
 def test_preview_json_has_events_with_times_kinds_and_phases(runner: CliRunner, tiny: Path) -> None:
-    """preview --json gives an events list whose entries carry start, end, kind, text, exercise and phase."""
+    """preview --json gives an events list whose entries carry start, end, kind, text, exercise and
+    phase."""
     result = runner.invoke(main, ["preview", str(tiny), "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     events = data["events"]
     assert events[0]["start"] == 0 and events[-1]["end"] == data["total"]
     assert {e["kind"] for e in events} == {"speech", "tone", "silence"}
-    assert {"intro", "announce", "lead-in", "hold", "reset", "outro"} <= {e["phase"] for e in events}
+    assert {"intro", "announce", "lead-in", "hold", "reset", "outro"} <= {
+        e["phase"] for e in events
+    }
     for event in events:
         assert event["end"] >= event["start"]
         assert ("text" in event) == (event["kind"] == "speech")
@@ -137,12 +154,17 @@ def test_validate_accepts_every_shipped_plan(runner: CliRunner) -> None:
 def test_validate_reports_each_problem_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     """validate lists every problem of a bad plan, each with its location."""
     plan = tmp_path / "bad.yaml"
-    plan.write_text("title: Bad\nexercises:\n  - name: A\n    hold: soon\n  - name: B\n    work: 5\n    reps: -1\n")
+    plan.write_text(
+        "title: Bad\nexercises:\n  - name: A\n    hold: soon\n  - name: B\n    work: 5\n    reps: -1\n"
+    )
     result = runner.invoke(main, ["validate", str(plan)])
     assert result.exit_code == 2
     assert "the plan has 2 problems:" in result.stderr
     assert f"{plan}:4:11: exercises[0].hold: expected a duration" in result.stderr
-    assert f"{plan}:7:11: exercises[1].reps: expected a whole number from 1 to 500, found -1" in result.stderr
+    assert (
+        f"{plan}:7:11: exercises[1].reps: expected a whole number from 1 to 500, found -1"
+        in result.stderr
+    )
     assert result.stdout == ""
 
 
@@ -182,7 +204,9 @@ def test_voices_counts_one_voice_in_the_singular(runner: CliRunner) -> None:
     assert result.stderr == "1 voice\n"
 
 
-def test_validate_says_one_phrase_does_not_fit_in_the_singular(runner: CliRunner, tmp_path: Path) -> None:
+def test_validate_says_one_phrase_does_not_fit_in_the_singular(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     """One phrase too long for its slot is "1 phrase does not fit its slot", not "1 phrase do not fit"."""
     plan = tmp_path / "tight.yaml"
     plan.write_text(OVERRUN_PLAN.replace("reps: 3", "reps: 2"))
@@ -191,9 +215,13 @@ def test_validate_says_one_phrase_does_not_fit_in_the_singular(runner: CliRunner
     assert result.stderr.splitlines()[0] == "Error: 1 phrase does not fit its slot:"
 
 
-def test_program_of_one_week_counts_one_session(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
+def test_program_of_one_week_counts_one_session(
+    runner: CliRunner, tiny: Path, tmp_path: Path
+) -> None:
     """A program of one week ends with "1 session: ...", in the singular."""
-    result = runner.invoke(main, ["program", str(tiny), "--weeks", "1", "-o", str(tmp_path)], catch_exceptions=False)
+    result = runner.invoke(
+        main, ["program", str(tiny), "--weeks", "1", "-o", str(tmp_path)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "1 session: 1 built, 0 up to date, 0 failed\n"
 
@@ -215,7 +243,13 @@ def test_cache_info_and_clear_count_mebibytes_as_the_limit_does(
 
 
 @pytest.mark.parametrize(
-    "args", [["build", "no-such-plan.yaml"], ["preview", "--rate", "5"], ["bild"], ["build", "--frobnicate"]]
+    "args",
+    [
+        ["build", "no-such-plan.yaml"],
+        ["preview", "--rate", "5"],
+        ["bild"],
+        ["build", "--frobnicate"],
+    ],
 )
 def test_usage_mistakes_exit_2(runner: CliRunner, args: list[str]) -> None:
     """Missing files, out-of-range options and unknown commands or options are usage errors."""
@@ -226,7 +260,9 @@ def test_usage_mistakes_exit_2(runner: CliRunner, args: list[str]) -> None:
 
 def test_python_dash_m_runs_the_cli() -> None:
     """`python -m voiceguide` is the same program as the console script."""
-    result = subprocess.run([sys.executable, "-m", "voiceguide", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "Usage: voiceguide" in result.stdout
     assert result.stderr == ""
@@ -235,6 +271,8 @@ def test_python_dash_m_runs_the_cli() -> None:
 def test_importing_voiceguide_prints_no_warning() -> None:
     """Importing the package and its audio layer says nothing about ffmpeg."""
     code = "import voiceguide.cli.commands, voiceguide.common.externals as e; e.audio_segment(); e.pyttsx3_module()"
-    result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "ffmpeg" not in result.stderr.lower() and result.stdout == ""

@@ -1,5 +1,5 @@
-"""Times as text: every place voiceguide shows a time uses voiceguide/common/clock.py, so a minute always
-carries (59.96 s is 1:00.0, never 0:60.0) and the same time reads the same everywhere."""
+"""Times as text: every place voiceguide shows a time uses voiceguide/common/clock.py, so a minute
+always carries (59.96 s is 1:00.0, never 0:60.0) and the same time reads the same everywhere."""
 
 from __future__ import annotations
 
@@ -64,17 +64,22 @@ def test_length_is_whole_seconds_with_only_the_units_it_needs(ms: int, shown: st
      (3_600_500, "1 h 0.5 s"), (1_234, "1.234 s")],
 )  # fmt: skip
 def test_duration_is_exact(ms: int, shown: str) -> None:
-    """A duration as a plan writes it, to the millisecond: nothing under a minute is dropped after an hour."""
+    """A duration as a plan writes it, to the millisecond: nothing under a minute is dropped after an
+    hour."""
     assert clock.duration(ms) == shown
 
 
-@pytest.mark.parametrize(("ms", "shown"), [(49, "0.05 s"), (50, "0.05 s"), (1_050, "1.1 s"), (1_250, "1.3 s")])
+@pytest.mark.parametrize(
+    ("ms", "shown"), [(49, "0.05 s"), (50, "0.05 s"), (1_050, "1.1 s"), (1_250, "1.3 s")]
+)
 def test_seconds_are_rounded_half_up(ms: int, shown: str) -> None:
     """Short amounts (how far a phrase overruns): hundredths under a second, tenths above."""
     assert clock.seconds(ms) == shown
 
 
-@pytest.mark.parametrize(("ms", "shown"), [(0, "00:00:00.000"), (727_586, "00:12:07.586"), (3_723_004, "01:02:03.004")])
+@pytest.mark.parametrize(
+    ("ms", "shown"), [(0, "00:00:00.000"), (727_586, "00:12:07.586"), (3_723_004, "01:02:03.004")]
+)
 def test_timestamp_is_exact_to_the_millisecond(ms: int, shown: str) -> None:
     """WebVTT and chapter times: HH:MM:SS.mmm."""
     assert clock.timestamp(ms) == shown
@@ -130,7 +135,12 @@ def test_timestamp_is_monotonic_and_in_range(a: int, b: int) -> None:
 
 def _at(start_ms: int, text: str) -> Event:
     return Event(
-        start_ms=start_ms, end_ms=start_ms + 40, kind=EventKind.SPEECH, phase=Phase.INTRO, where=Where(), text=text
+        start_ms=start_ms,
+        end_ms=start_ms + 40,
+        kind=EventKind.SPEECH,
+        phase=Phase.INTRO,
+        where=Where(),
+        text=text,
     )
 
 
@@ -140,7 +150,14 @@ def test_preview_table_and_script_carry_the_minute() -> None:
     events = (
         _at(59_960, "One."),
         _at(179_960, "Two."),
-        Event(start_ms=659_960, end_ms=660_110, kind=EventKind.TONE, phase=Phase.INTRO, where=Where(), tone=Tone.START),
+        Event(
+            start_ms=659_960,
+            end_ms=660_110,
+            kind=EventKind.TONE,
+            phase=Phase.INTRO,
+            where=Where(),
+            tone=Tone.START,
+        ),
     )
     timeline = Timeline(title="Clock", events=events, intervals=(), overruns=())
     table = report.table(timeline)
@@ -153,7 +170,14 @@ def test_preview_table_and_script_carry_the_minute() -> None:
 
 def test_preview_table_of_a_long_session_shows_hours_in_an_even_column() -> None:
     """Past an hour the clock shows hours (1:02:03.4), and the time column stays right-aligned."""
-    timeline = Timeline(title="Long", events=(_at(5_000, "Early."), _at(3_723_400, "Late.")), intervals=(), overruns=())
-    rows = [row for row in report.table(timeline).splitlines() if row.endswith(('"Early."', '"Late."'))]
+    timeline = Timeline(
+        title="Long",
+        events=(_at(5_000, "Early."), _at(3_723_400, "Late.")),
+        intervals=(),
+        overruns=(),
+    )
+    rows = [
+        row for row in report.table(timeline).splitlines() if row.endswith(('"Early."', '"Late."'))
+    ]
     assert [row.split()[0] for row in rows] == ["0:05.0", "1:02:03.4"]
     assert rows[0].index("intro") == rows[1].index("intro")

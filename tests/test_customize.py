@@ -81,13 +81,19 @@ def write_profile(folder: Path, text: str, name: str = "ann.yaml") -> Layer:
     return load_profile(path, display_name=name)
 
 
-def with_sets(plan: Plan, *options: str, before: tuple[Layer, ...] = (), week: int | None = None) -> Customized:
-    return customize(plan=plan, layers=[*before, *(parse_set(option) for option in options)], week=week)
+def with_sets(
+    plan: Plan, *options: str, before: tuple[Layer, ...] = (), week: int | None = None
+) -> Customized:
+    return customize(
+        plan=plan, layers=[*before, *(parse_set(option) for option in options)], week=week
+    )
 
 
 def exercise(customized: Customized, name: str) -> Exercise:
     found = [e for e in customized.plan.exercises if e.name == name]
-    assert len(found) == 1, f"{name!r} is not (once) in {[e.name for e in customized.plan.exercises]}"
+    assert len(found) == 1, (
+        f"{name!r} is not (once) in {[e.name for e in customized.plan.exercises]}"
+    )
     return found[0]
 
 
@@ -122,7 +128,10 @@ def announced(timeline: Timeline, name: str) -> list[str]:
     return [
         e.text
         for e in timeline.events
-        if e.kind is EventKind.SPEECH and e.phase is Phase.ANNOUNCE and e.where.exercise == name and e.text
+        if e.kind is EventKind.SPEECH
+        and e.phase is Phase.ANNOUNCE
+        and e.where.exercise == name
+        and e.text
     ]
 
 
@@ -156,7 +165,8 @@ def test_command_line_beats_profile_beats_plan(
     profile_value: object,
     cli_value: object,
 ) -> None:
-    """The same field set in plan, profile and --set: the plan alone, the profile over it, --set over both."""
+    """The same field set in plan, profile and --set: the plan alone, the profile over it, --set over
+    both."""
     profile = write_profile(tmp_path, PRECEDENCE_PROFILE)
     assert read(customize(plan=plan)) == plan_value
     assert read(customize(plan=plan, layers=[profile])) == profile_value
@@ -267,14 +277,22 @@ EFFECTS: list[tuple[str, Callable[[Customized], object], object]] = [
     ("Pulling the feet.switch=9", _of("Pulling the feet", "switch_ms"), 9000),
     ("Toe presses.lead_in=8", _of("Toe presses", "lead_in_ms"), 8000),
     ("Toe presses.counting=last-3", _of("Toe presses", "counting"), Counting.LAST_THREE),
-    ("Toe presses.instructions=Press down gently.", _of("Toe presses", "instructions"), "Press down gently."),
+    (
+        "Toe presses.instructions=Press down gently.",
+        _of("Toe presses", "instructions"),
+        "Press down gently.",
+    ),
     ("Toe presses.cue=Press.", _of("Toe presses", "cue"), "Press."),
     (
         "skip=[Walking on tiptoes, Breathing]",
         lambda c: [e.name for e in c.plan.exercises],
         ["Toe presses", "Pulling the feet", "Ankle circles"],
     ),
-    ("only=[Breathing, Toe presses]", lambda c: [e.name for e in c.plan.exercises], ["Toe presses", "Breathing"]),
+    (
+        "only=[Breathing, Toe presses]",
+        lambda c: [e.name for e in c.plan.exercises],
+        ["Toe presses", "Breathing"],
+    ),
     (
         "Ankle circles.skip=true",
         lambda c: [e.name for e in c.plan.exercises],
@@ -283,18 +301,22 @@ EFFECTS: list[tuple[str, Callable[[Customized], object], object]] = [
 ]
 
 
-@pytest.mark.parametrize(("option", "read", "expected"), EFFECTS, ids=[option for option, _, _ in EFFECTS])
+@pytest.mark.parametrize(
+    ("option", "read", "expected"), EFFECTS, ids=[option for option, _, _ in EFFECTS]
+)
 def test_every_setting_has_its_effect(
     plan: Plan, option: str, read: Callable[[Customized], object], expected: object
 ) -> None:
     """Each settable value, given with --set, changes the effective plan to exactly that value."""
-    assert read(customize(plan=plan)) != expected, "the plan already has this value: the case tests nothing"
+    assert read(customize(plan=plan)) != expected, (
+        "the plan already has this value: the case tests nothing"
+    )
     assert read(with_sets(plan, option)) == expected
 
 
 def test_scales_multiply_holds_work_and_rests_and_nothing_else(plan: Plan) -> None:
-    """hold_scale scales holds and phases, work_scale work, rest_scale rests, resets, set rests and the rests
-    between exercises; lead-ins and switches stay as they are."""
+    """hold_scale scales holds and phases, work_scale work, rest_scale rests, resets, set rests and the
+    rests between exercises; lead-ins and switches stay as they are."""
     base = customize(plan=plan)
     held = with_sets(plan, "hold_scale=1.5")
     assert [hold_ms(held, n) for n in NAMES] == [4500, 20_000, 7500, 10_000, 6000]
@@ -342,7 +364,8 @@ def test_scaled_durations_are_rounded_to_whole_milliseconds(
 def test_sides_setting_picks_and_orders_left_and_right(
     plan: Plan, choice: str, pulling: tuple[str, ...], ankle: tuple[str, ...]
 ) -> None:
-    """`sides` for every exercise keeps or orders the sides named left and right; other sides stay as they are."""
+    """`sides` for every exercise keeps or orders the sides named left and right; other sides stay as
+    they are."""
     customized = with_sets(plan, f"sides={choice}")
     assert exercise(customized, "Pulling the feet").sides == pulling
     assert exercise(customized, "Ankle circles").sides == ankle
@@ -421,7 +444,9 @@ def test_exercise_instructions_and_cue_are_what_is_said(plan: Plan) -> None:
     timeline = lay_out(with_sets(plan, "Toe presses.instructions=Press down gently."))
     assert "Press down gently." in announced(timeline, "Toe presses")
     assert "Grip the floor with your toes." not in {e.text for e in timeline.events}
-    brief = lay_out(with_sets(plan, "instructions=brief", "Walking on tiptoes.cue=Up on your toes."))
+    brief = lay_out(
+        with_sets(plan, "instructions=brief", "Walking on tiptoes.cue=Up on your toes.")
+    )
     assert "Up on your toes." in announced(brief, "Walking on tiptoes")
 
 
@@ -431,7 +456,11 @@ def test_counting_none_silences_the_counts(plan: Plan) -> None:
 
     def counts(customized: Customized) -> int:
         timeline = lay_out(customized)
-        return sum(e.text in numbers for e in timeline.events if e.phase in (Phase.HOLD, Phase.WORK, Phase.STEP))
+        return sum(
+            e.text in numbers
+            for e in timeline.events
+            if e.phase in (Phase.HOLD, Phase.WORK, Phase.STEP)
+        )
 
     assert counts(customize(plan=plan)) > 10
     assert counts(with_sets(plan, "counting=none")) == 0
@@ -453,12 +482,17 @@ PROGRESSION_PROFILE = """\
     ("week", "hold", "reps"),
     [(None, 2000, 4), (1, 2000, 4), (2, 3500, 3), (3, 5000, 2), (4, 6000, 2), (52, 6000, 2)],
 )
-def test_progression_by_week(plan: Plan, tmp_path: Path, week: int | None, hold: int, reps: int) -> None:
+def test_progression_by_week(
+    plan: Plan, tmp_path: Path, week: int | None, hold: int, reps: int
+) -> None:
     """Week 1 is the start, each week adds the step up to max (or down to min); without a week,
     week 1, saying where the progression that made it so is."""
     profile = write_profile(tmp_path, PROGRESSION_PROFILE)
     customized = customize(plan=plan, layers=[profile], week=week)
-    assert (hold_ms(customized, "Toe presses"), exercise(customized, "Toe presses").reps) == (hold, reps)
+    assert (hold_ms(customized, "Toe presses"), exercise(customized, "Toe presses").reps) == (
+        hold,
+        reps,
+    )
     assert customized.plan.week == (week or 1)
     assert customized.week_one_for == (None if week else "ann.yaml:3:3"), customized.week_one_for
 
@@ -476,14 +510,21 @@ def test_plan_progression_then_scale(plan: Plan) -> None:
 
 @pytest.mark.parametrize(
     ("field", "last_good_week", "shown"),
-    [("rest: {step: -5}", 4, "-5 s"), ("reps: {step: -1}", 3, "0"), ("work: {step: -6}", 4, "-4 s")],
+    [
+        ("rest: {step: -5}", 4, "-5 s"),
+        ("reps: {step: -1}", 3, "0"),
+        ("work: {step: -6}", 4, "-4 s"),
+    ],
 )
 def test_progression_below_its_least_without_min_is_an_error_naming_the_week(
     plan: Plan, tmp_path: Path, field: str, last_good_week: int, shown: str
 ) -> None:
-    """A step down that would pass the least value (0 s, 1 rep, 0.5 s of work) names the week it happens."""
+    """A step down that would pass the least value (0 s, 1 rep, 0.5 s of work) names the week it
+    happens."""
     profile = write_profile(
-        tmp_path, f"exercises:\n  Walking on tiptoes:\n    progression:\n      {field}\n", name="down.yaml"
+        tmp_path,
+        f"exercises:\n  Walking on tiptoes:\n    progression:\n      {field}\n",
+        name="down.yaml",
     )
     customize(plan=plan, layers=[profile], week=last_good_week)
     week = last_good_week + 1
@@ -494,10 +535,15 @@ def test_progression_below_its_least_without_min_is_an_error_naming_the_week(
     ]
 
 
-def test_progression_of_a_field_the_exercise_does_not_have_is_an_error(plan: Plan, tmp_path: Path) -> None:
-    """A profile's progression of `hold` for an exercise timed with `work` is refused, as it is in a plan."""
+def test_progression_of_a_field_the_exercise_does_not_have_is_an_error(
+    plan: Plan, tmp_path: Path
+) -> None:
+    """A profile's progression of `hold` for an exercise timed with `work` is refused, as it is in a
+    plan."""
     profile = write_profile(
-        tmp_path, "exercises:\n  Walking on tiptoes:\n    progression:\n      hold: {step: 1}\n", name="p.yaml"
+        tmp_path,
+        "exercises:\n  Walking on tiptoes:\n    progression:\n      hold: {step: 1}\n",
+        name="p.yaml",
     )
     found = problems(lambda: customize(plan=plan, layers=[profile], week=3))
     assert len(found) == 1 and found[0].startswith("p.yaml:") and "'work'" in found[0], found
@@ -519,7 +565,8 @@ EXPLAINED_PROFILE = """\
 
 
 def test_explanation_names_plan_profile_position_and_set_option(plan: Plan, tmp_path: Path) -> None:
-    """Each row names its source: the plan, the profile's file:line:col, or the --set option, with the scale."""
+    """Each row names its source: the plan, the profile's file:line:col, or the --set option, with the
+    scale."""
     profile = write_profile(tmp_path, EXPLAINED_PROFILE)
     customized = with_sets(plan, "Toe presses.reps=6", "hold_scale=1.5", before=(profile,))
     assert customized.person == "Ann"
@@ -534,11 +581,17 @@ def test_explanation_names_plan_profile_position_and_set_option(plan: Plan, tmp_
         Origin("Toe presses.reset", "3 s", "plan x 1.5 (rest_scale, ann.yaml:4:15)"),
         Origin("Toe presses.lead_in", "4 s", "plan"),
         Origin("Walking on tiptoes.work", "20 s", "plan"),
-        Origin("Walking on tiptoes.rest", "30 s", "ann.yaml:7:11 x 1.5 (rest_scale, ann.yaml:4:15)"),
+        Origin(
+            "Walking on tiptoes.rest", "30 s", "ann.yaml:7:11 x 1.5 (rest_scale, ann.yaml:4:15)"
+        ),
         Origin("Walking on tiptoes.set_rest", "45 s", "plan x 1.5 (rest_scale, ann.yaml:4:15)"),
         Origin("Walking on tiptoes.counting", "last-3", "plan"),
         Origin("Ankle circles", "skipped", "ann.yaml:9:11"),
-        Origin("Breathing.phases", "Inhale 6 s, Exhale 9 s", "plan x 1.5 (hold_scale, --set 'hold_scale=1.5')"),
+        Origin(
+            "Breathing.phases",
+            "Inhale 6 s, Exhale 9 s",
+            "plan x 1.5 (hold_scale, --set 'hold_scale=1.5')",
+        ),
         Origin("Breathing.sides", "upper chest, lower belly", "plan"),
     ]
     for origin in expected:
@@ -551,7 +604,10 @@ def test_explanation_without_layers_says_plan_everywhere(plan: Plan) -> None:
     customized = customize(plan=plan)
     assert customized.person is None
     # (The plan's own progression makes this week 1: its values say so, and come from the plan too.)
-    assert {r.source for r in customized.explanation} == {"plan", "plan, week 1 by the progression in plan"}
+    assert {r.source for r in customized.explanation} == {
+        "plan",
+        "plan, week 1 by the progression in plan",
+    }
     assert row(customized, "Walking on tiptoes.rest").value == "15 s"
     assert row(customized, "Pulling the feet.reset").value == "3 s"
 
@@ -559,8 +615,11 @@ def test_explanation_without_layers_says_plan_everywhere(plan: Plan) -> None:
 # -- mistakes and their messages ------------------------------------------------------------------
 
 
-def test_unknown_exercise_in_profile_lists_the_plan_and_suggests(plan: Plan, tmp_path: Path) -> None:
-    """A profile naming an exercise the plan lacks is refused at its line, with the close name and the list."""
+def test_unknown_exercise_in_profile_lists_the_plan_and_suggests(
+    plan: Plan, tmp_path: Path
+) -> None:
+    """A profile naming an exercise the plan lacks is refused at its line, with the close name and the
+    list."""
     profile = write_profile(tmp_path, "name: Ann\nexercises:\n  Toe pressed:\n    reps: 3\n")
     assert problems(lambda: customize(plan=plan, layers=[profile])) == [
         f"ann.yaml:3:3: there is no exercise 'Toe pressed' in the plan. Did you mean 'Toe presses'? {EXERCISE_LIST}"
@@ -568,7 +627,8 @@ def test_unknown_exercise_in_profile_lists_the_plan_and_suggests(plan: Plan, tmp
 
 
 def test_unknown_exercise_in_set_lists_the_plan_and_suggests(plan: Plan) -> None:
-    """A --set naming an exercise the plan lacks names the option, the close name and the plan's exercises."""
+    """A --set naming an exercise the plan lacks names the option, the close name and the plan's
+    exercises."""
     assert problems(lambda: with_sets(plan, "Pulling the foot.reps=3")) == [
         "--set 'Pulling the foot.reps=3': there is no exercise 'Pulling the foot' in the plan. "
         f"Did you mean 'Pulling the feet'? {EXERCISE_LIST}"
@@ -597,8 +657,14 @@ def test_every_problem_of_a_profile_is_listed(plan: Plan, tmp_path: Path) -> Non
         """,
     )
     found = problems(lambda: customize(plan=plan, layers=[profile]))
-    assert found[0] == "ann.yaml:3:11: 'Walking on tiptoes' is timed with 'work', so it has no 'hold' to set"
-    assert found[1] == "ann.yaml:5:12: 'Toe presses' has no left side; its sides are: none (it is not done per side)"
+    assert (
+        found[0]
+        == "ann.yaml:3:11: 'Walking on tiptoes' is timed with 'work', so it has no 'hold' to set"
+    )
+    assert (
+        found[1]
+        == "ann.yaml:5:12: 'Toe presses' has no left side; its sides are: none (it is not done per side)"
+    )
     assert found[2].startswith("ann.yaml:6:3: there is no exercise 'Nothing like it' in the plan")
     assert len(found) == 3
 
@@ -606,17 +672,33 @@ def test_every_problem_of_a_profile_is_listed(plan: Plan, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("Walking on tiptoes.hold=3", "'Walking on tiptoes' is timed with 'work', so it has no 'hold' to set"),
+        (
+            "Walking on tiptoes.hold=3",
+            "'Walking on tiptoes' is timed with 'work', so it has no 'hold' to set",
+        ),
         ("Toe presses.work=3", "'Toe presses' is timed with 'hold', so it has no 'work' to set"),
         ("Breathing.hold=3", "'Breathing' is timed with 'phases', so it has no 'hold' to set"),
-        ("Pulling the feet.sides=[middle foot]", "'Pulling the feet' has no side 'middle foot'; its sides are: "),
-        ("Toe presses.sides=right", "'Toe presses' has no right side; its sides are: none (it is not done per side)"),
-        ("Breathing.sides=left", "'Breathing' has no left side; its sides are: upper chest, lower belly"),
-        ("only=[Toe pressed]", "there is no exercise 'Toe pressed' in the plan. Did you mean 'Toe presses'?"),
+        (
+            "Pulling the feet.sides=[middle foot]",
+            "'Pulling the feet' has no side 'middle foot'; its sides are: ",
+        ),
+        (
+            "Toe presses.sides=right",
+            "'Toe presses' has no right side; its sides are: none (it is not done per side)",
+        ),
+        (
+            "Breathing.sides=left",
+            "'Breathing' has no left side; its sides are: upper chest, lower belly",
+        ),
+        (
+            "only=[Toe pressed]",
+            "there is no exercise 'Toe pressed' in the plan. Did you mean 'Toe presses'?",
+        ),
     ],
 )
 def test_overrides_that_do_not_fit_the_plan(plan: Plan, option: str, message: str) -> None:
-    """A value for a field or side the exercise does not have is refused, naming the --set and what it has."""
+    """A value for a field or side the exercise does not have is refused, naming the --set and what it
+    has."""
     [found] = problems(lambda: with_sets(plan, option))
     assert found.startswith(f"--set {option!r}: {message}"), found
 
@@ -633,11 +715,14 @@ def test_unknown_setting_in_profile_names_position_and_suggests(tmp_path: Path) 
 
 
 def test_unknown_exercise_field_in_profile_names_position_and_suggests(tmp_path: Path) -> None:
-    """A misspelt field of an exercise in a profile is refused at file:line:col, with the field it is close to."""
+    """A misspelt field of an exercise in a profile is refused at file:line:col, with the field it is
+    close to."""
     with pytest.raises(PlanError) as caught:
         write_profile(tmp_path, "exercises:\n  Toe presses:\n    hodl: 3\n")
     [message] = caught.value.problems
-    assert message.startswith("ann.yaml:3:5: exercises.Toe presses.hodl: unknown field 'hodl'; did you mean 'hold'?")
+    assert message.startswith(
+        "ann.yaml:3:5: exercises.Toe presses.hodl: unknown field 'hodl'; did you mean 'hold'?"
+    )
 
 
 def test_bad_value_in_profile_names_position(tmp_path: Path) -> None:
@@ -645,7 +730,10 @@ def test_bad_value_in_profile_names_position(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as caught:
         write_profile(tmp_path, "settings:\n  hold_scale: 20\n  sides: leftish\n")
     hold_scale, sides = caught.value.problems
-    assert hold_scale == "ann.yaml:2:15: settings.hold_scale: expected a number from 0.1 to 10, found 20"
+    assert (
+        hold_scale
+        == "ann.yaml:2:15: settings.hold_scale: expected a number from 0.1 to 10, found 20"
+    )
     assert sides.startswith(
         "ann.yaml:3:10: settings.sides: expected one of: both, left, right, left-first, right-first; "
         "found the text 'leftish'"
@@ -666,10 +754,19 @@ def test_set_without_path_and_value(option: str) -> None:
         ("rate=fast", "rate: expected a whole number from 60 to 400, found the text 'fast'"),
         ("rate=1000", "rate: expected a whole number from 60 to 400, found 1000"),
         ("hold_scale=0", "hold_scale: expected a number from 0.1 to 10, found 0"),
-        ("Toe presses.hold=soon", 'Toe presses.hold: expected a duration in seconds (like 5, 2.5, "90s",'),
+        (
+            "Toe presses.hold=soon",
+            'Toe presses.hold: expected a duration in seconds (like 5, 2.5, "90s",',
+        ),
         ("Toe presses.reps=0", "Toe presses.reps: expected a whole number from 1 to 500, found 0"),
-        ("counting=sometimes", "counting: expected one of: every-second, last-3, none; found the text 'sometimes'"),
-        ("Toe presses.skip=maybe", "Toe presses.skip: expected true or false, found the text 'maybe'"),
+        (
+            "counting=sometimes",
+            "counting: expected one of: every-second, last-3, none; found the text 'sometimes'",
+        ),
+        (
+            "Toe presses.skip=maybe",
+            "Toe presses.skip: expected true or false, found the text 'maybe'",
+        ),
         ("rate=[120", "the value '[120' is not a valid YAML value"),
     ],
 )
@@ -691,12 +788,15 @@ def test_set_of_an_unknown_setting_suggests_the_close_one() -> None:
 
 @pytest.mark.parametrize("option", ["hold=3", "Toe presses.progression={step: 1}"])
 def test_set_refused_does_not_suggest_the_name_it_refuses(option: str) -> None:
-    """A --set of an exercise field without its exercise (or of a progression) says what to write instead."""
+    """A --set of an exercise field without its exercise (or of a progression) says what to write
+    instead."""
     [found] = problems(lambda: parse_set(option))
     name = option.split("=")[0].rpartition(".")[2]
     assert found.startswith(f"--set {option!r}: ")
     assert f"did you mean {name!r}?" not in found, found
-    assert "EXERCISE.hold=VALUE" in found or "in a plan or a profile, not with --set" in found, found
+    assert "EXERCISE.hold=VALUE" in found or "in a plan or a profile, not with --set" in found, (
+        found
+    )
 
 
 def test_skipping_everything_is_an_error(plan: Plan, tmp_path: Path) -> None:
@@ -704,17 +804,24 @@ def test_skipping_everything_is_an_error(plan: Plan, tmp_path: Path) -> None:
     profile = write_profile(tmp_path, f"settings:\n  skip: [{', '.join(NAMES)}]\n")
     message = f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
     assert problems(lambda: customize(plan=plan, layers=[profile])) == [message]
-    assert problems(lambda: with_sets(plan, "only=[Toe presses]", "Toe presses.skip=true")) == [message]
+    assert problems(lambda: with_sets(plan, "only=[Toe presses]", "Toe presses.skip=true")) == [
+        message
+    ]
 
 
 def test_a_value_set_after_a_progression_wins_over_it(plan: Plan, tmp_path: Path) -> None:
     """A --set of a field that a profile's progression grows gives that value in every week."""
     profile = tmp_path / "grow.yaml"
-    profile.write_text("exercises:\n  Toe presses:\n    progression:\n      hold: {start: 3, step: 1}\n")
+    profile.write_text(
+        "exercises:\n  Toe presses:\n    progression:\n      hold: {start: 3, step: 1}\n"
+    )
     layers = [load_profile(profile), parse_set("Toe presses.hold=8")]
     for week in (1, 4):
         effective = customize(plan=plan, layers=layers, week=week).plan
         toe_presses = next(e for e in effective.exercises if e.name == "Toe presses")
         assert toe_presses.steps[0].duration_ms == 8000
     without_set = customize(plan=plan, layers=layers[:1], week=4).plan
-    assert next(e for e in without_set.exercises if e.name == "Toe presses").steps[0].duration_ms == 6000
+    assert (
+        next(e for e in without_set.exercises if e.name == "Toe presses").steps[0].duration_ms
+        == 6000
+    )

@@ -20,7 +20,9 @@ from voiceguide.sound.speechcache import MAX_BYTES
 README = Path(__file__).parent.parent / "README.md"
 
 
-def every_command(group: click.Group = main, path: tuple[str, ...] = ("voiceguide",)) -> Iterator[tuple[str, ...]]:
+def every_command(
+    group: click.Group = main, path: tuple[str, ...] = ("voiceguide",)
+) -> Iterator[tuple[str, ...]]:
     """The path of every command under *group*, the group itself first, subgroups included."""
     yield path
     for name, command in sorted(group.commands.items()):
@@ -59,7 +61,11 @@ def examples_in(text: str) -> list[str]:
 
 def test_every_command_is_checked() -> None:
     """The walk below reaches every command, subcommands included (so a new one cannot slip past)."""
-    assert set(every_command()) >= {("voiceguide",), ("voiceguide", "build"), ("voiceguide", "cache", "clear")}
+    assert set(every_command()) >= {
+        ("voiceguide",),
+        ("voiceguide", "build"),
+        ("voiceguide", "cache", "clear"),
+    }
 
 
 @pytest.mark.parametrize("path", list(every_command()), ids=" ".join)
@@ -82,7 +88,9 @@ def stated_bitrates(text: str) -> dict[str, str]:
 
 
 def commands_with(option: str) -> list[tuple[str, ...]]:
-    paths = [path for path in every_command() if any(option in p.opts for p in command_at(path).params)]
+    paths = [
+        path for path in every_command() if any(option in p.opts for p in command_at(path).params)
+    ]
     assert paths, option
     return paths
 
@@ -93,13 +101,20 @@ def test_bitrate_help_states_the_encoders_own_defaults(path: tuple[str, ...]) ->
     text = " ".join(help_text(path).split())  # undo click's wrapping
     found = re.search(r"--bitrate TEXT .*?\(default: ([^)]*)\)", text)
     assert found, text
-    expected = {ext.lstrip("."): DEFAULT_BITRATES[fmt] for ext, fmt in EXTENSIONS.items() if fmt in DEFAULT_BITRATES}
+    expected = {
+        ext.lstrip("."): DEFAULT_BITRATES[fmt]
+        for ext, fmt in EXTENSIONS.items()
+        if fmt in DEFAULT_BITRATES
+    }
     assert stated_bitrates(found.group(1)) == expected
 
 
 @pytest.mark.parametrize(
     ("option", "default"),
-    [("--loudness", RenderSettings().loudness_lufs), ("--music-level", RenderSettings().music_level_db)],
+    [
+        ("--loudness", RenderSettings().loudness_lufs),
+        ("--music-level", RenderSettings().music_level_db),
+    ],
 )
 def test_option_defaults_in_help_are_the_renderers(option: str, default: float) -> None:
     """The defaults click shows for the rendering options are the renderer's own."""

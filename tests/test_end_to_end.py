@@ -46,12 +46,19 @@ def heard_tones(default_session: BuiltSession) -> dict[Tone, list[am.FoundTone]]
 
 
 def _tone_events(session: BuiltSession, tone: Tone) -> list[Event]:
-    return [e for e in session.result.timeline.events if e.kind is EventKind.TONE and e.tone is tone]
+    return [
+        e for e in session.result.timeline.events if e.kind is EventKind.TONE and e.tone is tone
+    ]
 
 
 def _where(event_or_interval: Event | Interval) -> str:
     w = event_or_interval.where
-    parts = [w.exercise, w.side, f"set {w.set}" if w.set else None, f"rep {w.rep}" if w.rep else None]
+    parts = [
+        w.exercise,
+        w.side,
+        f"set {w.set}" if w.set else None,
+        f"rep {w.rep}" if w.rep else None,
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -75,7 +82,8 @@ def test_decoded_length_matches_the_timeline(default_session: BuiltSession) -> N
 def test_every_tone_sounds_at_its_time_and_nowhere_else(
     default_session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]], tone: Tone
 ) -> None:
-    """Each start/end tone of the timeline is heard within 30 ms of its time, and no other tone is heard."""
+    """Each start/end tone of the timeline is heard within 30 ms of its time, and no other tone is
+    heard."""
     events = _tone_events(default_session, tone)
     heard = heard_tones[tone]
     assert events, f"the shipped plan has no {tone} tones"
@@ -98,8 +106,12 @@ def test_every_tone_sounds_at_its_time_and_nowhere_else(
         f"{len(extra)} heard where the timeline has none (at {[round(t.onset_ms) for t in extra[:5]]} ms); "
         f"worst error {worst:+.1f} ms at {worst_event.start_ms} ms ({_where(worst_event)})"
     )
-    print(f"{len(heard)} {tone} tones heard for {len(events)} in the timeline; worst error {worst:+.2f} ms")
-    assert worst_abs <= TONE_TOLERANCE_MS, f"worst {tone} tone error {worst:+.1f} ms at {worst_event.start_ms} ms"
+    print(
+        f"{len(heard)} {tone} tones heard for {len(events)} in the timeline; worst error {worst:+.2f} ms"
+    )
+    assert worst_abs <= TONE_TOLERANCE_MS, (
+        f"worst {tone} tone error {worst:+.1f} ms at {worst_event.start_ms} ms"
+    )
     lengths = [t.length_ms for t in heard]
     assert all(abs(length - TONE_MS[tone]) <= TONE_LENGTH_TOLERANCE_MS for length in lengths), (
         f"{tone} tones should last {TONE_MS[tone]} ms; heard {min(lengths):.0f} to {max(lengths):.0f} ms"
@@ -115,7 +127,9 @@ def test_every_hold_and_work_interval_lasts_as_planned(
     assert intervals, "the shipped plan has no timed intervals"
     start_tone_at = {e.start_ms for e in _tone_events(default_session, Tone.START)}
     # In the shipped plan every rep is one hold or work interval, opened by the start tone.
-    assert all(i.start_ms in start_tone_at for i in intervals), "an interval of the shipped plan has no start tone"
+    assert all(i.start_ms in start_tone_at for i in intervals), (
+        "an interval of the shipped plan has no start tone"
+    )
 
     start_onsets = [t.onset_ms for t in heard_tones[Tone.START]]
     every_onset = sorted(t.onset_ms for tones in heard_tones.values() for t in tones)
@@ -136,7 +150,9 @@ def test_every_hold_and_work_interval_lasts_as_planned(
 
     worst_abs, measured, planned, interval = max(results, key=lambda item: item[0])
     described = measured if isinstance(measured, str) else f"measured {measured:.1f} ms"
-    print(f"{len(results)} intervals; worst length error {worst_abs:.2f} ms ({interval.phase}, planned {planned} ms)")
+    print(
+        f"{len(results)} intervals; worst length error {worst_abs:.2f} ms ({interval.phase}, planned {planned} ms)"
+    )
     assert worst_abs <= HOLD_TOLERANCE_MS, (
         f"{sum(r[0] > HOLD_TOLERANCE_MS for r in results)} of {len(results)} intervals are off by more than "
         f"{HOLD_TOLERANCE_MS} ms; worst: {interval.phase} at {interval.start_ms} ms ({_where(interval)}), "
@@ -219,7 +235,9 @@ def test_counts_start_on_their_second_marks(
     longest_s = max(i.end_ms - i.start_ms for i in timeline.intervals) // 1000
     numbers = {wording.count(n) for n in range(1, longest_s + 1)}
     counts = [
-        e for e in timeline.events if e.kind is EventKind.SPEECH and e.phase in TIMED_PHASES and e.text in numbers
+        e
+        for e in timeline.events
+        if e.kind is EventKind.SPEECH and e.phase in TIMED_PHASES and e.text in numbers
     ]
     assert len(counts) > 100, f"only {len(counts)} spoken counts in the shipped session"
     start_onsets = [t.onset_ms for t in heard_tones[Tone.START]]
@@ -230,7 +248,9 @@ def test_counts_start_on_their_second_marks(
         offset = event.start_ms - interval.start_ms
         if offset % 1000:
             off_mark.append(event)
-        onset = am.speech_onset_ms(default_session.samples, event.start_ms, sample_rate=default_session.sample_rate)
+        onset = am.speech_onset_ms(
+            default_session.samples, event.start_ms, sample_rate=default_session.sample_rate
+        )
         tone = am.nearest(start_onsets, interval.start_ms)
         if onset is None or tone is None:
             to_event.append((math.inf, event))
@@ -240,7 +260,9 @@ def test_counts_start_on_their_second_marks(
         # As heard: from the start tone that opened the interval to the number.
         to_tone.append((onset - tone - offset, event))
 
-    assert not off_mark, f"{len(off_mark)} counts are not on a whole second of their interval, first {off_mark[0]}"
+    assert not off_mark, (
+        f"{len(off_mark)} counts are not on a whole second of their interval, first {off_mark[0]}"
+    )
     for label, errors in (("event start", to_event), ("heard start tone + whole seconds", to_tone)):
         worst, event = max(errors, key=lambda item: abs(item[0]))
         print(f"{len(errors)} spoken counts; worst onset error from their {label}: {worst:+.2f} ms")

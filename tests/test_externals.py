@@ -45,8 +45,11 @@ def old_system_ffmpeg(monkeypatch: pytest.MonkeyPatch, fresh_lookup: None) -> st
     return str(folder / "ffmpeg")
 
 
-def test_an_old_system_ffmpeg_does_all_but_the_phrase_limiter(old_system_ffmpeg: str, bundled: str) -> None:
-    """ffmpeg 4.2.2 has no latency compensation in its limiter (5.0 has): the bundled one limits, it does the rest."""
+def test_an_old_system_ffmpeg_does_all_but_the_phrase_limiter(
+    old_system_ffmpeg: str, bundled: str
+) -> None:
+    """ffmpeg 4.2.2 has no latency compensation in its limiter (5.0 has): the bundled one limits, it
+    does the rest."""
     assert ffmpeg_path() == old_system_ffmpeg
     for need in (FfmpegNeed.MP3, FfmpegNeed.AAC, FfmpegNeed.OPUS, FfmpegNeed.WAV):
         assert ffmpeg_path(need) == old_system_ffmpeg, need
@@ -54,7 +57,9 @@ def test_an_old_system_ffmpeg_does_all_but_the_phrase_limiter(old_system_ffmpeg:
     assert ffmpeg_path(FfmpegNeed.OPUS, FfmpegNeed.LIMITER) == bundled
 
 
-def test_the_bundled_ffmpeg_meets_every_need(bundled: str, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None) -> None:
+def test_the_bundled_ffmpeg_meets_every_need(
+    bundled: str, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None
+) -> None:
     """With no ffmpeg on PATH, every need goes to the bundled one, which meets them all."""
     monkeypatch.setenv("PATH", "")
     assert {ffmpeg_path(need) for need in FfmpegNeed} == {bundled}
@@ -64,7 +69,8 @@ def test_the_bundled_ffmpeg_meets_every_need(bundled: str, monkeypatch: pytest.M
 def test_a_broken_system_ffmpeg_is_not_used(
     tmp_path: Path, bundled: str, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None
 ) -> None:
-    """An ffmpeg on PATH that fails even the basics (a broken install) is passed over for the bundled one."""
+    """An ffmpeg on PATH that fails even the basics (a broken install) is passed over for the bundled
+    one."""
     broken = tmp_path / "ffmpeg"
     broken.write_text("#!/bin/sh\necho 'error while loading shared libraries' >&2\nexit 127\n")
     broken.chmod(0o755)
@@ -75,7 +81,8 @@ def test_a_broken_system_ffmpeg_is_not_used(
 def test_voiceguide_ffmpeg_chooses_one_for_everything(
     old_system_ffmpeg: str, bundled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """VOICEGUIDE_FFMPEG=bundled passes over the system's; a path is used for every need, asked no questions."""
+    """VOICEGUIDE_FFMPEG=bundled passes over the system's; a path is used for every need, asked no
+    questions."""
     monkeypatch.setenv(FFMPEG_VARIABLE, "bundled")
     assert {ffmpeg_path(need) for need in FfmpegNeed} == {bundled}
     monkeypatch.setenv(FFMPEG_VARIABLE, old_system_ffmpeg)
@@ -83,10 +90,16 @@ def test_voiceguide_ffmpeg_chooses_one_for_everything(
 
 
 def test_voiceguide_ffmpeg_naming_nothing_runnable_is_a_clear_error(
-    tiny: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None
+    tiny: Path,
+    tmp_path: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_lookup: None,
 ) -> None:
     """A VOICEGUIDE_FFMPEG that names no program: exit 2, saying what to set instead; nothing written."""
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))  # (a cold build needs ffmpeg)
+    monkeypatch.setenv(
+        "VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache")
+    )  # (a cold build needs ffmpeg)
     monkeypatch.setenv(FFMPEG_VARIABLE, "/nowhere/ffmpeg")
     out = tmp_path / "session.m4a"
     result = runner.invoke(main, ["build", str(tiny), "-o", str(out)])
@@ -100,14 +113,30 @@ def test_voiceguide_ffmpeg_naming_nothing_runnable_is_a_clear_error(
 
 @pytest.mark.audio
 def test_an_old_system_ffmpeg_makes_every_format_with_music(
-    old_system_ffmpeg: str, tiny: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    old_system_ffmpeg: str,
+    tiny: Path,
+    tmp_path: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With ffmpeg 4.2.2 as the system's, a cold build with music (its meter, its fades) makes every format, each
-    decoding to the session's length."""
+    """With ffmpeg 4.2.2 as the system's, a cold build with music (its meter, its fades) makes every
+    format, each decoding to the session's length."""
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     music = tmp_path / "music.wav"
     subprocess.run(
-        [old_system_ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=220:r=22050", "-t", "3", str(music)], check=True
+        [
+            old_system_ffmpeg,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=220:r=22050",
+            "-t",
+            "3",
+            str(music),
+        ],
+        check=True,
     )
     for extension in ("mp3", "m4a", "ogg", "wav"):
         out = tmp_path / f"session.{extension}"

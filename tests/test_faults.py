@@ -50,7 +50,8 @@ INTERRUPTED = "Interrupted; no session file was changed."
 
 @pytest.fixture
 def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private temporary folder for this process (tempfile.tempdir); it must be empty again at the end."""
+    """A private temporary folder for this process (tempfile.tempdir); it must be empty again at the
+    end."""
     folder = tmp_path / "tmp"
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
@@ -84,14 +85,18 @@ def assert_nothing_left(out: Path, scratch: Path, cache: Path | None = None) -> 
 
 def assert_failed(result: Result, exit_code: int, message: str) -> None:
     """Exit *exit_code*, no traceback, stderr exactly "Error: <message>"."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert "Traceback" not in result.output
     assert result.exit_code == exit_code, result.output
     assert result.stderr == f"Error: {message}\n"
 
 
 def build(out: Path, *options: str, plan: Path | None = None) -> Result:
-    return CliRunner().invoke(main, ["build", *([str(plan)] if plan else []), "-o", str(out), *options])
+    return CliRunner().invoke(
+        main, ["build", *([str(plan)] if plan else []), "-o", str(out), *options]
+    )
 
 
 # -- ffmpeg --------------------------------------------------------------------------------------
@@ -111,7 +116,8 @@ def fresh_ffmpeg_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 def test_no_ffmpeg_anywhere_is_a_clear_failure(
     tiny: Path, out: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
 ) -> None:
-    """No ffmpeg on PATH and no imageio-ffmpeg: exit 1 and how to fix it; nothing written, nothing left."""
+    """No ffmpeg on PATH and no imageio-ffmpeg: exit 1 and how to fix it; nothing written, nothing
+    left."""
     monkeypatch.delenv(FFMPEG_VARIABLE, raising=False)
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
@@ -126,15 +132,25 @@ def test_no_ffmpeg_anywhere_is_a_clear_failure(
 
 
 def test_failing_ffmpeg_leaves_the_previous_session(
-    tiny: Path, out: Path, scratch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
+    tiny: Path,
+    out: Path,
+    scratch: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_ffmpeg_lookup: None,
 ) -> None:
-    """An ffmpeg that exits 1 gives exit 1 with its last words; the old session and sidecars stay, no temp is left."""
+    """An ffmpeg that exits 1 gives exit 1 with its last words; the old session and sidecars stay, no
+    temp is left."""
     script = tmp_path / "ffmpeg-that-fails"
-    script.write_text("#!/bin/sh\necho 'first line' >&2\necho 'simulated encoder failure' >&2\nexit 1\n")
+    script.write_text(
+        "#!/bin/sh\necho 'first line' >&2\necho 'simulated encoder failure' >&2\nexit 1\n"
+    )
     script.chmod(0o755)
     monkeypatch.setenv(FFMPEG_VARIABLE, str(script))
     result = build(out, plan=tiny)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ffmpeg could not "), result.stderr
     assert "simulated encoder failure" in result.stderr and "Traceback" not in result.output
@@ -142,10 +158,15 @@ def test_failing_ffmpeg_leaves_the_previous_session(
 
 
 def test_ffmpeg_killed_by_a_signal_leaves_the_previous_session(
-    tiny: Path, out: Path, scratch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
+    tiny: Path,
+    out: Path,
+    scratch: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_ffmpeg_lookup: None,
 ) -> None:
-    """ffmpeg crashing (SIGSEGV) while writing the session: exit 1 saying why, .part removed, old session intact.
-    (An M4A: ffmpeg encodes every format but MP3, which LAME encodes in-process.)"""
+    """ffmpeg crashing (SIGSEGV) while writing the session: exit 1 saying why, .part removed, old
+    session intact. (An M4A: ffmpeg encodes every format but MP3, which LAME encodes in-process.)"""
     out = out.with_suffix(".m4a")
     out.write_bytes(OLD_SESSION)
     real = ffmpeg_path(*FfmpegNeed)  # (one that can do everything, whichever ffmpeg this run tests)
@@ -157,7 +178,9 @@ def test_ffmpeg_killed_by_a_signal_leaves_the_previous_session(
     script.chmod(0o755)
     monkeypatch.setenv(FFMPEG_VARIABLE, str(script))
     result = build(out, plan=tiny)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ffmpeg could not encode the session"), result.stderr
     reason = result.stderr.strip().split(": ", 2)[-1]
@@ -188,17 +211,28 @@ main(sys.argv[1:], prog_name="voiceguide")
 """
 
 
-def run_without_espeak(args: list[str], cwd: Path, *, hide_loader: bool) -> subprocess.CompletedProcess[str]:
+def run_without_espeak(
+    args: list[str], cwd: Path, *, hide_loader: bool
+) -> subprocess.CompletedProcess[str]:
     code = WITHOUT_ESPEAK.format(hide_loader=hide_loader)
     env = {**os.environ, "TMPDIR": str(cwd / "tmp"), "VOICEGUIDE_CACHE_DIR": str(cwd / "cache")}
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=60, check=False
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
 @pytest.mark.parametrize("command", ["build", "validate"])
-def test_no_speech_engine_is_a_clear_failure(command: str, tiny: Path, out: Path, tmp_path: Path) -> None:
-    """No system libespeak-ng and no espeakng-loader: exit 1 and how to fix it, nothing written, nothing left."""
+def test_no_speech_engine_is_a_clear_failure(
+    command: str, tiny: Path, out: Path, tmp_path: Path
+) -> None:
+    """No system libespeak-ng and no espeakng-loader: exit 1 and how to fix it, nothing written,
+    nothing left."""
     (tmp_path / "tmp").mkdir()
     args = [command, str(tiny), *(["-o", str(out)] if command == "build" else [])]
     result = run_without_espeak(args, tmp_path, hide_loader=True)
@@ -211,8 +245,11 @@ def test_no_speech_engine_is_a_clear_failure(command: str, tiny: Path, out: Path
     assert_nothing_left(out, tmp_path / "tmp")
 
 
-def test_speech_library_that_cannot_load_is_a_clear_failure(tiny: Path, out: Path, tmp_path: Path) -> None:
-    """espeakng-loader installed but its libespeak-ng will not load (say, a missing dependency): exit 1, a message."""
+def test_speech_library_that_cannot_load_is_a_clear_failure(
+    tiny: Path, out: Path, tmp_path: Path
+) -> None:
+    """espeakng-loader installed but its libespeak-ng will not load (say, a missing dependency): exit
+    1, a message."""
     (tmp_path / "tmp").mkdir()
     result = run_without_espeak(["build", str(tiny), "-o", str(out)], tmp_path, hide_loader=False)
     assert "Traceback" not in result.stderr, result.stderr[-1500:]
@@ -225,33 +262,49 @@ def test_voices_without_speech_engine_is_a_clear_failure(tmp_path: Path) -> None
     """`voiceguide voices` with no speech engine fails with the same message, exit 1."""
     result = run_without_espeak(["voices"], tmp_path, hide_loader=True)
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: libespeak-ng was not found on this system"), result.stderr
+    assert result.stderr.startswith("Error: libespeak-ng was not found on this system"), (
+        result.stderr
+    )
 
 
-def test_unknown_voice_option_is_an_input_error_with_suggestions(tiny: Path, out: Path, scratch: Path) -> None:
+def test_unknown_voice_option_is_an_input_error_with_suggestions(
+    tiny: Path, out: Path, scratch: Path
+) -> None:
     """--voice with a misspelt voice exits 2 with close names and where to look; nothing written, nothing left."""
     result = build(out, "--voice", "English (Americ)", plan=tiny)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("Error: there is no voice 'English (Americ)'. Did you mean 'English (America)'")
-    assert result.stderr.endswith("? Run `voiceguide voices` to see the installed voices.\n"), result.stderr
+    assert result.stderr.startswith(
+        "Error: there is no voice 'English (Americ)'. Did you mean 'English (America)'"
+    )
+    assert result.stderr.endswith("? Run `voiceguide voices` to see the installed voices.\n"), (
+        result.stderr
+    )
     assert_nothing_left(out, scratch)
 
 
 def test_unknown_voice_in_the_plan_is_an_input_error(tiny: Path, scratch: Path) -> None:
     """A plan whose settings.voice does not exist fails validation with exit 2 and a suggestion."""
     plan = tiny.with_name("voiced.yaml")
-    plan.write_text(tiny.read_text().replace("exercises:", "settings:\n  voice: Englsh (America)\nexercises:"))
+    plan.write_text(
+        tiny.read_text().replace("exercises:", "settings:\n  voice: Englsh (America)\nexercises:")
+    )
     result = CliRunner().invoke(main, ["validate", str(plan)])
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("Error: there is no voice 'Englsh (America)'. Did you mean 'English (America)'")
+    assert result.stderr.startswith(
+        "Error: there is no voice 'Englsh (America)'. Did you mean 'English (America)'"
+    )
     assert list(scratch.iterdir()) == []
 
 
 # -- where the session is written ----------------------------------------------------------------
 
 
-def test_output_inside_a_regular_file_is_a_clear_failure(tiny: Path, tmp_path: Path, scratch: Path) -> None:
+def test_output_inside_a_regular_file_is_a_clear_failure(
+    tiny: Path, tmp_path: Path, scratch: Path
+) -> None:
     """-o under a path that is a file, not a folder: exit 2 naming the path, nothing created."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file")
@@ -263,7 +316,9 @@ def test_output_inside_a_regular_file_is_a_clear_failure(tiny: Path, tmp_path: P
 def test_output_in_proc_is_a_clear_failure(tiny: Path, scratch: Path) -> None:
     """-o in /proc (where nothing can be created, even by root): exit 2, "cannot write in /proc", nothing left."""
     result = build(Path("/proc/voiceguide-session.mp3"), plan=tiny)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Error: cannot write in /proc: "), result.stderr
     assert "\n" not in result.stderr.rstrip("\n")
@@ -276,9 +331,13 @@ def test_batch_into_a_file_is_an_input_error(tmp_path: Path) -> None:
     blocker.write_text("a file")
     profile = str(DATA / "profiles" / "older-patient.yaml")
     result = CliRunner().invoke(main, ["batch", str(DEFAULT_PLAN), profile, "-o", str(blocker)])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 2, result.output
-    assert re.search(rf"^Error: .*{re.escape(str(blocker))}", result.stderr, re.MULTILINE), result.stderr
+    assert re.search(rf"^Error: .*{re.escape(str(blocker))}", result.stderr, re.MULTILINE), (
+        result.stderr
+    )
     assert blocker.read_text() == "a file"
 
 
@@ -291,7 +350,9 @@ def test_batch_into_a_file_is_an_input_error(tmp_path: Path) -> None:
     ids=["full-during-speech", "full-during-speech-with-a-helper", "full-while-keeping-the-clips",
          "full-during-encoding"],
 )  # fmt: skip
-def test_full_disk_is_a_clear_failure(limit: int, stage: str, helpers: bool, out: Path, tmp_path: Path) -> None:
+def test_full_disk_is_a_clear_failure(
+    limit: int, stage: str, helpers: bool, out: Path, tmp_path: Path
+) -> None:
     """A full disk while speech is saved (by this process or a speech helper), the session's clips are
     kept in the temporary folder (see clipstore.py) or the MP3 written: exit 1, "the disk is full",
     old session intact, no temp, no process left. A file size limit stands for the full disk: the
@@ -343,14 +404,22 @@ def test_ctrl_c_during_build_exits_130_and_leaves_the_previous_session(
     old session intact, no temp, no process."""
     process = voiceguide(["build", "-o", str(out)], tmp_path, new_session=True, helpers=helpers)
     if helpers:  # once the helper's engine has started (in the temporary folder it is given)
-        wait_for("helper", lambda: any((tmp_path / "tmp").glob("voiceguide-helper-*/voiceguide-speech-*")), process)
+        wait_for(
+            "helper",
+            lambda: any((tmp_path / "tmp").glob("voiceguide-helper-*/voiceguide-speech-*")),
+            process,
+        )
     elif stage == "speech":  # as soon as the engine has written a phrase: it is busy with the next
-        wait_for("phrase", lambda: any((tmp_path / "tmp").glob("voiceguide-speech-*/*.wav")), process)
+        wait_for(
+            "phrase", lambda: any((tmp_path / "tmp").glob("voiceguide-speech-*/*.wav")), process
+        )
     else:
         wait_for(".part file", lambda: any(out.parent.glob(".*.part")), process)
         time.sleep(0.3)
     if whole_group:
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+        os.killpg(
+            process.pid, signal.SIGINT
+        )  # what Ctrl-C in a terminal does: the whole foreground group
     else:
         process.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
@@ -391,19 +460,28 @@ def test_ctrl_c_while_the_audio_library_loads_is_not_lost(tmp_path: Path) -> Non
     """A Ctrl-C that comes while pydub is imported (the first phrase's, in a build) interrupts the
     command after the import: pydub's import runs a bare `except:` that would swallow it."""
     result = subprocess.run(
-        [sys.executable, "-c", CTRL_C_WHILE_PYDUB_LOADS], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", CTRL_C_WHILE_PYDUB_LOADS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "interrupted\n", "")
 
 
 def test_ctrl_c_during_batch_exits_130_and_stops_every_worker(tmp_path: Path) -> None:
-    """Ctrl-C while a batch of two profiles builds: exit 130 promptly, every worker gone, nothing left behind."""
+    """Ctrl-C while a batch of two profiles builds: exit 130 promptly, every worker gone, nothing left
+    behind."""
     folder = tmp_path / "sessions"
     folder.mkdir()
     previous = folder / "feet-for-back-pain-older-patient.mp3"
     previous.write_bytes(OLD_SESSION)
-    profiles = [str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")]
-    process = voiceguide(["batch", str(DEFAULT_PLAN), *profiles, "-o", str(folder)], tmp_path, new_session=True)
+    profiles = [
+        str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")
+    ]
+    process = voiceguide(
+        ["batch", str(DEFAULT_PLAN), *profiles, "-o", str(folder)], tmp_path, new_session=True
+    )
     wait_for("phrase", phrase_spoken(tmp_path / "tmp"), process)
     os.killpg(process.pid, signal.SIGINT)
     interrupted = time.monotonic()
@@ -422,7 +500,8 @@ def test_ctrl_c_during_batch_exits_130_and_stops_every_worker(tmp_path: Path) ->
 
 
 def test_two_builds_of_one_file_at_once_leave_one_complete_session(tmp_path: Path) -> None:
-    """Two builds of one output at once both succeed and leave one whole session (length within 50 ms), no temp."""
+    """Two builds of one output at once both succeed and leave one whole session (length within 50 ms),
+    no temp."""
     output = tmp_path / "race" / "session.mp3"
     output.parent.mkdir()
     first = voiceguide(["build", str(SHORT_PLAN), "-o", str(output), "--force"], tmp_path)
@@ -434,7 +513,9 @@ def test_two_builds_of_one_file_at_once_leave_one_complete_session(tmp_path: Pat
     stamp = read_stamp(output)
     assert stamp is not None, "the file has no voiceguide stamp"
     decoded = duration_ms(decode(output))
-    assert abs(decoded - stamp.length_ms) <= 50, f"decodes to {decoded:.0f} ms, its timeline says {stamp.length_ms}"
+    assert abs(decoded - stamp.length_ms) <= 50, (
+        f"decodes to {decoded:.0f} ms, its timeline says {stamp.length_ms}"
+    )
     timeline = json.loads(output.with_suffix(".json").read_text())
     assert round(timeline["total"] * 1000) == stamp.length_ms
     written = sorted(p.name for p in output.parent.iterdir())

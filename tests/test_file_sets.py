@@ -66,7 +66,9 @@ def disk_full_for(monkeypatch: pytest.MonkeyPatch, fails: Callable[[Path], bool]
     for method in ("write_bytes", "write_text"):
         original = getattr(Path, method)
 
-        def write(self: Path, *args: object, _original: Callable[..., int] = original, **kwargs: object) -> int:
+        def write(
+            self: Path, *args: object, _original: Callable[..., int] = original, **kwargs: object
+        ) -> int:
             if fails(self):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
             return _original(self, *args, **kwargs)
@@ -87,11 +89,15 @@ def test_a_sidecar_that_cannot_be_written_leaves_the_session_and_every_sidecar_a
     assert result.exit_code == 1, result.output
     assert "session.vtt: the disk is full" in result.stderr
     assert "Traceback" not in result.output
-    assert contents(out.parent) == before, "a file of the session was replaced, or a temporary file left"
+    assert contents(out.parent) == before, (
+        "a file of the session was replaced, or a temporary file left"
+    )
 
 
 @pytest.mark.parametrize("damage", ["removed", "changed"])
-def test_a_session_whose_sidecar_is_missing_or_changed_is_built_again(plan: Path, out: Path, damage: str) -> None:
+def test_a_session_whose_sidecar_is_missing_or_changed_is_built_again(
+    plan: Path, out: Path, damage: str
+) -> None:
     assert invoke("build", plan, "-o", out).exit_code == 0
     written = contents(out.parent)
     assert invoke("build", plan, "-o", out).stdout.startswith("Up to date: ")
@@ -126,7 +132,9 @@ def test_batch_checks_the_sidecars_as_build_does(plan: Path, tmp_path: Path) -> 
     assert (out / "units-bob.json").is_file()
     lines = again.stdout.splitlines()
     assert any("units-ann" in line and "up to date" in line.lower() for line in lines), again.stdout
-    assert not any("units-bob" in line and "up to date" in line.lower() for line in lines), again.stdout
+    assert not any("units-bob" in line and "up to date" in line.lower() for line in lines), (
+        again.stdout
+    )
 
 
 def test_a_split_that_fails_halfway_leaves_every_part_and_the_playlist_as_they_were(
@@ -164,7 +172,11 @@ def test_a_split_removes_the_parts_an_earlier_split_left(plan: Path, out: Path) 
     assert result.exit_code == 0, result.output
     parts = sorted(path.name for path in out.parent.glob("session-*.mp3"))
     assert len(parts) == 3, parts
-    listed = [line for line in out.with_suffix(".m3u").read_text().splitlines() if not line.startswith("#")]
+    listed = [
+        line
+        for line in out.with_suffix(".m3u").read_text().splitlines()
+        if not line.startswith("#")
+    ]
     assert listed == parts
     assert sorted(path.name for path in out.parent.iterdir() if path.suffix in SIDECARS) == [
         f"session{suffix}" for suffix in SIDECARS

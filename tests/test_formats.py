@@ -79,7 +79,9 @@ class Built:
 
     @property
     def timeline(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.output.with_suffix(".json").read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(
+            self.output.with_suffix(".json").read_text(encoding="utf-8")
+        )
         return data
 
     @property
@@ -100,7 +102,8 @@ def plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory, plan_file: Path) -> Callable[..., Built]:
-    """build(name, *options): `voiceguide build` of the plan into a folder of its own, once per arguments."""
+    """build(name, *options): `voiceguide build` of the plan into a folder of its own, once per
+    arguments."""
     cache: dict[tuple[str, ...], Built] = {}
 
     def run(name: str, *options: str) -> Built:
@@ -118,13 +121,25 @@ def build(tmp_path_factory: pytest.TempPathFactory, plan_file: Path) -> Callable
 
 def probe(path: Path) -> str:
     """What `ffmpeg -i FILE` says about a file (on stderr)."""
-    result = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [ffmpeg_path(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    )
     return result.stderr
 
 
 def ffmetadata(path: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """The global tags and the chapters (title, start_ms, end_ms) of `ffmpeg -i FILE -f ffmetadata -`."""
-    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "ffmetadata", "-"]
+    command = [
+        ffmpeg_path(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        str(path),
+        "-f",
+        "ffmetadata",
+        "-",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     tags: dict[str, str] = {}
     blocks: list[dict[str, str]] = []
@@ -139,7 +154,11 @@ def ffmetadata(path: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
         numerator, denominator = (int(part) for part in block["TIMEBASE"].split("/"))
         scale = 1000 * numerator / denominator
         chapters.append(
-            {"title": block.get("title"), "start_ms": int(block["START"]) * scale, "end_ms": int(block["END"]) * scale}
+            {
+                "title": block.get("title"),
+                "start_ms": int(block["START"]) * scale,
+                "end_ms": int(block["END"]) * scale,
+            }
         )
     return tags, chapters
 
@@ -148,13 +167,16 @@ def section_starts(timeline: dict[str, Any]) -> list[tuple[str, float]]:
     """(title, first cue in ms) of the intro, each exercise and the closing, from a timeline's events."""
     cues = [e for e in timeline["events"] if e["kind"] != "silence"]
     starts = [("Introduction", cues[0]["start"] * 1000)]
-    starts += [(name, next(e["start"] for e in cues if e["exercise"] == name) * 1000) for name in EXERCISES]
+    starts += [
+        (name, next(e["start"] for e in cues if e["exercise"] == name) * 1000) for name in EXERCISES
+    ]
     closing = next(e for e in cues if e["phase"] == "outro" and e["exercise"] is None)
     return [*starts, ("Closing", closing["start"] * 1000)]
 
 
 def opus_input_rate(path: Path) -> int:
-    """The input sample rate an Ogg Opus file's OpusHead records (Opus itself always decodes at 48 kHz)."""
+    """The input sample rate an Ogg Opus file's OpusHead records (Opus itself always decodes at 48
+    kHz)."""
     data = path.read_bytes()[:4096]
     head = data.find(b"OpusHead")
     assert head >= 0, "no OpusHead packet"
@@ -162,7 +184,8 @@ def opus_input_rate(path: Path) -> int:
     return rate
 
 
-# --- choosing the format ---------------------------------------------------------------------------
+# --- choosing the format
+# ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("extension", EXTENSIONS)
@@ -170,7 +193,9 @@ def test_output_extension_chooses_the_format(build: Callable[..., Built], extens
     """-o session.<ext> writes that container and codec (mp3, m4a/AAC, ogg and opus/Opus, wav/PCM)."""
     built = build(f"session.{extension}")
     container, codec, starts_right = CONTAINERS[extension]
-    assert starts_right(built.output.read_bytes()[:100]), f"{built.output.name} does not start like a {extension}"
+    assert starts_right(built.output.read_bytes()[:100]), (
+        f"{built.output.name} does not start like a {extension}"
+    )
     said = probe(built.output)
     assert f"Input #0, {container}" in said and f"Audio: {codec}" in said, said
 
@@ -178,7 +203,9 @@ def test_output_extension_chooses_the_format(build: Callable[..., Built], extens
 def test_format_option_and_extension_must_agree(plan_file: Path, tmp_path: Path) -> None:
     """--format m4a with a file named session.bin is refused before any work: an M4A would be
     written under a name that says otherwise (see test_output_checks.py for the messages)."""
-    result = _invoke(["build", str(plan_file), "-o", str(tmp_path / "session.bin"), "--format", "m4a"])
+    result = _invoke(
+        ["build", str(plan_file), "-o", str(tmp_path / "session.bin"), "--format", "m4a"]
+    )
     assert result.exit_code == 2, result.output
     assert "--format m4a writes M4A, whose files end in .m4a; name the output" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -196,15 +223,21 @@ def test_format_option_names_the_default_output(
     assert "Audio: opus" in probe(written)
 
 
-# --- what every format holds -----------------------------------------------------------------------
+# --- what every format holds
+# -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("extension", EXTENSIONS)
-def test_every_format_decodes_to_the_timelines_length(build: Callable[..., Built], extension: str) -> None:
-    """Each format decodes to the timeline's length within 50 ms (and an M4A's end padding, for an older ffmpeg)."""
+def test_every_format_decodes_to_the_timelines_length(
+    build: Callable[..., Built], extension: str
+) -> None:
+    """Each format decodes to the timeline's length within 50 ms (and an M4A's end padding, for an
+    older ffmpeg)."""
     built = build(f"session.{extension}")
     decoded = am.duration_ms(am.decode(built.output))
-    print(f"{extension}: decoded {decoded - built.total_ms:+.1f} ms off the timeline's {built.total_ms:.0f} ms")
+    print(
+        f"{extension}: decoded {decoded - built.total_ms:+.1f} ms off the timeline's {built.total_ms:.0f} ms"
+    )
     under, over = length_error_allowed(extension)
     assert under <= decoded - built.total_ms <= over, (
         f"{extension} decodes to {decoded:.0f} ms for a timeline of {built.total_ms:.0f} ms"
@@ -213,21 +246,25 @@ def test_every_format_decodes_to_the_timelines_length(build: Callable[..., Built
 
 @pytest.mark.parametrize("extension", EXTENSIONS)
 def test_tags_name_the_session(build: Callable[..., Built], extension: str) -> None:
-    """The title (and artist) tags are in every format: read by mutagen, or by ffmpeg for WAV's INFO chunk."""
+    """The title (and artist) tags are in every format: read by mutagen, or by ffmpeg for WAV's INFO
+    chunk."""
     built = build(f"session.{extension}")
     if extension == "wav":
         tags, _ = ffmetadata(built.output)  # mutagen reads only ID3 chunks in a WAV
         found = {"title": [tags.get("title")], "artist": [tags.get("artist")]}
     else:
         audio = mutagen.File(built.output, easy=True)
-        assert audio is not None and audio.tags is not None, f"mutagen finds no tags in {built.output.name}"
+        assert audio is not None and audio.tags is not None, (
+            f"mutagen finds no tags in {built.output.name}"
+        )
         found = {key: list(audio.tags.get(key) or []) for key in ("title", "artist")}
     assert found == {"title": [TITLE], "artist": ["voiceguide"]}
 
 
 @pytest.mark.parametrize("extension", ["m4a", "ogg", "opus"])
 def test_chapters_in_m4a_and_ogg(build: Callable[..., Built], extension: str) -> None:
-    """M4A and Ogg Opus files hold the chapters: named in order, each at its section's first cue (30 ms), contiguous."""
+    """M4A and Ogg Opus files hold the chapters: named in order, each at its section's first cue (30
+    ms), contiguous."""
     built = build(f"session.{extension}")
     _, chapters = ffmetadata(built.output)
     sections = section_starts(built.timeline)
@@ -247,11 +284,14 @@ def test_an_unchanged_session_is_not_rebuilt(build: Callable[..., Built], extens
     before = built.output.stat().st_mtime_ns
     again = _invoke(built.arguments)
     assert again.exit_code == 0, again.output
-    assert again.stdout.startswith("Up to date:"), f"{extension}: built again: {again.stdout.strip()}"
+    assert again.stdout.startswith("Up to date:"), (
+        f"{extension}: built again: {again.stdout.strip()}"
+    )
     assert built.output.stat().st_mtime_ns == before
 
 
-# --- encoding options ------------------------------------------------------------------------------
+# --- encoding options
+# ------------------------------------------------------------------------------
 
 
 def test_bitrate_option_sets_the_bitrate(build: Callable[..., Built]) -> None:
@@ -275,7 +315,8 @@ def test_sample_rate_option_sets_the_rate(build: Callable[..., Built]) -> None:
 
 
 def test_opus_takes_the_sample_rate_asked_or_the_nearest_above(build: Callable[..., Built]) -> None:
-    """An Opus file records --sample-rate 16000 as its input rate, and 24000 for the session's 22050 by default."""
+    """An Opus file records --sample-rate 16000 as its input rate, and 24000 for the session's 22050 by
+    default."""
     assert opus_input_rate(build("session.opus").output) == 24_000
     assert opus_input_rate(build("narrow.opus", "--sample-rate", "16000").output) == 16_000
 
@@ -302,7 +343,8 @@ def test_bad_encoding_options_are_refused(
     assert list(tmp_path.iterdir()) == []
 
 
-# --- split -----------------------------------------------------------------------------------------
+# --- split
+# -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,16 +374,21 @@ def test_split_writes_a_file_per_section_in_order(split: tuple[Built, list[Entry
     titles = ["Introduction", *EXERCISES, "Closing"]
     assert [e.title for e in entries] == [f"{n:02d} {t}" for n, t in enumerate(titles, start=1)]
     slugs = ["introduction", "squeeze", "reach-up", "closing"]
-    assert [e.file.name for e in entries] == [f"parts-{n:02d}-{s}.mp3" for n, s in enumerate(slugs, start=1)]
+    assert [e.file.name for e in entries] == [
+        f"parts-{n:02d}-{s}.mp3" for n, s in enumerate(slugs, start=1)
+    ]
     on_disk = sorted(p.name for p in built.output.parent.glob("parts-*.mp3"))
     assert on_disk == [e.file.name for e in entries]
     for number, entry in enumerate(entries, start=1):
         tags = mutagen.File(entry.file, easy=True).tags
-        assert tags["title"] == [entry.title] and tags["tracknumber"] == [f"{number}/{len(entries)}"]
+        assert tags["title"] == [entry.title] and tags["tracknumber"] == [
+            f"{number}/{len(entries)}"
+        ]
 
 
 def test_split_parts_last_what_the_playlist_says(split: tuple[Built, list[Entry]]) -> None:
-    """Each #EXTINF is its file's decoded length (1 s); the parts add up to the session, as do the #EXTINFs."""
+    """Each #EXTINF is its file's decoded length (1 s); the parts add up to the session, as do the
+    #EXTINFs."""
     built, entries = split
     lengths = [am.duration_ms(am.decode(e.file)) / 1000 for e in entries]
     print(
@@ -349,7 +396,9 @@ def test_split_parts_last_what_the_playlist_says(split: tuple[Built, list[Entry]
         + ", ".join(f"{e.seconds:g}/{n:.3f}" for e, n in zip(entries, lengths, strict=True))
     )
     for entry, length in zip(entries, lengths, strict=True):
-        assert abs(entry.seconds - length) <= PLAYLIST_TOLERANCE_S, f"{entry.file.name}: {entry.seconds} vs {length}"
+        assert abs(entry.seconds - length) <= PLAYLIST_TOLERANCE_S, (
+            f"{entry.file.name}: {entry.seconds} vs {length}"
+        )
     total = built.total_ms / 1000
     assert abs(sum(lengths) - total) <= len(entries) * LENGTH_TOLERANCE_MS / 1000, (
         f"the parts last {sum(lengths):.3f} s together, the session {total:.3f} s"

@@ -38,10 +38,16 @@ from voiceguide.plans.profile import Layer, load_profile, parse_set
 
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-"""All but the explain phase, which can take longer than the search itself and adds little to a shrunk example."""
-IN_PROCESS = settings(max_examples=examples(100), deadline=None, suppress_health_check=SLOW_OK, phases=PHASES)
+"""All but the explain phase, which can take longer than the search itself and adds little to a shrunk
+example."""
+IN_PROCESS = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=SLOW_OK, phases=PHASES
+)
 CLI = settings(
-    max_examples=examples(30, per_example_cost=25), deadline=None, suppress_health_check=SLOW_OK, phases=PHASES
+    max_examples=examples(30, per_example_cost=25),
+    deadline=None,
+    suppress_health_check=SLOW_OK,
+    phases=PHASES,
 )
 
 WHOLE_FILE_PROBLEMS = (
@@ -72,7 +78,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def assert_names_file(problems: list[str], display: str) -> None:
-    """Each problem is one line that starts with *display* and a line:column, or is about the whole file."""
+    """Each problem is one line that starts with *display* and a line:column, or is about the whole
+    file."""
     assert problems, "a PlanError with no problems"
     for problem in problems:
         assert_one_clean_line(problem)
@@ -93,13 +100,19 @@ def assert_one_clean_line(problem: str) -> None:
 
 def assert_speakable(text: str) -> None:
     assert text == text.strip() and text, f"{text!r} is empty or not trimmed"
-    assert not [c for c in text if unicodedata.category(c) in UNSPOKEN], f"{text!r} keeps unspoken characters"
+    assert not [c for c in text if unicodedata.category(c) in UNSPOKEN], (
+        f"{text!r} keeps unspoken characters"
+    )
 
 
 def assert_plan_is_sound(plan: Plan) -> None:
     """A plan that loaded has exercises, and every text in it is speakable."""
     assert plan.exercises
-    for text in (plan.title, *(e.name for e in plan.exercises), *(e.instructions or "x" for e in plan.exercises)):
+    for text in (
+        plan.title,
+        *(e.name for e in plan.exercises),
+        *(e.instructions or "x" for e in plan.exercises),
+    ):
         assert_speakable(text)
     for exercise in plan.exercises:
         assert exercise.reps >= 1 and exercise.sets >= 1
@@ -110,7 +123,8 @@ def assert_plan_is_sound(plan: Plan) -> None:
 @IN_PROCESS
 @given(data=plan_files)
 def test_plan_files_load_or_name_file_line_and_column(data: bytes, workdir: Path) -> None:
-    """Any plan file, random or mutated, loads into a sound Plan or a PlanError naming file:line:column."""
+    """Any plan file, random or mutated, loads into a sound Plan or a PlanError naming
+    file:line:column."""
     path = workdir / "plan.yaml"
     path.write_bytes(data)
     try:
@@ -157,7 +171,8 @@ def _layers(profile: Path | None, options: list[str]) -> list[Layer]:
 
 
 def _customize(plan_name: str, layers: list[Layer], week: int | None) -> None:
-    """Customize; a PlanError must name the profile (file:line:column), the --set option or the plan file."""
+    """Customize; a PlanError must name the profile (file:line:column), the --set option or the plan
+    file."""
     plan = PLANS[plan_name]
     try:
         customized = customize(plan=plan, layers=layers, week=week)
@@ -165,12 +180,14 @@ def _customize(plan_name: str, layers: list[Layer], week: int | None) -> None:
         for problem in error.problems:
             assert_one_clean_line(problem)
             assert problem == ALL_SKIPPED or re.match(
-                rf"(fuzzed profile\.yaml:\d+:\d+|{SET_DISPLAY}|{re.escape(plan.source_name)}(:\d+:\d+)?): .", problem
+                rf"(fuzzed profile\.yaml:\d+:\d+|{SET_DISPLAY}|{re.escape(plan.source_name)}(:\d+:\d+)?): .",
+                problem,
             ), f"a customization problem that names neither a file nor a --set option: {problem!r}"
         return
     assert isinstance(customized, Customized)
     assert customized.plan.exercises
-    # Without a week, a progression makes week 1 and says where it is; a plan without one has no week.
+    # Without a week, a progression makes week 1 and says where it is; a plan without one has no
+    # week.
     assert customized.plan.week == (week or (1 if customized.week_one_for else None))
 
 
@@ -184,7 +201,8 @@ def _customize(plan_name: str, layers: list[Layer], week: int | None) -> None:
 def test_profiles_and_set_options_customize_or_name_their_source(
     profile: bytes, options: list[str], plan_name: str, week: int | None, workdir: Path
 ) -> None:
-    """A fuzzed profile and --set options give a Customized plan or a PlanError naming the file or the --set."""
+    """A fuzzed profile and --set options give a Customized plan or a PlanError naming the file or the
+    --set."""
     path = workdir / "profile.yaml"
     path.write_bytes(profile)
     try:
@@ -200,8 +218,11 @@ def test_profiles_and_set_options_customize_or_name_their_source(
     plan_name=st.sampled_from(sorted(PLANS)),
     week=st.none() | st.integers(1, 60),
 )
-def test_set_options_alone_customize_or_name_the_option(options: list[str], plan_name: str, week: int | None) -> None:
-    """Random --set strings are read into layers or refused naming the option; customizing raises nothing else."""
+def test_set_options_alone_customize_or_name_the_option(
+    options: list[str], plan_name: str, week: int | None
+) -> None:
+    """Random --set strings are read into layers or refused naming the option; customizing raises
+    nothing else."""
     try:
         layers = _layers(None, options)
     except PlanError:
@@ -217,7 +238,9 @@ OVERRUN_SUMMARY = re.compile(r"^Error: \d+ phrases? do not fit their slots:$", r
 def assert_clean_exit(result: Result, plan: Path) -> None:
     """Exit 0 or 2, no exception but SystemExit, no traceback; a failure says Error: and, for a plan
     error, names the plan file and a line."""
-    detail = f"exit {result.exit_code}\nstdout: {result.stdout[-2000:]}\nstderr: {result.stderr[-2000:]}"
+    detail = (
+        f"exit {result.exit_code}\nstdout: {result.stdout[-2000:]}\nstderr: {result.stderr[-2000:]}"
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{type(result.exception).__name__}: {result.exception} escaped\n{detail}"
     )
@@ -229,10 +252,14 @@ def assert_clean_exit(result: Result, plan: Path) -> None:
     # Click's own usage errors print the usage line first, then "Error: ...". An overrun report of
     # `validate` lists the phrases first (test_validate_overrun_report_starts_with_error pins that).
     if not OVERRUN_SUMMARY.search(stderr):
-        assert stderr.startswith("Error: ") or (stderr.startswith("Usage: ") and "\nError: " in stderr), detail
+        assert stderr.startswith("Error: ") or (
+            stderr.startswith("Usage: ") and "\nError: " in stderr
+        ), detail
     if stderr.startswith("Error: the plan has"):
         located = re.search(rf"^  {re.escape(str(plan))}:\d+:\d+: .", stderr, re.MULTILINE)
-        whole = re.search(rf"^  {re.escape(str(plan))}: ({'|'.join(WHOLE_FILE_PROBLEMS)})", stderr, re.MULTILINE)
+        whole = re.search(
+            rf"^  {re.escape(str(plan))}: ({'|'.join(WHOLE_FILE_PROBLEMS)})", stderr, re.MULTILINE
+        )
         assert located or whole, f"a plan error that names no line of {plan}\n{detail}"
 
 
@@ -256,11 +283,15 @@ def test_cli_with_random_options_exits_0_or_2_with_a_message(
 
 
 @CLI
-@given(data=st.one_of(mutated(st.just(SMALL_PLAN)), plan_files), command=st.sampled_from(["validate", "preview"]))
+@given(
+    data=st.one_of(mutated(st.just(SMALL_PLAN)), plan_files),
+    command=st.sampled_from(["validate", "preview"]),
+)
 def test_cli_with_mutated_plan_files_exits_0_or_2_naming_file_and_line(
     data: bytes, command: str, workdir: Path
 ) -> None:
-    """validate and preview of a mutated plan file: exit 0 or 2, and a plan error names the file and a line."""
+    """validate and preview of a mutated plan file: exit 0 or 2, and a plan error names the file and a
+    line."""
     path = workdir / "mutated plan.yaml"
     path.write_bytes(data)
     result = CliRunner().invoke(main, [command, str(path)])
@@ -268,8 +299,11 @@ def test_cli_with_mutated_plan_files_exits_0_or_2_naming_file_and_line(
 
 
 def test_validate_overrun_report_starts_with_error(small_plan: Path) -> None:
-    """When phrases overrun (a slow --rate), validate's stderr starts with "Error:" like every other failure."""
+    """When phrases overrun (a slow --rate), validate's stderr starts with "Error:" like every other
+    failure."""
     result = CliRunner().invoke(main, ["validate", str(small_plan), "--rate", "60"])
     assert result.exit_code == 2, result.output
     assert OVERRUN_SUMMARY.search(result.stderr), result.stderr
-    assert result.stderr.startswith("Error: "), f"stderr starts with {result.stderr.splitlines()[0]!r}"
+    assert result.stderr.startswith("Error: "), (
+        f"stderr starts with {result.stderr.splitlines()[0]!r}"
+    )

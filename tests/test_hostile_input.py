@@ -60,7 +60,9 @@ def assert_no_traceback(result: Result) -> None:
     assert "Traceback" not in result.output
 
 
-def assert_refused(result: Result, *expected: str | re.Pattern[str], subject: str = "the plan") -> list[str]:
+def assert_refused(
+    result: Result, *expected: str | re.Pattern[str], subject: str = "the plan"
+) -> list[str]:
     """Exit 2, nothing on stdout, and stderr is "Error: <subject> has ... problem(s):" followed by the
     *expected* problem lines (each exactly, or a compiled pattern matching one line fully)."""
     assert_no_traceback(result)
@@ -84,7 +86,9 @@ def validate(runner: CliRunner, plan: Path, *options: str) -> Result:
     return runner.invoke(main, ["validate", str(plan), *options])
 
 
-def run_limited(args: list[str], *, seconds: float, memory_bytes: int = 1 << 30) -> subprocess.CompletedProcess[str]:
+def run_limited(
+    args: list[str], *, seconds: float, memory_bytes: int = 1 << 30
+) -> subprocess.CompletedProcess[str]:
     """`python -m voiceguide ARGS` in a process limited to *memory_bytes* of address space; fails
     the test if it has not finished within *seconds*."""
 
@@ -121,23 +125,34 @@ def merge_bomb(levels: int, width: int = 9) -> str:
     lines = ["a0: &a0 {reps: 1}"]
     for level in range(1, levels + 1):
         lines.append(f"a{level}: &a{level} {{<<: [" + ", ".join([f"*a{level - 1}"] * width) + "]}")
-    lines += ["title: Merges", "exercises:", "  - name: Squeeze", "    hold: 3", f"    <<: *a{levels}"]
+    lines += [
+        "title: Merges",
+        "exercises:",
+        "  - name: Squeeze",
+        "    hold: 3",
+        f"    <<: *a{levels}",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def test_billion_laughs_is_refused_fast(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """A 9-level alias bomb (9**9 values if expanded) is refused without being expanded, each problem located."""
+    """A 9-level alias bomb (9**9 values if expanded) is refused without being expanded, each problem
+    located."""
     plan = write(billion_laughs())
     started = time.perf_counter()
     result = validate(runner, plan)
     elapsed = time.perf_counter() - started
     problems = assert_refused(
         result,
-        re.compile(rf"  {re.escape(str(plan))}:\d+:\d+: exercises\[0\]: expected a mapping of fields, found a list"),
+        re.compile(
+            rf"  {re.escape(str(plan))}:\d+:\d+: exercises\[0\]: expected a mapping of fields, found a list"
+        ),
     )
     assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
     assert len(problems) < 100, f"{len(problems)} problems for one bomb"
-    assert all(re.match(rf"  {re.escape(str(plan))}:\d+:\d+: ", line) for line in problems), result.stderr
+    assert all(re.match(rf"  {re.escape(str(plan))}:\d+:\d+: ", line) for line in problems), (
+        result.stderr
+    )
 
 
 def test_billion_laughs_stays_in_bounded_memory(tmp_path: Path) -> None:
@@ -154,19 +169,30 @@ def test_billion_laughs_stays_in_bounded_memory(tmp_path: Path) -> None:
     assert peak < 50 * 2**20, f"peak {peak / 2**20:.0f} MB"
 
 
-def test_aliases_expanding_past_the_value_cap_are_refused(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """60,000 aliases of one exercise (all the loader would walk) stop at the 50,000-value cap, located."""
+def test_aliases_expanding_past_the_value_cap_are_refused(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
+    """60,000 aliases of one exercise (all the loader would walk) stop at the 50,000-value cap,
+    located."""
     items = "\n".join(["  - *e"] * 60_000)
-    plan = write(f"title: Many\nexercises:\n  - &e {{name: Squeeze, hold: 3, reps: 2, reset: 3}}\n{items}\n")
+    plan = write(
+        f"title: Many\nexercises:\n  - &e {{name: Squeeze, hold: 3, reps: 2, reset: 3}}\n{items}\n"
+    )
     started = time.perf_counter()
     result = validate(runner, plan)
     elapsed = time.perf_counter() - started
-    assert_refused(result, f"  {plan}:3:3: exercises: the document expands to more than 50,000 values (aliases?)")
+    assert_refused(
+        result,
+        f"  {plan}:3:3: exercises: the document expands to more than 50,000 values (aliases?)",
+    )
     assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
 
 
-def test_merge_key_bomb_is_refused_fast_and_briefly(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """Merge keys (<<) expanding to 59,049 copies of a field are refused, unexpanded, in a short report."""
+def test_merge_key_bomb_is_refused_fast_and_briefly(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
+    """Merge keys (<<) expanding to 59,049 copies of a field are refused, unexpanded, in a short
+    report."""
     plan = write(merge_bomb(levels=5))
     started = time.perf_counter()
     result = validate(runner, plan)
@@ -188,16 +214,24 @@ def test_nine_level_merge_key_bomb_is_refused_in_bounded_time_and_memory(tmp_pat
 
 @pytest.mark.parametrize(
     "merge",
-    ["<<: 1", "<<: [1, 2]", "<<: [{reps: 2}, oops]", "<<: !!python/object/apply:os.system ['echo merged']"],
+    [
+        "<<: 1",
+        "<<: [1, 2]",
+        "<<: [{reps: 2}, oops]",
+        "<<: !!python/object/apply:os.system ['echo merged']",
+    ],
     ids=["scalar", "list-of-scalars", "mixed-list", "python-tag"],
 )
 def test_merge_key_of_a_non_mapping_is_a_located_problem(
     runner: CliRunner, write: Callable[..., Path], merge: str
 ) -> None:
-    """`<<:` with something other than mappings is reported at its line, not a ConstructorError traceback."""
+    """`<<:` with something other than mappings is reported at its line, not a ConstructorError
+    traceback."""
     plan = write(f"{ONE_EXERCISE}    hold: 3\n    {merge}\n")
     problems = assert_refused(validate(runner, plan))
-    assert all(re.match(rf"  {re.escape(str(plan))}:[345]:\d+: ", line) for line in problems), problems
+    assert all(re.match(rf"  {re.escape(str(plan))}:[345]:\d+: ", line) for line in problems), (
+        problems
+    )
 
 
 # -- files that are not plans --------------------------------------------------------------------
@@ -216,9 +250,12 @@ def test_file_over_the_size_cap(runner: CliRunner, write: Callable[..., Path]) -
 
 
 def test_endless_device_is_bounded_by_the_size_cap() -> None:
-    """/dev/zero as the plan (a file whose size says 0) is refused by the size cap, not read until memory runs out."""
+    """/dev/zero as the plan (a file whose size says 0) is refused by the size cap, not read until
+    memory runs out."""
     result = run_limited(["validate", "/dev/zero"], seconds=20)
-    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr[-800:]
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr[
+        -800:
+    ]
     assert result.returncode == 2, result.stderr[-800:]
     assert result.stderr.startswith("Error: the plan has a problem:\n  /dev/zero: "), result.stderr
 
@@ -243,14 +280,18 @@ def test_non_utf8_bytes_name_byte_and_line(runner: CliRunner, write: Callable[..
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
             "byte 0 (line 1) is not UTF-8 text. Save the file as UTF-8 in your editor.",
         ),
-        (b"title: x\x00\nexercises: []\n", "the file contains NUL bytes; it looks binary, not a YAML plan."),
+        (
+            b"title: x\x00\nexercises: []\n",
+            "the file contains NUL bytes; it looks binary, not a YAML plan.",
+        ),
     ],
     ids=["elf", "png", "nul-in-text"],
 )
 def test_binary_file_is_refused_as_a_whole(
     runner: CliRunner, write: Callable[..., Path], content: bytes, message: str
 ) -> None:
-    """A binary file (an executable, an image, text with a NUL) is refused as a whole with a plain reason."""
+    """A binary file (an executable, an image, text with a NUL) is refused as a whole with a plain
+    reason."""
     plan = write(content, name="plan.bin")
     assert_refused(validate(runner, plan), f"  {plan}: {message}")
 
@@ -271,7 +312,8 @@ DEEP = 10_000
 def test_deep_nesting_is_refused_without_recursion_error(
     runner: CliRunner, write: Callable[..., Path], nested: str
 ) -> None:
-    """Lists or mappings nested thousands deep are refused as too deep, with no RecursionError, in seconds."""
+    """Lists or mappings nested thousands deep are refused as too deep, with no RecursionError, in
+    seconds."""
     plan = write(f"title: Deep\nexercises: {nested}\n")
     started = time.perf_counter()
     result = validate(runner, plan)
@@ -280,15 +322,21 @@ def test_deep_nesting_is_refused_without_recursion_error(
     assert elapsed < EXPANSION_BOUND_S, f"took {elapsed:.1f} s"
 
 
-def test_deep_nesting_in_a_profile_is_refused(runner: CliRunner, write: Callable[..., Path]) -> None:
+def test_deep_nesting_in_a_profile_is_refused(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
     """A profile nested 10,000 deep is refused as too deep, naming the profile."""
     plan = write(ONE_EXERCISE + "    hold: 3\n")
     profile = write("settings: " + "[" * DEEP + "]" * DEEP + "\n", name="profile.yaml")
     result = validate(runner, plan, "--profile", str(profile))
-    assert_refused(result, f"  {profile}: the YAML is nested too deeply to be a plan.", subject="the profile")
+    assert_refused(
+        result, f"  {profile}: the YAML is nested too deeply to be a plan.", subject="the profile"
+    )
 
 
-def test_deep_nesting_in_a_set_value_is_refused(runner: CliRunner, write: Callable[..., Path]) -> None:
+def test_deep_nesting_in_a_set_value_is_refused(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
     """--set rate=[[[...]]] nested 1,000 deep is a --set problem (exit 2), not a RecursionError."""
     plan = write(ONE_EXERCISE + "    hold: 3\n")
     option = "rate=" + "[" * 1000 + "]" * 1000
@@ -303,7 +351,10 @@ def test_deep_nesting_in_a_set_value_is_refused(runner: CliRunner, write: Callab
 @pytest.mark.parametrize(
     ("field", "tag"),
     [
-        ("title: !!python/object/apply:os.system ['touch {marker}']", "python/object/apply:os.system"),
+        (
+            "title: !!python/object/apply:os.system ['touch {marker}']",
+            "python/object/apply:os.system",
+        ),
         ("title: !!python/object/new:os.system ['touch {marker}']", "python/object/new:os.system"),
         ("title: !!python/name:os.system", "python/name:os.system"),
         ("title: !!python/module:os", "python/module:os"),
@@ -330,7 +381,10 @@ def test_python_tags_in_unknown_fields_keys_profiles_and_sets_never_run(
     marker = tmp_path / "executed"
     apply = f"!!python/object/apply:os.system ['touch {marker}']"
     plan = write(f"{ONE_EXERCISE}    hold: 3\n    extra: {apply}\n    ? {apply}\n    : 1\n")
-    assert_refused(validate(runner, plan), re.compile(rf"  {re.escape(str(plan))}:5:5: exercises\[0\]\.extra: .*"))
+    assert_refused(
+        validate(runner, plan),
+        re.compile(rf"  {re.escape(str(plan))}:5:5: exercises\[0\]\.extra: .*"),
+    )
     profile = write(f"settings:\n  rate: {apply}\n", name="profile.yaml")
     clean = write(ONE_EXERCISE + "    hold: 3\n", name="clean.yaml")
     assert_refused(
@@ -352,21 +406,61 @@ def test_python_tags_in_unknown_fields_keys_profiles_and_sets_never_run(
     ("fields", "where", "message"),
     [
         ("hold: 0", "4:11", "exercises[0].hold: expected a duration from 0.5 s to 1 h, found 0 s"),
-        ("hold: -5", "4:11", "exercises[0].hold: expected a duration from 0.5 s to 1 h, found -5 s"),
-        ("hold: .nan", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the number '.nan'"),
-        ("hold: .inf", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the number '.inf'"),
-        ("hold: -.inf", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the number '-.inf'"),
-        ("hold: 1.0e+306", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the number '1.0e+306'"),
-        ("hold: '-1e308'", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the text '-1e308'"),
-        ("hold: '-3s'", "4:11", f"exercises[0].hold: expected {DURATION_HINT}, found the text '-3s'"),
-        ("hold: 3\n    reset: -1", "5:12", "exercises[0].reset: expected a duration from 0 s to 10 min, found -1 s"),
-        ("work: 3\n    rest: .NaN", "5:11", f"exercises[0].rest: expected {DURATION_HINT}, found the number '.NaN'"),
+        (
+            "hold: -5",
+            "4:11",
+            "exercises[0].hold: expected a duration from 0.5 s to 1 h, found -5 s",
+        ),
+        (
+            "hold: .nan",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the number '.nan'",
+        ),
+        (
+            "hold: .inf",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the number '.inf'",
+        ),
+        (
+            "hold: -.inf",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the number '-.inf'",
+        ),
+        (
+            "hold: 1.0e+306",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the number '1.0e+306'",
+        ),
+        (
+            "hold: '-1e308'",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the text '-1e308'",
+        ),
+        (
+            "hold: '-3s'",
+            "4:11",
+            f"exercises[0].hold: expected {DURATION_HINT}, found the text '-3s'",
+        ),
+        (
+            "hold: 3\n    reset: -1",
+            "5:12",
+            "exercises[0].reset: expected a duration from 0 s to 10 min, found -1 s",
+        ),
+        (
+            "work: 3\n    rest: .NaN",
+            "5:11",
+            f"exercises[0].rest: expected {DURATION_HINT}, found the number '.NaN'",
+        ),
         (
             "hold: 3\n    reps: 1000000",
             "5:11",
             "exercises[0].reps: expected a whole number from 1 to 500, found 1000000",
         ),
-        ("hold: 3\n    reps: 0", "5:11", "exercises[0].reps: expected a whole number from 1 to 500, found 0"),
+        (
+            "hold: 3\n    reps: 0",
+            "5:11",
+            "exercises[0].reps: expected a whole number from 1 to 500, found 0",
+        ),
         (
             "hold: 3\n    sets: .nan",
             "5:11",
@@ -377,7 +471,11 @@ def test_python_tags_in_unknown_fields_keys_profiles_and_sets_never_run(
             "5:11",
             "exercises[0].reps: expected a whole number from 1 to 500, found the number '2.5'",
         ),
-        ("hold: 7200", "4:11", "exercises[0].hold: expected a duration from 0.5 s to 1 h, found 2 h"),
+        (
+            "hold: 7200",
+            "4:11",
+            "exercises[0].hold: expected a duration from 0.5 s to 1 h, found 2 h",
+        ),
     ],
     ids=[
         "zero",
@@ -400,7 +498,8 @@ def test_python_tags_in_unknown_fields_keys_profiles_and_sets_never_run(
 def test_nonsense_durations_and_counts_are_located(
     runner: CliRunner, write: Callable[..., Path], fields: str, where: str, message: str
 ) -> None:
-    """Zero, negative, NaN and infinite durations and absurd counts: file:line:column, field, expected, found."""
+    """Zero, negative, NaN and infinite durations and absurd counts: file:line:column, field, expected,
+    found."""
     plan = write(f"{ONE_EXERCISE}    {fields}\n")
     assert_refused(validate(runner, plan), f"  {plan}:{where}: {message}")
 
@@ -408,21 +507,34 @@ def test_nonsense_durations_and_counts_are_located(
 @pytest.mark.parametrize(
     "value",
     ["0b_", "0x_", "-0b_", "1" * 5000, "!!float abc", "!!int abc", "!!bool maybe"],
-    ids=["binary-underscore", "hex-underscore", "negative-binary", "5000-digits", "float-tag", "int-tag", "bool-tag"],
+    ids=[
+        "binary-underscore",
+        "hex-underscore",
+        "negative-binary",
+        "5000-digits",
+        "float-tag",
+        "int-tag",
+        "bool-tag",
+    ],
 )
 def test_numbers_yaml_cannot_convert_are_located_problems(
     runner: CliRunner, write: Callable[..., Path], value: str
 ) -> None:
-    """Values that look like numbers to YAML but do not convert (0b_, 5000 digits, !!float abc) are located problems."""
+    """Values that look like numbers to YAML but do not convert (0b_, 5000 digits, !!float abc) are
+    located problems."""
     plan = write(f"{ONE_EXERCISE}    hold: 3\n    reps: {value}\n")
-    assert_refused(validate(runner, plan), re.compile(rf"  {re.escape(str(plan))}:5:11: exercises\[0\]\.reps: .*"))
+    assert_refused(
+        validate(runner, plan),
+        re.compile(rf"  {re.escape(str(plan))}:5:11: exercises\[0\]\.reps: .*"),
+    )
 
 
 @pytest.mark.parametrize("escape", ["\\U00110000", "\\UFFFFFFFF"], ids=["past-unicode", "huge"])
 def test_escapes_outside_unicode_are_located_problems(
     runner: CliRunner, write: Callable[..., Path], escape: str
 ) -> None:
-    """A double-quoted escape of no Unicode character ("\\U00110000") is a located problem, in a plan and a --set."""
+    """A double-quoted escape of no Unicode character ("\\U00110000") is a located problem, in a plan
+    and a --set."""
     plan = write(f'title: "Bad {escape} title"\nexercises:\n  - name: Squeeze\n    hold: 3\n')
     # The YAML library reports no position for such an escape: the whole file is named.
     assert_refused(validate(runner, plan), re.compile(rf"  {re.escape(str(plan))}(:1:\d+)?: .*"))
@@ -433,7 +545,9 @@ def test_escapes_outside_unicode_are_located_problems(
     assert result.stderr.startswith("Error: the --set option has a problem:"), result.stderr
 
 
-def test_raw_control_character_is_located_on_one_line(runner: CliRunner, write: Callable[..., Path]) -> None:
+def test_raw_control_character_is_located_on_one_line(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
     """A raw control character (not allowed in YAML) is reported on one line with file:line:column."""
     plan = write(f"{ONE_EXERCISE}    hold: 3\n    instructions: Bell\x07here\n")
     problems = assert_refused(validate(runner, plan))
@@ -442,9 +556,14 @@ def test_raw_control_character_is_located_on_one_line(runner: CliRunner, write: 
     assert "<unicode string>" not in problems[0]
 
 
-def test_field_names_never_reach_the_terminal_raw(runner: CliRunner, write: Callable[..., Path]) -> None:
-    """An unknown field named with escape sequences or a newline is reported quoted, with no raw control characters."""
-    plan = write('"\\e[2J\\e[31mtitle": x\ntitle: x\nexercises:\n  - name: a\n    hold: 3\n    "re\\nps": 2\n')
+def test_field_names_never_reach_the_terminal_raw(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
+    """An unknown field named with escape sequences or a newline is reported quoted, with no raw
+    control characters."""
+    plan = write(
+        '"\\e[2J\\e[31mtitle": x\ntitle: x\nexercises:\n  - name: a\n    hold: 3\n    "re\\nps": 2\n'
+    )
     result = validate(runner, plan)
     problems = assert_refused(result)
     assert len(problems) == 2, problems
@@ -454,7 +573,9 @@ def test_field_names_never_reach_the_terminal_raw(runner: CliRunner, write: Call
 
 def test_long_session_needs_allow_long(runner: CliRunner, write: Callable[..., Path]) -> None:
     """A 4-hour session is refused with what to do (--allow-long), and accepted with it."""
-    plan = write("title: Long\nsettings:\n  counting: none\nexercises:\n  - name: Sit\n    reps: 4\n    hold: 3600\n")
+    plan = write(
+        "title: Long\nsettings:\n  counting: none\nexercises:\n  - name: Sit\n    reps: 4\n    hold: 3600\n"
+    )
     result = validate(runner, plan)
     assert_no_traceback(result)
     assert result.exit_code == 2
@@ -487,7 +608,9 @@ def test_session_over_twelve_hours_is_refused_even_with_allow_long(
     assert time.perf_counter() - started < EXPANSION_BOUND_S and list(tmp_path.glob("long*")) == []
 
 
-def test_set_options_cannot_make_a_session_absurdly_long(runner: CliRunner, write: Callable[..., Path]) -> None:
+def test_set_options_cannot_make_a_session_absurdly_long(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
     """--set reps and hold_scale pushing a short plan past 3 h are refused like a long plan."""
     plan = write(ONE_EXERCISE + "    hold: 3000\n    counting: none\n")
     result = validate(runner, plan, "--set", "Squeeze.reps=5", "--set", "hold_scale=2")
@@ -500,7 +623,11 @@ def test_set_options_cannot_make_a_session_absurdly_long(runner: CliRunner, writ
 @pytest.mark.parametrize(
     ("plan_text", "where", "message"),
     [
-        ("title: ''\nexercises:\n  - name: a\n    hold: 3\n", "1:8", "title: expected some text, found the text ''"),
+        (
+            "title: ''\nexercises:\n  - name: a\n    hold: 3\n",
+            "1:8",
+            "title: expected some text, found the text ''",
+        ),
         (
             "title:\nexercises:\n  - name: a\n    hold: 3\n",
             "1:7",
@@ -553,7 +680,8 @@ def test_set_options_cannot_make_a_session_absurdly_long(runner: CliRunner, writ
 def test_empty_texts_are_located(
     runner: CliRunner, write: Callable[..., Path], plan_text: str, where: str, message: str
 ) -> None:
-    """Empty, blank, emoji-only and control-only texts are refused where they are, saying what is missing."""
+    """Empty, blank, emoji-only and control-only texts are refused where they are, saying what is
+    missing."""
     plan = write(plan_text)
     assert_refused(validate(runner, plan), f"  {plan}:{where}: {message}")
 
@@ -604,7 +732,8 @@ exercises:
 def test_control_characters_and_emoji_are_accepted_and_never_spoken(
     runner: CliRunner, write: Callable[..., Path]
 ) -> None:
-    """Control characters, escapes, lone surrogates and emoji in names and texts validate, and are never spoken."""
+    """Control characters, escapes, lone surrogates and emoji in names and texts validate, and are
+    never spoken."""
     plan = write(HOSTILE_TEXT_PLAN)
     result = validate(runner, plan)
     assert result.exit_code == 0, result.output
@@ -613,7 +742,9 @@ def test_control_characters_and_emoji_are_accepted_and_never_spoken(
     assert preview.exit_code == 0, preview.stderr
     events = json.loads(preview.stdout)["events"]
     texts = [event["text"] for event in events if event["kind"] == "speech"]
-    assert any("Squeeze" in text for text in texts) and any("slowly" in text for text in texts), texts
+    assert any("Squeeze" in text for text in texts) and any("slowly" in text for text in texts), (
+        texts
+    )
     for text in texts + [event["exercise"] for event in events if event["exercise"]]:
         kept = [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in UNSPOKEN]
         assert not kept, f"{text!r} keeps {kept}"
@@ -623,7 +754,8 @@ def test_control_characters_and_emoji_are_accepted_and_never_spoken(
 
 
 def test_invisible_format_characters_inside_a_word_are_removed_not_spaced() -> None:
-    """A soft hyphen or zero-width space inside a word (pasted text) disappears; it does not split the word."""
+    """A soft hyphen or zero-width space inside a word (pasted text) disappears; it does not split the
+    word."""
     plan = load_plan_text(
         'title: x\nexercises:\n  - name: "Toe\\u00adpresses"\n    instructions: "Stretch gen\\u200btly."\n    hold: 3\n'
     )
@@ -631,11 +763,17 @@ def test_invisible_format_characters_inside_a_word_are_removed_not_spaced() -> N
     assert plan.exercises[0].instructions == "Stretch gently."
 
 
-def test_progression_past_zero_names_the_plan_file_and_line(runner: CliRunner, write: Callable[..., Path]) -> None:
+def test_progression_past_zero_names_the_plan_file_and_line(
+    runner: CliRunner, write: Callable[..., Path]
+) -> None:
     """--week far enough that a plan's shrinking progression goes below zero names the plan file and line."""
-    plan = write(f"{ONE_EXERCISE}    reps: 2\n    hold: 5\n    reset: 3\n    progression:\n      hold: {{step: -1}}\n")
+    plan = write(
+        f"{ONE_EXERCISE}    reps: 2\n    hold: 5\n    reset: 3\n    progression:\n      hold: {{step: -1}}\n"
+    )
     result = validate(runner, plan, "--week", "10")
-    problems = assert_refused(result, subject=re.escape("the customization (profile, --set, --week)"))
+    problems = assert_refused(
+        result, subject=re.escape("the customization (profile, --set, --week)")
+    )
     assert re.match(rf"  {re.escape(str(plan))}: in week 10, ", problems[0]), problems
     assert "Squeeze.hold would be -4 s" in problems[0]
 
@@ -646,7 +784,9 @@ def test_empty_sides_for_an_exercise_without_sides_is_a_set_problem(
     """--set "Squeeze.sides=[]" on an exercise done without sides is a problem naming the --set, not an IndexError."""
     plan = write(ONE_EXERCISE + "    hold: 3\n")
     result = validate(runner, plan, "--set", "Squeeze.sides=[]")
-    problems = assert_refused(result, subject=r"the (customization \(profile, --set, --week\)|--set option)")
+    problems = assert_refused(
+        result, subject=r"the (customization \(profile, --set, --week\)|--set option)"
+    )
     assert problems[0].startswith("  --set 'Squeeze.sides=[]': "), problems
 
 
@@ -679,8 +819,11 @@ def _tree(folder: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def split_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path, set[Path], set[Path]]:
-    """UNSAFE_NAMES_PLAN built with --split into out/: the result, the folder, and the files before and after."""
+def split_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Result, Path, set[Path], set[Path]]:
+    """UNSAFE_NAMES_PLAN built with --split into out/: the result, the folder, and the files before and
+    after."""
     root = tmp_path_factory.mktemp("split")
     plan = root / "names.yaml"
     plan.write_text(UNSAFE_NAMES_PLAN)
@@ -700,7 +843,8 @@ def split_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path,
 def test_split_writes_only_inside_the_output_folder_with_safe_names(
     split_build: tuple[Result, Path, set[Path], set[Path]],
 ) -> None:
-    """Exercise names with slashes, .., backslashes and reserved words give files inside the folder with safe names."""
+    """Exercise names with slashes, .., backslashes and reserved words give files inside the folder
+    with safe names."""
     result, out, before, after = split_build
     assert_no_traceback(result)
     assert result.exit_code == 0, result.stderr
@@ -710,7 +854,9 @@ def test_split_writes_only_inside_the_output_folder_with_safe_names(
     assert not outside, f"files written outside {out}: {outside}"
     names = sorted(path.name for path in new)
     for name in names:
-        assert re.fullmatch(r"session(-\d\d-[a-z0-9]+(-[a-z0-9]+)*)?\.(mp3|m3u|vtt|json|txt)", name), name
+        assert re.fullmatch(
+            r"session(-\d\d-[a-z0-9]+(-[a-z0-9]+)*)?\.(mp3|m3u|vtt|json|txt)", name
+        ), name
     parts = [name for name in names if name.endswith(".mp3")]
     assert len(parts) == 8, names  # introduction, six exercises, closing
     playlist = (out / "session.m3u").read_text().splitlines()
@@ -718,8 +864,13 @@ def test_split_writes_only_inside_the_output_folder_with_safe_names(
     assert sorted(entries) == parts
 
 
-def test_split_reports_the_files_it_wrote(split_build: tuple[Result, Path, set[Path], set[Path]]) -> None:
-    """After --split, the "Wrote" line names a file that exists (the playlist), not an MP3 that was never written."""
+def test_split_reports_the_files_it_wrote(
+    split_build: tuple[Result, Path, set[Path], set[Path]],
+) -> None:
+    """After --split, the "Wrote" line names a file that exists (the playlist), not an MP3 that was
+    never written."""
     result, out, _, _ = split_build
     wrote = result.stdout.split(" (")[0].removeprefix("Wrote ")
-    assert (out / wrote).exists(), f"stdout says {result.stdout.strip()!r}, but {wrote} does not exist"
+    assert (out / wrote).exists(), (
+        f"stdout says {result.stdout.strip()!r}, but {wrote} does not exist"
+    )

@@ -115,7 +115,11 @@ ENGLISH_WORDS = re.compile(
 
 def fields_of(template: str) -> dict[str, str]:
     """The fields of a phrase template and their format specs."""
-    return {name: spec or "" for _, name, spec, _ in string.Formatter().parse(template) if name is not None}
+    return {
+        name: spec or ""
+        for _, name, spec, _ in string.Formatter().parse(template)
+        if name is not None
+    }
 
 
 def base_and_case(key: str) -> tuple[str, str]:
@@ -128,7 +132,9 @@ def base_and_case(key: str) -> tuple[str, str]:
 def localized_plans() -> dict[str, Customized]:
     """The default plan as it is spoken in each language (no speech measured)."""
     return {
-        code: customized_plan(None, profile=None, sets=(), voice=None, rate=None, week=None, language=code)
+        code: customized_plan(
+            None, profile=None, sets=(), voice=None, rate=None, week=None, language=code
+        )
         for code in CODES
     }
 
@@ -155,7 +161,10 @@ def test_the_shipped_languages() -> None:
     """voiceguide has catalogs for Czech, German, English, Spanish and French, each named in its
     own language, and every phrase this file knows the values of is a phrase of the session."""
     assert CODES == ["cs", "de", "en", "es", "fr"]
-    assert available_languages() == "cs (čeština), de (Deutsch), en (English), es (español), fr (français)"
+    assert (
+        available_languages()
+        == "cs (čeština), de (Deutsch), en (English), es (español), fr (français)"
+    )
     assert set(GIVEN) <= set(PHRASE_KEYS)
 
 
@@ -164,7 +173,11 @@ def test_catalog_has_every_phrase_and_nothing_else(code: str) -> None:
     """Every phrase key is in the catalog; any other key is a `<key>_<case>` variant of one of them."""
     phrases = language(code).phrases
     assert [key for key in PHRASE_KEYS if key not in phrases] == []
-    strays = [key for key in phrases if key not in PHRASE_KEYS and base_and_case(key)[0] not in PHRASE_KEYS]
+    strays = [
+        key
+        for key in phrases
+        if key not in PHRASE_KEYS and base_and_case(key)[0] not in PHRASE_KEYS
+    ]
     assert strays == [], f"{code}: keys that are neither a phrase nor a case of one: {strays}"
     assert all(isinstance(text, str) and text.strip() for text in phrases.values())
 
@@ -181,18 +194,24 @@ def test_every_phrase_asks_only_for_what_the_session_gives_in_the_right_form(cod
             kind = GIVEN.get(base, {}).get(name)
             spec_kind = spec.partition(".")[0]
             if kind is None:
-                wrong.append(f"{key}: {{{name}}} is not given to {base!r} (given: {sorted(GIVEN.get(base, {}))})")
+                wrong.append(
+                    f"{key}: {{{name}}} is not given to {base!r} (given: {sorted(GIVEN.get(base, {}))})"
+                )
             elif kind == TEXT and spec:
                 wrong.append(f"{key}: {{{name}:{spec}}} is a text, it takes no format")
             elif kind == MS and spec_kind != "duration":
-                wrong.append(f"{key}: {{{name}:{spec}}} is a length in ms, it must be said as a duration")
+                wrong.append(
+                    f"{key}: {{{name}:{spec}}} is a length in ms, it must be said as a duration"
+                )
             elif kind == COUNT and spec_kind not in ("", "number", "ordinal", "word", *lang.units):
                 wrong.append(f"{key}: {{{name}:{spec}}} is a count, not a {spec_kind!r}")
     assert wrong == []
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_every_phrase_renders_with_realistic_values(code: str, localized_plans: dict[str, Customized]) -> None:
+def test_every_phrase_renders_with_realistic_values(
+    code: str, localized_plans: dict[str, Customized]
+) -> None:
     """Every phrase and case variant renders through Language.say for a range of realistic values,
     with no braces, no digits, no doubled or stray spaces left in what is said."""
     lang = language(code)
@@ -217,7 +236,13 @@ def test_every_phrase_renders_with_realistic_values(code: str, localized_plans: 
             for name, value in values.items():
                 if GIVEN[base][name] == TEXT:
                     own = own.replace(value, "")
-            if not said.strip() or re.search(r"[{}0-9]", own) or "  " in said or said != said.strip() or " ," in said:
+            if (
+                not said.strip()
+                or re.search(r"[{}0-9]", own)
+                or "  " in said
+                or said != said.strip()
+                or " ," in said
+            ):
                 bad.append(f"{key} with {values}: {said!r}")
     assert rendered >= len(PHRASE_KEYS) * len(MS_SAMPLES)
     assert bad == [], "\n".join(bad)
@@ -241,7 +266,9 @@ def test_every_unit_has_a_form_for_every_plural_category(code: str) -> None:
         assert all(word.strip() for word in nominative.values())
         for case, forms in unit.forms.items():
             assert case in GRAMMATICAL_CASES, f"{code}: unit {name!r} has an unknown case {case!r}"
-            assert set(forms) <= categories, f"{code}: {name}.{case} has categories {sorted(set(forms) - categories)}"
+            assert set(forms) <= categories, (
+                f"{code}: {name}.{case} has categories {sorted(set(forms) - categories)}"
+            )
 
 
 # --- 3. Numbers, plurals, durations, lists ------------------------------------------------------
@@ -264,7 +291,11 @@ SAID = [
     ("cs", ("count", 4, "second"), "čtyři sekundy"),
     ("cs", ("count", 5, "second"), "pět sekund"),
     ("cs", ("count", 0, "second"), "nula sekund"),
-    ("cs", ("count", 21, "second"), ("dvacet jedna sekund", "dvacet jedna sekunda", "jednadvacet sekund")),
+    (
+        "cs",
+        ("count", 21, "second"),
+        ("dvacet jedna sekund", "dvacet jedna sekunda", "jednadvacet sekund"),
+    ),
     ("cs", ("count", 1, "rep"), "jedno opakování"),
     ("cs", ("count", 2, "rep"), "dvě opakování"),
     ("cs", ("count", 5, "rep"), "pět opakování"),
@@ -293,7 +324,11 @@ SAID = [
     ("cs", ("duration", 90_000), "jedna minuta a třicet sekund"),
     ("cs", ("duration", 90_000, "acc"), "jednu minutu a třicet sekund"),
     ("cs", ("duration", 90_000, "loc"), "jedné minutě a třiceti sekundách"),
-    ("cs", ("duration", 21_000, "acc"), ("dvacet jedna sekund", "dvacet jednu sekundu", "jednadvacet sekund")),
+    (
+        "cs",
+        ("duration", 21_000, "acc"),
+        ("dvacet jedna sekund", "dvacet jednu sekundu", "jednadvacet sekund"),
+    ),
     ("cs", ("say", "next_rep", {"rep": 1, "reps": 5}), "Opakování jedna z pěti."),
     ("cs", ("say", "next_rep", {"rep": 2, "reps": 3}), "Opakování dva ze tří."),
     ("cs", ("say", "next_rep", {"rep": 2, "reps": 2}), "Opakování dva ze dvou."),
@@ -301,7 +336,11 @@ SAID = [
     ("cs", ("say", "next_rep", {"rep": 3, "reps": 4}), "Opakování tři ze čtyř."),
     ("cs", ("say", "next_round", {"rep": 3, "reps": 10}), "Kolo tři z deseti."),
     ("cs", ("say", "next_set", {"set": 2, "sets": 3}), "Další série: dvě ze tří."),
-    ("cs", ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Dřep"}), "Cvik jedna z pěti: Dřep"),
+    (
+        "cs",
+        ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Dřep"}),
+        "Cvik jedna z pěti: Dřep",
+    ),
     ("cs", ("say", "length", {"minutes": 12, "seconds": 12}), "Cvičení trvá asi dvanáct minut."),
     ("cs", ("say", "length", {"minutes": 2, "seconds": 2}), "Cvičení trvá asi dvě minuty."),
     (
@@ -313,12 +352,20 @@ SAID = [
             "Cvičení trvá asi jednadvacet minut.",
         ),
     ),
-    ("cs", ("say", "length_short", {"minutes": 30, "seconds": 30}), "Cvičení trvá asi třicet sekund."),
+    (
+        "cs",
+        ("say", "length_short", {"minutes": 30, "seconds": 30}),
+        "Cvičení trvá asi třicet sekund.",
+    ),
     ("cs", ("say", "hold_once", {"hold": 1000}), "Vydržte jednu sekundu."),
     (
         "cs",
         ("say", "hold_once", {"hold": 21_000}),
-        ("Vydržte dvacet jedna sekund.", "Vydržte dvacet jednu sekundu.", "Vydržte jednadvacet sekund."),
+        (
+            "Vydržte dvacet jedna sekund.",
+            "Vydržte dvacet jednu sekundu.",
+            "Vydržte jednadvacet sekund.",
+        ),
     ),
     ("cs", ("say", "rounds", {"reps": 5, "work": 20_000}), "pět kol po dvaceti sekundách"),
     ("cs", ("say", "rounds", {"reps": 2, "work": 1000}), "dvě kola po jedné sekundě"),
@@ -347,7 +394,11 @@ SAID = [
         ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Kniebeuge"}),
         "Übung eins von fünf: Kniebeuge",
     ),
-    ("de", ("say", "length", {"minutes": 12, "seconds": 12}), "Diese Einheit dauert etwa zwölf Minuten."),
+    (
+        "de",
+        ("say", "length", {"minutes": 12, "seconds": 12}),
+        "Diese Einheit dauert etwa zwölf Minuten.",
+    ),
     ("de", ("say", "hold_each", {"hold": 3000}), "Jeweils drei Sekunden halten."),
     ("de", ("say", "rounds", {"reps": 5, "work": 20_000}), "fünf Runden, jeweils zwanzig Sekunden"),
     # Spanish: "un"/"una" by gender, "veintiún", halves after the unit, feminine ordinals.
@@ -373,14 +424,22 @@ SAID = [
         ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Sentadilla"}),
         "Ejercicio uno de cinco: Sentadilla",
     ),
-    ("es", ("say", "length", {"minutes": 12, "seconds": 12}), "Esta sesión dura unos doce minutos."),
+    (
+        "es",
+        ("say", "length", {"minutes": 12, "seconds": 12}),
+        "Esta sesión dura unos doce minutos.",
+    ),
     ("es", ("say", "hold_once", {"hold": 1000}), "Mantén un segundo."),
     # French: "une" seconde but "un" tour, singular for zero, "et demie", "d'une".
     ("fr", ("count", 1, "second"), "une seconde"),
     ("fr", ("count", 0, "second"), "zéro seconde"),
     ("fr", ("count", 2, "second"), "deux secondes"),
     ("fr", ("count", 21, "second"), "vingt et une secondes"),
-    ("fr", ("say", "length", {"minutes": 81, "seconds": 81}), "Cette séance dure environ quatre-vingt-une minutes."),
+    (
+        "fr",
+        ("say", "length", {"minutes": 81, "seconds": 81}),
+        "Cette séance dure environ quatre-vingt-une minutes.",
+    ),
     ("fr", ("count", 1, "round"), "un tour"),
     ("fr", ("count", 21, "round"), "vingt et un tours"),
     ("fr", ("count", 1, "rep"), "une répétition"),
@@ -397,8 +456,16 @@ SAID = [
     ("fr", ("say", "rounds", {"reps": 3, "work": 8000}), "trois tours de huit secondes"),
     ("fr", ("say", "next_set", {"set": 2, "sets": 3}), "Ensuite, la deuxième série sur trois."),
     ("fr", ("say", "next_set", {"set": 1, "sets": 2}), "Ensuite, la première série sur deux."),
-    ("fr", ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Squat"}), "Exercice un sur cinq : Squat"),
-    ("fr", ("say", "length", {"minutes": 12, "seconds": 12}), "Cette séance dure environ douze minutes."),
+    (
+        "fr",
+        ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Squat"}),
+        "Exercice un sur cinq : Squat",
+    ),
+    (
+        "fr",
+        ("say", "length", {"minutes": 12, "seconds": 12}),
+        "Cette séance dure environ douze minutes.",
+    ),
     # English.
     ("en", ("count", 1, "second"), "one second"),
     ("en", ("count", 0, "second"), "zero seconds"),
@@ -413,15 +480,25 @@ SAID = [
     ("en", ("duration", 2300), "two point three seconds"),
     ("en", ("duration", 120_000), "two minutes"),
     ("en", ("say", "next_set", {"set": 2, "sets": 3}), "Next: set two of three."),
-    ("en", ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Squat"}), "Exercise one of five: Squat"),
-    ("en", ("say", "length", {"minutes": 12, "seconds": 12}), "This session takes about twelve minutes."),
+    (
+        "en",
+        ("say", "exercise_heading", {"index": 1, "count": 5, "name": "Squat"}),
+        "Exercise one of five: Squat",
+    ),
+    (
+        "en",
+        ("say", "length", {"minutes": 12, "seconds": 12}),
+        "This session takes about twelve minutes.",
+    ),
     ("en", ("say", "hold_each", {"hold": 1000}), "Hold each for one second."),
 ]
 
 
 def _id(code: str, call: tuple[Any, ...], expected: str | tuple[str, ...]) -> str:
     case = call[-1] if call[0] != "say" and call[-1] in GRAMMATICAL_CASES else None
-    return f"{code}: {expected if isinstance(expected, str) else expected[0]}" + (f" ({case})" if case else "")
+    return f"{code}: {expected if isinstance(expected, str) else expected[0]}" + (
+        f" ({case})" if case else ""
+    )
 
 
 @pytest.mark.parametrize(
@@ -436,7 +513,9 @@ def test_language_says_it_as_a_native_speaker_does(
     of number, the right case, contractions; where the language allows several forms, any of them."""
     said = _said(code, call)
     allowed = (expected,) if isinstance(expected, str) else expected
-    assert said in allowed, f"{code} {call}: said {said!r}, expected {' or '.join(repr(a) for a in allowed)}"
+    assert said in allowed, (
+        f"{code} {call}: said {said!r}, expected {' or '.join(repr(a) for a in allowed)}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -495,7 +574,9 @@ def test_counting_out_loud(code: str, counted: list[str]) -> None:
 
 def _speech(customized: Customized) -> list[str]:
     timeline = build_timeline(plan=customized.plan, speech_ms=lambda text: 60 * len(text))
-    return [event.text for event in timeline.events if event.kind is EventKind.SPEECH and event.text]
+    return [
+        event.text for event in timeline.events if event.kind is EventKind.SPEECH and event.text
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -527,12 +608,16 @@ def test_the_translated_session_has_no_english_left(
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
-def test_the_translated_session_counts_in_its_language(code: str, localized_plans: dict[str, Customized]) -> None:
+def test_the_translated_session_counts_in_its_language(
+    code: str, localized_plans: dict[str, Customized]
+) -> None:
     """The seconds counted during holds are the language's own numbers, and the translated default
     plan lacks no text in any of its languages."""
     customized = localized_plans[code]
     timeline = build_timeline(plan=customized.plan, speech_ms=lambda text: 60 * len(text))
-    counted = [e.text for e in timeline.events if e.kind is EventKind.SPEECH and e.phase is Phase.HOLD]
+    counted = [
+        e.text for e in timeline.events if e.kind is EventKind.SPEECH and e.phase is Phase.HOLD
+    ]
     wording = Wording(code)
     numbers = {wording.count(n) for n in range(1, 11)}
     cues = {language(code).say(key) for key in ("hold", "halfway", "release")}
@@ -564,7 +649,10 @@ exercises:
 
 
 def _in_language(plan: Plan, code: str) -> Customized:
-    return customize(plan=plan, layers=[Layer(origin="--language", settings={"language": Located(code, "--language")})])
+    return customize(
+        plan=plan,
+        layers=[Layer(origin="--language", settings={"language": Located(code, "--language")})],
+    )
 
 
 def _problems(text: str) -> list[str]:
@@ -577,11 +665,18 @@ def test_a_text_per_language_is_spoken_in_the_session_language() -> None:
     """A plan in English with German versions of some texts loads as English; in German it says the
     German versions; in Czech it falls back to English and names each text it has no Czech for."""
     plan = load_plan_text(TWO_LANGUAGE_PLAN, display_name="plan.yaml")
-    assert (plan.language, plan.title, plan.exercises[0].instructions) == ("en", "Feet", "Squeeze your toes.")
+    assert (plan.language, plan.title, plan.exercises[0].instructions) == (
+        "en",
+        "Feet",
+        "Squeeze your toes.",
+    )
 
     german = _in_language(plan, "de")
     assert german.plan.language == "de"
-    assert (german.plan.title, german.plan.exercises[0].instructions) == ("Füße", "Krallen Sie die Zehen.")
+    assert (german.plan.title, german.plan.exercises[0].instructions) == (
+        "Füße",
+        "Krallen Sie die Zehen.",
+    )
     assert german.plan.exercises[0].name == "Squeeze"
     assert german.missing_translations["de"] == ("exercise 'Squeeze' name: 'Squeeze'",)
 
@@ -606,7 +701,9 @@ def test_a_text_without_the_plans_language_is_a_problem_with_its_place() -> None
 @pytest.mark.parametrize("key", ["english", "text", "de_DE!"])
 def test_a_text_mapping_with_other_keys_is_a_problem(key: str) -> None:
     """A mapping whose keys are not language codes is refused where it is, saying what was expected."""
-    problems = _problems(TWO_LANGUAGE_PLAN.replace("{en: Feet, de: Füße}", f"{{en: Feet, '{key}': Füße}}"))
+    problems = _problems(
+        TWO_LANGUAGE_PLAN.replace("{en: Feet, de: Füße}", f"{{en: Feet, '{key}': Füße}}")
+    )
     assert len(problems) == 1
     assert problems[0].startswith("plan.yaml:2:8: title: expected text, or the text per language")
 
@@ -692,7 +789,9 @@ exercises:
     try:
         plan = load_plan_text(text, display_name="plan.yaml")
     except PlanError as error:  # refusing the plan is right too, if it says where
-        assert any(problem.startswith("plan.yaml:") and "left" in problem for problem in error.problems)
+        assert any(
+            problem.startswith("plan.yaml:") and "left" in problem for problem in error.problems
+        )
         return
     czech = _in_language(plan, "cs").plan
     assert [exercise.sides for exercise in czech.exercises] == [
@@ -733,16 +832,23 @@ def test_validate_lists_texts_missing_in_a_language(runner: CliRunner, tmp_path:
     result = runner.invoke(main, ["validate", str(plan)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "1 text of the plan has no Deutsch (de) version; the plan's own is spoken there:"
+    assert (
+        lines[0]
+        == "1 text of the plan has no Deutsch (de) version; the plan's own is spoken there:"
+    )
     assert lines[1] == "  exercise 'Squeeze' name: 'Squeeze'"
     assert lines[-1].startswith(f"{plan}: OK, 1 exercise, ")
 
 
-def test_validate_of_texts_in_a_language_without_a_catalog(runner: CliRunner, tmp_path: Path) -> None:
+def test_validate_of_texts_in_a_language_without_a_catalog(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     """A plan that also gives a text in Italian (which voiceguide cannot speak) builds; validate
     then either accepts it, listing the texts without an Italian version, or names the place."""
     plan = tmp_path / "italian.yaml"
-    plan.write_text(TWO_LANGUAGE_PLAN.replace("{en: Feet, de: Füße}", "{en: Feet, de: Füße, it: Piedi}"))
+    plan.write_text(
+        TWO_LANGUAGE_PLAN.replace("{en: Feet, de: Füße}", "{en: Feet, de: Füße, it: Piedi}")
+    )
     result = runner.invoke(main, ["validate", str(plan)])
     assert "Traceback" not in result.output
     if result.exit_code == 0:
@@ -758,20 +864,47 @@ def test_validate_of_texts_in_a_language_without_a_catalog(runner: CliRunner, tm
         ["preview", "--language", "it"],
         ["build", "--language", "it"],
         ["preview", "--set", "language=it"],
-        ["program", "data/feet-for-back-pain.yaml", "--weeks", "1", "--language", "it", "-o", "{tmp}"],
-        ["batch", "data/feet-for-back-pain.yaml", "data/profiles", "--language", "it", "-o", "{tmp}"],
+        [
+            "program",
+            "data/feet-for-back-pain.yaml",
+            "--weeks",
+            "1",
+            "--language",
+            "it",
+            "-o",
+            "{tmp}",
+        ],
+        [
+            "batch",
+            "data/feet-for-back-pain.yaml",
+            "data/profiles",
+            "--language",
+            "it",
+            "-o",
+            "{tmp}",
+        ],
     ],
     ids=["validate", "preview", "build", "set", "program", "batch"],
 )
-def test_an_unknown_language_exits_2_listing_the_languages(runner: CliRunner, tmp_path: Path, args: list[str]) -> None:
+def test_an_unknown_language_exits_2_listing_the_languages(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
     """--language it (and --set language=it) is a usage error naming every language voiceguide speaks."""
     root = Path(__file__).parent.parent
-    args = [str(root / a) if a.startswith("data/") else a.replace("{tmp}", str(tmp_path)) for a in args]
+    args = [
+        str(root / a) if a.startswith("data/") else a.replace("{tmp}", str(tmp_path)) for a in args
+    ]
     result = runner.invoke(main, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.stdout == ""
     assert "'it'" in result.stderr
-    for code, name in [("cs", "čeština"), ("de", "Deutsch"), ("en", "English"), ("es", "español"), ("fr", "français")]:
+    for code, name in [
+        ("cs", "čeština"),
+        ("de", "Deutsch"),
+        ("en", "English"),
+        ("es", "español"),
+        ("fr", "français"),
+    ]:
         assert f"{code} ({name})" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -783,7 +916,9 @@ def test_voices_in_german_lists_only_german_voices(runner: CliRunner) -> None:
     listed = [line.split()[0] for line in result.stdout.splitlines()[1:]]
     voices = {voice.id: voice for voice in list_voices()}
     german = {
-        vid for vid, v in voices.items() if any(re.fullmatch(r"de(-.*)?", lang.casefold()) for lang in v.languages)
+        vid
+        for vid, v in voices.items()
+        if any(re.fullmatch(r"de(-.*)?", lang.casefold()) for lang in v.languages)
     }
     assert "gmw/de" in listed
     assert set(listed) == german
@@ -800,21 +935,31 @@ def test_voices_in_an_unknown_language_is_a_usage_error(runner: CliRunner) -> No
 
 
 @pytest.mark.parametrize(
-    ("profile", "line"), [("language: de\n", "1:11"), ("settings:\n  language: de\n", "2:13")], ids=["top", "settings"]
+    ("profile", "line"),
+    [("language: de\n", "1:11"), ("settings:\n  language: de\n", "2:13")],
+    ids=["top", "settings"],
 )
-def test_a_profile_chooses_the_language(runner: CliRunner, tmp_path: Path, profile: str, line: str) -> None:
+def test_a_profile_chooses_the_language(
+    runner: CliRunner, tmp_path: Path, profile: str, line: str
+) -> None:
     """A profile's `language: de`, at its top or in its settings, makes the session German, and
     `preview --explain` names the profile's line as the source."""
     path = tmp_path / "person.yaml"
     path.write_text(profile)
-    result = runner.invoke(main, ["preview", "--explain", "--profile", str(path)], catch_exceptions=False)
+    result = runner.invoke(
+        main, ["preview", "--explain", "--profile", str(path)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
-    assert ["language", "de", f"{path}:{line}"] in [row.split() for row in result.stdout.splitlines()]
+    assert ["language", "de", f"{path}:{line}"] in [
+        row.split() for row in result.stdout.splitlines()
+    ]
     assert '"Füße zuerst: fünf Übungen gegen Schmerzen im unteren Rücken."' in result.stdout
     assert '"Machen Sie sich bereit."' in result.stdout and "Get ready" not in result.stdout
 
 
-def test_a_profile_giving_the_language_twice_is_a_problem(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_profile_giving_the_language_twice_is_a_problem(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     """A profile with `language:` both at the top and in settings is refused at its place."""
     path = tmp_path / "twice.yaml"
     path.write_text("language: de\nsettings:\n  language: cs\n")
@@ -825,9 +970,13 @@ def test_a_profile_giving_the_language_twice_is_a_problem(runner: CliRunner, tmp
 
 def test_set_language_speaks_czech(runner: CliRunner) -> None:
     """`--set language=cs` makes the session Czech, and --explain says so."""
-    result = runner.invoke(main, ["preview", "--explain", "--set", "language=cs"], catch_exceptions=False)
+    result = runner.invoke(
+        main, ["preview", "--explain", "--set", "language=cs"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
-    assert ["language", "cs", "--set", "'language=cs'"] in [row.split() for row in result.stdout.splitlines()]
+    assert ["language", "cs", "--set", "'language=cs'"] in [
+        row.split() for row in result.stdout.splitlines()
+    ]
     assert '"Nejdřív chodidla: pět cviků na bolest v kříži."' in result.stdout
     assert '"Připravte se."' in result.stdout
 
@@ -850,7 +999,9 @@ def test_exercises_are_still_named_in_the_plans_language(runner: CliRunner) -> N
 def test_language_codes_are_read_loosely() -> None:
     """--language takes any case and a region: DE, de-AT and de_CH all speak German."""
     for written in ("DE", "de-AT", "de_CH"):
-        customized = customized_plan(None, profile=None, sets=(), voice=None, rate=None, week=None, language=written)
+        customized = customized_plan(
+            None, profile=None, sets=(), voice=None, rate=None, week=None, language=written
+        )
         assert customized.plan.language == "de"
         assert customized.plan.title.startswith("Füße zuerst")
 
@@ -863,14 +1014,18 @@ def test_the_default_voice_for_each_language() -> None:
     every language voiceguide has phrases in by a voice that speaks it."""
     voices = installed_voices()
     chosen = {code: voice_for_language(code, voices) for code in CODES}
-    assert {code: v.id if v else None for code, v in chosen.items() if code in ("de", "fr", "en")} == {
+    assert {
+        code: v.id if v else None for code, v in chosen.items() if code in ("de", "fr", "en")
+    } == {
         "de": "gmw/de",
         "fr": "roa/fr",
         "en": "gmw/en",
     }
     for code, voice in chosen.items():
         assert voice is not None and speaks(voice, code), f"{code}: {voice}"
-        assert any(lang.casefold().split("-")[0] == code for lang in voice.languages), f"{code}: {voice}"
+        assert any(lang.casefold().split("-")[0] == code for lang in voice.languages), (
+            f"{code}: {voice}"
+        )
 
 
 HANDMADE = [
@@ -891,7 +1046,11 @@ def test_a_voice_for_the_language_itself_before_a_regional_one() -> None:
     assert voice_for_language("de", HANDMADE) == HANDMADE[3]
     assert voice_for_language("fr", HANDMADE) == HANDMADE[4]
     assert voice_for_language("cs", HANDMADE) is None
-    assert not speaks(HANDMADE[3], "d") and speaks(HANDMADE[4], "fr") and not speaks(HANDMADE[4], "fr-ch")
+    assert (
+        not speaks(HANDMADE[3], "d")
+        and speaks(HANDMADE[4], "fr")
+        and not speaks(HANDMADE[4], "fr-ch")
+    )
 
 
 def test_no_voice_for_the_language_is_a_settings_error_listing_the_spoken_ones() -> None:
@@ -913,6 +1072,8 @@ def test_a_synthesizer_for_a_language_without_a_voice_is_refused(tmp_path: Path)
     cache.store_json(_voices_name(cache), [dataclasses.asdict(voice) for voice in HANDMADE])
     with pytest.raises(SettingsError, match=r"no installed voice speaks español \(es\)"):
         Synthesizer(voice=None, rate=150, sample_rate=22_050, cache=cache, language="es")
-    with Synthesizer(voice=None, rate=150, sample_rate=22_050, cache=cache, language="de") as synthesizer:
+    with Synthesizer(
+        voice=None, rate=150, sample_rate=22_050, cache=cache, language="de"
+    ) as synthesizer:
         assert synthesizer.synthesized == 0
     assert list(tmp_path.glob("speech/*/*.pcm")) == []

@@ -66,7 +66,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, st
                 code = pending.pop(0)
                 command = [sys.executable, "-m", "voiceguide", "build", "--language", code]
                 command += ["-o", str(folder / f"{code}.mp3")]
-                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                process = subprocess.Popen(
+                    command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
                 running.append((code, process))
             code, process = running.pop(0)
             stdout, stderr = process.communicate()
@@ -84,7 +86,9 @@ def session(request: pytest.FixtureRequest, builds: dict[str, tuple[Path, str]])
     """One language's session, decoded at its own rate, with its timeline read from the .json sidecar."""
     code: str = request.param
     output, stdout = builds[code]
-    plan = customized_plan(None, profile=None, sets=(), voice=None, rate=None, week=None, language=code).plan
+    plan = customized_plan(
+        None, profile=None, sets=(), voice=None, rate=None, week=None, language=code
+    ).plan
     timeline = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
     return LanguageSession(
         code=code,
@@ -110,7 +114,9 @@ def test_decoded_length_matches_the_timeline(session: LanguageSession) -> None:
     wrote it."""
     planned = _ms(session.timeline["total"])
     decoded = am.duration_ms(session.samples, RATE)
-    assert planned > 10 * 60_000, f"{session.code}: the default plan should last minutes, not {planned} ms"
+    assert planned > 10 * 60_000, (
+        f"{session.code}: the default plan should last minutes, not {planned} ms"
+    )
     assert abs(decoded - planned) <= LENGTH_TOLERANCE_MS, (
         f"{session.code}: decoded {decoded:.1f} ms, timeline {planned} ms: off by {decoded - planned:+.1f} ms"
     )
@@ -120,13 +126,21 @@ def test_decoded_length_matches_the_timeline(session: LanguageSession) -> None:
 
 def test_start_tones_sound_where_the_timeline_puts_them(session: LanguageSession) -> None:
     """As many start tones are heard as the timeline has, each within 30 ms of its time."""
-    planned = [_ms(e["start"]) for e in session.timeline["events"] if e["kind"] == "tone" and e["tone"] == "start"]
+    planned = [
+        _ms(e["start"])
+        for e in session.timeline["events"]
+        if e["kind"] == "tone" and e["tone"] == "start"
+    ]
     heard = [t.onset_ms for t in am.find_tones(session.samples, Tone.START, sample_rate=RATE)]
     assert len(planned) > 40
-    assert len(heard) == len(planned), f"{session.code}: {len(planned)} start tones planned, {len(heard)} heard"
+    assert len(heard) == len(planned), (
+        f"{session.code}: {len(planned)} start tones planned, {len(heard)} heard"
+    )
     errors = [found - at for found, at in zip(sorted(heard), planned, strict=True)]
     worst = max(errors, key=abs)
-    assert abs(worst) <= TONE_TOLERANCE_MS, f"{session.code}: a start tone is heard {worst:+.1f} ms from its time"
+    assert abs(worst) <= TONE_TOLERANCE_MS, (
+        f"{session.code}: a start tone is heard {worst:+.1f} ms from its time"
+    )
 
 
 def test_the_intro_is_heard(session: LanguageSession) -> None:
@@ -137,8 +151,12 @@ def test_the_intro_is_heard(session: LanguageSession) -> None:
     assert len(intro) >= 4
     for event in intro:
         start, end = _ms(event["start"]), _ms(event["end"])
-        level = am.level_dbfs(session.samples, start + (end - start) / 4, end - (end - start) / 4, RATE)
-        assert level > SPEECH_DBFS, f"{session.code}: {event['text']!r} at {start} ms is at {level:.1f} dBFS"
+        level = am.level_dbfs(
+            session.samples, start + (end - start) / 4, end - (end - start) / 4, RATE
+        )
+        assert level > SPEECH_DBFS, (
+            f"{session.code}: {event['text']!r} at {start} ms is at {level:.1f} dBFS"
+        )
 
 
 def test_the_sidecars_and_tags_carry_the_title_in_the_language(session: LanguageSession) -> None:
@@ -158,8 +176,12 @@ def test_the_sidecars_and_tags_carry_the_title_in_the_language(session: Language
 
 def _longest_instructions(code: str) -> list[str]:
     """The two longest instructions of the default plan in *code*, as the session says them."""
-    plan = customized_plan(None, profile=None, sets=(), voice=None, rate=None, week=None, language=code).plan
-    return sorted((sentence(e.instructions) for e in plan.exercises if e.instructions), key=len)[-2:]
+    plan = customized_plan(
+        None, profile=None, sets=(), voice=None, rate=None, week=None, language=code
+    ).plan
+    return sorted((sentence(e.instructions) for e in plan.exercises if e.instructions), key=len)[
+        -2:
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -186,11 +208,16 @@ def test_the_session_is_spoken_by_a_voice_of_its_language(
     texts = _longest_instructions(session.code)
     assert len(texts) == 2 and all(text in announced for text in texts)
     off_by = {
-        code: sum(abs(announced[text] - lengths_by_voice[(voice, text)]) for text in texts) / len(texts)
+        code: sum(abs(announced[text] - lengths_by_voice[(voice, text)]) for text in texts)
+        / len(texts)
         for code, voice in VOICES.items()
     }
     print(f"{session.code}: mean difference per phrase from each voice: {off_by}")
     own = off_by[session.code]
     closest_other = min(value for code, value in off_by.items() if code != session.code)
-    assert own <= 30, f"{session.code}: the session's phrases differ from {VOICES[session.code]}'s by {own:.0f} ms"
-    assert closest_other >= 4 * max(own, 25), f"{session.code}: another voice is about as close: {off_by}"
+    assert own <= 30, (
+        f"{session.code}: the session's phrases differ from {VOICES[session.code]}'s by {own:.0f} ms"
+    )
+    assert closest_other >= 4 * max(own, 25), (
+        f"{session.code}: another voice is about as close: {off_by}"
+    )

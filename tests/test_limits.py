@@ -23,7 +23,9 @@ ENOUGH_S = 120
 instead of stopping the suite."""
 
 
-def voiceguide(*arguments: str, seconds: float = ENOUGH_S, **environment: str) -> subprocess.CompletedProcess[str]:
+def voiceguide(
+    *arguments: str, seconds: float = ENOUGH_S, **environment: str
+) -> subprocess.CompletedProcess[str]:
     """The command in a fresh process; fails the test if it has not finished within *seconds*,
     after stopping it and whatever it started (an ffmpeg looping forever)."""
     command = [sys.executable, "-m", "voiceguide", *arguments]
@@ -52,7 +54,8 @@ def many_exercises(count: int) -> str:
 TINY = "title: Tiny\nexercises:\n  - name: Squeeze\n    hold: 2\n    reps: 2\n"
 
 
-# --- chapters of long plans ------------------------------------------------------------------------
+# --- chapters of long plans
+# ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,9 @@ def three_hundred(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("reader", list(READERS))
-def test_a_plan_of_300_exercises_has_chapters_of_consecutive_exercises(three_hundred: Path, reader: str) -> None:
+def test_a_plan_of_300_exercises_has_chapters_of_consecutive_exercises(
+    three_hundred: Path, reader: str
+) -> None:
     """Past what an ID3 table of contents holds, exercises share chapters two by two, titled by
     their first and last, between the introduction and the closing, covering the whole session."""
     chapters = READERS[reader](three_hundred)
@@ -78,10 +83,13 @@ def test_a_plan_of_300_exercises_has_chapters_of_consecutive_exercises(three_hun
     assert chapters[0].start_ms == 0
     assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(chapters))
     decoded = am.duration_ms(am.decode(three_hundred))
-    assert abs(chapters[-1].end_ms - decoded) <= 30, f"last chapter ends {chapters[-1].end_ms}, audio {decoded}"
+    assert abs(chapters[-1].end_ms - decoded) <= 30, (
+        f"last chapter ends {chapters[-1].end_ms}, audio {decoded}"
+    )
 
 
-# --- up to date, or truncated ----------------------------------------------------------------------
+# --- up to date, or truncated
+# ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("extension", ["mp3", "m4a", "ogg", "wav"])
@@ -103,7 +111,8 @@ def test_a_truncated_session_is_rebuilt(tmp_path: Path, extension: str) -> None:
     assert abs(am.duration_ms(am.decode(output)) - whole) <= 1, "the rebuilt session is not whole"
 
 
-# --- inputs that never end, or hold nothing --------------------------------------------------------
+# --- inputs that never end, or hold nothing
+# --------------------------------------------------------
 
 
 @pytest.fixture
@@ -115,7 +124,9 @@ def tiny(tmp_path: Path) -> Path:
 
 def test_endless_music_is_refused(tiny: Path, tmp_path: Path) -> None:
     """--music /dev/zero (an input that never ends) is refused at once, with exit 2."""
-    result = voiceguide("build", str(tiny), "-o", str(tmp_path / "s.mp3"), "--music", "/dev/zero", seconds=60)
+    result = voiceguide(
+        "build", str(tiny), "-o", str(tmp_path / "s.mp3"), "--music", "/dev/zero", seconds=60
+    )
     assert result.returncode == 2, result.stderr
     assert "/dev/zero" in result.stderr and "not a regular file" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
@@ -139,22 +150,28 @@ def test_music_without_samples_is_refused(tiny: Path, tmp_path: Path, ffmpeg: st
 
 
 @pytest.mark.parametrize("force", [False, True])
-def test_an_output_that_is_a_fifo_is_refused_before_any_work(tiny: Path, tmp_path: Path, force: bool) -> None:
+def test_an_output_that_is_a_fifo_is_refused_before_any_work(
+    tiny: Path, tmp_path: Path, force: bool
+) -> None:
     """An existing output that is a FIFO is refused with exit 2, never opened (which would block)
     nor replaced."""
     fifo = tmp_path / "s.mp3"
     os.mkfifo(fifo)
-    result = voiceguide("build", str(tiny), "-o", str(fifo), *(["--force"] if force else []), seconds=60)
+    result = voiceguide(
+        "build", str(tiny), "-o", str(fifo), *(["--force"] if force else []), seconds=60
+    )
     assert result.returncode == 2, result.stderr
     assert str(fifo) in result.stderr and "not a regular file" in result.stderr, result.stderr
     assert fifo.is_fifo()
 
 
-# --- the size of a plan ----------------------------------------------------------------------------
+# --- the size of a plan
+# ----------------------------------------------------------------------------
 
 
 def test_a_plan_over_the_exercise_limit_is_refused_by_validate(tmp_path: Path) -> None:
-    """`validate` of a plan one exercise over MAX_EXERCISES: exit 2, located, naming the limit, no speech made."""
+    """`validate` of a plan one exercise over MAX_EXERCISES: exit 2, located, naming the limit, no
+    speech made."""
     plan = tmp_path / "huge.yaml"
     plan.write_text(many_exercises(MAX_EXERCISES + 1))
     result = voiceguide("validate", str(plan), seconds=60)

@@ -1,9 +1,9 @@
 """What a listener gets besides the cues' timing: chapters, loudness, even levels, beeps, sidecars.
 
 Everything is measured on real files: the default session (built once, see conftest.py) and a few
-small plans, built with build_session (which returns the exact timeline it mixed) or, where an option
-is the subject, with the command line. Chapters are read the way players read them (mutagen for ID3
-CHAP/CTOC frames, ffmpeg's ffmetadata output), loudness with ffmpeg's EBU R128 meter.
+small plans, built with build_session (which returns the exact timeline it mixed) or, where an
+option is the subject, with the command line. Chapters are read the way players read them (mutagen
+for ID3 CHAP/CTOC frames, ffmpeg's ffmetadata output), loudness with ffmpeg's EBU R128 meter.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ CHAPTER_TOLERANCE_MS = 30
 TARGET_LUFS = -16.0
 LOUDNESS_TOLERANCE_LU = 1.0
 LOSSLESS_LOUDNESS_TOLERANCE_LU = 0.2
-"""A WAV session has no codec between the tool's loudness measurement and ours: only the meter's rounding."""
+"""A WAV session has no codec between the tool's loudness measurement and ours: only the meter's
+rounding."""
 TRUE_PEAK_CEILING_DBTP = -1.0
 LEVELLED_PHRASES_MIN_MS = 500
 PHRASE_SPREAD_TOLERANCE_DB = 2.5
@@ -71,7 +72,8 @@ exercises:
 QUIET_BEEPS = "\n  beep_level: -12"
 
 
-# --- reading the files -----------------------------------------------------------------------------
+# --- reading the files
+# -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,10 @@ class ReadChapter:
 
 def _ffmpeg(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ffmpeg_path(), "-hide_banner", "-nostdin", *arguments], capture_output=True, text=True, check=False
+        [ffmpeg_path(), "-hide_banner", "-nostdin", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -103,12 +108,17 @@ def ffmpeg_chapters(path: Path) -> list[ReadChapter]:
     for block in chapters:
         numerator, denominator = (int(part) for part in block["TIMEBASE"].split("/"))
         scale = 1000 * numerator / denominator
-        read.append(ReadChapter(block.get("title", ""), int(block["START"]) * scale, int(block["END"]) * scale))
+        read.append(
+            ReadChapter(
+                block.get("title", ""), int(block["START"]) * scale, int(block["END"]) * scale
+            )
+        )
     return read
 
 
 def mutagen_chapters(path: Path) -> list[ReadChapter]:
-    """The chapters as ID3 readers see them: the CHAP frames, in the order the table of contents lists them."""
+    """The chapters as ID3 readers see them: the CHAP frames, in the order the table of contents lists
+    them."""
     tags = ID3(path)
     tables = tags.getall("CTOC")
     assert len(tables) == 1, f"expected one CTOC frame, found {len(tables)}"
@@ -124,7 +134,8 @@ def mutagen_chapters(path: Path) -> list[ReadChapter]:
 READERS = {"mutagen": mutagen_chapters, "ffmpeg": ffmpeg_chapters}
 
 
-# --- what the timeline says ------------------------------------------------------------------------
+# --- what the timeline says
+# ------------------------------------------------------------------------
 
 
 def section_starts(timeline: Timeline, exercise_names: list[str]) -> list[tuple[str, int]]:
@@ -142,9 +153,15 @@ def phrase_levels(samples: np.ndarray, timeline: Timeline, rate: int) -> dict[st
     """Median RMS (dBFS) of each distinct phrase over its whole events: what the tool levels."""
     levels: dict[str, list[float]] = {}
     for event in timeline.events:
-        if event.kind is EventKind.SPEECH and event.duration_ms > LEVELLED_PHRASES_MIN_MS and not event.clipped_ms:
+        if (
+            event.kind is EventKind.SPEECH
+            and event.duration_ms > LEVELLED_PHRASES_MIN_MS
+            and not event.clipped_ms
+        ):
             assert event.text is not None
-            levels.setdefault(event.text, []).append(am.level_dbfs(samples, event.start_ms, event.end_ms, rate))
+            levels.setdefault(event.text, []).append(
+                am.level_dbfs(samples, event.start_ms, event.end_ms, rate)
+            )
     return {text: float(np.median(values)) for text, values in levels.items()}
 
 
@@ -154,7 +171,9 @@ def beeps_against_speech(samples: np.ndarray, timeline: Timeline, rate: int) -> 
     for tone in Tone:
         heard = am.find_tones(samples, tone, sample_rate=rate)
         expected = sum(e.tone is tone for e in timeline.events)
-        assert len(heard) == expected, f"{tone} tones: {expected} in the timeline, {len(heard)} heard"
+        assert len(heard) == expected, (
+            f"{tone} tones: {expected} in the timeline, {len(heard)} heard"
+        )
         found += heard
     speech = np.median(list(phrase_levels(samples, timeline, rate).values()))
     return float(np.median([t.level_dbfs for t in found]) - speech)
@@ -167,18 +186,26 @@ def beeps_against_speech(samples: np.ndarray, timeline: Timeline, rate: int) -> 
 class SmallBuild:
     output: Path
     timeline: Timeline
-    """The timeline the build itself used (speech lengths drift slightly between engine runs in one process)."""
+    """The timeline the build itself used (speech lengths drift slightly between engine runs in one
+    process)."""
     samples: np.ndarray
 
 
 def _small_build(
-    folder: Path, *, name: str, extra: str = "", loudness: float = -20.0, audio_format: AudioFormat = AudioFormat.MP3
+    folder: Path,
+    *,
+    name: str,
+    extra: str = "",
+    loudness: float = -20.0,
+    audio_format: AudioFormat = AudioFormat.MP3,
 ) -> SmallBuild:
     """The small plan built through build_session, which returns the exact timeline it mixed."""
     plan_file = folder / "listening.yaml"
     plan_file.write_text(SMALL_PLAN.format(extra=extra))
     output = folder / name
-    settings = RenderSettings(loudness_lufs=loudness, sidecars=False, encoding=Encoding(format=audio_format))
+    settings = RenderSettings(
+        loudness_lufs=loudness, sidecars=False, encoding=Encoding(format=audio_format)
+    )
     result = build_session(plan=load_plan(plan_file), output=output, settings=settings)
     assert result.timeline is not None
     return SmallBuild(output, result.timeline, am.decode(output))
@@ -198,25 +225,36 @@ def quiet_beeps(tmp_path_factory: pytest.TempPathFactory) -> SmallBuild:
 
 def _voiceguide(*arguments: str) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it: a fresh process, so the speech engine starts from scratch."""
-    return subprocess.run([sys.executable, "-m", "voiceguide", *arguments], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "voiceguide", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def cli_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`voiceguide build` of the small plan with --rate 170 --loudness -20 (sidecars on); the session's path."""
+    """`voiceguide build` of the small plan with --rate 170 --loudness -20 (sidecars on); the session's
+    path."""
     folder = tmp_path_factory.mktemp("cli")
     plan_file = folder / "listening.yaml"
     plan_file.write_text(SMALL_PLAN.format(extra=""))
     output = folder / "small.mp3"
-    result = _voiceguide("build", str(plan_file), "-o", str(output), "--rate", "170", "--loudness", "-20")
+    result = _voiceguide(
+        "build", str(plan_file), "-o", str(output), "--rate", "170", "--loudness", "-20"
+    )
     assert result.returncode == 0, result.stderr
     return output
 
 
-# --- chapters --------------------------------------------------------------------------------------
+# --- chapters
+# --------------------------------------------------------------------------------------
 
 
-def test_mp3_chapter_table_is_top_level_ordered_and_in_time_order(default_session: BuiltSession) -> None:
+def test_mp3_chapter_table_is_top_level_ordered_and_in_time_order(
+    default_session: BuiltSession,
+) -> None:
     """The MP3 has one CTOC (TOP_LEVEL|ORDERED) listing every CHAP frame, in time order."""
     tags = ID3(default_session.result.path)
     (table,) = tags.getall("CTOC")
@@ -226,30 +264,49 @@ def test_mp3_chapter_table_is_top_level_ordered_and_in_time_order(default_sessio
         f"CTOC lists {table.child_element_ids}, the CHAP frames are {sorted(chapters)}"
     )
     by_time = sorted(chapters, key=lambda element_id: chapters[element_id].start_time)
-    assert table.child_element_ids == by_time, f"CTOC order {table.child_element_ids}, time order {by_time}"
+    assert table.child_element_ids == by_time, (
+        f"CTOC order {table.child_element_ids}, time order {by_time}"
+    )
 
 
 @pytest.mark.parametrize("reader", list(READERS))
-def test_chapters_are_intro_exercises_and_closing_in_order(default_session: BuiltSession, reader: str) -> None:
-    """One chapter for the intro, one per exercise (named, in plan order) and one for the closing, in time order."""
+def test_chapters_are_intro_exercises_and_closing_in_order(
+    default_session: BuiltSession, reader: str
+) -> None:
+    """One chapter for the intro, one per exercise (named, in plan order) and one for the closing, in
+    time order."""
     chapters = READERS[reader](default_session.result.path)
-    expected = ["Introduction", *(exercise.name for exercise in default_session.plan.exercises), "Closing"]
+    expected = [
+        "Introduction",
+        *(exercise.name for exercise in default_session.plan.exercises),
+        "Closing",
+    ]
     assert [c.title for c in chapters] == expected
     starts = [c.start_ms for c in chapters]
-    assert starts == sorted(starts) and len(set(starts)) == len(starts), f"chapter starts out of order: {starts}"
+    assert starts == sorted(starts) and len(set(starts)) == len(starts), (
+        f"chapter starts out of order: {starts}"
+    )
 
 
 @pytest.mark.parametrize("reader", list(READERS))
-def test_each_chapter_starts_at_the_first_cue_of_its_section(default_session: BuiltSession, reader: str) -> None:
+def test_each_chapter_starts_at_the_first_cue_of_its_section(
+    default_session: BuiltSession, reader: str
+) -> None:
     """Every chapter after the first starts within 30 ms of its section's first cue; the first at 0."""
     chapters = READERS[reader](default_session.result.path)
-    sections = section_starts(default_session.result.timeline, [e.name for e in default_session.plan.exercises])
+    sections = section_starts(
+        default_session.result.timeline, [e.name for e in default_session.plan.exercises]
+    )
     assert [c.title for c in chapters] == [title for title, _ in sections]
     assert chapters[0].start_ms == 0
     offsets = [
-        (chapter.start_ms - cue, chapter.title) for chapter, (_, cue) in zip(chapters[1:], sections[1:], strict=True)
+        (chapter.start_ms - cue, chapter.title)
+        for chapter, (_, cue) in zip(chapters[1:], sections[1:], strict=True)
     ]
-    print(f"{reader}: chapter start - first cue: " + ", ".join(f"{title} {off:+.0f} ms" for off, title in offsets))
+    print(
+        f"{reader}: chapter start - first cue: "
+        + ", ".join(f"{title} {off:+.0f} ms" for off, title in offsets)
+    )
     worst, title = max(offsets, key=lambda item: abs(item[0]))
     assert abs(worst) <= CHAPTER_TOLERANCE_MS, (
         f"{reader} reads the chapter {title!r} {worst:+.0f} ms from its first cue "
@@ -258,27 +315,39 @@ def test_each_chapter_starts_at_the_first_cue_of_its_section(default_session: Bu
 
 
 @pytest.mark.parametrize("reader", list(READERS))
-def test_chapters_cover_the_session_contiguously(default_session: BuiltSession, reader: str) -> None:
+def test_chapters_cover_the_session_contiguously(
+    default_session: BuiltSession, reader: str
+) -> None:
     """Chapters start at 0, each ends where the next starts, and the last ends with the audio (30 ms)."""
     chapters = READERS[reader](default_session.result.path)
     assert chapters[0].start_ms == 0
-    gaps = [(a.title, a.end_ms, b.start_ms) for a, b in itertools.pairwise(chapters) if a.end_ms != b.start_ms]
+    gaps = [
+        (a.title, a.end_ms, b.start_ms)
+        for a, b in itertools.pairwise(chapters)
+        if a.end_ms != b.start_ms
+    ]
     assert not gaps, f"chapters that do not end where the next starts: {gaps}"
     decoded = am.duration_ms(default_session.samples, default_session.sample_rate)
-    print(f"{reader}: last chapter ends {chapters[-1].end_ms - decoded:+.0f} ms from the end of the audio")
+    print(
+        f"{reader}: last chapter ends {chapters[-1].end_ms - decoded:+.0f} ms from the end of the audio"
+    )
     assert abs(chapters[-1].end_ms - decoded) <= CHAPTER_TOLERANCE_MS, (
         f"{reader}: the last chapter ends at {chapters[-1].end_ms:.0f} ms, the audio at {decoded:.0f} ms"
     )
 
 
-# --- loudness --------------------------------------------------------------------------------------
+# --- loudness
+# --------------------------------------------------------------------------------------
 
 
 def test_default_session_is_at_minus_16_lufs_with_headroom(default_session: BuiltSession) -> None:
-    """The default session measures -16 LUFS integrated (within 1 LU) with a true peak at or below -1 dBTP."""
+    """The default session measures -16 LUFS integrated (within 1 LU) with a true peak at or below -1
+    dBTP."""
     integrated, true_peak = ebur128(default_session.result.path)
     print(f"default session: {integrated:.1f} LUFS integrated, true peak {true_peak:.1f} dBTP")
-    assert abs(integrated - TARGET_LUFS) <= LOUDNESS_TOLERANCE_LU, f"integrated loudness {integrated} LUFS"
+    assert abs(integrated - TARGET_LUFS) <= LOUDNESS_TOLERANCE_LU, (
+        f"integrated loudness {integrated} LUFS"
+    )
     assert true_peak <= TRUE_PEAK_CEILING_DBTP, f"true peak {true_peak} dBTP"
 
 
@@ -286,7 +355,9 @@ def test_loudness_option_sets_another_target(cli_build: Path) -> None:
     """`build --loudness -20` gives a session of -20 LUFS within 1 LU, its true peak under -1 dBTP."""
     integrated, true_peak = ebur128(cli_build)
     print(f"--loudness -20: {integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP")
-    assert abs(integrated - -20.0) <= LOUDNESS_TOLERANCE_LU, f"integrated loudness {integrated} LUFS"
+    assert abs(integrated - -20.0) <= LOUDNESS_TOLERANCE_LU, (
+        f"integrated loudness {integrated} LUFS"
+    )
     assert true_peak <= TRUE_PEAK_CEILING_DBTP
 
 
@@ -301,16 +372,21 @@ def test_lossless_session_lands_on_its_target(tmp_path: Path, target: float) -> 
     )
 
 
-# --- even levels -----------------------------------------------------------------------------------
+# --- even levels
+# -----------------------------------------------------------------------------------
 
 
 def test_every_phrase_is_equally_loud(default_session: BuiltSession) -> None:
-    """The RMS of every distinct phrase (over 0.5 s) lies within 2.5 dB, where raw espeak output does not."""
-    levels = phrase_levels(default_session.samples, default_session.result.timeline, default_session.sample_rate)
+    """The RMS of every distinct phrase (over 0.5 s) lies within 2.5 dB, where raw espeak output does
+    not."""
+    levels = phrase_levels(
+        default_session.samples, default_session.result.timeline, default_session.sample_rate
+    )
     assert len(levels) > 30, f"only {len(levels)} phrases of more than {LEVELLED_PHRASES_MIN_MS} ms"
     quietest, loudest = min(levels, key=levels.__getitem__), max(levels, key=levels.__getitem__)
     spread = levels[loudest] - levels[quietest]
-    # The same phrases straight from the speech engine: the tolerance must be tight enough to catch them.
+    # The same phrases straight from the speech engine: the tolerance must be tight enough to catch
+    # them.
     with open_synthesizer(default_session.plan, default_session.settings) as synthesizer:
         raw = [synthesizer.clip(text).dBFS for text in levels]
     raw_spread = max(raw) - min(raw)
@@ -322,7 +398,9 @@ def test_every_phrase_is_equally_loud(default_session: BuiltSession) -> None:
         f"phrase levels spread over {spread:.1f} dB: {quietest!r} at {levels[quietest]:.1f} dBFS, "
         f"{loudest!r} at {levels[loudest]:.1f} dBFS"
     )
-    assert raw_spread > PHRASE_SPREAD_TOLERANCE_DB, "unlevelled speech would pass this test too: it proves nothing"
+    assert raw_spread > PHRASE_SPREAD_TOLERANCE_DB, (
+        "unlevelled speech would pass this test too: it proves nothing"
+    )
 
 
 def test_beeps_sit_at_the_beep_level_below_speech(default_session: BuiltSession) -> None:
@@ -337,21 +415,27 @@ def test_beeps_sit_at_the_beep_level_below_speech(default_session: BuiltSession)
     )
 
 
-def test_lower_beep_level_makes_tones_quieter_by_as_much(at_minus_20: SmallBuild, quiet_beeps: SmallBuild) -> None:
+def test_lower_beep_level_makes_tones_quieter_by_as_much(
+    at_minus_20: SmallBuild, quiet_beeps: SmallBuild
+) -> None:
     """beep_level -12 puts tones 9 dB further below speech than the default -3 (within 1.5 dB)."""
-    # The same script (its times may differ by a few ms: the engine drifts between runs in one process).
+    # The same script (its times may differ by a few ms: the engine drifts between runs in one
+    # process).
     assert [e.text or e.tone for e in quiet_beeps.timeline.events] == [
         e.text or e.tone for e in at_minus_20.timeline.events
     ]
     default = beeps_against_speech(at_minus_20.samples, at_minus_20.timeline, am.DEFAULT_RATE)
     quiet = beeps_against_speech(quiet_beeps.samples, quiet_beeps.timeline, am.DEFAULT_RATE)
-    print(f"tones against speech: {default:+.2f} dB at beep_level -3, {quiet:+.2f} dB at -12: {quiet - default:+.2f}")
+    print(
+        f"tones against speech: {default:+.2f} dB at beep_level -3, {quiet:+.2f} dB at -12: {quiet - default:+.2f}"
+    )
     assert abs((quiet - default) - -9.0) <= BEEP_STEP_TOLERANCE_DB, (
         f"beep_level -12 moved the tones {quiet - default:+.1f} dB against speech, not -9 dB"
     )
 
 
-# --- sidecars --------------------------------------------------------------------------------------
+# --- sidecars
+# --------------------------------------------------------------------------------------
 
 VTT_TIME = r"(\d{2}):([0-5]\d):([0-5]\d)\.(\d{3})"
 VTT_TIMING = re.compile(rf"^{VTT_TIME} --> {VTT_TIME}$")
@@ -362,7 +446,8 @@ def _vtt_ms(hours: str, minutes: str, seconds: str, millis: str) -> int:
 
 
 def test_vtt_captions_every_cue_at_its_time(default_session: BuiltSession) -> None:
-    """<name>.vtt is WebVTT with one cue per speech event (its text) and per tone, at their timeline times."""
+    """<name>.vtt is WebVTT with one cue per speech event (its text) and per tone, at their timeline
+    times."""
     vtt = default_session.result.path.with_suffix(".vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT\n\n"), f"not a WebVTT header: {vtt[:40]!r}"
     cues = []
@@ -374,20 +459,29 @@ def test_vtt_captions_every_cue_at_its_time(default_session: BuiltSession) -> No
         assert timing, f"bad cue timing line {lines[0]!r}"
         start, end = _vtt_ms(*timing.groups()[:4]), _vtt_ms(*timing.groups()[4:])
         assert end > start, f"a cue that ends before it starts: {lines[0]}"
-        assert len(lines) > 1 and all(line and "-->" not in line for line in lines[1:]), f"bad cue text {lines}"
+        assert len(lines) > 1 and all(line and "-->" not in line for line in lines[1:]), (
+            f"bad cue text {lines}"
+        )
         cues.append((start, end, "\n".join(lines[1:])))
     events = [e for e in default_session.result.timeline.events if e.kind is not EventKind.SILENCE]
-    assert len(cues) == len(events), f"{len(cues)} captions for {len(events)} speech and tone events"
+    assert len(cues) == len(events), (
+        f"{len(cues)} captions for {len(events)} speech and tone events"
+    )
     for (start, end, text), event in zip(cues, events, strict=True):
-        assert (start, end) == (event.start_ms, event.end_ms), f"caption {text!r} at {start}-{end} ms, event {event}"
+        assert (start, end) == (event.start_ms, event.end_ms), (
+            f"caption {text!r} at {start}-{end} ms, event {event}"
+        )
         if event.kind is EventKind.SPEECH:
             assert text == event.text
         else:
-            assert event.tone is not None and event.tone.value in text and "tone" in text, f"tone caption {text!r}"
+            assert event.tone is not None and event.tone.value in text and "tone" in text, (
+                f"tone caption {text!r}"
+            )
 
 
 def test_json_sidecar_is_what_preview_prints(cli_build: Path) -> None:
-    """build's <name>.json holds the events `voiceguide preview --json` prints for the same plan and options."""
+    """build's <name>.json holds the events `voiceguide preview --json` prints for the same plan and
+    options."""
     sidecar = json.loads(cli_build.with_suffix(".json").read_text(encoding="utf-8"))
     plan_file = str(cli_build.with_name("listening.yaml"))
     same = _voiceguide("preview", plan_file, "--json", "--rate", "170")

@@ -50,7 +50,9 @@ def test_default_plan_header(default_plan: Plan) -> None:
     assert default_plan.equipment == ("a resistance band", "a pencil")
     assert default_plan.safety == "Move gently, and stop any exercise that causes sharp pain."
     assert len(default_plan.sources) == 2
-    assert default_plan.sources[1] == "Spinal adjustment with these 5 exercises (acupressure article)"
+    assert (
+        default_plan.sources[1] == "Spinal adjustment with these 5 exercises (acupressure article)"
+    )
     assert default_plan.description is not None
     assert default_plan.description.startswith("Five gentle foot and leg exercises")
     assert "\n" not in default_plan.description and "  " not in default_plan.description
@@ -70,13 +72,34 @@ def test_default_plan_exercises(default_plan: Plan) -> None:
         "Pulling the feet",
         "Lifting a pencil with your toes",
     ]
-    assert (toe.reps, toe.steps, toe.gap_kind, toe.gap_ms, toe.sides) == (10, hold(3000), GapKind.RESET, 3000, ())
-    assert (tiptoe.reps, tiptoe.steps, tiptoe.gap_kind, tiptoe.gap_ms) == (5, work(20_000), GapKind.REST, 15_000)
+    assert (toe.reps, toe.steps, toe.gap_kind, toe.gap_ms, toe.sides) == (
+        10,
+        hold(3000),
+        GapKind.RESET,
+        3000,
+        (),
+    )
+    assert (tiptoe.reps, tiptoe.steps, tiptoe.gap_kind, tiptoe.gap_ms) == (
+        5,
+        work(20_000),
+        GapKind.REST,
+        15_000,
+    )
     assert tiptoe.counting is Counting.LAST_THREE
     # No reps and no rest given: one rep, and the default rest between work rounds.
-    assert (ankle.reps, ankle.steps, ankle.sides, ankle.switch_ms) == (1, work(10_000), ("left leg", "right leg"), 5000)
+    assert (ankle.reps, ankle.steps, ankle.sides, ankle.switch_ms) == (
+        1,
+        work(10_000),
+        ("left leg", "right leg"),
+        5000,
+    )
     assert (ankle.gap_kind, ankle.gap_ms) == (GapKind.REST, 10_000)
-    assert (pull.reps, pull.steps, pull.gap_ms, pull.sides) == (10, hold(5000), 3000, ("left foot", "right foot"))
+    assert (pull.reps, pull.steps, pull.gap_ms, pull.sides) == (
+        10,
+        hold(5000),
+        3000,
+        ("left foot", "right foot"),
+    )
     assert (pencil.reps, pencil.steps, pencil.gap_ms, pencil.sides) == (
         5,
         hold(10_000),
@@ -110,7 +133,13 @@ def test_minimal_plan_gets_defaults() -> None:
     plan = load_plan_text(one_exercise("    hold: 3\n"), display_name="plan.yaml")
     assert plan.source_name == "plan.yaml"
     assert plan.safety is None  # (the session says its language's standard advice)
-    assert (plan.equipment, plan.sources, plan.description, plan.frequency, plan.notes) == ((), (), None, None, None)
+    assert (plan.equipment, plan.sources, plan.description, plan.frequency, plan.notes) == (
+        (),
+        (),
+        None,
+        None,
+        None,
+    )
     assert (plan.rate, plan.voice, plan.rest_between_exercises_ms) == (150, None, 15_000)
     assert plan.exercises == (
         Exercise(
@@ -163,7 +192,9 @@ def test_settings_are_defaults_for_exercises_and_fields_override_them() -> None:
 
 def test_single_side_text_is_a_list_of_one() -> None:
     """`sides: left foot` is read as one side."""
-    plan = load_plan_text(one_exercise("    hold: 3\n    sides: left foot\n"), display_name="plan.yaml")
+    plan = load_plan_text(
+        one_exercise("    hold: 3\n    sides: left foot\n"), display_name="plan.yaml"
+    )
     assert plan.exercises[0].sides == ("left foot",)
 
 
@@ -223,7 +254,9 @@ def test_bad_duration_is_named_with_its_place(written: str, found: str) -> None:
 )
 def test_duration_out_of_range(written: str, message: str) -> None:
     """Durations outside the allowed range name the range and the value found."""
-    assert problems_of(one_exercise(f"    hold: {written}\n")) == [f"plan.yaml:4:11: exercises[0].hold: {message}"]
+    assert problems_of(one_exercise(f"    hold: {written}\n")) == [
+        f"plan.yaml:4:11: exercises[0].hold: {message}"
+    ]
 
 
 def test_phases_in_both_forms() -> None:
@@ -245,7 +278,9 @@ def test_phases_in_both_forms() -> None:
 
 def test_phase_problems_have_paths() -> None:
     """A bad phase is reported with its index in the phases list."""
-    text = one_exercise("    phases:\n      - {name: Inhale}\n      - Exhale: soon\n      - {Hold: 0.1}\n")
+    text = one_exercise(
+        "    phases:\n      - {name: Inhale}\n      - Exhale: soon\n      - {Hold: 0.1}\n"
+    )
     assert problems_of(text) == [
         "plan.yaml:5:9: exercises[0].phases[0]: missing required field 'seconds'",
         f"plan.yaml:6:17: exercises[0].phases[1].Exhale: expected {HOLD_DURATION_HINT}, found the text 'soon'",
@@ -263,7 +298,9 @@ def test_empty_phases_list_is_refused() -> None:
 def test_short_form_phase_name_is_validated_like_the_long_form() -> None:
     """An empty phase name is refused in `{"": 4}` just as in `{name: "", seconds: 4}`."""
     long_form = problems_of(one_exercise("    phases: [{name: '', seconds: 4}]\n"))
-    assert long_form == ["plan.yaml:4:21: exercises[0].phases[0].name: expected some text, found the text ''"]
+    assert long_form == [
+        "plan.yaml:4:21: exercises[0].phases[0].name: expected some text, found the text ''"
+    ]
     with pytest.raises(PlanError, match=r"exercises\[0\]\.phases\[0\]"):
         load_plan_text(one_exercise("    phases: [{'': 4}]\n"), display_name="plan.yaml")
 
@@ -349,12 +386,18 @@ def test_wrong_type_says_expected_and_found(body: str, problem: str) -> None:
             "title: x\nexercises: {a: 1}\n",
             "plan.yaml:2:12: exercises: expected a list, found a mapping (key: value pairs)",
         ),
-        ("title: x\nexercises: []\n", "plan.yaml:2:12: exercises: expected a list of at least 1 item(s), found 0"),
+        (
+            "title: x\nexercises: []\n",
+            "plan.yaml:2:12: exercises: expected a list of at least 1 item(s), found 0",
+        ),
         (
             "title: x\nexercises:\n  - just text\n",
             "plan.yaml:3:5: exercises[0]: expected a mapping of fields, found the text 'just text'",
         ),
-        ("title: [x]\nexercises:\n  - {name: a, hold: 3}\n", "plan.yaml:1:8: title: expected text, found a list"),
+        (
+            "title: [x]\nexercises:\n  - {name: a, hold: 3}\n",
+            "plan.yaml:1:8: title: expected text, found a list",
+        ),
         (
             "title: x\nsettings: {rate: 500}\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:2:18: settings.rate: expected a whole number from 60 to 400, found 500",
@@ -368,7 +411,9 @@ def test_wrong_container_type(text: str, problem: str) -> None:
 
 def test_missing_required_fields() -> None:
     """A missing required field is reported at the mapping that lacks it."""
-    assert problems_of("exercises:\n  - {name: a, hold: 3}\n") == ["plan.yaml:1:1: missing required field 'title'"]
+    assert problems_of("exercises:\n  - {name: a, hold: 3}\n") == [
+        "plan.yaml:1:1: missing required field 'title'"
+    ]
     assert problems_of("title: x\n") == ["plan.yaml:1:1: missing required field 'exercises'"]
     assert problems_of("title: x\nexercises:\n  - hold: 3\n") == [
         "plan.yaml:3:5: exercises[0]: missing required field 'name'"
@@ -385,7 +430,8 @@ def test_unknown_key_suggests_the_closest_field() -> None:
     assert problems_of(one_exercise("    hodl: 3\n")) == [
         f"plan.yaml:4:5: exercises[0].hodl: unknown field 'hodl'; did you mean 'hold'? {known}"
     ]
-    # A key that is nothing like a timed one leaves the exercise without its timed part, which is also reported.
+    # A key that is nothing like a timed one leaves the exercise without its timed part, which is
+    # also reported.
     assert problems_of(one_exercise("    zzz: 3\n")) == [
         "plan.yaml:3:5: exercises[0]: give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); "
         "found none of them",
@@ -416,7 +462,8 @@ def test_unknown_key_suggests_the_closest_field() -> None:
     ],
 )
 def test_unknown_keys_elsewhere(text: str, problem: str) -> None:
-    """Unknown fields at the top level and in settings are reported, with a suggestion only when one is close."""
+    """Unknown fields at the top level and in settings are reported, with a suggestion only when one is
+    close."""
     assert problems_of(text) == [problem]
 
 
@@ -486,7 +533,9 @@ def test_reset_and_rest_both_given() -> None:
     ],
     ids=["scalar", "mapping", "list-field", "text-field"],
 )
-def test_explicit_python_tags_are_refused_and_not_run(tmp_path: Path, text: str, problem: str) -> None:
+def test_explicit_python_tags_are_refused_and_not_run(
+    tmp_path: Path, text: str, problem: str
+) -> None:
     """`!!python/...` tags are reported as not allowed, and the command they name never runs."""
     marker = tmp_path / "ran"
     command = f"'touch {marker}'"
@@ -496,7 +545,9 @@ def test_explicit_python_tags_are_refused_and_not_run(tmp_path: Path, text: str,
 
 def test_standard_tags_are_allowed() -> None:
     """Plain YAML tags such as !!str and !!int are accepted."""
-    plan = load_plan_text(one_exercise("    hold: !!int 3\n    instructions: !!str 42\n"), display_name="plan.yaml")
+    plan = load_plan_text(
+        one_exercise("    hold: !!int 3\n    instructions: !!str 42\n"), display_name="plan.yaml"
+    )
     assert plan.exercises[0].steps == hold(3000)
     assert plan.exercises[0].instructions == "42"
 
@@ -523,7 +574,9 @@ def test_nul_bytes_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"title: x\x00\n")
     with pytest.raises(PlanError) as caught:
         load_plan(path, display_name="plan.yaml")
-    assert caught.value.problems == ["plan.yaml: the file contains NUL bytes; it looks binary, not a YAML plan."]
+    assert caught.value.problems == [
+        "plan.yaml: the file contains NUL bytes; it looks binary, not a YAML plan."
+    ]
 
 
 def test_utf8_bom_and_file_loading(tmp_path: Path) -> None:
@@ -543,8 +596,12 @@ def test_empty_file(tmp_path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(PlanError) as caught:
         load_plan(path, display_name="plan.yaml")
-    assert caught.value.problems == ["plan.yaml: the file is empty; a plan needs at least a title and exercises."]
-    assert problems_of(content) == ["plan.yaml: the file is empty; a plan needs at least a title and exercises."]
+    assert caught.value.problems == [
+        "plan.yaml: the file is empty; a plan needs at least a title and exercises."
+    ]
+    assert problems_of(content) == [
+        "plan.yaml: the file is empty; a plan needs at least a title and exercises."
+    ]
 
 
 def test_missing_and_oversized_files(tmp_path: Path) -> None:

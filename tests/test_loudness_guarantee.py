@@ -93,7 +93,9 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[Job, Figures]:
         with mixed:
             for audio_format in JOBS[job]:
                 path = folder / f"session.{audio_format.value}"
-                settings = RenderSettings(encoding=Encoding(format=audio_format), loudness_lufs=target, sidecars=False)
+                settings = RenderSettings(
+                    encoding=Encoding(format=audio_format), loudness_lufs=target, sidecars=False
+                )
                 write_session(mixed, path, settings=settings, cores=1)
                 figures[audio_format] = ebur128(path)
         return figures
@@ -112,7 +114,9 @@ def outside(figures: Figures, target: float) -> list[str]:
 
 
 def shown(figures: Figures) -> str:
-    return ", ".join(f"{audio_format.value} {i} LUFS {p} dBTP" for audio_format, (i, p) in figures.items())
+    return ", ".join(
+        f"{audio_format.value} {i} LUFS {p} dBTP" for audio_format, (i, p) in figures.items()
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

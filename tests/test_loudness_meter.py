@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.build.session import RenderSettings, levelled_phrases, open_synthesizer, timed_script
+from voiceguide.build.session import (
+    RenderSettings,
+    levelled_phrases,
+    open_synthesizer,
+    timed_script,
+)
 from voiceguide.common.externals import FFMPEG_VARIABLE, ffmpeg_paths_clear
 from voiceguide.plans.loader import load_plan
 from voiceguide.sound.clipstore import ClipStore
@@ -52,7 +57,9 @@ def sine(hz: float, seconds: float, dbfs: float) -> bytes:
 def test_tones_across_the_band_measure_as_ffmpeg_measures_them(hz: int) -> None:
     clips = [sine(hz, 1.3, -12), sine(hz, 0.7, -30)]
     which = [0 if n % 3 else 1 for n in range(20)]  # (loud, but every third quiet)
-    placed = [(RATE // 3 + n * RATE * 2, clip, len(clips[clip]) // 2) for n, clip in enumerate(which)]
+    placed = [
+        (RATE // 3 + n * RATE * 2, clip, len(clips[clip]) // 2) for n, clip in enumerate(which)
+    ]
     frames = RATE * 42
     ours = placed_loudness(clips, placed, frames=frames, sample_rate=RATE)
     theirs = integrated_loudness([laid_out(clips, placed, frames)], sample_rate=RATE)
@@ -83,6 +90,8 @@ def test_real_sessions_measure_as_ffmpeg_measures_them(name: str) -> None:
         timeline = timed_script(plan=plan, settings=settings, synthesizer=synthesizer)
         phrases = levelled_phrases(synthesizer, timeline.phrases(), RATE, 1, store)
         mixdown = Mixdown(timeline=timeline, phrases=phrases, store=store, sample_rate=RATE)
-        ours = placed_loudness(mixdown.clips, mixdown.placed(), frames=mixdown.frames, sample_rate=RATE)
+        ours = placed_loudness(
+            mixdown.clips, mixdown.placed(), frames=mixdown.frames, sample_rate=RATE
+        )
         theirs = integrated_loudness(mixdown.chunks(), sample_rate=RATE)
     assert abs(ours - theirs) <= AGREEMENT_LU, (ours, theirs)

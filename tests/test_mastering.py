@@ -45,7 +45,9 @@ def test_the_clip_limiter_holds_its_ceiling_with_every_sample_in_place() -> None
     """A clip limited at -16 dBTP peaks there (within 0.1 dB), keeps its length and its onset to the
     sample, and away from its loud middle is as it was (to a few steps of 16 bits)."""
     seconds = np.arange(RATE) / RATE
-    tone = np.sin(2 * np.pi * 440 * seconds) * np.where((seconds > 0.4) & (seconds < 0.6), 0.5, 0.05)
+    tone = np.sin(2 * np.pi * 440 * seconds) * np.where(
+        (seconds > 0.4) & (seconds < 0.6), 0.5, 0.05
+    )
     quiet = np.zeros(RATE // 5)
     clip = (np.concatenate([quiet, tone, quiet]) * 32767).astype("<i2")
     [limited] = truepeak.limited([clip.tobytes()], [-16.0], sample_rate=RATE)
@@ -55,8 +57,12 @@ def test_the_clip_limiter_holds_its_ceiling_with_every_sample_in_place() -> None
     assert -16.1 <= oversampled_peak_dbtp(after / 32768) <= -15.9
     onset = [int(np.flatnonzero(np.abs(samples.astype(int)) > 100)[0]) for samples in (clip, after)]
     assert onset[0] == onset[1] == len(quiet) + 1
-    away = np.r_[len(quiet) : len(quiet) + RATE * 3 // 10, len(quiet) + RATE * 7 // 10 : len(quiet) + RATE]
-    assert np.abs(after[away].astype(int) - clip[away]).max() <= 4  # (the resampling to four times the rate and back)
+    away = np.r_[
+        len(quiet) : len(quiet) + RATE * 3 // 10, len(quiet) + RATE * 7 // 10 : len(quiet) + RATE
+    ]
+    assert (
+        np.abs(after[away].astype(int) - clip[away]).max() <= 4
+    )  # (the resampling to four times the rate and back)
 
 
 def test_the_true_peak_is_found_between_the_samples() -> None:
@@ -82,7 +88,9 @@ def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_oversho
     monkeypatch.setitem(mastering.HEADROOM_DB, AudioFormat.OPUS, -1.0)
     loaded = load_plan(DATA / "feet-for-back-pain.yaml")
     first = loaded.exercises[0].name
-    plan = customize(plan=loaded, layers=[parse_set(f"only=[{first}]"), parse_set(f"{first}.reps=2")]).plan
+    plan = customize(
+        plan=loaded, layers=[parse_set(f"only=[{first}]"), parse_set(f"{first}.reps=2")]
+    ).plan
     encoding = Encoding(format=AudioFormat.OPUS)
     with mix_session(plan=plan, settings=RenderSettings()) as mixed:
         heard = mastering.Mastering(mixed.mixdown, target_lufs=-12.0, encoding=encoding)
@@ -94,7 +102,9 @@ def test_the_check_of_the_written_file_holds_the_ceiling_where_the_codec_oversho
         settings = RenderSettings(encoding=encoding, loudness_lufs=-12.0, sidecars=False)
         reported = write_session(mixed, checked, settings=settings)
     (_, unchecked_peak), (integrated, peak) = ebur128(unchecked), ebur128(checked)
-    print(f"unchecked: {unchecked_peak} dBTP; checked: {integrated} LUFS ({reported:.2f} reported), {peak} dBTP")
+    print(
+        f"unchecked: {unchecked_peak} dBTP; checked: {integrated} LUFS ({reported:.2f} reported), {peak} dBTP"
+    )
     assert unchecked_peak > -1.0
     assert peak <= -1.0
     assert abs(integrated - reported) <= 0.3
@@ -121,13 +131,19 @@ def test_a_dip_makes_the_session_quieter_there_only_fading_in_and_out() -> None:
 
 @pytest.mark.audio
 @pytest.mark.usefixtures("own_speech_cache")
-def test_a_target_the_ceiling_keeps_out_of_reach_is_warned_about(tmp_path: Path, tiny: Path) -> None:
+def test_a_target_the_ceiling_keeps_out_of_reach_is_warned_about(
+    tmp_path: Path, tiny: Path
+) -> None:
     """`--loudness -10` is more than speech can be made under -1 dBTP without limiting it out of
     shape: the build says how loud the session is, which is what the file measures, under -1 dBTP."""
     output = tmp_path / "loud.mp3"
-    result = CliRunner().invoke(main, ["build", str(tiny), "-o", str(output), "--loudness", "-10", "--no-sidecars"])
+    result = CliRunner().invoke(
+        main, ["build", str(tiny), "-o", str(output), "--loudness", "-10", "--no-sidecars"]
+    )
     assert result.exit_code == 0, result.output
-    found = re.search(r"warning: the session is (-?\d+\.\d) LUFS, not the -10 LUFS asked for", result.stderr)
+    found = re.search(
+        r"warning: the session is (-?\d+\.\d) LUFS, not the -10 LUFS asked for", result.stderr
+    )
     assert found, result.stderr
     integrated, peak = ebur128(output)
     print(f"asked -10 LUFS: warned {found[1]} LUFS, measured {integrated} LUFS, {peak} dBTP")

@@ -92,7 +92,9 @@ def test_the_clip_files_leave_nothing_behind_after_a_failure(tmp_path: Path, tin
     session is written) leaves nothing in its temporary folder."""
     music = tmp_path / "notes.txt"
     music.write_text("not audio\n")
-    process = voiceguide(["build", str(tiny), "-o", str(tmp_path / "s.mp3"), "--music", str(music)], tmp_path)
+    process = voiceguide(
+        ["build", str(tiny), "-o", str(tmp_path / "s.mp3"), "--music", str(music)], tmp_path
+    )
     _, stderr = finish(process, 120)
     assert process.returncode == 2, stderr
     assert f"cannot use {music} as music" in stderr, stderr
@@ -100,12 +102,16 @@ def test_the_clip_files_leave_nothing_behind_after_a_failure(tmp_path: Path, tin
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_the_clip_files_leave_nothing_behind_after_a_stop(tmp_path: Path, signum: signal.Signals) -> None:
+def test_the_clip_files_leave_nothing_behind_after_a_stop(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     """Ctrl-C (to the command's group, as a terminal sends it) or SIGTERM while the build holds its
     clips in the temporary folder: it stops with 128 + the signal, and leaves nothing there."""
     plan = tmp_path / "many.yaml"
     plan.write_text(many_exercises(20))
-    process = voiceguide(["build", str(plan), "-o", str(tmp_path / "s.mp3")], tmp_path, new_session=True)
+    process = voiceguide(
+        ["build", str(plan), "-o", str(tmp_path / "s.mp3")], tmp_path, new_session=True
+    )
     tmp = tmp_path / "tmp"
     wait_for("file of clips", lambda: holds_a_clip_file(process.pid, tmp), process, seconds=120)
     if signum == signal.SIGINT:

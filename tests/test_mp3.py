@@ -1,5 +1,5 @@
-"""MP3 encoded in parts at once (voiceguide/output/mp3.py): the joined stream decodes to every sample in
-its place, the Info tag says what decoders need, and the checksums agree with ffmpeg's.
+"""MP3 encoded in parts at once (voiceguide/output/mp3.py): the joined stream decodes to every sample
+in its place, the Info tag says what decoders need, and the checksums agree with ffmpeg's.
 
 Everything is checked on real LAME output decoded by ffmpeg, as a player would decode it."""
 
@@ -52,7 +52,9 @@ def test_crc16_advance_joins_two_crcs() -> None:
     assert joined == bitwise_crc16(first + second)
 
 
-def bursts(seconds: int, every_s: float = 3.0, burst_s: float = 0.5, rate: int = RATE) -> tuple[np.ndarray, list[int]]:
+def bursts(
+    seconds: int, every_s: float = 3.0, burst_s: float = 0.5, rate: int = RATE
+) -> tuple[np.ndarray, list[int]]:
     """A 440 Hz burst every *every_s* seconds, silence between; and where each burst starts."""
     samples = np.zeros(rate * seconds, dtype=np.int16)
     onsets = []
@@ -78,7 +80,9 @@ def reader(samples: np.ndarray) -> mp3.Reader:
     return read
 
 
-def encoded(tmp_path: Path, samples: np.ndarray, parts: int, name: str, layout: mp3.Layout = LAYOUT) -> Path:
+def encoded(
+    tmp_path: Path, samples: np.ndarray, parts: int, name: str, layout: mp3.Layout = LAYOUT
+) -> Path:
     path = tmp_path / name
     with path.open("wb") as sink:
         mp3.encode(
@@ -118,7 +122,10 @@ def test_parts_decode_to_every_sample_in_its_place(tmp_path: Path, layout: mp3.L
     parts = decode(encoded(tmp_path, samples, 3, "parts.mp3", layout), rate)
     assert len(whole) == len(parts) == len(samples)
     assert first_sound(parts, onsets, rate) == first_sound(whole, onsets, rate)
-    assert all(abs(found - onset) <= 2 for found, onset in zip(first_sound(parts, onsets, rate), onsets, strict=True))
+    assert all(
+        abs(found - onset) <= 2
+        for found, onset in zip(first_sound(parts, onsets, rate), onsets, strict=True)
+    )
     for cut in cuts:
         join = parts[cut - 1152 - rate // 20 : cut + rate // 20]
         assert np.abs(join).max() < 1e-3, f"sound at the join at {cut}"
@@ -130,7 +137,9 @@ def test_parts_decode_to_every_sample_in_its_place(tmp_path: Path, layout: mp3.L
 def info_tag(path: Path) -> tuple[bytes, int]:
     """The Info frame of an MP3 (after its ID3 tag) and where "Info" starts in it."""
     data = path.read_bytes()
-    start = 10 + (data[6] << 21 | data[7] << 14 | data[8] << 7 | data[9]) if data[:3] == b"ID3" else 0
+    start = (
+        10 + (data[6] << 21 | data[7] << 14 | data[8] << 7 | data[9]) if data[:3] == b"ID3" else 0
+    )
     frame = data[start : start + 2000]
     return frame, frame.index(b"Info")
 
@@ -146,7 +155,9 @@ def test_the_info_tag_tells_decoders_the_length_and_checks_out(tmp_path: Path, k
     frame, at = info_tag(path)
     frames, total = struct.unpack(">II", frame[at + 8 : at + 16])
     assert total == path.stat().st_size
-    assert frames * 576 - 576 - (int.from_bytes(frame[at + 141 : at + 144], "big") & 0xFFF) == len(samples)
+    assert frames * 576 - 576 - (int.from_bytes(frame[at + 141 : at + 144], "big") & 0xFFF) == len(
+        samples
+    )
     assert frame[at + 120 : at + 124] == b"LAME"  # ffmpeg reads the delay only after this name
     (music_crc, tag_crc) = struct.unpack(">HH", frame[at + 152 : at + 156])
     info_bytes = len(layout.info_frame(frames=0, audio_bytes=0, music_crc=0, padding=0))
@@ -182,12 +193,16 @@ def test_cuts_fall_on_frames_in_silence_with_room_on_both_sides() -> None:
         assert any(start <= cut - 1152 - margin and cut + margin <= end for start, end in silences)
     assert mp3.cut_points([], len(samples), 4, LAYOUT) == []  # no silence: one part
     short = RATE * mp3.SHORTEST_PART_SECONDS
-    assert mp3.cut_points(silences_of(samples[:short]), short, 2, LAYOUT) == []  # too short to share
+    assert (
+        mp3.cut_points(silences_of(samples[:short]), short, 2, LAYOUT) == []
+    )  # too short to share
 
 
 def tone_source(seconds: int) -> Source:
     samples, _ = bursts(seconds)
-    return Source(sample_rate=RATE, frames=len(samples), read=reader(samples), silences=silences_of(samples))
+    return Source(
+        sample_rate=RATE, frames=len(samples), read=reader(samples), silences=silences_of(samples)
+    )
 
 
 def test_a_failing_part_stops_the_others_and_leaves_nothing(tmp_path: Path) -> None:
@@ -209,7 +224,9 @@ def test_a_failing_part_stops_the_others_and_leaves_nothing(tmp_path: Path) -> N
 
 def test_mp3s_keep_their_tags_and_chapters_as_ffmpeg_wrote_them(tmp_path: Path) -> None:
     """The same ID3 frames whichever encoder made the file (lameenc, or ffmpeg behind the limiter)."""
-    tags = Tags(title="Füße, week 2", artist="voiceguide", album="Füße", comment="made", track="1/3")
+    tags = Tags(
+        title="Füße, week 2", artist="voiceguide", album="Füße", comment="made", track="1/3"
+    )
     chapters = [Chapter(title="Intro", start_ms=0, end_ms=20_000), Chapter(title="Zehen", start_ms=20_000,
                 end_ms=60_000)]  # fmt: skip
     frames = {}
@@ -222,7 +239,16 @@ def test_mp3s_keep_their_tags_and_chapters_as_ffmpeg_wrote_them(tmp_path: Path) 
         frames[limit] = {key: repr(frame) for key, frame in id3.items()}
         frames[limit].pop("TSSE", None)  # ffmpeg names itself
     assert frames[False] == frames[True]
-    assert set(frames[False]) == {"TIT2", "TPE1", "TALB", "TXXX:comment", "TRCK", "CTOC:toc", "CHAP:ch0", "CHAP:ch1"}
+    assert set(frames[False]) == {
+        "TIT2",
+        "TPE1",
+        "TALB",
+        "TXXX:comment",
+        "TRCK",
+        "CTOC:toc",
+        "CHAP:ch0",
+        "CHAP:ch1",
+    }
 
 
 @pytest.mark.parametrize(
@@ -235,14 +261,21 @@ def test_mp3s_keep_their_tags_and_chapters_as_ffmpeg_wrote_them(tmp_path: Path) 
         (Encoding(sample_rate=22_050, bitrate="32k"), True),
     ],
 )
-def test_what_ffmpeg_still_encodes_decodes_to_the_same_length(tmp_path: Path, encoding: Encoding, lame: bool) -> None:
+def test_what_ffmpeg_still_encodes_decodes_to_the_same_length(
+    tmp_path: Path, encoding: Encoding, lame: bool
+) -> None:
     from voiceguide.output.export import _lame_layout
 
     assert (_lame_layout(encoding, RATE) is not None) is lame
     source = tone_source(30)
     path = tmp_path / "s.mp3"
-    write_audio(source, path, encoding=encoding, tags=Tags(title="t", artist="a", album="b"), cores=2)
-    assert len(decode(path, encoding.sample_rate or RATE)) == source.frames * (encoding.sample_rate or RATE) // RATE
+    write_audio(
+        source, path, encoding=encoding, tags=Tags(title="t", artist="a", album="b"), cores=2
+    )
+    assert (
+        len(decode(path, encoding.sample_rate or RATE))
+        == source.frames * (encoding.sample_rate or RATE) // RATE
+    )
 
 
 def test_an_interrupt_while_parts_are_encoding_leaves_nothing(tmp_path: Path) -> None:
@@ -260,12 +293,16 @@ def test_an_interrupt_while_parts_are_encoding_leaves_nothing(tmp_path: Path) ->
     assert calls and list(tmp_path.iterdir()) == []
 
 
-def test_without_lameenc_ffmpeg_encodes_the_mp3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_lameenc_ffmpeg_encodes_the_mp3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Where lameenc has no wheel it is not installed: ffmpeg then encodes MP3s, as exactly."""
     monkeypatch.setitem(sys.modules, "lameenc", None)
     source = tone_source(30)
     path = tmp_path / "s.mp3"
-    write_audio(source, path, encoding=Encoding(), tags=Tags(title="t", artist="a", album="b"), cores=2)
+    write_audio(
+        source, path, encoding=Encoding(), tags=Tags(title="t", artist="a", album="b"), cores=2
+    )
     assert len(decode(path)) == source.frames
     tags = MP3(path).tags
     assert tags is not None and str(tags["TSSE"]).startswith("Lavf")  # ffmpeg's muxer names itself

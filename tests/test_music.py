@@ -112,7 +112,12 @@ def _build(plan_file: Path, music_file: Path, name: str, *options: str) -> Music
     assert result.exit_code == 0, result.output
     timeline = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
     spans = [
-        Span(e["kind"], e["start"] * 1000, e["end"] * 1000, e.get("tone") if e.get("clipped") is None else "clipped")
+        Span(
+            e["kind"],
+            e["start"] * 1000,
+            e["end"] * 1000,
+            e.get("tone") if e.get("clipped") is None else "clipped",
+        )
         for e in timeline["events"]
     ]
     return MusicBuild(output, spans, timeline["total"] * 1000, am.decode(output))
@@ -166,7 +171,9 @@ def speech_level(build: MusicBuild) -> float:
     for span in build.spans:
         if span.kind != "speech" or span.duration_ms <= 500 or span.tone == "clipped":
             continue
-        part = build.samples[am.index_at(span.start_ms) : am.index_at(span.end_ms)].astype(np.float64)
+        part = build.samples[am.index_at(span.start_ms) : am.index_at(span.end_ms)].astype(
+            np.float64
+        )
         music_power = 10 ** (music_db(build.samples, span.start_ms, span.end_ms) / 10)
         levels.append(10 * np.log10(max(np.mean(np.square(part)) - music_power, 1e-12)))
     return float(np.median(levels))
@@ -175,7 +182,9 @@ def speech_level(build: MusicBuild) -> float:
 def test_session_keeps_its_length_with_music(with_music: MusicBuild) -> None:
     """With music under it, the session decodes to the timeline's length within 50 ms."""
     decoded = am.duration_ms(with_music.samples)
-    assert with_music.total_ms > 4 * MUSIC_SECONDS * 1000, "the session should be several loops of the music long"
+    assert with_music.total_ms > 4 * MUSIC_SECONDS * 1000, (
+        "the session should be several loops of the music long"
+    )
     assert abs(decoded - with_music.total_ms) <= LENGTH_TOLERANCE_MS, (
         f"decoded {decoded:.0f} ms for a timeline of {with_music.total_ms:.0f} ms"
     )
@@ -190,12 +199,17 @@ def test_music_loops_from_start_to_end(with_music: MusicBuild) -> None:
     assert steady > -40, f"the music is barely there: {steady:.1f} dBFS"
     worst = []
     for gap in gaps:
-        # 100 ms windows: a loop that stopped, or a hole at a loop's seam, would show in one of them.
+        # 100 ms windows: a loop that stopped, or a hole at a loop's seam, would show in one of
+        # them.
         for start in np.arange(gap.start_ms + RAMP_MS + 50, gap.end_ms - RAMP_MS - 150, 100):
             worst.append((abs(music_db(with_music.samples, start, start + 100) - steady), start))
     deviation, at = max(worst)
-    print(f"music in {len(gaps)} gaps ({len(worst)} windows): {steady:.2f} dBFS, worst window {deviation:.2f} dB off")
-    assert deviation <= STEADY_TOLERANCE_DB, f"the music is {deviation:.1f} dB off its steady level at {at:.0f} ms"
+    print(
+        f"music in {len(gaps)} gaps ({len(worst)} windows): {steady:.2f} dBFS, worst window {deviation:.2f} dB off"
+    )
+    assert deviation <= STEADY_TOLERANCE_DB, (
+        f"the music is {deviation:.1f} dB off its steady level at {at:.0f} ms"
+    )
 
 
 def test_music_fades_in_and_out(with_music: MusicBuild) -> None:
@@ -203,14 +217,20 @@ def test_music_fades_in_and_out(with_music: MusicBuild) -> None:
     samples, total, steady = with_music.samples, with_music.total_ms, steady_level(with_music)
     first_cue = next(s.start_ms for s in with_music.spans if s.kind != "silence")
     last_cue = max(s.end_ms for s in with_music.spans if s.kind != "silence")
-    assert first_cue >= 400 and total - last_cue >= 1_300, "the plan leaves no quiet start or end to hear the fades"
+    assert first_cue >= 400 and total - last_cue >= 1_300, (
+        "the plan leaves no quiet start or end to hear the fades"
+    )
     rising = [music_db(samples, start, start + 100) - steady for start in (0, 100, 200)]
     ends = [total - before for before in (1_250, 850, 450, 150)]
     falling = [music_db(samples, end - 100, end) - steady for end in ends]
     print(f"fade in (dB against steady): {np.round(rising, 1)}; fade out: {np.round(falling, 1)}")
-    assert rising == sorted(rising) and falling == sorted(falling, reverse=True), "the fades do not rise and fall"
+    assert rising == sorted(rising) and falling == sorted(falling, reverse=True), (
+        "the fades do not rise and fall"
+    )
     start, end = music_db(samples, 0, 300) - steady, music_db(samples, total - 300, total) - steady
-    assert -40 < start < -12, f"the first 300 ms of music are {start:+.1f} dB against its steady level"
+    assert -40 < start < -12, (
+        f"the first 300 ms of music are {start:+.1f} dB against its steady level"
+    )
     assert -40 < end < -12, f"the last 300 ms of music are {end:+.1f} dB against its steady level"
 
 
@@ -227,15 +247,23 @@ def test_music_ducks_under_speech(with_music: MusicBuild) -> None:
     ]
     assert len(ducked) >= 4, f"only {len(ducked)} phrases to measure the ducking under"
     depth = steady - float(np.median(ducked))
-    print(f"ducking under {len(ducked)} phrases: {depth:.2f} dB (per phrase {np.round(steady - np.array(ducked), 1)})")
-    assert DUCK_MIN_DB <= depth <= DUCK_MAX_DB, f"the music goes down by {depth:.1f} dB under speech"
+    print(
+        f"ducking under {len(ducked)} phrases: {depth:.2f} dB (per phrase {np.round(steady - np.array(ducked), 1)})"
+    )
+    assert DUCK_MIN_DB <= depth <= DUCK_MAX_DB, (
+        f"the music goes down by {depth:.1f} dB under speech"
+    )
 
 
-def test_music_level_option_moves_it_by_as_much(with_music: MusicBuild, quieter_music: MusicBuild) -> None:
+def test_music_level_option_moves_it_by_as_much(
+    with_music: MusicBuild, quieter_music: MusicBuild
+) -> None:
     """--music-level -14 puts the music 6 dB (within 1.5) further below speech than the default -8."""
     default = steady_level(with_music) - speech_level(with_music)
     quieter = steady_level(quieter_music) - speech_level(quieter_music)
-    print(f"music against speech: {default:+.2f} dB at -8, {quieter:+.2f} dB at -14: {quieter - default:+.2f} dB")
+    print(
+        f"music against speech: {default:+.2f} dB at -8, {quieter:+.2f} dB at -14: {quieter - default:+.2f} dB"
+    )
     assert abs((quieter - default) - -6.0) <= LEVEL_STEP_TOLERANCE_DB, (
         f"--music-level -14 moved the music {quieter - default:+.1f} dB against speech, not -6 dB"
     )
@@ -244,14 +272,17 @@ def test_music_level_option_moves_it_by_as_much(with_music: MusicBuild, quieter_
 def test_music_sits_at_its_level_against_speech(with_music: MusicBuild) -> None:
     """Where nobody speaks, the music's RMS is --music-level (-8 dB) against the speech's, within 2 dB."""
     relative = steady_level(with_music) - speech_level(with_music)
-    print(f"music in the gaps against speech: {relative:+.2f} dB (asked {DEFAULT_MUSIC_LEVEL_DB:+.0f} dB)")
+    print(
+        f"music in the gaps against speech: {relative:+.2f} dB (asked {DEFAULT_MUSIC_LEVEL_DB:+.0f} dB)"
+    )
     assert abs(relative - DEFAULT_MUSIC_LEVEL_DB) <= LEVEL_TOLERANCE_DB, (
         f"the music sits {relative:+.1f} dB against speech; --music-level asks for {DEFAULT_MUSIC_LEVEL_DB:+.0f} dB"
     )
 
 
 def test_tones_keep_their_times_with_music(with_music: MusicBuild) -> None:
-    """Every tone is still heard within 30 ms of its time with the music under it (music band filtered out)."""
+    """Every tone is still heard within 30 ms of its time with the music under it (music band filtered
+    out)."""
     # The tone finder asks for a window's energy to be nearly all at the tone's pitch; the music
     # (200 Hz, far from the 523 and 880 Hz tones) is taken out first, as an ear would tell it apart.
     spectrum = np.fft.rfft(with_music.samples.astype(np.float64))
@@ -259,12 +290,18 @@ def test_tones_keep_their_times_with_music(with_music: MusicBuild) -> None:
     spectrum[(frequencies > MUSIC_HZ - 50) & (frequencies < MUSIC_HZ + 50)] = 0
     filtered = np.fft.irfft(spectrum, len(with_music.samples)).astype(np.float32)
     for tone in Tone:
-        expected = [s.start_ms for s in with_music.spans if s.kind == "tone" and s.tone == tone.value]
+        expected = [
+            s.start_ms for s in with_music.spans if s.kind == "tone" and s.tone == tone.value
+        ]
         heard = [t.onset_ms for t in am.find_tones(filtered, tone)]
-        assert expected and len(heard) == len(expected), f"{tone} tones: {len(expected)} planned, {len(heard)} heard"
+        assert expected and len(heard) == len(expected), (
+            f"{tone} tones: {len(expected)} planned, {len(heard)} heard"
+        )
         errors = [found - planned for found, planned in zip(heard, expected, strict=True)]
         print(f"{tone} tones with music: worst error {max(errors, key=abs):+.1f} ms")
-        assert max(abs(e) for e in errors) <= TONE_TOLERANCE_MS, f"{tone} tones off their times by {errors} ms"
+        assert max(abs(e) for e in errors) <= TONE_TOLERANCE_MS, (
+            f"{tone} tones off their times by {errors} ms"
+        )
 
 
 @pytest.mark.parametrize("kind", ["not-audio", "silent"])
@@ -281,13 +318,17 @@ def test_unusable_music_is_refused(tmp_path: Path, plan_file: Path, kind: str) -
     output = tmp_path / "session.mp3"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        result = CliRunner().invoke(main, ["build", str(plan_file), "-o", str(output), "--music", str(music)])
+        result = CliRunner().invoke(
+            main, ["build", str(plan_file), "-o", str(output), "--music", str(music)]
+        )
         exit_code, stderr, output_text = result.exit_code, result.stderr, result.output
         del result  # it holds the traceback, and with it whatever the failed build still had open
         gc.collect()
     assert exit_code == 2, f"exit {exit_code}: {output_text}"
     assert all(word in stderr for word in expected), stderr
     assert "Traceback" not in output_text
-    assert sorted(p.name for p in tmp_path.iterdir()) == [music.name], "a refused build left files behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [music.name], (
+        "a refused build left files behind"
+    )
     leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert not leaked, f"the refused build left files open: {leaked}"

@@ -58,7 +58,9 @@ def invoke(*args: object) -> Result:
 
 def refused(result: Result, message: str) -> None:
     """Exit 2, stderr exactly "Error: <message>", nothing on stdout, no traceback."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 2, result.output
     assert result.stderr == f"Error: {message}\n"
     assert result.stdout == ""
@@ -70,7 +72,9 @@ def files_in(folder: Path) -> list[str]:
 
 # -- a folder that is not there, or not a folder -------------------------------------------------
 
-MISSING = "the folder missing does not exist; create it (mkdir -p missing) or choose another with -o"
+MISSING = (
+    "the folder missing does not exist; create it (mkdir -p missing) or choose another with -o"
+)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +155,9 @@ def test_a_250_character_name_builds_with_every_file_beside_it(here: Path) -> No
     name = "n" * 250
     result = invoke("build", "out.yaml", "-o", f"{name}.mp3")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in here.glob("n*")) == [f"{name}.{ext}" for ext in ("json", "mp3", "txt", "vtt")]
+    assert sorted(p.name for p in here.glob("n*")) == [
+        f"{name}.{ext}" for ext in ("json", "mp3", "txt", "vtt")
+    ]
     assert [p.name for p in here.iterdir() if p.name.endswith(".part")] == []
 
 
@@ -194,7 +200,11 @@ def test_split_part_names_are_shortened_to_fit(here: Path) -> None:
     written = sorted(p.name for p in here.glob("s*"))
     assert len(written) == 4 and f"{name}.m3u" in written, written
     assert all(len(n.encode()) <= NAME_MAX for n in written), written
-    assert [n[:244] for n in written if n.endswith(".mp3")] == [f"{name}-01-", f"{name}-02-", f"{name}-03-"]
+    assert [n[:244] for n in written if n.endswith(".mp3")] == [
+        f"{name}-01-",
+        f"{name}-02-",
+        f"{name}-03-",
+    ]
 
 
 # -- formats -------------------------------------------------------------------------------------
@@ -224,7 +234,9 @@ def test_split_part_names_are_shortened_to_fit(here: Path) -> None:
     ],
     ids=["ogg-as-mp3", "wav-as-m4a", "unknown", "none"],
 )
-def test_an_extension_that_is_not_the_format_is_refused(here: Path, args: list[str], message: str) -> None:
+def test_an_extension_that_is_not_the_format_is_refused(
+    here: Path, args: list[str], message: str
+) -> None:
     """--format ogg -o x.mp3 would write Ogg into a file named .mp3: refused, saying which to change."""
     refused(invoke("build", "out.yaml", *args), message)
     assert files_in(here) == ["out.yaml"] and nothing_synthesized(here)
@@ -274,7 +286,9 @@ def _as_ordinary_user() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
         if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "cannot drop root's capability to ignore folder permissions")
+            raise OSError(
+                ctypes.get_errno(), "cannot drop root's capability to ignore folder permissions"
+            )
 
 
 def run(here: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -91,13 +91,20 @@ def test_batch_and_program_name_the_language_as_build_does(here: Path) -> None:
     (here / "people" / "eva.yaml").write_text("name: Eva\nlanguage: de\n")
     batch = invoke("batch", "names.yaml", "people", "--set", "language=cs")
     assert batch.exit_code == 0, batch.output
-    assert sorted(p.name for p in (here / "output").glob("*.mp3")) == ["names-ann-cs.mp3", "names-eva-cs.mp3"]
+    assert sorted(p.name for p in (here / "output").glob("*.mp3")) == [
+        "names-ann-cs.mp3",
+        "names-eva-cs.mp3",
+    ]
     by_profile = invoke("batch", "names.yaml", "people/eva.yaml")
     assert by_profile.stdout.startswith("built: output/names-eva-de.mp3 ("), by_profile.output
     (here / "prog.yaml").write_text(PROGRESSION)
-    program = invoke("program", "names.yaml", "--weeks", "1", "--profile", "prog.yaml", "--language", "cs")
+    program = invoke(
+        "program", "names.yaml", "--weeks", "1", "--profile", "prog.yaml", "--language", "cs"
+    )
     assert program.stdout.startswith("built: output/names-prog-cs-week-01.mp3 ("), program.output
-    same = invoke("build", "names.yaml", "--profile", "prog.yaml", "--set", "language=cs", "--week", "1")
+    same = invoke(
+        "build", "names.yaml", "--profile", "prog.yaml", "--set", "language=cs", "--week", "1"
+    )
     assert same.stdout.startswith("Up to date: output/names-prog-cs-week-01.mp3 ("), same.output
 
 
@@ -175,7 +182,11 @@ def test_a_plan_whose_name_is_not_utf8_builds_in_every_format(here: Path, extens
     assert os.fsencode(session.name) == f"bad\xff.{extension}".encode("latin-1")
     tags = mutagen.File(session).tags
     assert tags is not None
-    texts = [str(text) for value in tags.values() for text in (value if isinstance(value, list) else [value])]
+    texts = [
+        str(text)
+        for value in tags.values()
+        for text in (value if isinstance(value, list) else [value])
+    ]
     assert any("from bad\\xff.yaml" in text for text in texts), texts
     timeline = json.loads(session.with_suffix(".json").read_text(encoding="utf-8"))
     assert timeline["title"] == "Names"
@@ -191,7 +202,8 @@ def test_a_profile_and_output_whose_names_are_not_utf8(here: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.stdout.startswith("built: output/names-bad\\xff.mp3 (")
     assert (
-        "failed: bad\\xff-person.yaml:\n  the profile has a problem:\n    bad\\xff-person.yaml:3:15: " in result.stderr
+        "failed: bad\\xff-person.yaml:\n  the profile has a problem:\n    bad\\xff-person.yaml:3:15: "
+        in result.stderr
     )
     out = invoke("build", "names.yaml", "-o", f"{BAD_NAME}.mp3")
     assert written(out) == "bad\\xff.mp3"

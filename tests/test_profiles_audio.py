@@ -82,7 +82,10 @@ def build(folder: Path, name: str, *layers: Layer) -> Built:
     """The tiny plan customized by *layers*, built into *name*.mp3 and decoded."""
     customized = customize(plan=load_plan(folder / "tiny.yaml"), layers=list(layers))
     result = build_session(
-        plan=customized.plan, output=folder / f"{name}.mp3", settings=SETTINGS, person=customized.person
+        plan=customized.plan,
+        output=folder / f"{name}.mp3",
+        settings=SETTINGS,
+        person=customized.person,
     )
     assert result.timeline is not None and not result.timeline.overruns, result.timeline
     return Built(result=result, samples=am.decode(result.path, sample_rate=RATE))
@@ -116,7 +119,8 @@ def spoken(timeline: Timeline) -> list[str]:
 
 
 def test_hold_scale_makes_every_hold_longer_by_that_factor(plain: Built, folder: Path) -> None:
-    """With --set hold_scale=1.5 every hold heard lasts 1.5 times the same hold without it, within 30 ms."""
+    """With --set hold_scale=1.5 every hold heard lasts 1.5 times the same hold without it, within 30
+    ms."""
     scaled = build(folder, "scaled", parse_set("hold_scale=1.5"))
     before, after = heard_holds(plain), heard_holds(scaled)
     assert len(before) == len(after) == 7
@@ -124,16 +128,23 @@ def test_hold_scale_makes_every_hold_longer_by_that_factor(plain: Built, folder:
     assert planned == [3000, 3000, 3000, 3000, 3000, 3000, 4500]
     errors = [b - 1.5 * a for a, b in zip(before, after, strict=True)]
     worst = max(errors, key=abs)
-    print(f"holds heard {[round(a) for a in before]} ms and {[round(b) for b in after]} ms; worst {worst:+.1f} ms")
-    assert abs(worst) <= HOLD_TOLERANCE_MS, f"heard {before} and then {after} ms: not 1.5 times within 30 ms"
+    print(
+        f"holds heard {[round(a) for a in before]} ms and {[round(b) for b in after]} ms; worst {worst:+.1f} ms"
+    )
+    assert abs(worst) <= HOLD_TOLERANCE_MS, (
+        f"heard {before} and then {after} ms: not 1.5 times within 30 ms"
+    )
     for length, plan_ms in zip(after, planned, strict=True):
         assert abs(length - plan_ms) <= HOLD_TOLERANCE_MS
 
 
 def test_skipped_exercise_is_absent(plain: Built, folder: Path) -> None:
-    """A skipped exercise's name and instructions are never said, and the audio is as long as the shorter timeline."""
+    """A skipped exercise's name and instructions are never said, and the audio is as long as the
+    shorter timeline."""
     said = spoken(plain.timeline)
-    assert "Push the wall with your palm." in said and any(re.search(r"\bPress\b", text) for text in said)
+    assert "Push the wall with your palm." in said and any(
+        re.search(r"\bPress\b", text) for text in said
+    )
     skipped = build(folder, "skipped", parse_set("skip=[Press]"))
     said = spoken(skipped.timeline)
     assert "Push the wall with your palm." not in said
@@ -146,32 +157,49 @@ def test_skipped_exercise_is_absent(plain: Built, folder: Path) -> None:
 
 
 def test_left_only_profile_has_no_right_side(plain: Built, folder: Path) -> None:
-    """A profile with `sides: left` gives no right-side cue, and as many start tones as left-side intervals."""
+    """A profile with `sides: left` gives no right-side cue, and as many start tones as left-side
+    intervals."""
     assert any(e.where.side == "right arm" for e in plain.timeline.events)
     assert "Switch to the right arm." in spoken(plain.timeline)
     lefty = build(folder, "lefty", load_profile(folder / "lefty.yaml"))
     events = lefty.timeline.events
     assert [e for e in events if e.where.side and "right" in e.where.side] == []
-    assert [text for text in spoken(lefty.timeline) if re.search(r"\bright\b", text, re.IGNORECASE)] == []
+    assert [
+        text for text in spoken(lefty.timeline) if re.search(r"\bright\b", text, re.IGNORECASE)
+    ] == []
     assert "Start with the left arm." in spoken(lefty.timeline)
     intervals = lefty.timeline.intervals
     assert len(intervals) == 5 and len(plain.timeline.intervals) == 7
     heard = am.find_tones(lefty.samples, Tone.START, sample_rate=RATE)
     print(f"left only: {len(heard)} start tones heard for {len(intervals)} intervals")
     assert len(heard) == len(intervals)
-    assert len(am.find_tones(plain.samples, Tone.START, sample_rate=RATE)) == len(plain.timeline.intervals)
+    assert len(am.find_tones(plain.samples, Tone.START, sample_rate=RATE)) == len(
+        plain.timeline.intervals
+    )
 
 
 @pytest.mark.parametrize(
-    ("week", "title"), [(None, "Tiny holds, Lefty"), (2, "Tiny holds, Lefty, week 2")], ids=["no week", "week 2"]
+    ("week", "title"),
+    [(None, "Tiny holds, Lefty"), (2, "Tiny holds, Lefty, week 2")],
+    ids=["no week", "week 2"],
 )
 def test_build_with_profile_names_the_person_and_week_in_the_title(
     folder: Path, tmp_path: Path, week: int | None, title: str
 ) -> None:
-    """`build PLAN --profile P -o OUT` writes an MP3 whose ID3 title names the person and the week given."""
+    """`build PLAN --profile P -o OUT` writes an MP3 whose ID3 title names the person and the week
+    given."""
     out = tmp_path / "session.mp3"
-    args = ["build", str(folder / "tiny.yaml"), "--profile", str(folder / "lefty.yaml"), "-o", str(out)]
-    result = CliRunner().invoke(main, [*args, *(["--week", str(week)] if week else [])], catch_exceptions=False)
+    args = [
+        "build",
+        str(folder / "tiny.yaml"),
+        "--profile",
+        str(folder / "lefty.yaml"),
+        "-o",
+        str(out),
+    ]
+    result = CliRunner().invoke(
+        main, [*args, *(["--week", str(week)] if week else [])], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"Wrote {out} (")
     tags = EasyID3(out)

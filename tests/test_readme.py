@@ -1,10 +1,10 @@
 """Every console example in README.md, run for real and compared with the output the README shows.
 
 How examples are read, run and compared (and the one rule for leaving lines out, `...`) is in
-tests/readme_examples.py. A change of behaviour fails here until the README shows it: when the change
-is meant, `scripts/update-readme` rewrites the README's output in place, and its diff is reviewed.
-Each example has a speech cache of its own, not the test run's (tests/conftest.py): with a shared
-one, an example's figures would depend on what ran before it (see tests/readme_examples.py).
+tests/readme_examples.py. A change of behaviour fails here until the README shows it: when the
+change is meant, `scripts/update-readme` rewrites the README's output in place, and its diff is
+reviewed. Each example has a speech cache of its own, not the test run's (tests/conftest.py): with a
+shared one, an example's figures would depend on what ran before it (see tests/readme_examples.py).
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def test_readme_example_prints_what_the_readme_shows(example: Example, tmp_path:
     problems = []
     for command, actual in zip(example.commands, run_example(example, tmp_path), strict=True):
         if not matches(command.shown, actual):
-            problems.append(f"$ {command.text}\n{diff(command.shown, actual, name=f'$ {command.text}')}")
+            problems.append(
+                f"$ {command.text}\n{diff(command.shown, actual, name=f'$ {command.text}')}"
+            )
     if problems:
         pytest.fail(
             f"README.md:{example.line} ({example.heading}): the output is not what the README shows:\n\n"
@@ -65,7 +67,9 @@ def test_the_readme_has_examples_and_each_runs_something() -> None:
     """The parser finds the README's examples (so an empty list cannot pass for a tested README)."""
     assert len(EXAMPLES) >= 8
     assert all(example.commands for example in EXAMPLES)
-    assert any(c.text.startswith("voiceguide validate") for example in EXAMPLES for c in example.commands)
+    assert any(
+        c.text.startswith("voiceguide validate") for example in EXAMPLES for c in example.commands
+    )
 
 
 def preceding_paragraph(line: int) -> str:
@@ -89,9 +93,15 @@ def test_every_other_command_shown_is_a_recording_introduced_as_one() -> None:
         shown = [text[len(PROMPT) :] for text in body if text.startswith(PROMPT)]
         if not shown:
             continue
-        assert info == "text", f"README.md:{line}: a command in a ```{info} block: make it ```console to test it"
-        assert len(shown) == 1 and shown[0] in RECORDED, f"README.md:{line}: {shown} is neither tested nor RECORDED"
-        assert "one run's output" in preceding_paragraph(line), f"README.md:{line}: say it is one run's output"
+        assert info == "text", (
+            f"README.md:{line}: a command in a ```{info} block: make it ```console to test it"
+        )
+        assert len(shown) == 1 and shown[0] in RECORDED, (
+            f"README.md:{line}: {shown} is neither tested nor RECORDED"
+        )
+        assert "one run's output" in preceding_paragraph(line), (
+            f"README.md:{line}: say it is one run's output"
+        )
         seen.add(shown[0])
     assert seen == set(RECORDED)
 
@@ -129,8 +139,22 @@ def test_nothing_else_is_fuzzy() -> None:
 
 
 def test_fold_keeps_what_the_author_left_out_and_changes_the_figures() -> None:
-    shown = ["Effective values:", "  rate   150", "  ...", "  hold   30 s", "  ...", "Total: 4 min 52 s"]
-    actual = ["Effective values:", "  rate   150", "  volume 1", "  hold   25 s", "  reset  10 s", "Total: 4 min 40 s"]
+    shown = [
+        "Effective values:",
+        "  rate   150",
+        "  ...",
+        "  hold   30 s",
+        "  ...",
+        "Total: 4 min 52 s",
+    ]
+    actual = [
+        "Effective values:",
+        "  rate   150",
+        "  volume 1",
+        "  hold   25 s",
+        "  reset  10 s",
+        "Total: 4 min 40 s",
+    ]
     assert fold(shown, actual) == [
         "Effective values:",
         "  rate   150",
@@ -146,26 +170,50 @@ def test_fold_keeps_what_the_author_left_out_and_changes_the_figures() -> None:
 def test_fold_keeps_the_lines_shown_where_new_lines_come_between_them() -> None:
     shown = ["a: 1", "...", "b: 2", "c: 3", "d: 4"]
     actual = ["a: 1", "x", "b: 2", "new: 9", "c: 3", "new: 10", "new: 11", "d: 4"]
-    assert fold(shown, actual) == ["a: 1", "...", "b: 2", "new: 9", "c: 3", "new: 10", "new: 11", "d: 4"]
+    assert fold(shown, actual) == [
+        "a: 1",
+        "...",
+        "b: 2",
+        "new: 9",
+        "c: 3",
+        "new: 10",
+        "new: 11",
+        "d: 4",
+    ]
 
 
 def test_fold_cuts_a_changed_long_line_where_the_author_cut_it() -> None:
     shown = ["my-plan.yaml:4:5: unknown field 'hodl'; known fields: counting, hold, ..."]
-    actual = ["my-plan.yaml:4:5: unknown field 'hodl'; known fields: counting, cue, hold, instructions, name"]
-    assert fold(shown, actual) == ["my-plan.yaml:4:5: unknown field 'hodl'; known fields: counting, cue, hold, ..."]
+    actual = [
+        "my-plan.yaml:4:5: unknown field 'hodl'; known fields: counting, cue, hold, instructions, name"
+    ]
+    assert fold(shown, actual) == [
+        "my-plan.yaml:4:5: unknown field 'hodl'; known fields: counting, cue, hold, ..."
+    ]
 
 
 def test_fold_adds_new_lines_and_drops_lines_no_longer_printed() -> None:
-    assert fold(["Wrote a.mp3"], ["warning: too tight", "Wrote a.mp3"]) == ["warning: too tight", "Wrote a.mp3"]
-    assert fold(["built: x", "built: y", "2 sessions"], ["built: x", "1 session"]) == ["built: x", "1 session"]
+    assert fold(["Wrote a.mp3"], ["warning: too tight", "Wrote a.mp3"]) == [
+        "warning: too tight",
+        "Wrote a.mp3",
+    ]
+    assert fold(["built: x", "built: y", "2 sessions"], ["built: x", "1 session"]) == [
+        "built: x",
+        "1 session",
+    ]
     assert fold([], ["Wrote b.mp3 (2:04.5)"]) == ["Wrote b.mp3 (2:04.5)"]
 
 
-LINES = st.lists(st.sampled_from(["a", "b", "ab 1", "ab 2", "abc 12", "...", "  ...", "ab ...", "a..."]), max_size=7)
+LINES = st.lists(
+    st.sampled_from(["a", "b", "ab 1", "ab 2", "abc 12", "...", "  ...", "ab ...", "a..."]),
+    max_size=7,
+)
 
 
 @given(shown=LINES, actual=LINES)
-def test_fold_gives_what_matches_and_changes_nothing_that_matched(shown: list[str], actual: list[str]) -> None:
+def test_fold_gives_what_matches_and_changes_nothing_that_matched(
+    shown: list[str], actual: list[str]
+) -> None:
     """What scripts/update-readme writes always matches the output, and it rewrites an example
     exactly when the test fails on it."""
     folded = fold(shown, actual)
@@ -188,7 +236,9 @@ def test_rewritten_keeps_commands_separators_and_everything_outside_the_examples
     assert rewritten(text, {example.line: [["Wrote a.mp3 (1:00.0)"], ["a.mp3"]]}) == text
 
 
-def test_commands_run_through_a_shell_with_stdout_and_stderr_in_the_order_written(tmp_path: Path) -> None:
+def test_commands_run_through_a_shell_with_stdout_and_stderr_in_the_order_written(
+    tmp_path: Path,
+) -> None:
     """What the test compares is what a terminal shows: both streams, interleaved as written."""
     command = Command(source=("$ echo out; echo err >&2; echo out2 | tr a-z A-Z",), shown=(), gap=0)
     assert run(command, tmp_path, environment(speech_cache=tmp_path)) == ["out", "err", "OUT2"]

@@ -111,7 +111,9 @@ def test_clips_are_trimmed_mono_16_bit_at_the_session_rate() -> None:
     with Synthesizer(voice=None, rate=RATE, sample_rate=SAMPLE_RATE) as synthesizer:
         for phrase in PHRASES:
             clip = synthesizer.clip(phrase)
-            assert (clip.channels, clip.sample_width, clip.frame_rate) == (1, 2, SAMPLE_RATE), phrase
+            assert (clip.channels, clip.sample_width, clip.frame_rate) == (1, 2, SAMPLE_RATE), (
+                phrase
+            )
             levels = am.frame_levels(samples_of(clip), 1.0, SAMPLE_RATE)
             loud = np.flatnonzero(levels > SILENCE_THRESHOLD_DBFS)
             assert len(loud), f"{phrase!r} is silent"
@@ -134,14 +136,24 @@ def test_trimming_finds_the_edges_pydub_finds() -> None:
         rate = int(generator.choice([8_000, 11_025, 16_000, 22_050, 24_000, 44_100]))
         frames = int(generator.integers(0, 2_000))
         quiet = int(generator.integers(0, frames + 1))
-        peak = int(generator.choice([0, threshold - 2, threshold, threshold + 2, 2 * threshold, 20_000]))
-        samples = np.concatenate([np.zeros(quiet), generator.integers(-peak, peak + 1, frames - quiet)])
-        clip = segment(data=samples.astype("<i2").tobytes(), sample_width=2, frame_rate=rate, channels=1)
+        peak = int(
+            generator.choice([0, threshold - 2, threshold, threshold + 2, 2 * threshold, 20_000])
+        )
+        samples = np.concatenate(
+            [np.zeros(quiet), generator.integers(-peak, peak + 1, frames - quiet)]
+        )
+        clip = segment(
+            data=samples.astype("<i2").tobytes(), sample_width=2, frame_rate=rate, channels=1
+        )
         for side in (clip, clip.reverse()):
-            expected = detect_leading_silence(side, silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1)
+            expected = detect_leading_silence(
+                side, silence_threshold=SILENCE_THRESHOLD_DBFS, chunk_size=1
+            )
             found = _leading_silence_ms(side.raw_data, rate, len(side))
             if found != expected:
-                wrong.append(f"{frames} frames at {rate} Hz, {quiet} silent, peak {peak}: {found} ms, not {expected}")
+                wrong.append(
+                    f"{frames} frames at {rate} Hz, {quiet} silent, peak {peak}: {found} ms, not {expected}"
+                )
     assert not wrong, wrong[:5]
 
 
@@ -198,8 +210,12 @@ def test_a_voice_is_found_by_id_name_or_language() -> None:
 def test_choosing_a_voice_changes_the_audio() -> None:
     """A voice chosen by name, id or language speaks the phrase unlike the default voice."""
     default = fresh_clip_ms(None)
-    chosen = {key: fresh_clip_ms(key) for key in ("English (America)", "gmw/en-us", "en-us", "fr-fr")}
-    lengths = f"default voice {default} ms; " + ", ".join(f"{key}: {ms} ms" for key, ms in chosen.items())
+    chosen = {
+        key: fresh_clip_ms(key) for key in ("English (America)", "gmw/en-us", "en-us", "fr-fr")
+    }
+    lengths = f"default voice {default} ms; " + ", ".join(
+        f"{key}: {ms} ms" for key, ms in chosen.items()
+    )
     assert all(abs(ms - default) >= DIFFERENT_VOICE_MS for ms in chosen.values()), lengths
     assert abs(chosen["fr-fr"] - chosen["English (America)"]) >= DIFFERENT_VOICE_MS, lengths
 
@@ -216,7 +232,8 @@ def test_a_slower_rate_gives_a_longer_clip() -> None:
 
 
 def test_default_voice_stays_default_while_another_voice_is_in_use() -> None:
-    """A synthesizer with no voice speaks as the default voice even while another one uses a voice of its own."""
+    """A synthesizer with no voice speaks as the default voice even while another one uses a voice of
+    its own."""
     default = fresh_clip_ms(None)
     with Synthesizer(voice="English (America)", rate=RATE, sample_rate=SAMPLE_RATE) as american:
         american_ms = len(american.clip(LONG_PHRASE))
@@ -236,7 +253,11 @@ def test_each_synthesizer_speaks_at_its_own_rate_in_one_process() -> None:
         for rate in (200, 100):
             with Synthesizer(voice=None, rate=rate, sample_rate=SAMPLE_RATE) as synthesizer:
                 heard[rate].append(len(synthesizer.clip(LONG_PHRASE)))
-    wrong = [rate for rate, lengths in heard.items() if any(abs(n - expected[rate]) > SAME_VOICE_MS for n in lengths)]
+    wrong = [
+        rate
+        for rate, lengths in heard.items()
+        if any(abs(n - expected[rate]) > SAME_VOICE_MS for n in lengths)
+    ]
     assert not wrong, (
         f"the phrase lasts {expected[100]} ms at 100 wpm and {expected[200]} ms at 200 wpm in a fresh process; "
         f"in this one, synthesizers asked for 100 wpm gave {heard[100]} ms and for 200 wpm gave {heard[200]} ms"
@@ -271,7 +292,11 @@ def test_the_engine_reads_a_phrase_no_further_than_its_end() -> None:
     (Started asynchronously, espeak copies ten times the phrase's length, whatever follows it in
     memory: a phrase that ends near the end of mapped memory crashed the process.)"""
     result = subprocess.run(
-        [sys.executable, "-c", GUARDED_SYNTH], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", GUARDED_SYNTH],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-800:]}"
     assert result.stdout.strip() == "status=0", result.stdout
@@ -294,10 +319,16 @@ def test_an_engine_started_by_pyttsx3_before_voiceguide_is_refused_clearly() -> 
     """In a process where pyttsx3 started espeak-ng before voiceguide did (asynchronously, as it
     does), synthesis stops with a SpeechError that says so, rather than misbehaving."""
     result = subprocess.run(
-        [sys.executable, "-c", ESPEAK_STARTED_ELSEWHERE], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", ESPEAK_STARTED_ELSEWHERE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-800:]
-    assert "espeak-ng was started in this process before voiceguide started it" in result.stdout, result.stdout
+    assert "espeak-ng was started in this process before voiceguide started it" in result.stdout, (
+        result.stdout
+    )
 
 
 class Interrupt(BaseException):
@@ -308,7 +339,9 @@ def interrupt(signum: int, frame: object) -> None:
     raise Interrupt
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGALRM], ids=["ctrl-c", "another-signal"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGALRM], ids=["ctrl-c", "another-signal"]
+)
 def test_a_signal_during_synthesis_interrupts_the_phrase_cleanly(
     signum: signal.Signals, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -326,7 +359,8 @@ def test_a_signal_during_synthesis_interrupts_the_phrase_cleanly(
             synthesizer.clip(long_text)
             took = time.perf_counter() - started
             for attempt in range(attempts):
-                # the signal at a point spread over the making of a phrase, sent to this thread as a terminal does
+                # the signal at a point spread over the making of a phrase, sent to this thread as a
+                # terminal does
                 delay = took * (attempt + 0.5) / attempts * 0.8
                 timer = threading.Timer(delay, signal.pthread_kill, (threading.get_ident(), signum))
                 outcome = "interrupted"
@@ -357,7 +391,18 @@ def test_many_phrases_in_parallel_processes_all_come_out() -> None:
     taking turns, so voice and rate change before every phrase, then two new ones with a new
     engine): every process ends well and every clip has sound (see scripts/stress_speech.py)."""
     script = Path(__file__).parent.parent / "scripts" / "stress_speech.py"
-    command = [sys.executable, str(script), "--rounds", "1", "--processes", "3", "--phrases", "100", "--load", "0"]
+    command = [
+        sys.executable,
+        str(script),
+        "--rounds",
+        "1",
+        "--processes",
+        "3",
+        "--phrases",
+        "100",
+        "--load",
+        "0",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.endswith("\n1 of 1 rounds clean\n"), result.stdout

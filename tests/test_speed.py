@@ -33,7 +33,9 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_rebuild_into_another_format_spends_nothing_on_speech(own_cache: Path, tmp_path: Path, tiny: Path) -> None:
+def test_rebuild_into_another_format_spends_nothing_on_speech(
+    own_cache: Path, tmp_path: Path, tiny: Path
+) -> None:
     """The second build of a plan, even into another format, takes every phrase from the cache."""
     plan = load_plan(tiny)
     first = build_session(plan=plan, output=tmp_path / "a.mp3", settings=RenderSettings())
@@ -50,7 +52,12 @@ def test_a_change_of_voice_rate_or_text_never_reuses_a_clip() -> None:
     cache = SpeechCache(engine=engine_identity())
     base = {"text": "Hold.", "voice": "gmw/en", "rate": 150, "sample_rate": 22050}
     keys = {cache.key(**base)}
-    for change in ({"text": "Hold!"}, {"voice": "gmw/en-us"}, {"rate": 151}, {"sample_rate": 24000}):
+    for change in (
+        {"text": "Hold!"},
+        {"voice": "gmw/en-us"},
+        {"rate": 151},
+        {"sample_rate": 24000},
+    ):
         keys.add(cache.key(**{**base, **change}))
     keys.add(SpeechCache(engine=engine_identity() + " other").key(**base))
     assert len(keys) == 6
@@ -75,18 +82,25 @@ def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path, tiny: Path) -> 
     build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings())
     assert usage(own_cache).files > 0
     result = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "cache", "clear"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "voiceguide", "cache", "clear"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0 and result.stdout.startswith("Removed ")
     assert usage(own_cache).files == 0
     assert clear(own_cache).files == 0
 
 
-def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(own_cache: Path, tiny: Path) -> None:
+def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
+    own_cache: Path, tiny: Path
+) -> None:
     """With the speech cached, validate and preview start neither pyttsx3, pydub nor numpy."""
     plan_file = tiny
     warm = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "validate", str(plan_file)], capture_output=True, check=False
+        [sys.executable, "-m", "voiceguide", "validate", str(plan_file)],
+        capture_output=True,
+        check=False,
     )
     assert warm.returncode == 0, warm.stderr
     code = (
@@ -100,7 +114,9 @@ def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pyttsx3', 'pydub', 'numpy', 'mutagen'})\n"
         "print('heavy:', heavy, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(plan_file)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(plan_file)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "heavy: []" in result.stderr
 
@@ -112,7 +128,9 @@ def test_levelling_in_groups_gives_the_same_bytes_as_in_one() -> None:
     rate = 22_050
     generator = np.random.default_rng(6)
     clips = []
-    for number in range(8):  # tones with noise that start at full level, of different lengths and levels
+    for number in range(
+        8
+    ):  # tones with noise that start at full level, of different lengths and levels
         seconds = np.arange(rate * (number + 2) // 8) / rate
         wave = np.sin(2 * np.pi * (150 + 40 * number) * seconds) * (0.2 + 0.1 * number)
         samples = np.clip(wave + generator.normal(0, 0.05, seconds.size), -1, 1) * 32767
@@ -127,11 +145,15 @@ def test_levelling_in_groups_gives_the_same_bytes_as_in_one() -> None:
     assert levelled(clips, groups=2) == one
     assert levelled(clips, groups=3) == one
     alone = [levelled([clip])[0] for clip in clips]
-    assert [n for n in range(len(clips)) if alone[n] != one[n]], "no phrase depends on where it starts: a weak test"
+    assert [n for n in range(len(clips)) if alone[n] != one[n]], (
+        "no phrase depends on where it starts: a weak test"
+    )
 
 
 @pytest.fixture
-def helpers_for_any_plan(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[subprocess.Popen[bytes]]]:
+def helpers_for_any_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Speech helpers started for as few as 4 new phrases (this process making the first 2), and
     the helper processes started meanwhile, to check that each has ended."""
     monkeypatch.setattr(speechpool, "HEAD_START", 2)
@@ -147,7 +169,9 @@ def helpers_for_any_plan(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[subpr
 
     monkeypatch.setattr(subprocess, "Popen", popen)
     yield started
-    assert all(process.poll() is not None for process in started), "a speech helper is still running"
+    assert all(process.poll() is not None for process in started), (
+        "a speech helper is still running"
+    )
 
 
 def test_a_cold_build_with_a_helper_speaks_every_phrase_once(
@@ -169,7 +193,9 @@ def test_one_core_starts_no_helper(
     own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
     """A build given one core (as batch gives each of its sessions) speaks in its own process only."""
-    result = build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings(), cores=1)
+    result = build_session(
+        plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings(), cores=1
+    )
     assert result.synthesized == result.phrases > 5
     assert helpers_for_any_plan == []
 
@@ -177,15 +203,22 @@ def test_one_core_starts_no_helper(
 def test_a_helpers_error_reaches_the_caller_as_it_is(
     own_cache: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
-    """An error in a helper (here: a voice it cannot find) is raised in the caller, same class and message."""
+    """An error in a helper (here: a voice it cannot find) is raised in the caller, same class and
+    message."""
     plan = load_plan(tiny)
     unknown = dataclasses.replace(plan, voice="Englsh (Amerca)")
     with pytest.raises(SettingsError) as in_this_process:
         open_synthesizer(unknown, RenderSettings())
     phrases = [f"Phrase number {number}." for number in range(6)]
-    with open_synthesizer(plan, RenderSettings()) as synthesizer, pytest.raises(SettingsError) as in_a_helper:
+    with (
+        open_synthesizer(plan, RenderSettings()) as synthesizer,
+        pytest.raises(SettingsError) as in_a_helper,
+    ):
         speechpool.speak(
-            synthesizer, phrases, recipe=functools.partial(open_synthesizer, unknown, RenderSettings()), helpers=1
+            synthesizer,
+            phrases,
+            recipe=functools.partial(open_synthesizer, unknown, RenderSettings()),
+            helpers=1,
         )
     assert str(in_a_helper.value) == str(in_this_process.value)
     assert len(helpers_for_any_plan) == 1
@@ -194,12 +227,15 @@ def test_a_helpers_error_reaches_the_caller_as_it_is(
 def test_a_helper_that_dies_leaves_its_phrases_to_the_caller(
     own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
-    """A helper that ends without a word (killed, crashed) is no error: its share is made by the caller."""
+    """A helper that ends without a word (killed, crashed) is no error: its share is made by the
+    caller."""
     plan = load_plan(tiny)
     phrases = [f"Phrase number {number}." for number in range(6)]
     with open_synthesizer(plan, RenderSettings()) as synthesizer:
         speechpool.speak(synthesizer, phrases, recipe=functools.partial(os._exit, 3), helpers=1)
         own = speechpool.shares(phrases, 1)[0]
         assert synthesizer.synthesized == len(own) < len(phrases)
-        assert [phrase for phrase in phrases if not synthesizer.cached(phrase)] == speechpool.shares(phrases, 1)[1]
+        assert [
+            phrase for phrase in phrases if not synthesizer.cached(phrase)
+        ] == speechpool.shares(phrases, 1)[1]
     assert helpers_for_any_plan[0].returncode == 3

@@ -55,7 +55,11 @@ exercises:
     hold: 2
     reset: 3
 """
-WORDS = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Stopped by SIGTERM", signal.SIGHUP: "Stopped by SIGHUP"}
+WORDS = {
+    signal.SIGINT: "Interrupted",
+    signal.SIGTERM: "Stopped by SIGTERM",
+    signal.SIGHUP: "Stopped by SIGHUP",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,10 @@ class Stopped:
 
 
 def stop(
-    process: subprocess.Popen[str], signals: Sequence[tuple[float, signal.Signals]], *, to_group: bool = True
+    process: subprocess.Popen[str],
+    signals: Sequence[tuple[float, signal.Signals]],
+    *,
+    to_group: bool = True,
 ) -> Stopped:
     """Send each (seconds after the first, signal) to *process*'s group (or to it alone) while it
     runs, and wait (boundedly) for it to end."""
@@ -100,9 +107,8 @@ def message(signum: signal.Signals, written: Sequence[Path] = ()) -> str:
         return f"{WORDS[signum]}; no session file was changed."
     names = [str(path) for path in written]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    return (
-        f"{WORDS[signum]}; {listed} {'was' if len(names) == 1 else 'were'} written, no other session file was changed."
-    )
+    verb = "was" if len(names) == 1 else "were"
+    return f"{WORDS[signum]}; {listed} {verb} written, no other session file was changed."
 
 
 def assert_stopped(
@@ -122,10 +128,14 @@ def assert_stopped(
     assert_all_gone(tmp_path / "tmp")
     for path, content in previous.items():
         if path in written:
-            assert path.read_bytes() != content and read_stamp(path) is not None, f"{path} is not a new session"
+            assert path.read_bytes() != content and read_stamp(path) is not None, (
+                f"{path} is not a new session"
+            )
         else:
             assert path.read_bytes() == content, f"{path} was changed"
-            assert path.with_suffix(".json").read_text() == OLD_SIDECAR, f"{path}'s timeline was changed"
+            assert path.with_suffix(".json").read_text() == OLD_SIDECAR, (
+                f"{path}'s timeline was changed"
+            )
     out = next(iter(previous)).parent
     allowed = {p.name for p in previous} | {p.with_suffix(".json").name for p in previous}
     allowed |= {p.with_suffix(suffix).name for p in written for suffix in (".vtt", ".txt")}
@@ -137,7 +147,9 @@ def assert_stopped(
 def four_profiles(tmp_path: Path) -> tuple[list[str], list[str]]:
     """The shipped profiles without a progression (which would add a note on stderr about its week)
     and two more, and the session file each is built into."""
-    shipped = sorted(p for p in (DATA / "profiles").glob("*.yaml") if "progression" not in p.read_text())
+    shipped = sorted(
+        p for p in (DATA / "profiles").glob("*.yaml") if "progression" not in p.read_text()
+    )
     profiles = []
     for name in ("fast", "quick"):
         profiles.append(tmp_path / f"{name}.yaml")
@@ -181,7 +193,14 @@ def test_ctrl_c_ends_batch_and_program_at_once_however_often_it_comes(
         args = ["batch", str(PLAN), *profiles, "-o", str(out), "--jobs", "2"]
     else:
         names = [f"{PLAN.stem}-progression-week-{week:02d}.mp3" for week in (1, 2, 3)]
-        args = ["program", str(PLAN), "--weeks", "3", "--profile", str(DATA / "profiles" / "progression.yaml")]
+        args = [
+            "program",
+            str(PLAN),
+            "--weeks",
+            "3",
+            "--profile",
+            str(DATA / "profiles" / "progression.yaml"),
+        ]
         args += ["-o", str(out)]
     previous = previous_sessions(out, names)
     process = voiceguide(args, tmp_path, new_session=True)
@@ -220,14 +239,21 @@ def test_ctrl_c_in_batch_builds_no_further_session_and_names_those_it_wrote(tmp_
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
 @pytest.mark.parametrize("to_group", [True, False], ids=["to-the-group", "to-the-command-alone"])
-def test_sigterm_and_sighup_stop_a_batch_as_ctrl_c_does(signum: signal.Signals, to_group: bool, tmp_path: Path) -> None:
+def test_sigterm_and_sighup_stop_a_batch_as_ctrl_c_does(
+    signum: signal.Signals, to_group: bool, tmp_path: Path
+) -> None:
     """SIGTERM or SIGHUP during a batch, to its group (systemd, a closed terminal) or to it alone
-    (`timeout`, `docker stop`): exit 143 or 129 with the message, every worker stopped, nothing left."""
+    (`timeout`, `docker stop`): exit 143 or 129 with the message, every worker stopped, nothing
+    left."""
     names = [f"{PLAN.stem}-older-patient.mp3", f"{PLAN.stem}-left-side-rehab.mp3"]
     out = tmp_path / "out"
     previous = previous_sessions(out, names)
-    profiles = [str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")]
-    process = voiceguide(["batch", str(PLAN), *profiles, "-o", str(out), "--jobs", "2"], tmp_path, new_session=True)
+    profiles = [
+        str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")
+    ]
+    process = voiceguide(
+        ["batch", str(PLAN), *profiles, "-o", str(out), "--jobs", "2"], tmp_path, new_session=True
+    )
     wait_for("phrase", phrase_spoken(tmp_path / "tmp"), process)
     run = stop(process, [(0, signum)], to_group=to_group)
     assert_stopped(run, process, signum, tmp_path, previous)
@@ -255,9 +281,17 @@ def test_sigterm_and_sighup_stop_a_build_as_ctrl_c_does(
     the message, the helper stopped, the previous session intact, nothing left."""
     out = tmp_path / "out"
     previous = previous_sessions(out, ["session.mp3"])
-    process = voiceguide(["build", "-o", str(out / "session.mp3")], tmp_path, new_session=True, helpers=True)
-    if stage == "speech":  # once the helper's engine has started (in the temporary folder it is given)
-        wait_for("helper", lambda: any((tmp_path / "tmp").glob("voiceguide-helper-*/voiceguide-speech-*")), process)
+    process = voiceguide(
+        ["build", "-o", str(out / "session.mp3")], tmp_path, new_session=True, helpers=True
+    )
+    if (
+        stage == "speech"
+    ):  # once the helper's engine has started (in the temporary folder it is given)
+        wait_for(
+            "helper",
+            lambda: any((tmp_path / "tmp").glob("voiceguide-helper-*/voiceguide-speech-*")),
+            process,
+        )
     else:
         wait_for(".part file", lambda: any(out.glob(".session.mp3.*.part")), process)
         time.sleep(0.3)
@@ -275,7 +309,9 @@ def test_a_killed_builds_temporary_files_are_removed_by_the_next_build(tmp_path:
     another output's."""
     out = tmp_path / "out"
     previous_sessions(out, ["session.mp3"])
-    process = voiceguide(["build", str(SHORT_PLAN), "-o", str(out / "session.mp3")], tmp_path, new_session=True)
+    process = voiceguide(
+        ["build", str(SHORT_PLAN), "-o", str(out / "session.mp3")], tmp_path, new_session=True
+    )
     wait_for(".part file", lambda: any(out.glob(".session.mp3.*.part")), process)
     os.killpg(process.pid, signal.SIGKILL)
     finish(process, 30)
@@ -304,8 +340,12 @@ def test_batch_workers_stop_when_the_batch_is_killed(tmp_path: Path) -> None:
     names = [f"{PLAN.stem}-older-patient.mp3", f"{PLAN.stem}-left-side-rehab.mp3"]
     out = tmp_path / "out"
     previous = previous_sessions(out, names)
-    profiles = [str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")]
-    process = voiceguide(["batch", str(PLAN), *profiles, "-o", str(out), "--jobs", "2"], tmp_path, new_session=True)
+    profiles = [
+        str(DATA / "profiles" / name) for name in ("older-patient.yaml", "left-side-rehab.yaml")
+    ]
+    process = voiceguide(
+        ["batch", str(PLAN), *profiles, "-o", str(out), "--jobs", "2"], tmp_path, new_session=True
+    )
     wait_for("phrase", phrase_spoken(tmp_path / "tmp"), process)
     process.kill()
     finish(process, 30)

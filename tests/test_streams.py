@@ -94,7 +94,9 @@ def test_build_into_a_closed_pipe_keeps_the_session_it_wrote(plan: Path, tmp_pat
         "s.vtt",
     ]
     again = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "build", str(plan), "-o", str(out)], capture_output=True, text=True
+        [sys.executable, "-m", "voiceguide", "build", str(plan), "-o", str(out)],
+        capture_output=True,
+        text=True,
     )
     assert again.stdout.startswith(f"Up to date: {out} ("), again.stdout + again.stderr
 

@@ -114,7 +114,13 @@ def spans(timeline: Timeline) -> list[tuple[int, int, str, Where]]:
 def test_single_hold_rep_whole_timeline() -> None:
     """One 3 s hold: every event of the session at its exact time, from the lead silence to the tail."""
     timeline = lay_out(make_exercise())
-    intro, announce, lead, hold_, outro = Phase.INTRO, Phase.ANNOUNCE, Phase.LEAD_IN, Phase.HOLD, Phase.OUTRO
+    intro, announce, lead, hold_, outro = (
+        Phase.INTRO,
+        Phase.ANNOUNCE,
+        Phase.LEAD_IN,
+        Phase.HOLD,
+        Phase.OUTRO,
+    )
     S, P, T = EventKind.SILENCE, EventKind.SPEECH, EventKind.TONE
     got = [(e.start_ms, e.end_ms, e.kind, e.phase, e.text or e.tone) for e in timeline.events]
     assert got == [
@@ -153,7 +159,13 @@ def test_single_hold_rep_whole_timeline() -> None:
         (15_050, 16_550, S, outro, None),
     ]
     assert timeline.intervals == (
-        Interval(start_ms=10_500, end_ms=13_500, phase=Phase.HOLD, name="Hold", where=Where(exercise="A", rep=1)),
+        Interval(
+            start_ms=10_500,
+            end_ms=13_500,
+            phase=Phase.HOLD,
+            name="Hold",
+            where=Where(exercise="A", rep=1),
+        ),
     )
     assert timeline.total_ms == 16_550
     assert timeline.overruns == ()
@@ -161,7 +173,8 @@ def test_single_hold_rep_whole_timeline() -> None:
 
 
 def test_hold_cues_relative_to_the_start_tone() -> None:
-    """A hold: start tone at 0, "Hold." 60 ms after the tone, counts on the seconds, end tone at the hold's end."""
+    """A hold: start tone at 0, "Hold." 60 ms after the tone, counts on the seconds, end tone at the
+    hold's end."""
     timeline = lay_out(make_exercise(steps=hold(4000)))
     (interval,) = timeline.intervals
     assert interval.end_ms - interval.start_ms == 4000
@@ -179,7 +192,8 @@ def test_hold_cues_relative_to_the_start_tone() -> None:
 
 
 def test_reps_with_a_reset_gap() -> None:
-    """Two 2 s holds with a 3 s reset: end tone, "Release.", the next rep's number, then the next start tone."""
+    """Two 2 s holds with a 3 s reset: end tone, "Release.", the next rep's number, then the next start
+    tone."""
     timeline = lay_out(make_exercise(steps=hold(2000), reps=2, gap_ms=3000, gap_kind=GapKind.RESET))
     first, _second = timeline.intervals
     start = first.start_ms
@@ -204,11 +218,17 @@ def test_reps_with_a_reset_gap() -> None:
 
 
 def test_work_with_rest_and_countdown() -> None:
-    """Two 3 s work rounds with a 6 s rest: "Rest.", the round number, and 3-2-1 on the last seconds of the rest."""
+    """Two 3 s work rounds with a 6 s rest: "Rest.", the round number, and 3-2-1 on the last seconds of
+    the rest."""
     timeline = lay_out(make_exercise(steps=work(3000), reps=2, gap_ms=6000, gap_kind=GapKind.REST))
     first, second = timeline.intervals
     start = first.start_ms
-    assert (first.phase, first.name, second.start_ms, second.end_ms) == (Phase.WORK, "Go", start + 9000, start + 12_000)
+    assert (first.phase, first.name, second.start_ms, second.end_ms) == (
+        Phase.WORK,
+        "Go",
+        start + 9000,
+        start + 12_000,
+    )
     assert cues(timeline, start, start + 9001) == [
         (0, 150, "<start>"),
         (210, 310, "Go!"),
@@ -229,7 +249,9 @@ def test_work_with_rest_and_countdown() -> None:
 @pytest.mark.parametrize(("rest_ms", "countdown"), [(4999, False), (5000, True), (20_000, True)])
 def test_countdown_only_in_rests_of_five_seconds_or_more(rest_ms: int, countdown: bool) -> None:
     """A rest gets 3-2-1 at its last three seconds only if it lasts at least 5 s."""
-    timeline = lay_out(make_exercise(steps=work(2000), reps=2, gap_ms=rest_ms, gap_kind=GapKind.REST))
+    timeline = lay_out(
+        make_exercise(steps=work(2000), reps=2, gap_ms=rest_ms, gap_kind=GapKind.REST)
+    )
     first, second = timeline.intervals
     assert second.start_ms == first.end_ms + rest_ms
     got = cues(timeline, first.end_ms, second.start_ms)
@@ -244,7 +266,8 @@ def test_countdown_only_in_rests_of_five_seconds_or_more(rest_ms: int, countdown
 
 
 def test_sides_with_a_switch() -> None:
-    """Two sides: the end tone, "Switch to the right foot.", a 3-2-1, and the same rep on the other side."""
+    """Two sides: the end tone, "Switch to the right foot.", a 3-2-1, and the same rep on the other
+    side."""
     exercise = make_exercise(steps=hold(2000), sides=("left foot", "right foot"), switch_ms=5000)
     timeline = lay_out(exercise)
     start = timeline.intervals[0].start_ms
@@ -269,7 +292,11 @@ def test_sides_with_a_switch() -> None:
     switch = [e for e in timeline.events if start + 2000 <= e.start_ms < start + 7000]
     assert {e.phase for e in switch} == {Phase.SWITCH}
     spoken = [e.text for e in timeline.events if e.phase is Phase.ANNOUNCE and e.text]
-    assert spoken == ["A.", "One rep, on each side. Hold for two seconds.", "Start with the left foot."]
+    assert spoken == [
+        "A.",
+        "One rep, on each side. Hold for two seconds.",
+        "Start with the left foot.",
+    ]
 
 
 def test_sets_with_a_set_rest() -> None:
@@ -291,11 +318,14 @@ def test_sets_with_a_set_rest() -> None:
     ]
     set_rest = [e for e in timeline.events if start + 2000 <= e.start_ms < start + 8000]
     assert {e.phase for e in set_rest} == {Phase.REST}
-    assert {e.where for e in set_rest if e.kind is not EventKind.TONE} == {Where(exercise="A", set=2)}
+    assert {e.where for e in set_rest if e.kind is not EventKind.TONE} == {
+        Where(exercise="A", set=2)
+    }
 
 
 def test_phases_flow_from_rep_to_rep() -> None:
-    """4-7-8 breathing: each phase name at its boundary, no end tone between reps, the start tone marks each rep."""
+    """4-7-8 breathing: each phase name at its boundary, no end tone between reps, the start tone marks
+    each rep."""
     steps = (
         Step(name="Inhale", kind=StepKind.STEP, duration_ms=4000),
         Step(name="Hold", kind=StepKind.STEP, duration_ms=7000),
@@ -356,18 +386,28 @@ NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine
     ("counting", "hold_ms", "expected"),
     [
         (Counting.EVERY_SECOND, 12_000, [(s * 1000, NUMBERS[11 - s]) for s in range(1, 12)]),
-        # Counts land on whole seconds before the end cue, none sooner than a second after the start.
+        # Counts land on whole seconds before the end cue, none sooner than a second after the
+        # start.
         (Counting.EVERY_SECOND, 2500, [(1500, "one")]),
         (Counting.EVERY_SECOND, 4500, [(1500, "three"), (2500, "two"), (3500, "one")]),
-        (Counting.LAST_THREE, 12_000, [(6000, "Halfway."), (9000, "three"), (10_000, "two"), (11_000, "one")]),
-        (Counting.LAST_THREE, 10_000, [(5000, "Halfway."), (7000, "three"), (8000, "two"), (9000, "one")]),
+        (
+            Counting.LAST_THREE,
+            12_000,
+            [(6000, "Halfway."), (9000, "three"), (10_000, "two"), (11_000, "one")],
+        ),
+        (
+            Counting.LAST_THREE,
+            10_000,
+            [(5000, "Halfway."), (7000, "three"), (8000, "two"), (9000, "one")],
+        ),
         (Counting.LAST_THREE, 9000, [(6000, "three"), (7000, "two"), (8000, "one")]),
         (Counting.LAST_THREE, 2000, [(1000, "one")]),
         (Counting.NONE, 12_000, []),
     ],
 )
 def test_counting_styles(counting: Counting, hold_ms: int, expected: list[tuple[int, str]]) -> None:
-    """every-second counts each second left; last-3 the last three (and "Halfway." from 10 s); none nothing.
+    """every-second counts each second left; last-3 the last three (and "Halfway." from 10 s); none
+    nothing.
 
     Counts land on whole seconds before the end cue, none sooner than a second after the start."""
     timeline = lay_out(make_exercise(steps=hold(hold_ms), counting=counting))
@@ -385,7 +425,9 @@ def test_counting_styles(counting: Counting, hold_ms: int, expected: list[tuple[
         (Counting.NONE, ["Get ready."]),
     ],
 )
-def test_lead_in_countdown_follows_the_counting_style(counting: Counting, lead_in: list[str]) -> None:
+def test_lead_in_countdown_follows_the_counting_style(
+    counting: Counting, lead_in: list[str]
+) -> None:
     """The lead-in says "Get ready." and counts 3-2-1 unless counting is none."""
     timeline = lay_out(make_exercise(counting=counting))
     assert [e.text for e in timeline.events if e.phase is Phase.LEAD_IN and e.text] == lead_in
@@ -407,7 +449,11 @@ def test_zero_gaps_and_lead_in_take_no_time() -> None:
     ]
     end_tone = next(e for e in timeline.events if e.start_ms == a_right.end_ms)
     assert end_tone.phase is Phase.ANNOUNCE
-    announce_b = [e for e in timeline.events if e.phase is Phase.ANNOUNCE and e.text and e.where.exercise == "B"]
+    announce_b = [
+        e
+        for e in timeline.events
+        if e.phase is Phase.ANNOUNCE and e.text and e.where.exercise == "B"
+    ]
     assert announce_b[0].start_ms == a_right.end_ms + 250 + 400
     assert b.start_ms == announce_b[-1].end_ms + 800
     assert [e.text for e in timeline.events if e.phase is Phase.LEAD_IN] == []
@@ -416,10 +462,16 @@ def test_zero_gaps_and_lead_in_take_no_time() -> None:
 def test_rest_between_exercises_names_the_next_one() -> None:
     """Between exercises: the end tone, "Rest.", "Next up: B.", for exactly the plan's rest."""
     timeline = lay_out(
-        make_exercise(steps=hold(1000)), make_exercise(name="B", steps=hold(1000)), rest_between_exercises_ms=7000
+        make_exercise(steps=hold(1000)),
+        make_exercise(name="B", steps=hold(1000)),
+        rest_between_exercises_ms=7000,
     )
     a_end = timeline.intervals[0].end_ms
-    assert cues(timeline, a_end, a_end + 7000) == [(0, 250, "<end>"), (310, 410, "Rest."), (560, 860, "Next up: B.")]
+    assert cues(timeline, a_end, a_end + 7000) == [
+        (0, 250, "<end>"),
+        (310, 410, "Rest."),
+        (560, 860, "Next up: B."),
+    ]
     announce_b = next(e for e in timeline.events if e.text == "Exercise two of two: B.")
     assert announce_b.start_ms == a_end + 7000
     assert announce_b.where == Where(exercise="B")
@@ -429,7 +481,8 @@ def test_rest_between_exercises_names_the_next_one() -> None:
 
 
 def test_overrun_is_cut_at_the_next_cue_and_nothing_moves() -> None:
-    """A 2 s "Hold." is cut at the 1 s count, reported with needed/available, and every later event stays put."""
+    """A 2 s "Hold." is cut at the 1 s count, reported with needed/available, and every later event
+    stays put."""
     exercise = make_exercise(steps=hold(3000))
     plain = lay_out(exercise)
     long = lay_out(exercise, measure=measure_with({"Hold.": 2000}))
@@ -447,7 +500,11 @@ def test_overrun_is_cut_at_the_next_cue_and_nothing_moves() -> None:
     )
     assert long.overruns[0].over_ms == 1210
     (clipped,) = [e for e in long.events if e.text == "Hold."]
-    assert (clipped.start_ms, clipped.end_ms, clipped.clipped_ms) == (start + 210, start + 1000, 1210)
+    assert (clipped.start_ms, clipped.end_ms, clipped.clipped_ms) == (
+        start + 210,
+        start + 1000,
+        1210,
+    )
     assert cues(long, start, start + 3001) == [
         (0, 150, "<start>"),
         (210, 1000, "Hold."),
@@ -461,7 +518,8 @@ def test_overrun_is_cut_at_the_next_cue_and_nothing_moves() -> None:
 
 
 def test_overrun_in_a_rest_is_cut_by_the_countdown() -> None:
-    """A long round announcement in a rest is cut at the "three" of the countdown, which stays on its second."""
+    """A long round announcement in a rest is cut at the "three" of the countdown, which stays on its
+    second."""
     exercise = make_exercise(steps=work(2000), reps=2, gap_ms=6000, gap_kind=GapKind.REST)
     long = lay_out(exercise, measure=measure_with({"Round two of two.": 5000}))
     first, second = long.intervals
@@ -487,15 +545,24 @@ def test_overrun_in_a_rest_is_cut_by_the_countdown() -> None:
 
 
 def test_phrases_that_cannot_start_are_dropped_and_reported() -> None:
-    """In a 300 ms reset there is no room after the end tone: both phrases are dropped, reported with 0 ms available."""
+    """In a 300 ms reset there is no room after the end tone: both phrases are dropped, reported with 0
+    ms available."""
     timeline = lay_out(make_exercise(steps=hold(2000), reps=2, gap_ms=300))
     first, second = timeline.intervals
     assert second.start_ms == first.end_ms + 300
-    assert cues(timeline, first.end_ms, second.start_ms + 1) == [(0, 250, "<end>"), (300, 450, "<start>")]
+    assert cues(timeline, first.end_ms, second.start_ms + 1) == [
+        (0, 250, "<end>"),
+        (300, 450, "<start>"),
+    ]
     where = Where(exercise="A", rep=2)
     assert timeline.overruns == (
         Overrun(
-            at_ms=first.end_ms + 310, text="Release.", needed_ms=100, available_ms=0, phase=Phase.RESET, where=where
+            at_ms=first.end_ms + 310,
+            text="Release.",
+            needed_ms=100,
+            available_ms=0,
+            phase=Phase.RESET,
+            where=where,
         ),
         Overrun(
             at_ms=first.end_ms + 310,
@@ -510,7 +577,8 @@ def test_phrases_that_cannot_start_are_dropped_and_reported() -> None:
 
 
 def test_free_slots_stretch_instead_of_overrunning() -> None:
-    """Intro, announcements and closing are as long as their speech: a long phrase there moves what follows."""
+    """Intro, announcements and closing are as long as their speech: a long phrase there moves what
+    follows."""
     exercise = make_exercise(instructions="Stand up.")
     plain = lay_out(exercise)
     long = lay_out(exercise, measure=measure_with({"Stand up.": 60_000}))
@@ -524,7 +592,9 @@ def test_free_slots_stretch_instead_of_overrunning() -> None:
 
 
 def stated(timeline: Timeline) -> str:
-    (line,) = [e.text for e in timeline.events if e.text and e.text.startswith("This session takes ")]
+    (line,) = [
+        e.text for e in timeline.events if e.text and e.text.startswith("This session takes ")
+    ]
     return line
 
 
@@ -547,8 +617,11 @@ def test_intro_states_the_total_of_the_default_plan() -> None:
         (100_000, lambda text: 50 * len(text), 118_150, "about two minutes"),
     ],
 )
-def test_stated_total_converges_from_a_wrong_first_guess(hold_ms: int, measure, total_ms: int, said: str) -> None:
-    """The first layout states "about ten seconds"; build_timeline lays out again until the statement is true."""
+def test_stated_total_converges_from_a_wrong_first_guess(
+    hold_ms: int, measure, total_ms: int, said: str
+) -> None:
+    """The first layout states "about ten seconds"; build_timeline lays out again until the statement
+    is true."""
     timeline = lay_out(make_exercise(steps=hold(hold_ms)), measure=measure)
     assert stated(timeline) == f"This session takes {said}."
     assert timeline.total_ms == total_ms
@@ -557,7 +630,8 @@ def test_stated_total_converges_from_a_wrong_first_guess(hold_ms: int, measure, 
 
 def test_stated_total_with_a_length_that_changes_the_intro() -> None:
     """Even when saying the total changes the total, the returned timeline states its own length."""
-    # Measured by characters, "about thirty seconds" is longer than "about forty seconds": stating thirty
-    # makes the session 35.00 s (rounds to forty), stating forty makes it 34.95 s (rounds to thirty).
+    # Measured by characters, "about thirty seconds" is longer than "about forty seconds": stating
+    # thirty makes the session 35.00 s (rounds to forty), stating forty makes it 34.95 s (rounds to
+    # thirty).
     timeline = lay_out(make_exercise(steps=hold(16_650)), measure=lambda text: 50 * len(text))
     assert stated(timeline) == about_duration(timeline.total_ms)

@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voiceguide.plans.plan import Counting, Exercise, GapKind, Plan, Step, StepKind
-from voiceguide.script.timeline import EVERY_SECOND_FROM, Event, EventKind, Phase, Timeline, Tone, Where, build_timeline
+from voiceguide.script.timeline import (
+    EVERY_SECOND_FROM,
+    Event,
+    EventKind,
+    Phase,
+    Timeline,
+    Tone,
+    Where,
+    build_timeline,
+)
 from voiceguide.script.wording import Wording
 
 WORDING = Wording()
@@ -26,12 +35,16 @@ gaps = st.integers(min_value=0, max_value=20_000)
 def exercises(draw: st.DrawFn, index: int) -> Exercise:
     timed = draw(st.sampled_from(["hold", "work", "phases"]))
     if timed == "hold":
-        steps: tuple[Step, ...] = (Step(name="Hold", kind=StepKind.HOLD, duration_ms=draw(durations)),)
+        steps: tuple[Step, ...] = (
+            Step(name="Hold", kind=StepKind.HOLD, duration_ms=draw(durations)),
+        )
     elif timed == "work":
         steps = (Step(name="Go", kind=StepKind.WORK, duration_ms=draw(durations)),)
     else:
         names = draw(st.lists(st.sampled_from(PHASE_NAMES), min_size=1, max_size=4))
-        steps = tuple(Step(name=name, kind=StepKind.STEP, duration_ms=draw(durations)) for name in names)
+        steps = tuple(
+            Step(name=name, kind=StepKind.STEP, duration_ms=draw(durations)) for name in names
+        )
     sides = draw(st.sampled_from([(), ("left foot",), ("left foot", "right foot")]))
     return Exercise(
         name=f"Exercise {index}",
@@ -68,10 +81,12 @@ def plans(draw: st.DrawFn) -> Plan:
     )
 
 
-# Speech lengths: a short list of lengths, each phrase picking one by a stable hash of its text, so the
-# same phrase always has the same length. Some are far longer than any slot, so they overrun.
+# Speech lengths: a short list of lengths, each phrase picking one by a stable hash of its text, so
+# the same phrase always has the same length. Some are far longer than any slot, so they overrun.
 speech_lengths = st.lists(
-    st.integers(min_value=1, max_value=400) | st.integers(min_value=400, max_value=40_000), min_size=1, max_size=24
+    st.integers(min_value=1, max_value=400) | st.integers(min_value=400, max_value=40_000),
+    min_size=1,
+    max_size=24,
 )
 
 
@@ -99,11 +114,16 @@ def expected_intervals(plan: Plan) -> list[Expected]:
             for side in exercise.sides or (None,):
                 for rep in range(1, exercise.reps + 1):
                     where = Where(
-                        exercise=exercise.name, set=set_number if exercise.sets > 1 else None, side=side, rep=rep
+                        exercise=exercise.name,
+                        set=set_number if exercise.sets > 1 else None,
+                        side=side,
+                        rep=rep,
                     )
                     last = len(exercise.steps) - 1
                     for index, step in enumerate(exercise.steps):
-                        out.append(Expected(where=where, step=step, first=index == 0, last=index == last))
+                        out.append(
+                            Expected(where=where, step=step, first=index == 0, last=index == last)
+                        )
     return out
 
 
@@ -115,7 +135,9 @@ def counts(duration_ms: int, counting: Counting) -> list[str]:
     left = range((duration_ms - 1000) // 1000, 0, -1)
     if counting is Counting.EVERY_SECOND:
         return [WORDING.count(n) for n in left if n <= EVERY_SECOND_FROM]
-    return ([WORDING.halfway()] if duration_ms >= 10_000 else []) + [WORDING.count(n) for n in left if n <= 3]
+    return ([WORDING.halfway()] if duration_ms >= 10_000 else []) + [
+        WORDING.count(n) for n in left if n <= 3
+    ]
 
 
 def countdown(slot_ms: int, counting: Counting) -> list[str]:
@@ -134,7 +156,10 @@ def script(plan: Plan) -> Counter[str]:
         for set_number in range(1, exercise.sets + 1):
             for side_index, side in enumerate(exercise.sides or (None,)):
                 if side_index and side and exercise.switch_ms:
-                    said += [WORDING.switch(side), *countdown(exercise.switch_ms, exercise.counting)]
+                    said += [
+                        WORDING.switch(side),
+                        *countdown(exercise.switch_ms, exercise.counting),
+                    ]
                 for rep in range(1, exercise.reps + 1):
                     if rep > 1 and exercise.gap_ms:
                         said += [
@@ -143,7 +168,10 @@ def script(plan: Plan) -> Counter[str]:
                             *countdown(exercise.gap_ms, exercise.counting),
                         ]
                     for step in exercise.steps:
-                        said += [WORDING.start_word(step.kind, step.name), *counts(step.duration_ms, exercise.counting)]
+                        said += [
+                            WORDING.start_word(step.kind, step.name),
+                            *counts(step.duration_ms, exercise.counting),
+                        ]
             if set_number < exercise.sets and exercise.set_rest_ms:
                 said += [
                     WORDING.rest(),
@@ -183,10 +211,13 @@ def test_events_are_contiguous_from_zero_to_the_total(plan: Plan, lengths: list[
 @PROPERTY_SETTINGS
 @given(plan=plans(), lengths=speech_lengths)
 def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths: list[int]) -> None:
-    """One interval per step of every rep of every side and set, in order, each exactly as long as its step."""
+    """One interval per step of every rep of every side and set, in order, each exactly as long as its
+    step."""
     timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
     expected = expected_intervals(plan)
-    expected_count = sum(e.sets * max(1, len(e.sides)) * e.reps * len(e.steps) for e in plan.exercises)
+    expected_count = sum(
+        e.sets * max(1, len(e.sides)) * e.reps * len(e.steps) for e in plan.exercises
+    )
     assert len(timeline.intervals) == len(expected) == expected_count
     for interval, want in zip(timeline.intervals, expected, strict=True):
         assert interval.end_ms - interval.start_ms == want.step.duration_ms
@@ -197,7 +228,9 @@ def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths:
         )
     for interval, following in pairwise(timeline.intervals):
         assert following.start_ms >= interval.end_ms
-    for interval, want, following in zip(timeline.intervals, expected, timeline.intervals[1:], strict=False):
+    for interval, want, following in zip(
+        timeline.intervals, expected, timeline.intervals[1:], strict=False
+    ):
         if not want.last:
             assert following.start_ms == interval.end_ms
     assert timeline.intervals[-1].end_ms < timeline.total_ms
@@ -206,7 +239,8 @@ def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths:
 @PROPERTY_SETTINGS
 @given(plan=plans(), lengths=speech_lengths)
 def test_every_interval_is_marked_at_its_start_and_end(plan: Plan, lengths: list[int]) -> None:
-    """Each step starts on a start tone or its spoken name, and each rep ends on an end tone or the next start tone."""
+    """Each step starts on a start tone or its spoken name, and each rep ends on an end tone or the
+    next start tone."""
     timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
     by_start = starting_at(timeline)
     for interval, want in zip(timeline.intervals, expected_intervals(plan), strict=True):
@@ -221,8 +255,16 @@ def test_every_interval_is_marked_at_its_start_and_end(plan: Plan, lengths: list
             assert [e.kind for e in closing] == [EventKind.TONE]
             assert closing[0].tone in (Tone.START, Tone.END)
     # Start tones mark reps and nothing else; every end tone closes a rep.
-    rep_starts = {i.start_ms for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True) if w.first}
-    rep_ends = {i.end_ms for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True) if w.last}
+    rep_starts = {
+        i.start_ms
+        for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True)
+        if w.first
+    }
+    rep_ends = {
+        i.end_ms
+        for i, w in zip(timeline.intervals, expected_intervals(plan), strict=True)
+        if w.last
+    }
     start_tones = [e.start_ms for e in timeline.events if e.tone is Tone.START]
     assert sorted(start_tones) == sorted(rep_starts) and len(start_tones) == len(rep_starts)
     assert all(e.start_ms in rep_ends for e in timeline.events if e.tone is Tone.END)
@@ -230,8 +272,11 @@ def test_every_interval_is_marked_at_its_start_and_end(plan: Plan, lengths: list
 
 @PROPERTY_SETTINGS
 @given(plan=plans(), lengths=speech_lengths)
-def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: Plan, lengths: list[int]) -> None:
-    """Nothing straddles an interval's edges, its events carry its phase, and its numbers start on whole seconds."""
+def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(
+    plan: Plan, lengths: list[int]
+) -> None:
+    """Nothing straddles an interval's edges, its events carry its phase, and its numbers start on
+    whole seconds."""
     timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
     events = iter(timeline.events)
     event = next(events)
@@ -248,7 +293,8 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: 
         numbers = [
             e
             for e in inside[1:]
-            if e.kind is EventKind.SPEECH and e.text != WORDING.start_word(want.step.kind, want.step.name)
+            if e.kind is EventKind.SPEECH
+            and e.text != WORDING.start_word(want.step.kind, want.step.name)
         ]
         for spoken in numbers:
             offset = spoken.start_ms - interval.start_ms
@@ -264,7 +310,8 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(plan: 
 @PROPERTY_SETTINGS
 @given(plan=plans(), lengths=speech_lengths)
 def test_overruns_are_reported_iff_speech_is_cut_or_dropped(plan: Plan, lengths: list[int]) -> None:
-    """Each clipped phrase has its overrun, each overrun a clipped or dropped phrase, and nothing is lost unreported."""
+    """Each clipped phrase has its overrun, each overrun a clipped or dropped phrase, and nothing is
+    lost unreported."""
     measure = measure_from(lengths)
     timeline = build_timeline(plan=plan, speech_ms=measure)
     speech = [e for e in timeline.events if e.kind is EventKind.SPEECH]
@@ -273,7 +320,9 @@ def test_overruns_are_reported_iff_speech_is_cut_or_dropped(plan: Plan, lengths:
         assert event.duration_ms <= measure(event.text)
         assert event.duration_ms + event.clipped_ms == measure(event.text)
     clipped = {(e.start_ms, e.text, e.duration_ms) for e in speech if e.clipped_ms}
-    reported_clipped = {(o.at_ms, o.text, o.available_ms) for o in timeline.overruns if o.available_ms}
+    reported_clipped = {
+        (o.at_ms, o.text, o.available_ms) for o in timeline.overruns if o.available_ms
+    }
     assert clipped == reported_clipped
     assert len(reported_clipped) == sum(1 for o in timeline.overruns if o.available_ms)
     for overrun in timeline.overruns:
@@ -292,13 +341,21 @@ def test_overruns_are_reported_iff_speech_is_cut_or_dropped(plan: Plan, lengths:
 
 @PROPERTY_SETTINGS
 @given(plan=plans(), lengths=speech_lengths, extra=st.integers(1, 30_000))
-def test_a_longer_phrase_never_moves_a_timed_cue(plan: Plan, lengths: list[int], extra: int) -> None:
+def test_a_longer_phrase_never_moves_a_timed_cue(
+    plan: Plan, lengths: list[int], extra: int
+) -> None:
     """Lengthening a phrase said inside the reps moves no interval, no tone and not the total."""
     measure = measure_from(lengths)
     timeline = build_timeline(plan=plan, speech_ms=measure)
-    counted = [e.text for e in timeline.events if e.phase in (Phase.HOLD, Phase.WORK, Phase.STEP) and e.text]
+    counted = [
+        e.text
+        for e in timeline.events
+        if e.phase in (Phase.HOLD, Phase.WORK, Phase.STEP) and e.text
+    ]
     target = counted[0]
-    longer = build_timeline(plan=plan, speech_ms=lambda text: measure(text) + (extra if text == target else 0))
+    longer = build_timeline(
+        plan=plan, speech_ms=lambda text: measure(text) + (extra if text == target else 0)
+    )
     assert longer.intervals == timeline.intervals
     assert longer.total_ms == timeline.total_ms
 
@@ -307,4 +364,6 @@ def test_a_longer_phrase_never_moves_a_timed_cue(plan: Plan, lengths: list[int],
 
     assert tones(longer) == tones(timeline)
     # The change did reach the phrase: it is longer or more clipped wherever it is said.
-    assert [e for e in longer.events if e.text == target] != [e for e in timeline.events if e.text == target]
+    assert [e for e in longer.events if e.text == target] != [
+        e for e in timeline.events if e.text == target
+    ]

@@ -17,12 +17,18 @@ from enum import StrEnum
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from voiceguide.build.session import (
+    RenderSettings,
+    build_session,
+    files_state,
+    remove_leftovers,
+    up_to_date,
+)
 from voiceguide.common import stopping
-from voiceguide.plans.customize import Origin
 from voiceguide.common.errors import VoiceguideError
-from voiceguide.plans.plan import Plan
-from voiceguide.build.session import RenderSettings, build_session, files_state, remove_leftovers, up_to_date
 from voiceguide.common.workers import Worker, WorkerCrashed, answer, start, stop
+from voiceguide.plans.customize import Origin
+from voiceguide.plans.plan import Plan
 
 
 class Status(StrEnum):
@@ -68,7 +74,9 @@ def build_all(
     that were written before."""
     outputs = [job.output for job in jobs]
     with stopping.noting_written(outputs, lambda output: files_state(output, split=settings.split)):
-        return _build_all(jobs, settings=settings, force=force, workers=workers, on_outcome=on_outcome)
+        return _build_all(
+            jobs, settings=settings, force=force, workers=workers, on_outcome=on_outcome
+        )
 
 
 def _build_all(
@@ -89,12 +97,16 @@ def _build_all(
             outcomes[index] = outcome
             on_outcome(outcome)
     at_once = max(1, min(workers or os.cpu_count() or 1, len(pending)))
-    running: dict[int, tuple[int, Job, Worker]] = {}  # by the file descriptor each worker answers on
+    running: dict[
+        int, tuple[int, Job, Worker]
+    ] = {}  # by the file descriptor each worker answers on
     try:
         while pending or running:
             while pending and len(running) < at_once:
                 index, job = pending.popleft()
-                with stopping.deferred():  # (a stop that comes meanwhile finds the worker in *running*)
+                with (
+                    stopping.deferred()
+                ):  # (a stop that comes meanwhile finds the worker in *running*)
                     # Each session gets a fresh process: espeak-ng keeps state between phrases that
                     # changes their length by milliseconds, so a session must not depend on what was
                     # built before it.
@@ -118,8 +130,14 @@ def _build_all(
 def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -> Outcome | None:
     if job.error is not None or job.plan is None:
         error = job.error or VoiceguideError("no plan")
-        return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
-    stamp = None if force else up_to_date(job.output, plan=job.plan, settings=settings, person=job.person)
+        return Outcome(
+            job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code
+        )
+    stamp = (
+        None
+        if force
+        else up_to_date(job.output, plan=job.plan, settings=settings, person=job.person)
+    )
     if stamp is not None:
         return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)
     return None
@@ -147,7 +165,9 @@ def _outcome(job: Job, worker: Worker) -> Outcome:
     try:
         result = answer(worker)
     except VoiceguideError as error:
-        return Outcome(job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code)
+        return Outcome(
+            job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code
+        )
     except WorkerCrashed as error:  # a worker's bug is one failed session, not a failed batch
         return Outcome(job=job, status=Status.FAILED, message=str(error), exit_code=1)
     if result is None:
@@ -156,8 +176,14 @@ def _outcome(job: Job, worker: Worker) -> Outcome:
             # one may be the first to know.
             raise stopping.Interrupted(worker.stop_signal)
         code = worker.process.returncode
-        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"ended with exit code {code}"
-        return Outcome(job=job, status=Status.FAILED, message=f"the process building it {how}", exit_code=1)
+        how = (
+            f"was killed by {signal.Signals(-code).name}"
+            if code < 0
+            else f"ended with exit code {code}"
+        )
+        return Outcome(
+            job=job, status=Status.FAILED, message=f"the process building it {how}", exit_code=1
+        )
     total_ms, up_to_date, damaged = result
     status = Status.UP_TO_DATE if up_to_date else Status.BUILT
     return Outcome(job=job, status=status, total_ms=total_ms, damaged_cache_entries=damaged)

@@ -20,27 +20,47 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.output.chapters import at_most, chapters_of
-from voiceguide.sound.clipstore import ClipStore
 from voiceguide.common.clock import duration
-from voiceguide.plans.customize import Origin
-from voiceguide.output.destination import PLAYLIST, part_name
 from voiceguide.common.errors import SettingsError
-from voiceguide.output.export import Chapter, Encoding, Retake, Source, Stamp, Tags, read_stamp, write_audio
 from voiceguide.common.externals import engine_identity
-from voiceguide.sound.loudness import LEVELLING_VERSION, TARGET_LUFS, level_phrases, speech_level_dbfs
+from voiceguide.output.chapters import at_most, chapters_of
+from voiceguide.output.destination import PLAYLIST, part_name
+from voiceguide.output.export import (
+    Chapter,
+    Encoding,
+    Retake,
+    Source,
+    Stamp,
+    Tags,
+    read_stamp,
+    write_audio,
+)
 from voiceguide.output.mastering import Mastering
+from voiceguide.output.replacing import FileSet, remove_stale_temporaries
+from voiceguide.output.sidecars import (
+    SIDECARS,
+    digest_of_texts,
+    digest_on_disk,
+    playlist,
+    sidecar_texts,
+)
+from voiceguide.plans.customize import Origin
+from voiceguide.plans.plan import Plan
+from voiceguide.script.timeline import Timeline, build_timeline, shortest_length_ms
+from voiceguide.script.wording import Wording
+from voiceguide.sound.clipstore import ClipStore
+from voiceguide.sound.loudness import (
+    LEVELLING_VERSION,
+    TARGET_LUFS,
+    level_phrases,
+    speech_level_dbfs,
+)
 from voiceguide.sound.mixdown import Mixdown, frame_at
 from voiceguide.sound.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 from voiceguide.sound.music import Music
-from voiceguide.plans.plan import Plan
-from voiceguide.output.replacing import FileSet, remove_stale_temporaries
-from voiceguide.output.sidecars import SIDECARS, digest_of_texts, digest_on_disk, playlist, sidecar_texts
 from voiceguide.sound.speech import Synthesizer
 from voiceguide.sound.speechcache import SpeechCache
 from voiceguide.sound.speechpool import speak
-from voiceguide.script.timeline import Timeline, build_timeline, shortest_length_ms
-from voiceguide.script.wording import Wording
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a session is made."""
@@ -101,11 +121,17 @@ class Preview:
     """Entries of the speech cache found damaged, and made again."""
 
 
-def open_synthesizer(plan: Plan, settings: RenderSettings, cache_folder: Path | None = None) -> Synthesizer:
+def open_synthesizer(
+    plan: Plan, settings: RenderSettings, cache_folder: Path | None = None
+) -> Synthesizer:
     """A synthesizer for *plan*, with the speech cache in *cache_folder* (by default, the user's)."""
     cache = SpeechCache(engine=engine_identity(), folder=cache_folder)
     return Synthesizer(
-        voice=plan.voice, rate=plan.rate, sample_rate=settings.sample_rate, cache=cache, language=plan.language
+        voice=plan.voice,
+        rate=plan.rate,
+        sample_rate=settings.sample_rate,
+        cache=cache,
+        language=plan.language,
     )
 
 
@@ -155,7 +181,9 @@ def timed_script(
         synthesizer.duration_ms(phrase)  # found in the cache now (without reading it)
     progress("speech", len(phrases), len(phrases))
     progress("timeline", 0, 1)
-    timeline = build_timeline(plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms)
+    timeline = build_timeline(
+        plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms
+    )
     progress("timeline", 1, 1)
     return timeline
 
@@ -164,7 +192,9 @@ def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
     with open_synthesizer(plan, settings) as synthesizer:
-        timeline = timed_script(plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings)
+        timeline = timed_script(
+            plan=plan, synthesizer=synthesizer, helpers=_cores(cores) - 1, settings=settings
+        )
         return Preview(timeline=timeline, damaged_cache_entries=_damaged(synthesizer))
 
 
@@ -206,11 +236,19 @@ def check_output(path: Path) -> None:
     except OSError:
         return  # (nothing there yet; a folder that does not exist is reported when writing)
     if not stat.S_ISREG(mode):
-        raise SettingsError(f"cannot write {path}: {_not_regular(mode)}; choose another output file")
+        raise SettingsError(
+            f"cannot write {path}: {_not_regular(mode)}; choose another output file"
+        )
 
 
 def _not_regular(mode: int) -> str:
-    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device or socket"
+    )
     return f"it is not a regular file but {kind}"
 
 
@@ -226,23 +264,33 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def up_to_date(output: Path, *, plan: Plan, settings: RenderSettings, person: str | None = None) -> Stamp | None:
+def up_to_date(
+    output: Path, *, plan: Plan, settings: RenderSettings, person: str | None = None
+) -> Stamp | None:
     """The stamp of the session at *output* if it need not be built again: it is whole, was made
     from the same plan, settings, person and version, and has beside it the sidecars it was written
     with. (The parts of a split are always built again.)"""
-    made_from = fingerprint(plan, settings, person)  # (first: it refuses music that is not a regular file)
+    made_from = fingerprint(
+        plan, settings, person
+    )  # (first: it refuses music that is not a regular file)
     if settings.split:
         return None
     existing = read_stamp(output)
     if existing is None or existing.fingerprint != made_from:
         return None
-    if settings.sidecars and (existing.sidecars is None or existing.sidecars != digest_on_disk(output)):
+    if settings.sidecars and (
+        existing.sidecars is None or existing.sidecars != digest_on_disk(output)
+    ):
         return None
     return existing
 
 
 def session_title(plan: Plan, person: str | None) -> str:
-    parts = [plan.title, *([person] if person else []), *([f"week {plan.week}"] if plan.week else [])]
+    parts = [
+        plan.title,
+        *([person] if person else []),
+        *([f"week {plan.week}"] if plan.week else []),
+    ]
     return ", ".join(parts)
 
 
@@ -271,7 +319,13 @@ def build_session(
         return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
     with mix_session(plan=plan, settings=settings, progress=progress, cores=cores) as mixed:
         loudness = write_session(
-            mixed, output, settings=settings, person=person, explanation=explanation, progress=progress, cores=cores
+            mixed,
+            output,
+            settings=settings,
+            person=person,
+            explanation=explanation,
+            progress=progress,
+            cores=cores,
         )
     timeline = mixed.timeline
     return BuildResult(
@@ -307,7 +361,11 @@ class Mixed:
 
 
 def mix_session(
-    *, plan: Plan, settings: RenderSettings, progress: Progress = _no_progress, cores: int | None = None
+    *,
+    plan: Plan,
+    settings: RenderSettings,
+    progress: Progress = _no_progress,
+    cores: int | None = None,
 ) -> Mixed:
     """*plan* spoken (on up to *cores* cores), levelled and laid out at *settings*' sample rate."""
     cores = _cores(cores)
@@ -315,11 +373,18 @@ def mix_session(
     try:
         with open_synthesizer(plan, settings) as synthesizer:
             timeline = timed_script(
-                plan=plan, synthesizer=synthesizer, progress=progress, helpers=cores - 1, settings=settings
+                plan=plan,
+                synthesizer=synthesizer,
+                progress=progress,
+                helpers=cores - 1,
+                settings=settings,
             )
-            phrases = levelled_phrases(synthesizer, timeline.phrases(), settings.sample_rate, cores, store)
+            phrases = levelled_phrases(
+                synthesizer, timeline.phrases(), settings.sample_rate, cores, store
+            )
             damaged = _damaged(synthesizer)
-        # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
+        # Beeps and music are set against speech at full volume: `volume` moves the voice against
+        # them.
         speech_level = speech_level_dbfs(store.read(number) for number in phrases.values())
         mixdown = Mixdown(
             timeline=timeline,
@@ -352,7 +417,9 @@ def write_session(
     loudness it is heard at (the target, unless the ceiling kept it quieter)."""
     plan, timeline, mixdown = mixed.plan, mixed.timeline, mixed.mixdown
     if settings.sample_rate != mixdown.sample_rate:
-        raise ValueError(f"the session was mixed at {mixdown.sample_rate} Hz, not {settings.sample_rate} Hz")
+        raise ValueError(
+            f"the session was mixed at {mixdown.sample_rate} Hz, not {settings.sample_rate} Hz"
+        )
     cores = _cores(cores)
     with contextlib.ExitStack() as stack:
         music = None
@@ -382,7 +449,8 @@ def write_session(
         progress("mixing", 1, 1)
 
         def write(start: int, end: int, path: Path, **arguments: Any) -> None:
-            """Frames *start* to *end* of the session into *path*, its peaks checked (see Mastering.check)."""
+            """Frames *start* to *end* of the session into *path*, its peaks checked (see
+            Mastering.check)."""
 
             def source() -> Source:
                 mix = mastering.mixdown
@@ -397,7 +465,9 @@ def write_session(
             def check(written: Path) -> Retake | None:
                 if mastering.check(written, first_frame=start, frames=end - start):
                     return None
-                return Retake(source=source(), gain_db=mastering.gain_db, limit_dbtp=mastering.limit_dbtp)
+                return Retake(
+                    source=source(), gain_db=mastering.gain_db, limit_dbtp=mastering.limit_dbtp
+                )
 
             write_audio(source(), path, encoding=settings.encoding, gain_db=mastering.gain_db,
                         limit_dbtp=mastering.limit_dbtp, cores=cores, check=check, **arguments)  # fmt: skip
@@ -413,7 +483,9 @@ def write_session(
             sidecars=digest_of_texts(sidecars) if sidecars else None,
         )
         wording = Wording(plan.language)
-        chapters = chapters_of(timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title())
+        chapters = chapters_of(
+            timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title()
+        )
         # Everything is written before anything is replaced: a build replaces all its files or none.
         with FileSet() as files:
             stale: list[Path] = []
@@ -443,12 +515,15 @@ def levelled_phrases(
     synthesizer: Synthesizer, texts: list[str], sample_rate: int, cores: int, store: ClipStore
 ) -> dict[str, int]:
     """Each phrase levelled (see loudness.level_phrases, on *cores* cores), from the speech cache where
-    it can be, kept in *store*: its number there. One phrase is held at a time, however many there are."""
+    it can be, kept in *store*: its number there. One phrase is held at a time, however many there
+    are."""
     cache = synthesizer.cache
     numbers: dict[str, int] = {}
     missing = []
     for text in texts:
-        data = cache.load(synthesizer.cache_key(text, variant=LEVELLED)) if cache is not None else None
+        data = (
+            cache.load(synthesizer.cache_key(text, variant=LEVELLED)) if cache is not None else None
+        )
         if data:
             numbers[text] = store.add(data)
         else:
@@ -456,7 +531,9 @@ def levelled_phrases(
     clips = (synthesizer.clip(text).raw_data for text in missing)
     sizes = [synthesizer.duration_ms(text) for text in missing]
     for text, data in zip(
-        missing, level_phrases(clips, sizes=sizes, sample_rate=sample_rate, groups=cores), strict=True
+        missing,
+        level_phrases(clips, sizes=sizes, sample_rate=sample_rate, groups=cores),
+        strict=True,
     ):
         if cache is not None:
             cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
@@ -465,7 +542,12 @@ def levelled_phrases(
 
 
 def _write_split(
-    write: Callable[..., None], rate: int, output: Path, chapters: Sequence[Chapter], tags: Tags, files: FileSet
+    write: Callable[..., None],
+    rate: int,
+    output: Path,
+    chapters: Sequence[Chapter],
+    tags: Tags,
+    files: FileSet,
 ) -> list[Path]:
     """One file per section, numbered in order, and an M3U playlist of them named like *output*, into
     *files*: write(start, end, path, tags=...) writes the session's frames *start* to *end*. Returns
@@ -478,7 +560,12 @@ def _write_split(
             tags, title=f"{number:02d} {chapter.title}", track=f"{number}/{len(chapters)}",
             length_ms=chapter.end_ms - chapter.start_ms, fingerprint=None,
         )  # fmt: skip
-        write(frame_at(chapter.start_ms, rate), frame_at(chapter.end_ms, rate), output.with_name(name), tags=part_tags)
+        write(
+            frame_at(chapter.start_ms, rate),
+            frame_at(chapter.end_ms, rate),
+            output.with_name(name),
+            tags=part_tags,
+        )
         entries.append((name, chapter.end_ms - chapter.start_ms, f"{number:02d} {chapter.title}"))
         names.add(name)
     files.write_text(output.with_suffix(PLAYLIST), playlist(entries))
@@ -507,7 +594,9 @@ def _file_patterns(output: Path, *, split: bool) -> list[str]:
     """Glob patterns of the files a build of *output* writes beside it: the session (or its parts and
     playlist) and the sidecars."""
     stem = glob.escape(output.stem)
-    session = [*_parts_patterns(output), f"{stem}{PLAYLIST}"] if split else [glob.escape(output.name)]
+    session = (
+        [*_parts_patterns(output), f"{stem}{PLAYLIST}"] if split else [glob.escape(output.name)]
+    )
     return [*session, *(stem + suffix for suffix in SIDECARS)]
 
 

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
     from voiceguide.plans.customize import Customized
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="voiceguide")
 def main() -> None:
     """Turn an exercise plan written in YAML into a voice-guided MP3 session.
@@ -112,7 +114,9 @@ def build(
     from voiceguide.build.session import build_session
     from voiceguide.common.clock import clock, length
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    customized = customized_plan(
+        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+    )
     folder, path = output_target(output_option)
     warn_missing_translations(customized)
     name = f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
@@ -135,10 +139,14 @@ def build(
     report_loudness(result.loudness_lufs, render["loudness"])
     total = f"{clock(result.total_ms)}, {length(result.total_ms)}; {exercises_phrase(len(customized.plan.exercises))}"
     if result.up_to_date:
-        echo(f"Up to date: {path_text(output)} ({total}); nothing changed since it was written (--force rebuilds)")
+        echo(
+            f"Up to date: {path_text(output)} ({total}); nothing changed since it was written (--force rebuilds)"
+        )
     elif render["split"]:
         parts = len(chapters_of_result(result))
-        echo(f"Wrote {path_text(output.with_suffix('.m3u'))} ({total}; a playlist of {parts} files beside it)")
+        echo(
+            f"Wrote {path_text(output.with_suffix('.m3u'))} ({total}; a playlist of {parts} files beside it)"
+        )
     else:
         echo(f"Wrote {path_text(output)} ({total})")
     note_week_one(customized)
@@ -146,8 +154,14 @@ def build(
 
 @main.command()
 @plan_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON instead of a table.")
-@click.option("--explain", is_flag=True, help="Say where each effective value comes from (plan, profile, option).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the timeline as JSON instead of a table."
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say where each effective value comes from (plan, profile, option).",
+)
 @person_options
 @allow_long_option
 @reports_errors
@@ -179,10 +193,14 @@ def preview(
     from voiceguide.build.session import preview as preview_timeline
     from voiceguide.script import report
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    customized = customized_plan(
+        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+    )
     warn_missing_translations(customized)
     warn_temporary_cache()
-    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    previewed = preview_timeline(
+        plan=customized.plan, settings=RenderSettings(allow_long=allow_long)
+    )
     warn_damaged_cache(previewed.damaged_cache_entries)
     timeline = previewed.timeline
     if as_json:
@@ -226,11 +244,15 @@ def validate(
     from voiceguide.build.session import preview as preview_timeline
     from voiceguide.common.clock import length
 
-    customized = customized_plan(plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language)
+    customized = customized_plan(
+        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+    )
     for line in report_missing_translations(customized, only_spoken=False):
         echo(line)
     warn_temporary_cache()
-    previewed = preview_timeline(plan=customized.plan, settings=RenderSettings(allow_long=allow_long))
+    previewed = preview_timeline(
+        plan=customized.plan, settings=RenderSettings(allow_long=allow_long)
+    )
     warn_damaged_cache(previewed.damaged_cache_entries)
     timeline = previewed.timeline
     source = customized.plan.source_name
@@ -238,21 +260,39 @@ def validate(
         from voiceguide.script.report import overrun_message
 
         count = len(timeline.overruns)
-        lines = [overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]]
+        lines = [
+            overrun_message(overrun, source) for overrun in timeline.overruns[:MAX_OVERRUNS_SHOWN]
+        ]
         if count > MAX_OVERRUNS_SHOWN:
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
         heading = f"{counted(count, 'phrase')} {'does not fit its slot' if count == 1 else 'do not fit their slots'}:"
         raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
-    echo(f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}")
+    echo(
+        f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}"
+    )
     note_week_one(customized)
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
-@click.option("--weeks", type=click.IntRange(1, 104), required=True, help="How many weeks to make sessions for.")
-@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
-@click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan.")
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build).")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    required=True,
+    help="How many weeks to make sessions for.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=str),
+    help="Folder for the sessions (default: output/).",
+)
+@click.option(
+    "--profile", type=existing_file, help="A person's profile (YAML) applied over the plan."
+)
+@click.option(
+    "--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value (see build)."
+)
 @language_option
 @render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
@@ -282,7 +322,10 @@ def program(
         customized = customized_plan(
             plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
         )
-        output = folder / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
+        output = (
+            folder
+            / f"{session_name(plan, profile.stem if profile else None, customized)}{extension_for(render)}"
+        )
         jobs.append(
             Job(
                 label=f"week {week}",
@@ -292,22 +335,35 @@ def program(
                 explanation=customized.explanation,
             )
         )
-    check_outputs([job.output for job in jobs], render, shorter="give the plan or profile a shorter file name")
-    run_jobs(jobs, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force)
+    check_outputs(
+        [job.output for job in jobs], render, shorter="give the plan or profile a shorter file name"
+    )
+    run_jobs(
+        jobs, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force
+    )
 
 
 @main.command()
 @click.argument("plan", type=existing_file)
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output-dir", type=click.Path(path_type=str), help="Folder for the sessions (default: output/).")
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=str),
+    help="Folder for the sessions (default: output/).",
+)
 @click.option(
     "--week",
     type=click.IntRange(1, 520),
     help="Make every session for this week of its progression (without it, week 1 where there is one).",
 )
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value for everyone."
+)
 @language_option
-@click.option("--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core).")
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), help="Sessions built at once (default: one per core)."
+)
 @render_options
 @click.option("--force", is_flag=True, help="Rebuild sessions that are up to date.")
 @reports_errors
@@ -341,12 +397,20 @@ def batch(
     for profile in files:
         try:
             customized = customized_plan(
-                plan, profile=profile, sets=sets, voice=None, rate=None, week=week, language=language
+                plan,
+                profile=profile,
+                sets=sets,
+                voice=None,
+                rate=None,
+                week=week,
+                language=language,
             )
         except PlanError as error:
             if error.subject == "the plan":
                 raise  # the plan itself is wrong: no profile can be built
-            output = folder / f"{plan_name(plan)}-{names[profile]}{extension_for(render)}"  # (named, never built)
+            output = (
+                folder / f"{plan_name(plan)}-{names[profile]}{extension_for(render)}"
+            )  # (named, never built)
             work.append(Job(label=path_text(profile), output=output, error=error))
             continue
         output = folder / f"{session_name(plan, names[profile], customized)}{extension_for(render)}"
@@ -364,11 +428,18 @@ def batch(
     check_outputs(to_build, render, shorter="give the plan or profile a shorter file name")
     for customized in made:
         note_week_one(customized)
-    run_jobs(work, settings=render_settings(folder / f"x{extension_for(render)}", render), force=force, workers=jobs)
+    run_jobs(
+        work,
+        settings=render_settings(folder / f"x{extension_for(render)}", render),
+        force=force,
+        workers=jobs,
+    )
 
 
 @main.command()
-@click.option("--language", metavar="CODE", help="Only the voices that speak this language (de, cs, ...).")
+@click.option(
+    "--language", metavar="CODE", help="Only the voices that speak this language (de, cs, ...)."
+)
 @reports_errors
 def voices(language: str | None) -> None:
     """List the installed voices, for --voice or a plan's settings.voice.
@@ -391,7 +462,9 @@ def voices(language: str | None) -> None:
             )
     echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
     for voice in sorted(found, key=lambda v: v.id):
-        echo(f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}")
+        echo(
+            f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}"
+        )
     echo(counted(len(found), "voice"), err=True)
 
 
@@ -420,7 +493,9 @@ def cache_info() -> None:
     warn_temporary_cache()
     found = usage()
     limit = mebibytes(MAX_BYTES, decimals=0)
-    echo(f"{path_text(found.folder)}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}")
+    echo(
+        f"{path_text(found.folder)}: {counted(found.files, 'clip')}, {mebibytes(found.bytes)} of at most {limit}"
+    )
 
 
 @cache.command("clear")

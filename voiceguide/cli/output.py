@@ -59,7 +59,9 @@ def stream_failed(failure: StreamFailure) -> NoReturn:
         sys.exit(EXIT_PIPE_CLOSED)
     if not failure.err:
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(f"Error: cannot write to standard output: {failure.error.strerror or failure.error}\n")
+            sys.stderr.write(
+                f"Error: cannot write to standard output: {failure.error.strerror or failure.error}\n"
+            )
             sys.stderr.flush()
     sys.exit(1)
 
@@ -103,7 +105,8 @@ class Group(click.Group):
         try:
             return super().main(*args, **kwargs)
         except OSError as error:
-            # Click printing an error message last, to a stderr that cannot take it: nothing more can be said.
+            # Click printing an error message last, to a stderr that cannot take it: nothing more
+            # can be said.
             if error.errno not in (errno.EPIPE, errno.ENOSPC):
                 raise
             stream_failed(StreamFailure(error, err=True))

@@ -80,7 +80,8 @@ if hasattr(signal, "SIGHUP"):
 
 
 def interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
-    """Say that the command was stopped, and which session files it wrote before; exit 128 + the signal."""
+    """Say that the command was stopped, and which session files it wrote before; exit 128 + the
+    signal."""
     signum = stopping.signal_of(interrupt)
     written = [str(path) for path in getattr(interrupt, "written", ())]
     if not written:
@@ -123,9 +124,18 @@ def person_options(command: F) -> F:
             metavar="PATH=VALUE",
             help='Override one value: a setting (hold_scale=1.5) or an exercise\'s ("Toe presses.reps=5"). Repeatable.',
         ),
-        click.option("--profile", type=existing_file, help="A person's profile (YAML) applied over the plan."),
-        click.option("--rate", type=click.IntRange(60, 400), help="Speech rate in words per minute (--set rate=N)."),
-        click.option("--voice", help="Voice id, name or language, as `voiceguide voices` lists them (--set voice=V)."),
+        click.option(
+            "--profile", type=existing_file, help="A person's profile (YAML) applied over the plan."
+        ),
+        click.option(
+            "--rate",
+            type=click.IntRange(60, 400),
+            help="Speech rate in words per minute (--set rate=N).",
+        ),
+        click.option(
+            "--voice",
+            help="Voice id, name or language, as `voiceguide voices` lists them (--set voice=V).",
+        ),
         language_option,
     ]
     for option in options:
@@ -141,7 +151,8 @@ allow_long_option = click.option(
 
 
 def default_bitrates() -> str:
-    """The encoder's default bitrates by the format names --format takes: "64k for mp3/m4a, 48k for ogg/opus"."""
+    """The encoder's default bitrates by the format names --format takes: "64k for mp3/m4a, 48k for
+    ogg/opus"."""
     by_rate: dict[str, list[str]] = {}
     for extension, audio_format in EXTENSIONS.items():
         if audio_format in DEFAULT_BITRATES:
@@ -153,9 +164,15 @@ def render_options(command: F) -> F:
     """How the session file is written: format, quality, loudness, music, sidecars, split."""
     options = [
         allow_long_option,
-        click.option("--split", is_flag=True, help="One file per exercise (and intro, closing) and an M3U playlist."),
         click.option(
-            "--no-sidecars", is_flag=True, help="Do not write the .vtt captions, .json timeline and .txt script."
+            "--split",
+            is_flag=True,
+            help="One file per exercise (and intro, closing) and an M3U playlist.",
+        ),
+        click.option(
+            "--no-sidecars",
+            is_flag=True,
+            help="Do not write the .vtt captions, .json timeline and .txt script.",
         ),
         click.option(
             "--music-level",
@@ -164,7 +181,11 @@ def render_options(command: F) -> F:
             show_default=True,
             help="The music's level against speech in dB, where nobody speaks.",
         ),
-        click.option("--music", type=existing_file, help="Music (any format ffmpeg reads) under the whole session."),
+        click.option(
+            "--music",
+            type=existing_file,
+            help="Music (any format ffmpeg reads) under the whole session.",
+        ),
         click.option(
             "--loudness",
             type=click.FloatRange(-36, -10),
@@ -172,8 +193,12 @@ def render_options(command: F) -> F:
             show_default=True,
             help="Integrated loudness target in LUFS.",
         ),
-        click.option("--sample-rate", type=click.IntRange(8000, 48000), help="Output sample rate in Hz."),
-        click.option("--bitrate", help=f"Output bitrate, like 64k (default: {default_bitrates()})."),
+        click.option(
+            "--sample-rate", type=click.IntRange(8000, 48000), help="Output sample rate in Hz."
+        ),
+        click.option(
+            "--bitrate", help=f"Output bitrate, like 64k (default: {default_bitrates()})."
+        ),
         click.option(
             "--format",
             "audio_format",
@@ -191,7 +216,10 @@ def render_settings(output: Path, options: dict[str, Any]) -> Any:
     from voiceguide.output.export import encoding_for
 
     encoding = encoding_for(
-        output, name=options["audio_format"], bitrate=options["bitrate"], sample_rate=options["sample_rate"]
+        output,
+        name=options["audio_format"],
+        bitrate=options["bitrate"],
+        sample_rate=options["sample_rate"],
     )
     return RenderSettings(
         encoding=encoding,
@@ -223,7 +251,8 @@ def customized_plan(
     week: int | None,
     language: str | None = None,
 ) -> Customized:
-    """The plan as the options make it: plan < profile < command line (--language, --voice, --rate, --set)."""
+    """The plan as the options make it: plan < profile < command line (--language, --voice, --rate,
+    --set)."""
     from voiceguide.language.catalog import language as catalog
     from voiceguide.plans.customize import customize
     from voiceguide.plans.profile import Layer, Located, load_profile, parse_set
@@ -234,7 +263,9 @@ def customized_plan(
         loaded = load_plan(plan, display_name=str(plan))
     layers = [load_profile(profile, display_name=str(profile))] if profile else []
     if language is not None:
-        language = catalog(language).code  # (an unknown language is an error that lists the known ones)
+        language = catalog(
+            language
+        ).code  # (an unknown language is an error that lists the known ones)
     for name, value in (("language", language), ("voice", voice), ("rate", rate)):
         if value is not None:
             layers.append(Layer(origin=f"--{name}", settings={name: Located(value, f"--{name}")}))
@@ -245,7 +276,9 @@ def customized_plan(
         except PlanError as error:
             problems += error.problems
     if problems:
-        raise PlanError(problems, subject="the --set options" if len(sets) > 1 else "the --set option")
+        raise PlanError(
+            problems, subject="the --set options" if len(sets) > 1 else "the --set option"
+        )
     return customize(plan=loaded, layers=layers, week=week)
 
 
@@ -273,11 +306,15 @@ def session_name(plan: Path | None, person: str | None, customized: Customized) 
 def warn_missing_translations(customized: Customized) -> None:
     """On stderr: the plan's texts that the session speaks in the plan's language for want of a
     version in the session's."""
-    for line in report_missing_translations(customized, only_spoken=True, heading_prefix="warning: "):
+    for line in report_missing_translations(
+        customized, only_spoken=True, heading_prefix="warning: "
+    ):
         echo(line, err=True)
 
 
-def report_missing_translations(customized: Customized, *, only_spoken: bool, heading_prefix: str = "") -> list[str]:
+def report_missing_translations(
+    customized: Customized, *, only_spoken: bool, heading_prefix: str = ""
+) -> list[str]:
     """Lines naming the plan's texts that have no version in a language: the session's own only
     (*only_spoken*), or every language the plan has texts in."""
     from voiceguide.language.catalog import language_name
@@ -312,7 +349,10 @@ def report_overruns(timeline: Timeline | None, source: str) -> None:
         echo(f"warning: {overrun_message(overrun, source)}", err=True)
     if len(overruns) > MAX_OVERRUNS_SHOWN:
         more = len(overruns) - MAX_OVERRUNS_SHOWN
-        echo(f"warning: ... and {more} more {'phrase that does' if more == 1 else 'phrases that do'} not fit", err=True)
+        echo(
+            f"warning: ... and {more} more {'phrase that does' if more == 1 else 'phrases that do'} not fit",
+            err=True,
+        )
 
 
 def warn_temporary_cache() -> None:
@@ -333,8 +373,14 @@ def warn_damaged_cache(count: int) -> None:
     from voiceguide.sound.speechcache import speech_folder
 
     if count:
-        entries = "1 damaged speech cache entry was" if count == 1 else f"{count} damaged speech cache entries were"
-        click.echo(f"warning: {entries} found and made again (the cache is in {speech_folder()})", err=True)
+        entries = (
+            "1 damaged speech cache entry was"
+            if count == 1
+            else f"{count} damaged speech cache entries were"
+        )
+        click.echo(
+            f"warning: {entries} found and made again (the cache is in {speech_folder()})", err=True
+        )
 
 
 def report_loudness(reached: float | None, target: float) -> None:
@@ -350,7 +396,9 @@ def report_loudness(reached: float | None, target: float) -> None:
 def chapters_of_result(result: Any) -> list[Any]:
     from voiceguide.output.chapters import chapters_of
 
-    return chapters_of(result.timeline) if result.timeline else []  # (only counted: the titles do not matter)
+    return (
+        chapters_of(result.timeline) if result.timeline else []
+    )  # (only counted: the titles do not matter)
 
 
 def counted(count: int, noun: str) -> str:
@@ -370,10 +418,14 @@ def exercises_phrase(count: int) -> str:
 def distinct_names(profiles: list[Path]) -> dict[Path, str]:
     """A name per profile for its session file: its file name, with its folder's where two share one."""
     stems = [profile.stem for profile in profiles]
-    names = {p: p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}-{p.stem}" for p in profiles}
+    names = {
+        p: p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}-{p.stem}" for p in profiles
+    }
     if len(set(names.values())) < len(names):
         clashing = sorted(str(p) for p in profiles if list(names.values()).count(names[p]) > 1)
-        raise InputFailure(f"these profiles would write the same session file; rename one: {', '.join(clashing)}")
+        raise InputFailure(
+            f"these profiles would write the same session file; rename one: {', '.join(clashing)}"
+        )
     return names
 
 
@@ -415,14 +467,18 @@ def check_outputs(outputs: list[Path], render: dict[str, Any], *, shorter: str) 
         )
     repeated = sorted({path_text(output) for output in outputs if outputs.count(output) > 1})
     if repeated:
-        raise InputFailure(f"two sessions would be written to {', '.join(repeated)}; rename a profile")
+        raise InputFailure(
+            f"two sessions would be written to {', '.join(repeated)}; rename a profile"
+        )
 
 
 def profile_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
             if not found:
                 raise InputFailure(f"the folder {path} has no profiles (.yaml files)")
             files += found
@@ -432,7 +488,8 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def noting_written(outputs: list[Path], settings: Any) -> contextlib.AbstractContextManager[None]:
-    """A stop meanwhile names those of *outputs* whose files were replaced (see stopping.noting_written)."""
+    """A stop meanwhile names those of *outputs* whose files were replaced (see
+    stopping.noting_written)."""
     from voiceguide.build.session import files_state
 
     return stopping.noting_written(outputs, functools.partial(files_state, split=settings.split))
@@ -447,7 +504,11 @@ def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | Non
     from voiceguide.build.batch import Status, build_all
     from voiceguide.common.clock import length
 
-    bar = click.progressbar(length=len(jobs), label="sessions", file=sys.stderr) if sys.stderr.isatty() else None
+    bar = (
+        click.progressbar(length=len(jobs), label="sessions", file=sys.stderr)
+        if sys.stderr.isatty()
+        else None
+    )
 
     def report(outcome: Outcome) -> None:
         if bar is not None:
@@ -457,7 +518,9 @@ def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | Non
     if bar is not None:
         bar.__enter__()
     try:
-        outcomes = build_all(jobs, settings=settings, force=force, workers=workers, on_outcome=report)
+        outcomes = build_all(
+            jobs, settings=settings, force=force, workers=workers, on_outcome=report
+        )
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -467,7 +530,9 @@ def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | Non
             echo(f"failed: {outcome.job.label}:", err=True)
             echo("  " + outcome.message.replace("\n", "\n  "), err=True)
         else:
-            echo(f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})")
+            echo(
+                f"{outcome.status.value}: {path_text(outcome.job.output)} ({length(outcome.total_ms)})"
+            )
     counts = {status: sum(o.status is status for o in outcomes) for status in Status}
     summary = ", ".join(f"{counts[status]} {status.value}" for status in Status)
     echo(f"{counted(len(outcomes), 'session')}: {summary}", err=True)
@@ -493,7 +558,9 @@ class ProgressBar:
 
     def __enter__(self) -> ProgressBar:
         if self._enabled:
-            self._bar = click.progressbar(length=100, label="speech   ", file=sys.stderr).__enter__()
+            self._bar = click.progressbar(
+                length=100, label="speech   ", file=sys.stderr
+            ).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:

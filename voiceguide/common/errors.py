@@ -34,7 +34,11 @@ class PlanError(VoiceguideError):
     @property
     def heading(self) -> str:
         count = len(self.problems)
-        return f"{self.subject} has a problem:" if count == 1 else f"{self.subject} has {count} problems:"
+        return (
+            f"{self.subject} has a problem:"
+            if count == 1
+            else f"{self.subject} has {count} problems:"
+        )
 
     def report(self) -> str:
         return "\n".join([self.heading, *(f"  {problem}" for problem in self.problems)])
@@ -55,7 +59,8 @@ class AudioError(VoiceguideError):
 
 
 class CacheError(VoiceguideError):
-    """The speech cache cannot be read or cleared (`voiceguide cache`; a build only misses its savings)."""
+    """The speech cache cannot be read or cleared (`voiceguide cache`; a build only misses its
+    savings)."""
 
 
 def path_text(path: str | os.PathLike[str]) -> str:

@@ -43,7 +43,10 @@ class FfmpegNeed(Enum):
 
     BASICS = ("-af", "aresample=88200,volume=1dB,aformat=sample_fmts=dbl,afade=t=in:d=0.01,"
               "ebur128=framelog=verbose:peak=true")  # fmt: skip
-    LIMITER = ("-af", "alimiter=limit=0.5:attack=2:release=40:level=false:latency=true")  # latency: ffmpeg 5.0
+    LIMITER = (
+        "-af",
+        "alimiter=limit=0.5:attack=2:release=40:level=false:latency=true",
+    )  # latency: ffmpeg 5.0
     MP3 = ("-c:a", "libmp3lame")
     AAC = ("-c:a", "aac", "-aac_coder", "fast")
     OPUS = ("-c:a", "libopus")
@@ -117,7 +120,11 @@ def _passes(ffmpeg: str, needs: list[FfmpegNeed]) -> bool:
                "-i", "pipe:0", *outputs]  # fmt: skip
     try:
         result = subprocess.run(
-            command, input=bytes(4410), capture_output=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
+            command,
+            input=bytes(4410),
+            capture_output=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return False
@@ -132,7 +139,9 @@ def audio_segment() -> type[AudioSegment]:
     with warnings.catch_warnings(), signals_held():
         warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
         warnings.filterwarnings("ignore", message="Couldn't find ffprobe", category=RuntimeWarning)
-        warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="'audioop' is deprecated", category=DeprecationWarning
+        )
         from pydub import AudioSegment
     AudioSegment.converter = path
     segment_class: type[AudioSegment] = AudioSegment
@@ -201,7 +210,9 @@ def pyttsx3_module() -> ModuleType:
 def _make_espeak_loadable() -> ctypes.CDLL:
     """The libespeak-ng pyttsx3 will use: the system's, else the wheel's, loaded so pyttsx3 finds it."""
     try:
-        return ctypes.CDLL("libespeak-ng.so.1")  # the system's own; pyttsx3 finds it and its data itself
+        return ctypes.CDLL(
+            "libespeak-ng.so.1"
+        )  # the system's own; pyttsx3 finds it and its data itself
     except OSError:
         pass
     try:

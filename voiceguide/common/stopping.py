@@ -94,7 +94,10 @@ def deferred() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum)) for signum in STOP_SIGNALS}
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
+        for signum in STOP_SIGNALS
+    }
     try:
         yield
     finally:

@@ -153,7 +153,9 @@ def _serve() -> NoReturn:
             signal.signal(signum, signal.SIG_IGN)
         if stop.signum is not None:
             status = 128 + stop.signum  # (stopped while it failed otherwise: nobody waits for it)
-    for signum in stopping.STOP_SIGNALS:  # (handled() put back Python's own: a Ctrl-C now would print a traceback)
+    for signum in (
+        stopping.STOP_SIGNALS
+    ):  # (handled() put back Python's own: a Ctrl-C now would print a traceback)
         signal.signal(signum, signal.SIG_IGN)
     if not status:
         try:

@@ -43,7 +43,11 @@ class Unit:
 
     def word(self, category: str, case: str = "nom") -> str:
         by_category = self.forms.get(case, {})
-        return by_category.get(category) or self.forms["nom"].get(category) or self.forms["nom"]["other"]
+        return (
+            by_category.get(category)
+            or self.forms["nom"].get(category)
+            or self.forms["nom"]["other"]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,10 @@ class Language:
         where nouns keep their capital."""
         self.phrases: Mapping[str, str] = catalog["phrases"]
         self.units = {
-            name: Unit(gender=spec["gender"], forms={case: dict(forms) for case, forms in spec["forms"].items()})
+            name: Unit(
+                gender=spec["gender"],
+                forms={case: dict(forms) for case, forms in spec["forms"].items()},
+            )
             for name, spec in catalog["units"].items()
         }
         numbers = catalog.get("numbers") or {}
@@ -81,16 +88,23 @@ class Language:
             name: NumberForm(
                 words=spec.get("words", {}),
                 endings=spec.get("endings", {}),
-                prefixes=tuple((text, tuple(starts)) for text, starts in spec.get("prefixes", {}).items()),
+                prefixes=tuple(
+                    (text, tuple(starts)) for text, starts in spec.get("prefixes", {}).items()
+                ),
                 like=spec.get("like"),
                 applies_to=spec.get("applies_to", "every"),
             )
             for name, spec in numbers.get("forms", {}).items()
         }
         contractions = catalog.get("contractions", {})
-        self.contractions = [(re.compile(rf"\b{re.escape(written)}\b"), said) for written, said in contractions.items()]
+        self.contractions = [
+            (re.compile(rf"\b{re.escape(written)}\b"), said)
+            for written, said in contractions.items()
+        ]
         """Words that merge when they meet (French "de une" is "d'une")."""
-        self.always = NumberForm(words=numbers.get("always", {}), endings={}, prefixes=(), like=None)
+        self.always = NumberForm(
+            words=numbers.get("always", {}), endings={}, prefixes=(), like=None
+        )
         """Fixes to num2words's own output in every form (Czech 'dvěstě' is 'dvě stě')."""
         self._formatter = _PhraseFormatter(self)
 
@@ -155,7 +169,11 @@ class Language:
         else:
             unit = self.unit_word(Decimal(tenths) / 10, "second", case)
             seconds = self.say("seconds_decimal", case=case, whole=whole, tenths=tenth, unit=unit)
-        return self.say("minutes_and_seconds", minutes=said_minutes, seconds=seconds) if minutes else seconds
+        return (
+            self.say("minutes_and_seconds", minutes=said_minutes, seconds=seconds)
+            if minutes
+            else seconds
+        )
 
     def _gender_form(self, unit: Unit, case: str) -> str | None:
         for name in (f"{unit.gender}.{case}", unit.gender):
@@ -174,7 +192,11 @@ class Language:
             spelled = self._in_form(spelled, form.like)
         parts = re.split(r"([ -])", spelled)
         words = range(0, len(parts), 2)
-        changing = {"every": words, "last": words[-1:], "alone": words if len(parts) == 1 else range(0)}
+        changing = {
+            "every": words,
+            "last": words[-1:],
+            "alone": words if len(parts) == 1 else range(0),
+        }
         for index in changing[form.applies_to]:
             parts[index] = _changed(parts[index], form)
         spelled = "".join(parts)
@@ -210,7 +232,9 @@ class _PhraseFormatter(string.Formatter):
             return language.ordinal(value, form or None)
         if kind == "duration":
             return language.duration(value, form or "nom")
-        if kind == "word":  # the unit alone, in the plural form the value asks for: "{n:word.point.acc}"
+        if (
+            kind == "word"
+        ):  # the unit alone, in the plural form the value asks for: "{n:word.point.acc}"
             unit, _, case = form.partition(".")
             return language.unit_word(value, unit, case or "nom")
         if kind in language.units:
@@ -234,7 +258,11 @@ def language_code(text: str) -> str:
 def catalog_codes() -> list[str]:
     """The languages voiceguide has phrases for."""
     folder = resources.files("voiceguide.language.catalogs")
-    return sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    )
 
 
 @functools.cache
@@ -242,8 +270,14 @@ def language(code: str) -> Language:
     """The catalog for *code* ("de", "cs"); SettingsError listing the catalogs if there is none."""
     base = language_code(code)
     if base not in catalog_codes():
-        raise SettingsError(f"voiceguide has no phrases in the language {code!r}; it speaks {available_languages()}")
-    text = resources.files("voiceguide.language.catalogs").joinpath(f"{base}.yaml").read_text(encoding="utf-8")
+        raise SettingsError(
+            f"voiceguide has no phrases in the language {code!r}; it speaks {available_languages()}"
+        )
+    text = (
+        resources.files("voiceguide.language.catalogs")
+        .joinpath(f"{base}.yaml")
+        .read_text(encoding="utf-8")
+    )
     return Language(base, yaml.safe_load(text))
 
 

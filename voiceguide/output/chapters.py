@@ -18,7 +18,8 @@ MAX_CHAPTERS = 255
 def chapters_of(
     timeline: Timeline, *, intro_title: str = "Introduction", outro_title: str = "Closing"
 ) -> list[Chapter]:
-    """The sections, named by their exercise, or by *intro_title* and *outro_title* (in the session's language)."""
+    """The sections, named by their exercise, or by *intro_title* and *outro_title* (in the session's
+    language)."""
     starts: list[tuple[str, int]] = []
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:

@@ -24,7 +24,12 @@ from voiceguide.output.replacing import fit_name, name_max
 from voiceguide.output.sidecars import SIDECARS
 
 PLAYLIST = ".m3u"
-FORMAT_LABELS = {AudioFormat.MP3: "MP3", AudioFormat.M4A: "M4A", AudioFormat.OPUS: "Ogg Opus", AudioFormat.WAV: "WAV"}
+FORMAT_LABELS = {
+    AudioFormat.MP3: "MP3",
+    AudioFormat.M4A: "M4A",
+    AudioFormat.OPUS: "Ogg Opus",
+    AudioFormat.WAV: "WAV",
+}
 KNOWN_EXTENSIONS = ".mp3, .m4a, .ogg, .opus or .wav"
 NO_SIDECARS = "leave out the files beside it with --no-sidecars"
 
@@ -64,17 +69,25 @@ def check_folder(folder: Path, *, shown: str | None = None, create: bool = False
         ) from None
     except NotADirectoryError:
         blocker = next((p for p in _ancestors(folder) if _exists(p) and not is_folder(p)), folder)
-        raise OutputError(f"{path_text(blocker)} is a file, not a folder; choose a folder with -o") from None
+        raise OutputError(
+            f"{path_text(blocker)} is a file, not a folder; choose a folder with -o"
+        ) from None
     except OSError as error:
-        raise OutputError(f"cannot use the folder {shown}: {error.strerror or error}; choose another with -o") from None
+        raise OutputError(
+            f"cannot use the folder {shown}: {error.strerror or error}; choose another with -o"
+        ) from None
     if not stat.S_ISDIR(info.st_mode):
         if create:
-            raise OutputError(f"{shown} is a file, not a folder; move it away, or choose where to write with -o")
+            raise OutputError(
+                f"{shown} is a file, not a folder; move it away, or choose where to write with -o"
+            )
         raise OutputError(f"{shown} is a file, not a folder; choose a folder with -o")
     _try_writing_in(folder, shown)
 
 
-def check_files(output: Path, *, format_option: str | None, split: bool, sidecars: bool, shorter: str) -> None:
+def check_files(
+    output: Path, *, format_option: str | None, split: bool, sidecars: bool, shorter: str
+) -> None:
     """Every file a build of *output* writes can be written under its name: *output* is a file (or
     nothing yet), its extension is the format's (*format_option*, as --format gives it), and each
     name fits the file system; *shorter* says how to get shorter names."""
@@ -95,8 +108,14 @@ def check_files(output: Path, *, format_option: str | None, split: bool, sidecar
             continue  # (nothing there yet: it is made in a folder already found writable)
         if stat.S_ISDIR(info.st_mode):
             whose = f"the session's {what}" if beside else f"the {what}"
-            fix = f"choose another name with -o, or {NO_SIDECARS}" if beside else "or choose another name"
-            raise OutputError(f"{path_text(path)} is a folder, where {whose} would be written; move it away, {fix}")
+            fix = (
+                f"choose another name with -o, or {NO_SIDECARS}"
+                if beside
+                else "or choose another name"
+            )
+            raise OutputError(
+                f"{path_text(path)} is a folder, where {whose} would be written; move it away, {fix}"
+            )
         if not stat.S_ISREG(info.st_mode):
             raise OutputError(
                 f"{path_text(path)} is not a regular file; voiceguide replaces the file it writes, so name a file "
@@ -174,7 +193,9 @@ def _try_writing_in(folder: Path, shown: str) -> None:
 def _slug(title: str) -> str:
     """A title as a safe file-name part: letters, digits and single dashes."""
     # Accents dropped ("Přitahování" is "pritahovani"), other letters kept ("Füße" is "fuße").
-    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c)
+    )
     return re.sub(r"[\W_]+", "-", plain).strip("-")[:40] or "part"
 
 

@@ -4,8 +4,9 @@ Every file is written to a temporary file in the destination folder, and only a 
 renamed into place: a failed or interrupted run leaves no partial file and any existing session
 untouched. MP3s are encoded by LAME in-process, a part per core (see mp3.py), behind the ID3 tag
 ffmpeg would write; where the whole session is limited (music), or for another format or sample
-rate, the samples are piped into ffmpeg, with tags and chapters in an ffmetadata file so that every container
-gets what it can hold, and mutagen finishes what ffmpeg writes badly (Ogg chapters, WAV tags).
+rate, the samples are piped into ffmpeg, with tags and chapters in an ffmetadata file so that every
+container gets what it can hold, and mutagen finishes what ffmpeg writes badly (Ogg chapters, WAV
+tags).
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
 
 _CODECS = {
     AudioFormat.MP3: ["-c:a", "libmp3lame", "-id3v2_version", "3", "-f", "mp3"],
-    # ffmpeg's default AAC coder (twoloop, since 5.0) overshoots espeak-ng's speech by up to 7 dB, by
-    # chance, so that no headroom holds the true-peak ceiling; the fast coder stays within about 1 dB.
+    # ffmpeg's default AAC coder (twoloop, since 5.0) overshoots espeak-ng's speech by up to 7 dB,
+    # by chance, so that no headroom holds the true-peak ceiling; the fast coder stays within about
+    # 1 dB.
     AudioFormat.M4A: ["-c:a", "aac", "-aac_coder", "fast", "-f", "ipod"],
     AudioFormat.OPUS: ["-c:a", "libopus", "-f", "ogg"],
     AudioFormat.WAV: ["-c:a", "pcm_s16le", "-f", "wav"],
@@ -54,10 +56,13 @@ _CODECS = {
 _FFMPEG_NEEDS = {AudioFormat.MP3: FfmpegNeed.MP3, AudioFormat.M4A: FfmpegNeed.AAC, AudioFormat.OPUS: FfmpegNeed.OPUS,
                  AudioFormat.WAV: FfmpegNeed.WAV}  # fmt: skip
 LAME_DELAY_SAMPLES = 1105
-"""Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip them."""
+"""Samples of priming an MP3 starts with (LAME's 576 plus the decoder's 529); gapless decoders skip
+them."""
 ID3_PADDING = 1024
 """Room in the ID3 tag, so that a tag editor can change it without rewriting the file."""
-_STAMP = re.compile(r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms(?:, sidecars ([0-9a-f]{16}))?")
+_STAMP = re.compile(
+    r"voiceguide fingerprint ([0-9a-f]{64}), (\d+) ms(?:, sidecars ([0-9a-f]{16}))?"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +78,9 @@ class Encoding:
         if self.format is AudioFormat.OPUS and rate not in OPUS_RATES:
             if self.sample_rate is not None:
                 rates = ", ".join(str(r) for r in OPUS_RATES)
-                raise SettingsError(f"Opus cannot use a sample rate of {rate} Hz; use one of {rates}")
+                raise SettingsError(
+                    f"Opus cannot use a sample rate of {rate} Hz; use one of {rates}"
+                )
             rate = min(supported for supported in OPUS_RATES if supported >= rate)
         return rate
 
@@ -84,25 +91,37 @@ class Encoding:
                 "-ar", str(rate)]  # fmt: skip
 
 
-def encoding_for(path: Path, *, name: str | None, bitrate: str | None, sample_rate: int | None) -> Encoding:
+def encoding_for(
+    path: Path, *, name: str | None, bitrate: str | None, sample_rate: int | None
+) -> Encoding:
     """The encoding a user asked for, by --format or else by the output's extension (MP3 by default)."""
     if name is not None:
         chosen = FORMAT_NAMES.get(name.lower())
         if chosen is None:
-            raise SettingsError(f"unknown format {name!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+            raise SettingsError(
+                f"unknown format {name!r}; choose one of: {', '.join(FORMAT_NAMES)}"
+            )
     else:
         chosen = EXTENSIONS.get(path.suffix.lower(), AudioFormat.MP3)
     if bitrate is not None:
         if not re.fullmatch(r"\d{1,3}k", bitrate):
-            raise SettingsError(f"a bitrate is written like 64k (kilobits a second), not {bitrate!r}")
+            raise SettingsError(
+                f"a bitrate is written like 64k (kilobits a second), not {bitrate!r}"
+            )
         if chosen is AudioFormat.WAV:
-            raise SettingsError("WAV is not compressed, so it takes no bitrate; leave out --bitrate")
+            raise SettingsError(
+                "WAV is not compressed, so it takes no bitrate; leave out --bitrate"
+            )
         low, high = BITRATE_RANGES[chosen]
         if not low <= int(bitrate[:-1]) <= high:
-            raise SettingsError(f"{chosen.value} takes a bitrate from {low}k to {high}k, not {bitrate}")
+            raise SettingsError(
+                f"{chosen.value} takes a bitrate from {low}k to {high}k, not {bitrate}"
+            )
     if sample_rate is not None and sample_rate not in SAMPLE_RATES[chosen]:
         rates = ", ".join(str(rate) for rate in SAMPLE_RATES[chosen])
-        raise SettingsError(f"{chosen.value} cannot use a sample rate of {sample_rate} Hz; use one of {rates}")
+        raise SettingsError(
+            f"{chosen.value} cannot use a sample rate of {sample_rate} Hz; use one of {rates}"
+        )
     return Encoding(format=chosen, bitrate=bitrate, sample_rate=sample_rate)
 
 
@@ -160,7 +179,11 @@ class Source:
             sample_rate=self.sample_rate,
             frames=end - start,
             read=lambda first, last: self.read(start + first, start + last),
-            silences=[(max(a, start) - start, min(b, end) - start) for a, b in self.silences if a < end and b > start],
+            silences=[
+                (max(a, start) - start, min(b, end) - start)
+                for a, b in self.silences
+                if a < end and b > start
+            ],
         )
 
 
@@ -189,9 +212,10 @@ def write_audio(
 ) -> None:
     """Encode *source*, made *gain_db* louder and, given *limit_dbtp*, through a true-peak limiter at
     that ceiling, into *path*, replacing it only when complete. MP3s without the limiter are encoded
-    on up to *cores* cores (see mp3.py); everything else by ffmpeg. *check* is shown the complete file
-    before it replaces anything, and may have it encoded again, from another source, gain or limit.
-    Given *files*, the file is one of that set, put in place with the others when it is committed."""
+    on up to *cores* cores (see mp3.py); everything else by ffmpeg. *check* is shown the complete
+    file before it replaces anything, and may have it encoded again, from another source, gain or
+    limit. Given *files*, the file is one of that set, put in place with the others when it is
+    committed."""
     if files is None:
         with FileSet() as alone:
             write_audio(source, path, encoding=encoding, tags=tags, chapters=chapters, gain_db=gain_db,
@@ -200,7 +224,9 @@ def write_audio(
         return
     folder = path.parent
     if not os.path.isdir(folder):  # (False, not an error, for a name too long to look up)
-        raise AudioError(f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist")
+        raise AudioError(
+            f"cannot write {path_text(path)}: the folder {path_text(folder)} does not exist"
+        )
     if encoding.format is AudioFormat.MP3 and chapters:
         chapters = _halfway_for_mp3_readers(chapters, encoding.output_rate(source.sample_rate))
     layout = _lame_layout(encoding, source.sample_rate)
@@ -211,7 +237,9 @@ def write_audio(
                 _encode_mp3(source, temp, layout=layout, tags=tags, chapters=chapters, gain_db=gain_db, cores=cores,
                             progress=progress)  # fmt: skip
             else:
-                filters = _session_filters(gain_db=gain_db, limit_dbtp=limit_dbtp, sample_rate=source.sample_rate)
+                filters = _session_filters(
+                    gain_db=gain_db, limit_dbtp=limit_dbtp, sample_rate=source.sample_rate
+                )
                 _encode_with_ffmpeg(source, temp, encoding=encoding, tags=tags, chapters=chapters, filters=filters,
                                     limited=limit_dbtp is not None, progress=progress)  # fmt: skip
                 _finish_tags(temp, encoding.format, tags, chapters)
@@ -268,7 +296,9 @@ def _encode_mp3(
             cuts=mp3.cut_points(source.silences, source.frames, cores, layout),
             scale=10 ** (round(gain_db, 2) / 20),
             scratch=temp.parent,
-            progress=(lambda done: progress(min(done * 2, total_bytes), total_bytes)) if progress else None,
+            progress=(lambda done: progress(min(done * 2, total_bytes), total_bytes))
+            if progress
+            else None,
         )
 
 
@@ -280,9 +310,16 @@ def _id3_tag(tags: Tags, chapters: Sequence[Chapter]) -> bytes:
     from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags
 
     def text(value: str) -> dict[str, object]:
-        return {"encoding": 0 if value.isascii() else 3, "text": [value]}  # as ffmpeg: Latin-1 if it can
+        return {
+            "encoding": 0 if value.isascii() else 3,
+            "text": [value],
+        }  # as ffmpeg: Latin-1 if it can
 
-    frames: list[Frame] = [TIT2(**text(tags.title)), TPE1(**text(tags.artist)), TALB(**text(tags.album))]
+    frames: list[Frame] = [
+        TIT2(**text(tags.title)),
+        TPE1(**text(tags.artist)),
+        TALB(**text(tags.album)),
+    ]
     if tags.full_comment:
         frames.append(TXXX(desc="comment", **text(tags.full_comment)))
     if tags.track:
@@ -338,7 +375,9 @@ def _encode_with_ffmpeg(
             "-af", filters,
             *encoding.arguments(source.sample_rate), str(temp),
         ]  # fmt: skip
-        returncode, errors = _encode(command, source.read(0, source.frames), source.frames * 2, progress)
+        returncode, errors = _encode(
+            command, source.read(0, source.frames), source.frames * 2, progress
+        )
     if returncode != 0:
         if "No space left" in errors or returncode == -signal.SIGXFSZ:
             raise OSError(errno.ENOSPC, "no space left")
@@ -355,7 +394,9 @@ def _halfway_for_mp3_readers(chapters: Sequence[Chapter], rate: int) -> list[Cha
     cues for both kinds of reader."""
     shift = LAME_DELAY_SAMPLES * 1000 // rate // 2
     return [
-        Chapter(title=c.title, start_ms=c.start_ms + shift if c.start_ms else 0, end_ms=c.end_ms + shift)
+        Chapter(
+            title=c.title, start_ms=c.start_ms + shift if c.start_ms else 0, end_ms=c.end_ms + shift
+        )
         for c in chapters
     ]
 
@@ -375,7 +416,9 @@ def _escape(value: str) -> str:
     return re.sub(r"([=;#\\\n])", r"\\\1", value)
 
 
-def _finish_tags(path: Path, audio_format: AudioFormat, tags: Tags, chapters: Sequence[Chapter]) -> None:
+def _finish_tags(
+    path: Path, audio_format: AudioFormat, tags: Tags, chapters: Sequence[Chapter]
+) -> None:
     """What ffmpeg does not write (well): Ogg chapters as CHAPTERnnn comments (ffmpeg rounds their
     times), and an ID3 chunk in WAV files (ffmpeg writes only a RIFF INFO list, which few read)."""
     if audio_format is AudioFormat.OPUS and chapters:
@@ -475,7 +518,9 @@ def _chunks_whole(file: IO[bytes], size: int, *, start: int, little_endian: bool
     while position + 8 <= size:
         file.seek(position)
         header = file.read(16)
-        length = struct.unpack("<I" if little_endian else ">I", header[:4] if not little_endian else header[4:8])[0]
+        length = struct.unpack(
+            "<I" if little_endian else ">I", header[:4] if not little_endian else header[4:8]
+        )[0]
         if little_endian:
             length += 8 + (length & 1)
         elif length == 1:
@@ -502,7 +547,9 @@ def _encode(
                 command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, bufsize=0
             )
         except OSError as error:
-            raise AudioError(f"cannot run ffmpeg ({command[0]}): {error.strerror or error}") from None
+            raise AudioError(
+                f"cannot run ffmpeg ({command[0]}): {error.strerror or error}"
+            ) from None
         assert process.stdin is not None
         done = 0
         try:

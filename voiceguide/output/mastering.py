@@ -41,7 +41,12 @@ from voiceguide.sound.mixdown import CHUNK_SECONDS, Mixdown, lay_out
 
 CEILING_DBTP = -1.0
 """The highest true peak of a session file, as decoded."""
-HEADROOM_DB = {AudioFormat.MP3: 1.5, AudioFormat.M4A: 1.5, AudioFormat.OPUS: 1.5, AudioFormat.WAV: 0.2}
+HEADROOM_DB = {
+    AudioFormat.MP3: 1.5,
+    AudioFormat.M4A: 1.5,
+    AudioFormat.OPUS: 1.5,
+    AudioFormat.WAV: 0.2,
+}
 """How far under the ceiling clips are limited before encoding: about what a codec's overshoot stays
 within over most of a session (for WAV, what the limiter's resampling may leave)."""
 INTERSAMPLE_DB = 0.5
@@ -128,10 +133,13 @@ class Mastering:
         self.loudness_lufs = target_lufs
         """The loudness the session is heard at: the target, unless the ceiling keeps it quieter."""
         voice = self._loudness(mixdown)
-        self.gain_db = target_lufs - (integrated_loudness(music(), sample_rate=self._rate) if music else voice)
+        self.gain_db = target_lufs - (
+            integrated_loudness(music(), sample_rate=self._rate) if music else voice
+        )
         self._shares = [1.0] * len(mixdown.clips)
         if encoding.format is not AudioFormat.WAV:
-            # Measured where no clip is clipped (the share hardly depends on the level; clipping changes it).
+            # Measured where no clip is clipped (the share hardly depends on the level; clipping
+            # changes it).
             level = min(self.gain_db, aim - max(self._peaks, default=aim))
             self._shares = heard_shares(
                 mixdown.clips, sample_rate=self._rate, gain_db=level, encoding=encoding, cores=cores
@@ -146,17 +154,21 @@ class Mastering:
         """The loudness of *mixdown* before the gain; *heard*: each clip at its share heard."""
         shares = self._shares if heard else None
         return placed_loudness(
-            mixdown.clips, mixdown.placed(), frames=mixdown.frames, sample_rate=self._rate, shares=shares
+            mixdown.clips,
+            mixdown.placed(),
+            frames=mixdown.frames,
+            sample_rate=self._rate,
+            shares=shares,
         )
 
     def _settle(self) -> None:
         """The gain to the target for what is heard, each clip limited at its aim after that gain.
 
         Without limiting, the loudness moves with the gain dB for dB, and one measurement gives the
-        gain. Where clips are limited, more gain is partly taken off again: the gain is then found by
-        the secant method, in a few rounds, up to the gain that would limit some clip by
-        MOST_LIMITING_DB under the format's aim (the session then stays quieter than the target:
-        see loudness_lufs)."""
+        gain. Where clips are limited, more gain is partly taken off again: the gain is then found
+        by the secant method, in a few rounds, up to the gain that would limit some clip by
+        MOST_LIMITING_DB under the format's aim (the session then stays quieter than the target: see
+        loudness_lufs)."""
         self.gain_db = min(self.gain_db, self._most)
         limits = self._limits()
         self.mixdown = self._limit()
@@ -185,14 +197,22 @@ class Mastering:
         limits: list[float | None] = []
         for aim, peak in zip(self._aims, self._peaks, strict=True):
             limit = aim - self.gain_db
-            limits.append(round(math.floor(limit / LIMIT_STEP_DB) * LIMIT_STEP_DB, 3) if peak > limit else None)
+            limits.append(
+                round(math.floor(limit / LIMIT_STEP_DB) * LIMIT_STEP_DB, 3)
+                if peak > limit
+                else None
+            )
         return limits
 
     def _limit(self) -> Mixdown:
         """The session with each clip at its limit (see _limits), each clip limited once at each limit."""
         limits = self._limits()
         clips = self._original.clips
-        wanted = [n for n, limit in enumerate(limits) if limit is not None and (n, limit) not in self._limited]
+        wanted = [
+            n
+            for n, limit in enumerate(limits)
+            if limit is not None and (n, limit) not in self._limited
+        ]
         for batch in batches(wanted, clips.frames, LIMITING_BATCH_SECONDS * self._rate):
             ceilings = [limits[n] for n in batch]
             limited = truepeak.limited([clips[n] for n in batch], ceilings, sample_rate=self._rate)
@@ -200,22 +220,26 @@ class Mastering:
                 assert ceiling is not None
                 self._limited[n, ceiling] = clips.store.add(data)
         return self._original.with_clips(
-            [clips.numbers[n] if limit is None else self._limited[n, limit] for n, limit in enumerate(limits)]
+            [
+                clips.numbers[n] if limit is None else self._limited[n, limit]
+                for n, limit in enumerate(limits)
+            ]
         )
 
     def check(self, path: Path, *, first_frame: int = 0, frames: int | None = None) -> bool:
         """Whether the file at *path* (the session's frames from *first_frame*, *frames* of them) keeps
-        its true peak under the ceiling. If not, False is returned, and the file is to be written again
-        from mixdown (see dipped), gain_db and limit_dbtp.
+        its true peak under the ceiling. If not, False is returned, and the file is to be written
+        again from mixdown (see dipped), gain_db and limit_dbtp.
 
-        With music, the limiter on the whole session is set lower. Without, the session is made quieter,
-        briefly, where it was heard over the ceiling, by as much as it was over and a margin (a dip): a
-        codec's overshoot there is noise it made of the samples in its frames, whose share of them hardly
-        changes with their level, so a dip lowers it dB for dB while the loudness hardly moves (a dip of
-        1 dB over 0.1 s in a 5-minute session takes off 0.0003 LU). Where the dips would cover more than
-        MOST_DIPPED of the file, or in the last of CHECK_ROUNDS, the whole session is made quieter by the most any
-        was over and the margin, and the loudness it is heard at lowered as much. After CHECK_ROUNDS,
-        the file written is taken as it is."""
+        With music, the limiter on the whole session is set lower. Without, the session is made
+        quieter, briefly, where it was heard over the ceiling, by as much as it was over and a
+        margin (a dip): a codec's overshoot there is noise it made of the samples in its frames,
+        whose share of them hardly changes with their level, so a dip lowers it dB for dB while the
+        loudness hardly moves (a dip of 1 dB over 0.1 s in a 5-minute session takes off 0.0003 LU).
+        Where the dips would cover more than MOST_DIPPED of the file, or in the last of
+        CHECK_ROUNDS, the whole session is made quieter by the most any was over and the margin, and
+        the loudness it is heard at lowered as much. After CHECK_ROUNDS, the file written is taken
+        as it is."""
         ceiling = CEILING_DBTP - METER_MARGIN_DB
         over, decoded = truepeak.file_peaks_over(path, ceiling)
         if not over or self.rounds == CHECK_ROUNDS:
@@ -235,7 +259,11 @@ class Mastering:
         per_frame = decoded / max(1, frames)
         for at, level in over:
             centre = first_frame + int(at / per_frame)
-            self.dips.append(Dip(first=centre - spread, last=centre + spread, gain_db=ceiling - level - MARGIN_DB))
+            self.dips.append(
+                Dip(
+                    first=centre - spread, last=centre + spread, gain_db=ceiling - level - MARGIN_DB
+                )
+            )
         return False
 
     def dipped(self, chunks: Iterable[bytes], start: int) -> Iterator[bytes]:
@@ -250,7 +278,9 @@ class Mastering:
         position = start
         for chunk in chunks:
             end = position + len(chunk) // 2
-            here = [dip for dip in self.dips if dip.last + ramp > position and dip.first - ramp < end]
+            here = [
+                dip for dip in self.dips if dip.last + ramp > position and dip.first - ramp < end
+            ]
             if not here:  # (most chunks: passed on as they are)
                 yield chunk
                 position = end
@@ -265,14 +295,19 @@ class Mastering:
             position = end
 
 
-def heard_shares(clips: Clips, *, sample_rate: int, gain_db: float, encoding: Encoding, cores: int = 1) -> list[float]:
+def heard_shares(
+    clips: Clips, *, sample_rate: int, gain_db: float, encoding: Encoding, cores: int = 1
+) -> list[float]:
     """The share of each clip's K-weighted energy that comes back from *encoding* and decoding, the
     clips made *gain_db* louder as they will be in the file: of the first EXCERPT_MS of each, all
     passing through the encoder together, with silence between. The clips are read as they are
     encoded, and the decoded file as it is decoded: neither is held whole."""
     excerpt = EXCERPT_MS.get(encoding.format)
     longest = sample_rate * excerpt // 1000 if excerpt is not None else None
-    lengths = [clips.frames(n) if longest is None else min(longest, clips.frames(n)) for n in range(len(clips))]
+    lengths = [
+        clips.frames(n) if longest is None else min(longest, clips.frames(n))
+        for n in range(len(clips))
+    ]
     gap = sample_rate * GAP_MS // 1000
     starts, position = [], gap
     for length in lengths:
@@ -283,7 +318,9 @@ def heard_shares(clips: Clips, *, sample_rate: int, gain_db: float, encoding: En
     source = Source(
         sample_rate=sample_rate,
         frames=position,
-        read=lambda first, last: lay_out(placed, clips.read, first, last, CHUNK_SECONDS * sample_rate),
+        read=lambda first, last: lay_out(
+            placed, clips.read, first, last, CHUNK_SECONDS * sample_rate
+        ),
         silences=[(0, gap), *zip(ends, [*starts[1:], position], strict=True)],
     )
     scale = 10 ** (round(gain_db, 2) / 10)
@@ -293,7 +330,9 @@ def heard_shares(clips: Clips, *, sample_rate: int, gain_db: float, encoding: En
         write_audio(source, path, encoding=encoding, tags=Tags(title="", artist="", album=""), gain_db=gain_db,
                     cores=cores)  # fmt: skip
         with truepeak.Decoded(path, sample_rate=sample_rate) as back:
-            for start, end, length, number in zip(starts, ends, lengths, range(len(clips)), strict=True):
+            for start, end, length, number in zip(
+                starts, ends, lengths, range(len(clips)), strict=True
+            ):
                 sent = weighted_energy(clips.read(number, 0, length), sample_rate) * scale
                 window = back.samples(max(0, start - gap // 2), end + gap // 2)
                 shares.append(weighted_energy(window, sample_rate) / sent if sent > 0 else 1.0)

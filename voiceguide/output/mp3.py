@@ -97,7 +97,13 @@ class Layout:
         return -(-(samples + ENCODER_DELAY + LOOKAHEAD) // self.samples_per_frame)
 
     def info_frame(
-        self, *, frames: int, audio_bytes: int, music_crc: int, padding: int, encoder: str = "LAME3.100"
+        self,
+        *,
+        frames: int,
+        audio_bytes: int,
+        music_crc: int,
+        padding: int,
+        encoder: str = "LAME3.100",
     ) -> bytes:
         """The LAME Info tag (a frame of silence to a decoder) for a CBR stream of *frames* frames
         of *audio_bytes* bytes, with *padding* samples to trim at its end."""
@@ -112,7 +118,11 @@ class Layout:
         )
         size = int(self.frame_bytes(table[index]))
         header = struct.pack(
-            ">BBBB", 0xFF, 0xE0 | version << 3 | 0b011, index << 4 | _RATES[version].index(self.sample_rate) << 2, 0xC0
+            ">BBBB",
+            0xFF,
+            0xE0 | version << 3 | 0b011,
+            index << 4 | _RATES[version].index(self.sample_rate) << 2,
+            0xC0,
         )
         total = size + audio_bytes
         # Seek table: for CBR, bytes grow with time.
@@ -142,7 +152,9 @@ class Layout:
         return bytes(frame)
 
 
-def cut_points(silences: Sequence[tuple[int, int]], total: int, parts: int, layout: Layout) -> list[int]:
+def cut_points(
+    silences: Sequence[tuple[int, int]], total: int, parts: int, layout: Layout
+) -> list[int]:
     """Where to start each part after the first: frame-aligned samples in *silences* ((start, end)
     sample ranges with no sound) near equal shares of *total*, with the samples left out and
     JOIN_SILENCE_MS on either side silent. Fewer where silences are few."""
@@ -160,7 +172,11 @@ def cut_points(silences: Sequence[tuple[int, int]], total: int, parts: int, layo
         candidates = [min(max(round(target / frame) * frame, low), high) for low, high in spans]
         best = min(candidates, key=lambda cut: abs(cut - target), default=None)
         shortest = layout.sample_rate * SHORTEST_PART_SECONDS
-        if best is not None and best - (cuts[-1] if cuts else 0) >= shortest and total - best >= shortest:
+        if (
+            best is not None
+            and best - (cuts[-1] if cuts else 0) >= shortest
+            and total - best >= shortest
+        ):
             cuts.append(best)
     return cuts
 
@@ -189,7 +205,8 @@ def encode(
     sink.write(bytes(len(layout.info_frame(frames=0, audio_bytes=0, music_crc=0, padding=0))))
     with contextlib.ExitStack() as stack:
         outputs = [sink] + [
-            stack.enter_context(tempfile.TemporaryFile(dir=scratch, prefix=".voiceguide-part-")) for _ in cuts
+            stack.enter_context(tempfile.TemporaryFile(dir=scratch, prefix=".voiceguide-part-"))
+            for _ in cuts
         ]
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=len(starts)))
         futures = [
@@ -321,7 +338,9 @@ def crc16(data: bytes, crc: int = 0) -> int:
 
     head = -len(data) % CRC_ROW
     # Leading zero bytes leave a CRC that starts at 0 where it was.
-    rows = np.concatenate([np.zeros(head, np.uint8), np.frombuffer(data, np.uint8)]).reshape(-1, CRC_ROW)
+    rows = np.concatenate([np.zeros(head, np.uint8), np.frombuffer(data, np.uint8)]).reshape(
+        -1, CRC_ROW
+    )
     table = np.array(_CRC_TABLE, dtype=np.uint16)
     states = np.zeros(len(rows), dtype=np.uint16)
     for column in rows.T:
@@ -360,4 +379,6 @@ def _apply(matrix: list[int], state: int) -> int:
 
 def _advance_tables(count: int) -> tuple[list[int], list[int]]:
     matrix = _zero_bytes(count)
-    return [_apply(matrix, byte) for byte in range(256)], [_apply(matrix, byte << 8) for byte in range(256)]
+    return [_apply(matrix, byte) for byte in range(256)], [
+        _apply(matrix, byte << 8) for byte in range(256)
+    ]

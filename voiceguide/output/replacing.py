@@ -1,4 +1,5 @@
-"""Files replaced whole, and together: a session, its sidecars, the parts of a split and their playlist.
+"""Files replaced whole, and together: a session, its sidecars, the parts of a split and their
+playlist.
 
 Each file of a set is written to a temporary file beside its final name (so that putting it in place
 is a rename, which is atomic), and only when every file of the set is complete are they all renamed
@@ -46,7 +47,10 @@ class FileSet:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self._stack.close()
 
@@ -67,7 +71,9 @@ class FileSet:
         no longer part of the set) removed, in one step that no stop signal interrupts."""
         for temp, path in self._staged:
             with writing(path), temp.open("rb+") as written:
-                os.fsync(written.fileno())  # (so that a power cut cannot leave an empty file in place)
+                os.fsync(
+                    written.fileno()
+                )  # (so that a power cut cannot leave an empty file in place)
         with stopping.deferred():
             for temp, path in self._staged:
                 with writing(path):
@@ -114,9 +120,13 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     next build of the same file removes it (see remove_stale_temporaries)."""
     room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(_SUFFIX)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=_SUFFIX)
+        handle, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=_SUFFIX
+        )
     except OSError as error:
-        raise AudioError(f"cannot write in {path_text(path.parent)}: {error.strerror or error}") from None
+        raise AudioError(
+            f"cannot write in {path_text(path.parent)}: {error.strerror or error}"
+        ) from None
     temp = Path(name)
     held = _locked(handle)
     try:
@@ -157,6 +167,8 @@ def _locked(handle: int) -> bool:
     if fcntl is None:
         os.close(handle)
         return False
-    with contextlib.suppress(OSError):  # (the file is still written, only not told from a stale one)
+    with contextlib.suppress(
+        OSError
+    ):  # (the file is still written, only not told from a stale one)
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return True

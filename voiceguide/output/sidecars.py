@@ -15,7 +15,9 @@ SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script"}
 """What is written beside a session, by extension."""
 
 
-def sidecar_texts(audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()) -> dict[Path, str]:
+def sidecar_texts(
+    audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()
+) -> dict[Path, str]:
     """What goes into `<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*, by path."""
     texts = {
         ".vtt": captions(timeline),
@@ -40,7 +42,8 @@ def digest_of_texts(texts: Mapping[Path, str]) -> str:
 
 
 def digest_on_disk(audio: Path) -> str | None:
-    """The digest (see digest) of the sidecars beside *audio*, or None where one is missing or unreadable."""
+    """The digest (see digest) of the sidecars beside *audio*, or None where one is missing or
+    unreadable."""
     try:
         return digest({suffix: audio.with_suffix(suffix).read_bytes() for suffix in SIDECARS})
     except OSError:
@@ -53,7 +56,11 @@ def captions(timeline: Timeline) -> str:
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:
             continue
-        text = event.text if event.kind is EventKind.SPEECH else f"[{event.tone.value if event.tone else ''} tone]"
+        text = (
+            event.text
+            if event.kind is EventKind.SPEECH
+            else f"[{event.tone.value if event.tone else ''} tone]"
+        )
         blocks.append(f"{timestamp(event.start_ms)} --> {timestamp(event.end_ms)}\n{text}")
     return "\n\n".join(blocks) + "\n"
 

@@ -43,7 +43,16 @@ EXERCISE_FIELDS = {
     "instructions": "instructions",
     "sides": "sides",
 }
-DURATIONS = {"hold", "work", "rest", "reset", "switch", "set_rest", "lead_in", "rest_between_exercises"}
+DURATIONS = {
+    "hold",
+    "work",
+    "rest",
+    "reset",
+    "switch",
+    "set_rest",
+    "lead_in",
+    "rest_between_exercises",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,8 @@ class Customized:
     person: str | None
     """The name the profile gives, if any."""
     missing_translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """By language (the session's and each the plan has texts in): the texts the plan does not give in it."""
+    """By language (the session's and each the plan has texts in): the texts the plan does not give in
+    it."""
     plan_language: str = "en"
     """The language the plan is written in (its `language:`), which the session may not speak."""
     week_one_for: str | None = None
@@ -109,7 +119,9 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                 scales[key] = _Value(located.value, located.where, number)
             elif key in EVERY_EXERCISE_KEYS:
                 for state in states:
-                    if key not in ("rest", "reset") or state.values["gap_kind"].value == GapKind(key):
+                    if key not in ("rest", "reset") or state.values["gap_kind"].value == GapKind(
+                        key
+                    ):
                         _set(state, key, located, number, problems)
             elif key == "sides":
                 for state in states:
@@ -122,7 +134,9 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                 for state in states:
                     if id(state) in chosen_ids:
                         state.skipped = _Value(key == "skip", located.where, number)
-                    elif key == "only":  # a later `only` replaces an earlier one: it says what is done
+                    elif (
+                        key == "only"
+                    ):  # a later `only` replaces an earlier one: it says what is done
                         state.skipped = _Value(True, located.where, number)
         for overrides in layer.exercises:
             found = _find(by_name, overrides.name, overrides.where, problems)
@@ -147,7 +161,8 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
     week_one_for = None
     if week is None:
         week_one_for = next(
-            (_place(s, plan.source_name) for s in states if s.progressions and not s.skipped.value), None
+            (_place(s, plan.source_name) for s in states if s.progressions and not s.skipped.value),
+            None,
         )
         week = 1 if week_one_for else None
     if week is not None:
@@ -162,7 +177,9 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         raise PlanError(problems, subject="the customization (profile, --set, --week)")
     rest_scale = float(scales["rest_scale"].value)
     values = {attr: session[key].value for key, attr in SESSION_FIELDS.items()}
-    values["rest_between_exercises_ms"] = round(int(values["rest_between_exercises_ms"]) * rest_scale)
+    values["rest_between_exercises_ms"] = round(
+        int(values["rest_between_exercises_ms"]) * rest_scale
+    )
     language = values.pop("language")
     effective = replace(plan, exercises=tuple(exercises), week=week, **values)
     missing = {
@@ -195,7 +212,9 @@ def _state(exercise: Exercise) -> _ExerciseState:
     return _ExerciseState(exercise=exercise, values=values, progressions=progressions)
 
 
-def _find(by_name: dict[str, _ExerciseState], name: str, where: str, problems: list[str]) -> _ExerciseState | None:
+def _find(
+    by_name: dict[str, _ExerciseState], name: str, where: str, problems: list[str]
+) -> _ExerciseState | None:
     found = by_name.get(name.casefold())
     if found is None:
         names = [state.exercise.name for state in by_name.values()]
@@ -207,7 +226,9 @@ def _find(by_name: dict[str, _ExerciseState], name: str, where: str, problems: l
     return found
 
 
-def _set(state: _ExerciseState, key: str, located: Located, layer: int, problems: list[str]) -> None:
+def _set(
+    state: _ExerciseState, key: str, located: Located, layer: int, problems: list[str]
+) -> None:
     if located.value is None:
         return  # a value with a problem, already reported where it was read
     if key in ("hold", "work") and state.timed_key != key:
@@ -226,7 +247,9 @@ def _words(side: str) -> list[str]:
     return re.findall(r"[a-z]+", side.casefold())
 
 
-def _choose_sides(state: _ExerciseState, located: Located, layer: int, problems: list[str], *, strict: bool) -> None:
+def _choose_sides(
+    state: _ExerciseState, located: Located, layer: int, problems: list[str], *, strict: bool
+) -> None:
     sides: tuple[str, ...] = state.exercise.sides
     choice = located.value
     chosen: list[str]
@@ -281,15 +304,21 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
             )
             continue
         base = current.source if progression.start is None else source
-        state.values[value_key] = _Value(value, f"{base}, week {week} by the progression in {source}", layer)
+        state.values[value_key] = _Value(
+            value, f"{base}, week {week} by the progression in {source}", layer
+        )
 
 
 def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
     exercise, values = state.exercise, state.values
-    hold_scale, work_scale, rest_scale = (float(scales[k].value) for k in ("hold_scale", "work_scale", "rest_scale"))
+    hold_scale, work_scale, rest_scale = (
+        float(scales[k].value) for k in ("hold_scale", "work_scale", "rest_scale")
+    )
 
     def scaled(step: Step) -> Step:
-        duration = values[step.kind.value].value if step.kind is not StepKind.STEP else step.duration_ms
+        duration = (
+            values[step.kind.value].value if step.kind is not StepKind.STEP else step.duration_ms
+        )
         scale = work_scale if step.kind is StepKind.WORK else hold_scale
         return replace(step, duration_ms=round(int(duration) * scale))
 
@@ -300,7 +329,11 @@ def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
         gap_kind=values["gap_kind"].value,
         set_rest_ms=round(int(values["set_rest"].value) * rest_scale),
         progressions=(),
-        **{attr: values[key].value for key, attr in EXERCISE_FIELDS.items() if key not in ("set_rest",)},
+        **{
+            attr: values[key].value
+            for key, attr in EXERCISE_FIELDS.items()
+            if key not in ("set_rest",)
+        },
     )
 
 
@@ -316,7 +349,9 @@ def _shown(key: str, value: Any) -> str:
     return str(value)
 
 
-def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list[_ExerciseState]) -> list[Origin]:
+def _explain(
+    session: dict[str, _Value], scales: dict[str, _Value], states: list[_ExerciseState]
+) -> list[Origin]:
     rest_between = _scaled(session["rest_between_exercises"], scales["rest_scale"], "rest_scale")
     session = {**session, "rest_between_exercises": rest_between}
     rows = [Origin(key, _shown(key, v.value), v.source) for key, v in session.items()]
@@ -334,12 +369,24 @@ def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list
         for key in [*keys, "lead_in", "counting"]:
             if key == "phases":
                 scale = scales["hold_scale"]
-                steps = [f"{s.name} {duration(round(s.duration_ms * scale.value))}" for s in state.exercise.steps]
-                source = PLAN if scale.value == 1 else f"plan x {scale.value:g} (hold_scale, {scale.source})"
+                steps = [
+                    f"{s.name} {duration(round(s.duration_ms * scale.value))}"
+                    for s in state.exercise.steps
+                ]
+                source = (
+                    PLAN
+                    if scale.value == 1
+                    else f"plan x {scale.value:g} (hold_scale, {scale.source})"
+                )
                 rows.append(Origin(f"{name}.phases", ", ".join(steps), source))
                 continue
             value = values[key]
-            scale_key = {"hold": "hold_scale", "work": "work_scale", "gap": "rest_scale", "set_rest": "rest_scale"}
+            scale_key = {
+                "hold": "hold_scale",
+                "work": "work_scale",
+                "gap": "rest_scale",
+                "set_rest": "rest_scale",
+            }
             if key in scale_key:
                 value = _scaled(value, scales[scale_key[key]], scale_key[key])
             label = str(values["gap_kind"].value) if key == "gap" else key
@@ -350,4 +397,7 @@ def _explain(session: dict[str, _Value], scales: dict[str, _Value], states: list
 def _scaled(value: _Value, scale: _Value, scale_name: str) -> _Value:
     if scale.value == 1:
         return value
-    return _Value(round(value.value * scale.value), f"{value.source} x {scale.value:g} ({scale_name}, {scale.source})")
+    return _Value(
+        round(value.value * scale.value),
+        f"{value.source} x {scale.value:g} ({scale_name}, {scale.source})",
+    )

@@ -33,8 +33,25 @@ MAX_EXERCISES = 500
 the session is mixed: see clipstore.py), but the time a build takes, the disk its clips take and the
 room they need in the speech cache do, by each exercise's own phrases: at this many, a build takes
 minutes, and the phrases of tiny exercises need more room than the speech cache has (see README.md)."""
-PLAN_OPTIONAL = ["language", "description", "frequency", "equipment", "safety", "sources", "notes", "settings"]
-SETTINGS_FIELDS = ["voice", "rate", "volume", "beep_level", "counting", "instructions", *SETTINGS_DEFAULTS_MS]
+PLAN_OPTIONAL = [
+    "language",
+    "description",
+    "frequency",
+    "equipment",
+    "safety",
+    "sources",
+    "notes",
+    "settings",
+]
+SETTINGS_FIELDS = [
+    "voice",
+    "rate",
+    "volume",
+    "beep_level",
+    "counting",
+    "instructions",
+    *SETTINGS_DEFAULTS_MS,
+]
 EXERCISE_FIELDS = ["name"]
 EXERCISE_OPTIONAL = [
     "instructions",
@@ -74,7 +91,9 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     if fields is None:
         reader.raise_if_problems()
         raise AssertionError("unreachable: a failed mapping always records a problem")
-    language = read_value("language", fields["language"]) if "language" in fields else DEFAULT_LANGUAGE
+    language = (
+        read_value("language", fields["language"]) if "language" in fields else DEFAULT_LANGUAGE
+    )
     texts = _Texts(language if isinstance(language, str) else DEFAULT_LANGUAGE)
     settings = _settings(fields.get("settings"))
     exercises: list[Exercise] = []
@@ -110,7 +129,11 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     # Every None below stands for a problem, and problems were raised just above.
     assert title is not None and equipment is not None and sources is not None
     assert settings.rate is not None and rest_between_exercises_ms is not None
-    assert settings.volume is not None and settings.beep_level is not None and settings.instructions is not None
+    assert (
+        settings.volume is not None
+        and settings.beep_level is not None
+        and settings.instructions is not None
+    )
     return Plan(
         title=title,
         description=plan_texts["description"],
@@ -154,7 +177,9 @@ class _Texts:
     def text(self, field: Field, *, max_length: int = 4000) -> str | None:
         if not field.is_mapping:
             return field.text(max_length=max_length)
-        versions = self._versions(field, "text, or the text per language (like {en: Hold, de: Halten})")
+        versions = self._versions(
+            field, "text, or the text per language (like {en: Hold, de: Halten})"
+        )
         if versions is None:
             return None
         texts = {code: version.text(max_length=max_length) for code, version in versions.items()}
@@ -274,14 +299,18 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
     elif timed or not any(_close_to_timed_key(key) for key in field.mapping_keys()):
         # (a misspelt 'hold' or 'work' is already reported, with its correction)
         found = " and ".join(repr(k) for k in timed) if timed else "none of them"
-        field.problem(f"give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); found {found}")
+        field.problem(
+            f"give exactly one of 'hold', 'work' or 'phases' (the timed part of a rep); found {found}"
+        )
     timed_key = timed[0] if len(timed) == 1 else None
 
     if "reset" in fields and "rest" in fields:
         fields["rest"].problem(
             "give either 'reset' (a quiet pause) or 'rest' (an announced rest) between reps, not both"
         )
-    gap_key = "rest" if "rest" in fields or (timed_key == "work" and "reset" not in fields) else "reset"
+    gap_key = (
+        "rest" if "rest" in fields or (timed_key == "work" and "reset" not in fields) else "reset"
+    )
     gap_kind = GapKind(gap_key)
     if gap_key in fields:
         gap_ms = _int_or_none(read_value(gap_key, fields[gap_key]))
@@ -309,7 +338,9 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
     if progressions and timed_key is not None:
         for key, _ in progressions:
             if key in TIMED_KEYS and key != timed_key:
-                fields["progression"].problem(f"progression of {key!r}, but this exercise is timed with {timed_key!r}")
+                fields["progression"].problem(
+                    f"progression of {key!r}, but this exercise is timed with {timed_key!r}"
+                )
     instructions = texts.optional(fields, "instructions")
     if (
         name is None
@@ -382,7 +413,11 @@ def _phase(field: Field, texts: _Texts) -> Step | None:
             return None
         name = field.key_field(keys[0]).text(max_length=100)
         duration = fields[keys[0]].seconds(minimum_ms=500)
-        return None if name is None or duration is None else Step(name=name, kind=StepKind.STEP, duration_ms=duration)
+        return (
+            None
+            if name is None or duration is None
+            else Step(name=name, kind=StepKind.STEP, duration_ms=duration)
+        )
     if len(keys) > 1 and "name" not in keys and "seconds" not in keys:
         field.problem(
             f"a phase is one name and its seconds, like `- Inhale: 4`, one per list item; found {len(keys)} "

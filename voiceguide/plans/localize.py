@@ -1,8 +1,8 @@
 """The plan's own texts in the session's language: its translations where it has them, else its own.
 
-A plan gives each spoken text in its language and, optionally, in others (`name: {en: ..., de: ...}`);
-the loader keeps the others in `Plan.translations`. Exercises are matched to profiles by their names
-in the plan's language, so translating comes last, after customizing.
+A plan gives each spoken text in its language and, optionally, in others (`name: {en: ..., de:
+...}`); the loader keeps the others in `Plan.translations`. Exercises are matched to profiles by
+their names in the plan's language, so translating comes last, after customizing.
 """
 
 from __future__ import annotations
@@ -54,7 +54,14 @@ def missing_translations(plan: Plan, language: str) -> list[str]:
 
 def translation_languages(plan: Plan) -> list[str]:
     """The languages the plan gives any of its texts in, besides its own."""
-    return sorted({code for texts in plan.translations.values() for versions in texts.values() for code in versions})
+    return sorted(
+        {
+            code
+            for texts in plan.translations.values()
+            for versions in texts.values()
+            for code in versions
+        }
+    )
 
 
 def localized(plan: Plan, language: str) -> Plan:
@@ -72,7 +79,11 @@ def localized(plan: Plan, language: str) -> Plan:
             return None if text is None else say(text, scope)
 
         def step(original: Step) -> Step:
-            return replace(original, name=say(original.name, scope)) if original.kind is StepKind.STEP else original
+            return (
+                replace(original, name=say(original.name, scope))
+                if original.kind is StepKind.STEP
+                else original
+            )
 
         return replace(
             original,

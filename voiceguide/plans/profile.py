@@ -31,7 +31,15 @@ class SideChoice(StrEnum):
     RIGHT_FIRST = "right-first"
 
 
-SESSION_KEYS = ("language", "voice", "rate", "volume", "beep_level", "instructions", "rest_between_exercises")
+SESSION_KEYS = (
+    "language",
+    "voice",
+    "rate",
+    "volume",
+    "beep_level",
+    "instructions",
+    "rest_between_exercises",
+)
 """Settings of the whole session."""
 EVERY_EXERCISE_KEYS = ("counting", "lead_in", "reset", "rest", "switch", "set_rest")
 """Settings that apply to every exercise (reset and rest to those whose reps are separated so)."""
@@ -81,8 +89,12 @@ def load_profile(path: Path, *, display_name: str | None = None) -> Layer:
     settings = _settings(fields["settings"]) if "settings" in fields else {}
     if "language" in fields:  # (the person's language, at the top like a plan's; or in settings)
         if "language" in settings:
-            fields["language"].problem("the language is given twice, here and in settings; keep one")
-        settings["language"] = Located(read_value("language", fields["language"]), fields["language"].where)
+            fields["language"].problem(
+                "the language is given twice, here and in settings; keep one"
+            )
+        settings["language"] = Located(
+            read_value("language", fields["language"]), fields["language"].where
+        )
     exercises: list[ExerciseOverrides] = []
     if "exercises" in fields:
         for key_field, value_field in _named_entries(fields["exercises"]):
@@ -90,7 +102,12 @@ def load_profile(path: Path, *, display_name: str | None = None) -> Layer:
             if overrides is not None:
                 exercises.append(overrides)
     reader.raise_if_problems()
-    return Layer(origin=f"profile {reader.display_name}", name=name, settings=settings, exercises=tuple(exercises))
+    return Layer(
+        origin=f"profile {reader.display_name}",
+        name=name,
+        settings=settings,
+        exercises=tuple(exercises),
+    )
 
 
 def parse_set(option: str) -> Layer:
@@ -99,14 +116,18 @@ def parse_set(option: str) -> Layer:
     path, equals, text = option.partition("=")
     path = path.strip()
     if not equals or not path or not text.strip():
-        raise PlanError([f'{display}: expected PATH=VALUE, such as rate=120 or "Toe presses.reps=5"'])
+        raise PlanError(
+            [f'{display}: expected PATH=VALUE, such as rate=120 or "Toe presses.reps=5"']
+        )
     reader = Reader(display, positions=False, subject="the --set option")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
         node = None
     if node is None:
-        raise PlanError([f"{display}: the value {text!r} is not a valid YAML value"], subject="the --set option")
+        raise PlanError(
+            [f"{display}: the value {text!r} is not a valid YAML value"], subject="the --set option"
+        )
     origin = f"--set {option}"
     setting = path.removeprefix("settings.")
     if setting in PROFILE_SETTINGS:
@@ -116,7 +137,8 @@ def parse_set(option: str) -> Layer:
     exercise, dot, key = path.rpartition(".")
     if dot and key == "progression":
         raise PlanError(
-            [f"{display}: a progression is set in a plan or a profile, not with --set"], subject="the --set option"
+            [f"{display}: a progression is set in a plan or a profile, not with --set"],
+            subject="the --set option",
         )
     if not dot and path in EXERCISE_KEYS:
         raise PlanError(
@@ -128,7 +150,11 @@ def parse_set(option: str) -> Layer:
             subject="the --set option",
         )
     if not dot or key not in EXERCISE_KEYS:
-        known = [name for name in (*PROFILE_SETTINGS, *EXERCISE_KEYS) if name not in (key, path, "progression")]
+        known = [
+            name
+            for name in (*PROFILE_SETTINGS, *EXERCISE_KEYS)
+            if name not in (key, path, "progression")
+        ]
         close = difflib.get_close_matches(key or path, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise PlanError(
@@ -140,7 +166,9 @@ def parse_set(option: str) -> Layer:
         )
     read = _exercise_value(key, Field(reader, node, path))
     reader.raise_if_problems()
-    overrides = ExerciseOverrides(name=exercise.strip(), where=display, values={key: Located(read, display)})
+    overrides = ExerciseOverrides(
+        name=exercise.strip(), where=display, values={key: Located(read, display)}
+    )
     return Layer(origin=origin, exercises=(overrides,))
 
 
@@ -167,7 +195,9 @@ def _side_choice(value: Field) -> SideChoice | None:
 def _named_entries(exercises: Field) -> list[tuple[Field, Field]]:
     """`exercises:` in a profile maps exercise names to their overrides."""
     if not isinstance(exercises.node, yaml.MappingNode):
-        exercises.expected("a mapping of exercise names to the fields to change, like `Toe presses: {reps: 5}`")
+        exercises.expected(
+            "a mapping of exercise names to the fields to change, like `Toe presses: {reps: 5}`"
+        )
         return []
     fields = exercises.mapping(optional=exercises.mapping_keys()) or {}
     return [(exercises.key_field(key), value) for key, value in fields.items()]
@@ -179,15 +209,21 @@ def _exercise_overrides(key_field: Field, value_field: Field) -> ExerciseOverrid
     if name is None or fields is None:
         return None
     values = {
-        key: Located(_exercise_value(key, value), value.where) for key, value in fields.items() if key != "progression"
+        key: Located(_exercise_value(key, value), value.where)
+        for key, value in fields.items()
+        if key != "progression"
     }
     progressions = read_progressions(fields["progression"]) if "progression" in fields else ()
-    return ExerciseOverrides(name=name, where=key_field.where, values=values, progressions=progressions or ())
+    return ExerciseOverrides(
+        name=name, where=key_field.where, values=values, progressions=progressions or ()
+    )
 
 
 def _exercise_value(key: str, value: Field) -> object:
     if key == "sides":
-        if isinstance(value.node, yaml.ScalarNode) and value.node.value in {c.value for c in SideChoice}:
+        if isinstance(value.node, yaml.ScalarNode) and value.node.value in {
+            c.value for c in SideChoice
+        }:
             return _side_choice(value)
         return value.text_list()
     if key == "skip":

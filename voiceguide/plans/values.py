@@ -17,7 +17,16 @@ MAX_SLOT_MS = 600_000
 MAX_TIMED_MS = 3_600_000
 MIN_TIMED_MS = 500
 
-DURATION_KEYS = ("lead_in", "reset", "rest", "switch", "set_rest", "rest_between_exercises", "hold", "work")
+DURATION_KEYS = (
+    "lead_in",
+    "reset",
+    "rest",
+    "switch",
+    "set_rest",
+    "rest_between_exercises",
+    "hold",
+    "work",
+)
 COUNT_KEYS = {"reps": MAX_REPS, "sets": MAX_SETS}
 
 
@@ -40,7 +49,9 @@ def _language(field: Field) -> str | None:
         return None
     code = language_code(text)
     if code not in catalog_codes():
-        field.problem(f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}")
+        field.problem(
+            f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}"
+        )
         return None
     return code
 

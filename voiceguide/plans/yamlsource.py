@@ -31,13 +31,24 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_PLAIN_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_PLAIN_TAGS = {
+    _STR,
+    _INT,
+    _FLOAT,
+    _BOOL,
+    _NULL,
+    _TIMESTAMP,
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
 
 
 class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
-    def __init__(self, display_name: str, *, positions: bool = True, subject: str = "the plan") -> None:
+    def __init__(
+        self, display_name: str, *, positions: bool = True, subject: str = "the plan"
+    ) -> None:
         self.display_name = path_text(display_name)
         self.subject = subject
         self.positions = positions
@@ -47,12 +58,16 @@ class Reader:
         self._constructor = SafeConstructor()
 
     @classmethod
-    def open(cls, path: Path, *, display_name: str | None = None, subject: str = "the plan") -> tuple[Reader, Field]:
+    def open(
+        cls, path: Path, *, display_name: str | None = None, subject: str = "the plan"
+    ) -> tuple[Reader, Field]:
         """Read *path* and return the reader and its root field, or raise PlanError."""
         reader = cls(display_name or os.fsdecode(path), subject=subject)
         try:
             with path.open("rb") as file:
-                raw = file.read(MAX_FILE_BYTES + 1)  # (a device such as /dev/zero has no size to check)
+                raw = file.read(
+                    MAX_FILE_BYTES + 1
+                )  # (a device such as /dev/zero has no size to check)
             if len(raw) > MAX_FILE_BYTES:
                 raise reader.fatal(
                     f"the file is over {MAX_FILE_BYTES:,} bytes; plans are at most {MAX_FILE_BYTES:,} bytes. "
@@ -76,23 +91,36 @@ class Reader:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
-            where = f"{self.display_name}:{mark.line + 1}:{mark.column + 1}" if mark else self.display_name
+            where = (
+                f"{self.display_name}:{mark.line + 1}:{mark.column + 1}"
+                if mark
+                else self.display_name
+            )
             what = " ".join(p for p in (error.problem, error.context and f"({error.context})") if p)
             raise PlanError([f"{where}: YAML syntax error: {what}"], subject=self.subject) from None
         except yaml.reader.ReaderError as error:
-            character = error.character if isinstance(error.character, str) else chr(error.character)
+            character = (
+                error.character if isinstance(error.character, str) else chr(error.character)
+            )
             line = text[: error.position].count("\n") + 1
             column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
             raise PlanError(
-                [f"{self.display_name}:{line}:{column}: the character {character!r} cannot be in YAML; remove it"],
+                [
+                    f"{self.display_name}:{line}:{column}: the character {character!r} cannot be in YAML; remove it"
+                ],
                 subject=self.subject,
             ) from None
         except yaml.YAMLError as error:
             raise self.fatal(f"YAML error: {' '.join(str(error).split())}") from None
         except RecursionError:
             raise self.fatal("the YAML is nested too deeply to be a plan.") from None
-        except (ValueError, OverflowError) as error:  # an escape such as "\U00110000" outside Unicode
-            raise self.fatal(f"the YAML holds a character that does not exist ({error}); remove it") from None
+        except (
+            ValueError,
+            OverflowError,
+        ) as error:  # an escape such as "\U00110000" outside Unicode
+            raise self.fatal(
+                f"the YAML holds a character that does not exist ({error}); remove it"
+            ) from None
         if node is None:
             raise self.fatal("the file is empty; a plan needs at least a title and exercises.")
         return Field(self, node, "")
@@ -170,7 +198,9 @@ class Field:
 
     # -- containers ---------------------------------------------------------------------------
 
-    def mapping(self, *, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Field] | None:
+    def mapping(
+        self, *, required: Iterable[str] = (), optional: Iterable[str] = ()
+    ) -> dict[str, Field] | None:
         """The mapping's fields by key; unknown, duplicate and missing keys are problems."""
         if not isinstance(self.node, yaml.MappingNode):
             self.expected("a mapping of fields")
@@ -223,7 +253,9 @@ class Field:
 
     def key_field(self, key: str) -> Field:
         """The key itself as a field (where a key is also a value, as in `- Inhale: 4`)."""
-        node = next(k for k, _ in self.node.value if isinstance(k, yaml.ScalarNode) and k.value == key)
+        node = next(
+            k for k, _ in self.node.value if isinstance(k, yaml.ScalarNode) and k.value == key
+        )
         shown = printable(key)
         return Field(self.reader, node, f"{self.path}.{shown}" if self.path else shown)
 
@@ -255,7 +287,12 @@ class Field:
             return self.node.value  # a date in a text field is just text
         try:
             return self.reader.construct_scalar(self.node)
-        except (ValueError, KeyError, OverflowError, yaml.YAMLError):  # 0x_, a 5000-digit number, !!bool maybe
+        except (
+            ValueError,
+            KeyError,
+            OverflowError,
+            yaml.YAMLError,
+        ):  # 0x_, a 5000-digit number, !!bool maybe
             self.problem(
                 f"the value {printable(str(self.node.value))[:40]!r} cannot be read; write a plain number or text"
             )
@@ -272,11 +309,15 @@ class Field:
         text = speakable(raw)
         if not text:
             self.expected(
-                "some text" if not raw else "words that can be spoken (not only symbols or control characters)"
+                "some text"
+                if not raw
+                else "words that can be spoken (not only symbols or control characters)"
             )
             return None
         if len(text) > max_length:
-            self.problem(f"the text is {len(text)} characters long; at most {max_length} are allowed")
+            self.problem(
+                f"the text is {len(text)} characters long; at most {max_length} are allowed"
+            )
             return None
         return text
 
@@ -307,7 +348,11 @@ class Field:
         value = self._scalar()
         if value is _SILENT_PROBLEM:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             self.expected(f"a number from {minimum:g} to {maximum:g}")
             return None
         if not minimum <= value <= maximum:
@@ -379,7 +424,11 @@ the speech engine would read emoji out by name ("grinning face") and stumble on 
 def speakable(text: str) -> str:
     """*text* without the characters nobody wants spoken, its white space folded."""
     kept = "".join(
-        "" if unicodedata.category(c) == _INVISIBLE else " " if unicodedata.category(c) in _UNSPOKEN else c
+        ""
+        if unicodedata.category(c) == _INVISIBLE
+        else " "
+        if unicodedata.category(c) in _UNSPOKEN
+        else c
         for c in unicodedata.normalize("NFC", text)
     )
     return " ".join(kept.split())

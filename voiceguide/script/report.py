@@ -63,7 +63,9 @@ def effective_values(explanation: Sequence[Origin], *, explain: bool) -> str:
 def as_json(timeline: Timeline, explanation: Sequence[Origin] = ()) -> str:
     data = as_dict(timeline)
     if explanation:
-        data["effective"] = [{"target": r.target, "value": r.value, "source": r.source} for r in explanation]
+        data["effective"] = [
+            {"target": r.target, "value": r.value, "source": r.source} for r in explanation
+        ]
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -98,7 +100,11 @@ def as_dict(timeline: Timeline) -> dict[str, Any]:
 
 
 def _event_dict(event: Event) -> dict[str, Any]:
-    data: dict[str, Any] = {"start": event.start_ms / 1000, "end": event.end_ms / 1000, "kind": event.kind.value}
+    data: dict[str, Any] = {
+        "start": event.start_ms / 1000,
+        "end": event.end_ms / 1000,
+        "kind": event.kind.value,
+    }
     if event.text is not None:
         data["text"] = event.text
     if event.tone is not None:

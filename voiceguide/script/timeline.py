@@ -156,12 +156,20 @@ def shortest_length_ms(plan: Plan) -> int:
         sides = max(1, len(exercise.sides))
         per_side = exercise.reps * exercise.rep_ms + (exercise.reps - 1) * exercise.gap_ms
         per_set = sides * per_side + (sides - 1) * exercise.switch_ms
-        total += exercise.lead_in_ms + exercise.sets * per_set + (exercise.sets - 1) * exercise.set_rest_ms
+        total += (
+            exercise.lead_in_ms
+            + exercise.sets * per_set
+            + (exercise.sets - 1) * exercise.set_rest_ms
+        )
     return total
 
 
 def build_timeline(
-    *, plan: Plan, speech_ms: SpeechMeasure, wording: Wording | None = None, expected_total_ms: int = 0
+    *,
+    plan: Plan,
+    speech_ms: SpeechMeasure,
+    wording: Wording | None = None,
+    expected_total_ms: int = 0,
 ) -> Timeline:
     """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
     the stated total is the real one. A good *expected_total_ms* saves a pass, and the measuring of
@@ -175,12 +183,16 @@ def build_timeline(
         if timeline.total_ms < stated_ms:
             # Stating the longer total shortened the intro enough to round down again: pad the
             # closing silence (by far less than a rounding step) so the statement holds.
-            return _lay_out(plan, speech_ms, wording, stated_ms, tail_pad_ms=stated_ms - timeline.total_ms)
+            return _lay_out(
+                plan, speech_ms, wording, stated_ms, tail_pad_ms=stated_ms - timeline.total_ms
+            )
         stated_ms = timeline.total_ms
     return timeline
 
 
-def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: int, tail_pad_ms: int = 0) -> Timeline:
+def _lay_out(
+    plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: int, tail_pad_ms: int = 0
+) -> Timeline:
     layout = _Layout(speech_ms)
     layout.silence_until(LEAD_SILENCE_MS)
     layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
@@ -196,7 +208,10 @@ def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: 
             layout.timed(
                 Phase.REST,
                 plan.rest_between_exercises_ms,
-                [Cue(None, wording.rest()), Cue(None, wording.next_up(plan.exercises[index + 1].name))],
+                [
+                    Cue(None, wording.rest()),
+                    Cue(None, wording.next_up(plan.exercises[index + 1].name)),
+                ],
             )
     layout.where = Where()
     layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
@@ -206,15 +221,23 @@ def _lay_out(plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: 
 def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
     where = layout.where
     countdown = _countdown(exercise.counting, wording)
-    layout.timed(Phase.LEAD_IN, exercise.lead_in_ms, [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)])
+    layout.timed(
+        Phase.LEAD_IN,
+        exercise.lead_in_ms,
+        [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)],
+    )
     gap_phase = Phase(exercise.gap_kind.value)
     for set_number in range(1, exercise.sets + 1):
         for side_index, side in enumerate(exercise.sides or (None,)):
             # Sets are numbered only where there are several, so one-set exercises read cleanly.
-            layout.where = replace(where, set=set_number if exercise.sets > 1 else None, side=side, rep=1)
+            layout.where = replace(
+                where, set=set_number if exercise.sets > 1 else None, side=side, rep=1
+            )
             if side_index > 0 and side is not None:
                 layout.timed(
-                    Phase.SWITCH, exercise.switch_ms, [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)]
+                    Phase.SWITCH,
+                    exercise.switch_ms,
+                    [Cue(None, wording.switch(side)), *countdown(exercise.switch_ms)],
                 )
             for rep in range(1, exercise.reps + 1):
                 layout.where = replace(layout.where, rep=rep)
@@ -228,8 +251,13 @@ def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: Wording) -> 
                 _lay_out_rep(layout, exercise, wording)
         if set_number < exercise.sets:
             layout.where = replace(where, set=set_number + 1)
-            cues = [Cue(None, wording.rest()), Cue(None, wording.next_set(set_number + 1, exercise.sets))]
-            layout.timed(Phase.REST, exercise.set_rest_ms, [*cues, *countdown(exercise.set_rest_ms)])
+            cues = [
+                Cue(None, wording.rest()),
+                Cue(None, wording.next_set(set_number + 1, exercise.sets)),
+            ]
+            layout.timed(
+                Phase.REST, exercise.set_rest_ms, [*cues, *countdown(exercise.set_rest_ms)]
+            )
 
 
 def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
@@ -290,13 +318,26 @@ class _Layout:
 
     def interval(self, phase: Phase, name: str, duration_ms: int) -> None:
         self.intervals.append(
-            Interval(start_ms=self.now, end_ms=self.now + duration_ms, phase=phase, name=name, where=self.where)
+            Interval(
+                start_ms=self.now,
+                end_ms=self.now + duration_ms,
+                phase=phase,
+                name=name,
+                where=self.where,
+            )
         )
 
     def free(self, phase: Phase, texts: list[str], *, pause_after: int = AFTER_FREE_MS) -> None:
         """Phrases one after another; the slot lasts as long as they take."""
         if self.ending is not None:
-            self._emit(self.now, self.now + END_TONE_MS, EventKind.TONE, phase, tone=Tone.END, where=self.ending)
+            self._emit(
+                self.now,
+                self.now + END_TONE_MS,
+                EventKind.TONE,
+                phase,
+                tone=Tone.END,
+                where=self.ending,
+            )
             self.now += END_TONE_MS + FREE_PAUSE_MS
             self.ending = None
         for index, text in enumerate(texts):
@@ -324,7 +365,13 @@ class _Layout:
             if cue.at is not None:
                 at = start + cue.at
             else:
-                at = cursor + (0 if previous is None else AFTER_TONE_MS if previous.tone else BETWEEN_PHRASES_MS)
+                at = cursor + (
+                    0
+                    if previous is None
+                    else AFTER_TONE_MS
+                    if previous.tone
+                    else BETWEEN_PHRASES_MS
+                )
             length = TONE_MS[cue.tone] if cue.tone else self.speech_ms(cue.text or "")
             stop = min(at + length, limit)
             if cue.text is not None and at + length > limit:
@@ -343,7 +390,16 @@ class _Layout:
             kind = EventKind.TONE if cue.tone else EventKind.SPEECH
             # An end tone belongs to the rep it ends, though it sounds in the slot after it.
             where = ended if cue.tone is Tone.END and ended is not None else self.where
-            self._emit(at, stop, kind, phase, text=cue.text, tone=cue.tone, clipped_ms=at + length - stop, where=where)
+            self._emit(
+                at,
+                stop,
+                kind,
+                phase,
+                text=cue.text,
+                tone=cue.tone,
+                clipped_ms=at + length - stop,
+                where=where,
+            )
             cursor, previous = stop, cue
         self.now = end
 
@@ -395,8 +451,17 @@ class _Layout:
         if self.events and self.now > self.events[-1].end_ms:
             last = self.events[-1]
             self.events.append(
-                Event(start_ms=last.end_ms, end_ms=self.now, kind=EventKind.SILENCE, phase=last.phase, where=last.where)
+                Event(
+                    start_ms=last.end_ms,
+                    end_ms=self.now,
+                    kind=EventKind.SILENCE,
+                    phase=last.phase,
+                    where=last.where,
+                )
             )
         return Timeline(
-            title=title, events=tuple(self.events), intervals=tuple(self.intervals), overruns=tuple(self.overruns)
+            title=title,
+            events=tuple(self.events),
+            intervals=tuple(self.intervals),
+            overruns=tuple(self.overruns),
         )

@@ -88,10 +88,14 @@ class Wording:
         lines.append(self._say("begin"))
         return lines
 
-    def announce(self, exercise: Exercise, index: int, count: int, *, brief: bool = False) -> list[str]:
+    def announce(
+        self, exercise: Exercise, index: int, count: int, *, brief: bool = False
+    ) -> list[str]:
         """The exercise, then its instructions (or, when *brief*, its short cue if it has one)."""
         if count > 1:
-            heading = self._say("exercise_heading", index=index, count=count, name=sentence(exercise.name))
+            heading = self._say(
+                "exercise_heading", index=index, count=count, name=sentence(exercise.name)
+            )
         else:
             heading = sentence(exercise.name)
         lines = [heading]
@@ -108,7 +112,9 @@ class Wording:
         reps, kind = exercise.reps, exercise.kind
         first = exercise.steps[0]
         if kind is StepKind.WORK and reps == 1:
-            head = self.language.duration(first.duration_ms)  # ("ten seconds", not "one round of ...")
+            head = self.language.duration(
+                first.duration_ms
+            )  # ("ten seconds", not "one round of ...")
         elif kind is StepKind.WORK:
             head = self._say("rounds", reps=reps, work=first.duration_ms)
         else:
@@ -123,9 +129,13 @@ class Wording:
             resting = exercise.gap_kind is GapKind.REST and exercise.gap_ms and reps > 1
             detail = self._say("rest_between_rounds", rest=exercise.gap_ms) if resting else ""
         else:
-            steps = [self._say("phase", name=step.name, length=step.duration_ms) for step in exercise.steps]
+            steps = [
+                self._say("phase", name=step.name, length=step.duration_ms)
+                for step in exercise.steps
+            ]
             if self.language.lowercase_inside_sentence:
-                # Phase names are written capitalized, as they are spoken alone; mid-sentence they are not.
+                # Phase names are written capitalized, as they are spoken alone; mid-sentence they
+                # are not.
                 steps = [steps[0], *(s[0].lower() + s[1:] for s in steps[1:])]
             detail = ", ".join(steps)
         return " ".join(sentence(part) for part in (head, detail) if part)

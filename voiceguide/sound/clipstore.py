@@ -90,7 +90,9 @@ class ClipStore:
                 self._file.seek(offset)
                 return self._file.read(size) or b""
         data = os.pread(self._fd, size, offset)
-        while 0 < len(data) < size:  # (a regular file gives all at once; this is for the rule, not the case)
+        while (
+            0 < len(data) < size
+        ):  # (a regular file gives all at once; this is for the rule, not the case)
             more = os.pread(self._fd, size - len(data), offset + len(data))
             if not more:
                 break
@@ -162,5 +164,9 @@ def clips_error(error: OSError) -> AudioError:
     limited) cannot be written: a failure of the disk, not of the input."""
     where = f"cannot keep the session's clips in the temporary folder {path_text(tempfile.gettempdir())}"
     if is_disk_full(error):
-        return AudioError(f"{where}: the disk is full; free some space, or set TMPDIR to a folder on a disk with room")
-    return AudioError(f"{where}: {error.strerror or error}; set TMPDIR to a folder you can write in")
+        return AudioError(
+            f"{where}: the disk is full; free some space, or set TMPDIR to a folder on a disk with room"
+        )
+    return AudioError(
+        f"{where}: {error.strerror or error}; set TMPDIR to a folder you can write in"
+    )

@@ -74,16 +74,22 @@ def level_phrases(
         for start, end in bounds:
             file = stack.enter_context(_temporary())
             levelled = (_at_rms(segment, next(clip), sample_rate) for _ in range(start, end))
-            spaced.append((file, _write_spaced(file, levelled, sample_rate=sample_rate, lead=bool(start))))
+            spaced.append(
+                (file, _write_spaced(file, levelled, sample_rate=sample_rate, lead=bool(start)))
+            )
         leads = [bool(start) for start, _ in bounds]
         if len(bounds) == 1:
-            outcomes = [_level(segment, spaced[0][0], spaced[0][1], sample_rate=sample_rate, lead=False)]
+            outcomes = [
+                _level(segment, spaced[0][0], spaced[0][1], sample_rate=sample_rate, lead=False)
+            ]
         else:
             # Threads are enough: each waits on its own ffmpeg, and most of the work is ffmpeg's.
             with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
                 outcomes = list(
                     pool.map(
-                        lambda group: _level(segment, *group[0], sample_rate=sample_rate, lead=group[1]),
+                        lambda group: _level(
+                            segment, *group[0], sample_rate=sample_rate, lead=group[1]
+                        ),
                         zip(spaced, leads, strict=True),
                     )
                 )
@@ -94,7 +100,12 @@ def level_phrases(
 
 
 def _level(
-    segment: type[AudioSegment], source: IO[bytes], lengths: list[int], *, sample_rate: int, lead: bool
+    segment: type[AudioSegment],
+    source: IO[bytes],
+    lengths: list[int],
+    *,
+    sample_rate: int,
+    lead: bool,
 ) -> IO[bytes]:
     """The two rounds of level_phrases for one group of phrases (in *source*, levelled once, led by a
     gap unless it is the first group): the file ffmpeg wrote them into, spaced as in *source*."""
@@ -110,7 +121,8 @@ def _level(
         phrases = _read_spaced(limited, lengths, sample_rate=sample_rate, lead=lead)
         _write_spaced(again, (_at_rms(segment, data, sample_rate) for data in phrases), sample_rate=sample_rate,
                       lead=lead)  # fmt: skip
-        # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over its peak.
+        # Limiting last: a phrase may end a little under the RMS (a few tenths of a dB), never over
+        # its peak.
         out = _temporary()
         try:
             _filter(again, out, sample_rate=sample_rate, filters=limiter)
@@ -152,7 +164,9 @@ def _at_rms(segment: type[AudioSegment], data: bytes, sample_rate: int) -> bytes
     return levelled
 
 
-def through_ffmpeg(phrases: Iterable[bytes], *, sample_rate: int, filters: str, lead: bool = False) -> list[bytes]:
+def through_ffmpeg(
+    phrases: Iterable[bytes], *, sample_rate: int, filters: str, lead: bool = False
+) -> list[bytes]:
     """*phrases* filtered in one ffmpeg run, with silence between them so none affects another.
 
     The resampler starts a stream a little differently from how it goes on after silence (the
@@ -165,7 +179,9 @@ def through_ffmpeg(phrases: Iterable[bytes], *, sample_rate: int, filters: str, 
         return list(_read_spaced(out, lengths, sample_rate=sample_rate, lead=lead))
 
 
-def _write_spaced(file: IO[bytes], phrases: Iterable[bytes], *, sample_rate: int, lead: bool) -> list[int]:
+def _write_spaced(
+    file: IO[bytes], phrases: Iterable[bytes], *, sample_rate: int, lead: bool
+) -> list[int]:
     """*phrases* written into *file*, each followed by PHRASE_GAP_MS of silence (and, given *lead*,
     the first led by it too), one at a time; their lengths."""
     gap = bytes(sample_rate * PHRASE_GAP_MS // 1000 * 2)
@@ -190,7 +206,9 @@ def _temporary() -> IO[bytes]:
         raise clips_error(error) from None
 
 
-def _read_spaced(file: IO[bytes], lengths: list[int], *, sample_rate: int, lead: bool) -> Iterator[bytes]:
+def _read_spaced(
+    file: IO[bytes], lengths: list[int], *, sample_rate: int, lead: bool
+) -> Iterator[bytes]:
     """The phrases of *lengths* from *file*, spaced as _write_spaced spaces them, one at a time."""
     gap = sample_rate * PHRASE_GAP_MS // 1000 * 2
     file.seek(gap if lead else 0)
@@ -257,7 +275,9 @@ def placed_loudness(
     whole = frames // step
     if whole < 4:
         return -70.0
-    blocks = (energy[0 : whole - 3] + energy[1 : whole - 2] + energy[2 : whole - 1] + energy[3:whole]) / (4 * step)
+    blocks = (
+        energy[0 : whole - 3] + energy[1 : whole - 2] + energy[2 : whole - 1] + energy[3:whole]
+    ) / (4 * step)
     audible = blocks[blocks > 10 ** ((-70 + 0.691) / 10)]  # the absolute gate, -70 LUFS
     if not len(audible):
         return -70.0
@@ -267,13 +287,14 @@ def placed_loudness(
 
 
 def weighted_energy(data: bytes, sample_rate: int) -> float:
-    """The energy of *data* (mono 16-bit) through the K-weighting filter, tail included: what it adds to
-    the loudness of a session wherever it is placed (unless gated out)."""
+    """The energy of *data* (mono 16-bit) through the K-weighting filter, tail included: what it adds
+    to the loudness of a session wherever it is placed (unless gated out)."""
     return float(_k_weighted_energy(data, sample_rate)[-1]) if data else 0.0
 
 
 def _k_weighted_energy(data: bytes, sample_rate: int) -> np.ndarray:
-    """The running energy of *data* through the K-weighting filter, tail included: [0, e1, e1 + e2, ...].
+    """The running energy of *data* through the K-weighting filter, tail included: [0, e1, e1 + e2,
+    ...].
 
     The filter's impulse response is applied by FFT, overlap-add, in blocks of one size (so that
     a long clip needs no more memory than a few copies of itself)."""
@@ -287,7 +308,8 @@ def _k_weighted_energy(data: bytes, sample_rate: int) -> np.ndarray:
     padded = np.zeros(blocks * hop)
     padded[: len(samples)] = samples
     pieces = np.fft.irfft(
-        np.fft.rfft(padded.reshape(blocks, hop), fft_size, axis=1) * _k_weighting_spectrum(sample_rate, fft_size),
+        np.fft.rfft(padded.reshape(blocks, hop), fft_size, axis=1)
+        * _k_weighting_spectrum(sample_rate, fft_size),
         fft_size,
         axis=1,
     )
@@ -351,7 +373,10 @@ def _filter(source: IO[bytes], out: IO[bytes], *, sample_rate: int, filters: str
     errors = result.stderr.decode(errors="replace").strip()
     if result.returncode == -signal.SIGXFSZ or "No space left" in errors:
         raise clips_error(OSError(errno.ENOSPC, "no space left"))
-    if result.returncode != 0 or os.fstat(out.fileno()).st_size != os.fstat(source.fileno()).st_size:
+    if (
+        result.returncode != 0
+        or os.fstat(out.fileno()).st_size != os.fstat(source.fileno()).st_size
+    ):
         raise AudioError(f"ffmpeg could not level the speech: {errors}")
 
 
@@ -359,7 +384,9 @@ def _pipe(command: list[str], chunks: Iterable[bytes]) -> str:
     """Run *command* with *chunks* on its stdin; return what it wrote to stderr."""
     # stderr goes to a file: a pipe nobody reads while stdin is being written could fill and stall.
     with tempfile.TemporaryFile() as errors_file:
-        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors_file) as process:
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors_file
+        ) as process:
             assert process.stdin is not None
             try:
                 for chunk in chunks:

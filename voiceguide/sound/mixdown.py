@@ -66,7 +66,9 @@ class Mixdown:
         self.sample_rate = sample_rate
         self.frames = frame_at(timeline.total_ms, sample_rate)
         gain_db = 20 * math.log10(volume)
-        beep_peak_dbfs = speech_level_dbfs + beep_level_db + 3.0  # a sine's peak is 3 dB over its RMS
+        beep_peak_dbfs = (
+            speech_level_dbfs + beep_level_db + 3.0
+        )  # a sine's peak is 3 dB over its RMS
         # Each made once, by its number in the store.
         voiced: dict[str, int] = {}
         cut: dict[tuple[int, int], int] = {}
@@ -83,13 +85,19 @@ class Mixdown:
                 assert event.tone is not None
                 key = (event.tone, event.duration_ms)
                 if key not in tones:
-                    tones[key] = store.add(tone(event.tone, event.duration_ms, sample_rate, beep_peak_dbfs).raw_data)
+                    tones[key] = store.add(
+                        tone(event.tone, event.duration_ms, sample_rate, beep_peak_dbfs).raw_data
+                    )
                 number = tones[key]
             else:
                 assert event.text is not None
                 if event.text not in voiced:
                     said = phrases[event.text]
-                    voiced[event.text] = store.add(_gained(store.read(said), gain_db, sample_rate)) if gain_db else said
+                    voiced[event.text] = (
+                        store.add(_gained(store.read(said), gain_db, sample_rate))
+                        if gain_db
+                        else said
+                    )
                 number = voiced[event.text]
                 if event.clipped_ms:
                     if (number, event.duration_ms) not in cut:
@@ -104,7 +112,8 @@ class Mixdown:
 
     @property
     def clips(self) -> Clips:
-        """Each distinct clip (a phrase, a phrase cut short, a tone) once, whole, in order of first use."""
+        """Each distinct clip (a phrase, a phrase cut short, a tone) once, whole, in order of first
+        use."""
         return self._clips
 
     @property
@@ -115,7 +124,9 @@ class Mixdown:
         """The same session with other samples for its clips (their *numbers* in the store, as many,
         each as long), at the same places."""
         clips = Clips(self.store, numbers)
-        if [clips.frames(n) for n in range(len(clips))] != [self._clips.frames(n) for n in range(len(self._clips))]:
+        if [clips.frames(n) for n in range(len(clips))] != [
+            self._clips.frames(n) for n in range(len(self._clips))
+        ]:
             raise ValueError("each clip must keep its length, so that every cue keeps its sample")
         changed = copy.copy(self)
         changed._clips = clips
@@ -150,7 +161,13 @@ class Mixdown:
     def chunks(self, start_frame: int = 0, end_frame: int | None = None) -> Iterator[bytes]:
         """The samples from *start_frame* to *end_frame* (the end of the session), in chunks."""
         end_frame = self.frames if end_frame is None else end_frame
-        return lay_out(self.placed(), self._clips.read, start_frame, end_frame, CHUNK_SECONDS * self.sample_rate)
+        return lay_out(
+            self.placed(),
+            self._clips.read,
+            start_frame,
+            end_frame,
+            CHUNK_SECONDS * self.sample_rate,
+        )
 
 
 def lay_out(
@@ -194,5 +211,7 @@ def _gained(data: bytes, gain_db: float, sample_rate: int) -> bytes:
 
 
 def _faded_cut(data: bytes, duration_ms: int, sample_rate: int) -> bytes:
-    cut: bytes = _segment(data, sample_rate)[:duration_ms].fade_out(min(CUT_FADE_MS, duration_ms)).raw_data
+    cut: bytes = (
+        _segment(data, sample_rate)[:duration_ms].fade_out(min(CUT_FADE_MS, duration_ms)).raw_data
+    )
     return cut

@@ -61,12 +61,18 @@ class Music:
             return subprocess.run(command, stdout=self._file, stderr=subprocess.PIPE, check=False)
 
         try:
-            # Looped only once it is known to hold samples: an ffmpeg may loop an empty input forever.
+            # Looped only once it is known to hold samples: an ffmpeg may loop an empty input
+            # forever.
             result = decode()
-            if result.returncode == 0 and 0 < self._file.tell() < total_ms * sample_rate // 1000 * 2:
+            if (
+                result.returncode == 0
+                and 0 < self._file.tell() < total_ms * sample_rate // 1000 * 2
+            ):
                 result = decode("-stream_loop", "-1")
             if result.returncode != 0 or self._file.tell() == 0:
-                details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["it holds no audio"]
+                details = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+                    "it holds no audio"
+                ]
                 raise SettingsError(f"cannot use {path_text(path)} as music: {details[0]}")
             self._gain = 10 ** ((speech_level_dbfs + level_db - self._rms_dbfs()) / 20)
         except BaseException:
@@ -77,7 +83,10 @@ class Music:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
     ) -> None:
         self._file.close()
 
@@ -92,10 +101,14 @@ class Music:
             count += samples.size
         rms = math.sqrt(total / max(count, 1)) / 32768
         if rms < 1e-5:
-            raise SettingsError("the music file is silent: there is nothing to play under the voice")
+            raise SettingsError(
+                "the music file is silent: there is nothing to play under the voice"
+            )
         return 20 * math.log10(rms)
 
-    def under(self, voice: Iterator[bytes], timeline: Timeline, start_frame: int = 0) -> Iterator[bytes]:
+    def under(
+        self, voice: Iterator[bytes], timeline: Timeline, start_frame: int = 0
+    ) -> Iterator[bytes]:
         """*voice* chunks (from *start_frame* on) with the music mixed in, ducked under every phrase."""
         import numpy as np
 
@@ -108,7 +121,9 @@ class Music:
             music = np.zeros(frames, dtype=np.float32)
             music[: len(data) // 2] = np.frombuffer(data, dtype="<i2")
             envelope = _envelope(ducks, position, frames, RAMP_MS * self.sample_rate // 1000)
-            mixed = np.frombuffer(chunk, dtype="<i2").astype(np.float32) + music * (self._gain * envelope)
+            mixed = np.frombuffer(chunk, dtype="<i2").astype(np.float32) + music * (
+                self._gain * envelope
+            )
             yield np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
             position += frames
 

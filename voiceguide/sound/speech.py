@@ -78,7 +78,10 @@ def _engine() -> Any:
     pyttsx3 = pyttsx3_module()
     espeak = driver_name() == "espeak"
     try:
-        with contextlib.redirect_stdout(io.StringIO()), _espeak_synchronous() if espeak else contextlib.nullcontext():
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            _espeak_synchronous() if espeak else contextlib.nullcontext(),
+        ):
             engine = pyttsx3.init(driver_name())
     except SpeechError:
         raise
@@ -147,10 +150,16 @@ def list_voices() -> list[VoiceInfo]:
     voices = []
     for voice in engine.getProperty("voices"):
         languages = tuple(
-            lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang) for lang in (voice.languages or ())
+            lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
+            for lang in (voice.languages or ())
         )
         voices.append(
-            VoiceInfo(id=str(voice.id), name=str(voice.name).strip(), languages=languages, gender=voice.gender)
+            VoiceInfo(
+                id=str(voice.id),
+                name=str(voice.name).strip(),
+                languages=languages,
+                gender=voice.gender,
+            )
         )
     return voices
 
@@ -170,7 +179,9 @@ def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
     names = [v.name for v in voices] + [v.id.rsplit("/", 1)[-1] for v in voices]
     close = difflib.get_close_matches(requested, names, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise SettingsError(f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices.")
+    raise SettingsError(
+        f"there is no voice {requested!r}.{hint} Run `voiceguide voices` to see the installed voices."
+    )
 
 
 def speaks(voice: VoiceInfo, language: str) -> bool:
@@ -215,14 +226,22 @@ def _voice_list(listed: object) -> list[VoiceInfo]:
             raise TypeError(value)
         return value
 
-    if not isinstance(listed, list) or not listed or not all(isinstance(voice, dict) for voice in listed):
+    if (
+        not isinstance(listed, list)
+        or not listed
+        or not all(isinstance(voice, dict) for voice in listed)
+    ):
         raise TypeError(listed)
     voices = []
     for voice in listed:
         if not isinstance(voice["languages"], list):
             raise TypeError(voice)
         gender = None if voice["gender"] is None else text(voice["gender"])
-        voices.append(VoiceInfo(text(voice["id"]), text(voice["name"]), tuple(map(text, voice["languages"])), gender))
+        voices.append(
+            VoiceInfo(
+                text(voice["id"]), text(voice["name"]), tuple(map(text, voice["languages"])), gender
+            )
+        )
     return voices
 
 
@@ -282,7 +301,9 @@ class Synthesizer:
     def _key(self, text: str, variant: str = "") -> str:
         assert self._cache is not None
         voice = (self._voice.id if self._voice else "default") + variant
-        return self._cache.key(text=text, voice=voice, rate=self._rate, sample_rate=self._sample_rate)
+        return self._cache.key(
+            text=text, voice=voice, rate=self._rate, sample_rate=self._sample_rate
+        )
 
     def cache_key(self, text: str, *, variant: str) -> str:
         """A key for something made from this phrase's clip (its levelled form, say)."""
@@ -290,7 +311,9 @@ class Synthesizer:
 
     def cached(self, text: str) -> bool:
         """Whether this phrase's clip is at hand already (in the speech cache, or made here)."""
-        return text in self._clips or (self._cache is not None and self._cache.frames(self._key(text)) is not None)
+        return text in self._clips or (
+            self._cache is not None and self._cache.frames(self._key(text)) is not None
+        )
 
     def duration_ms(self, text: str) -> int:
         known = self._durations.get(text)
@@ -309,13 +332,17 @@ class Synthesizer:
         if cached is None:
             data = self._cache.load(self._key(text)) if self._cache is not None else None
             if data:
-                cached = audio_segment()(data=data, sample_width=2, frame_rate=self._sample_rate, channels=1)
+                cached = audio_segment()(
+                    data=data, sample_width=2, frame_rate=self._sample_rate, channels=1
+                )
             else:
                 cached = self._synthesize(text)
                 if self._cache is not None:
                     self._cache.store(self._key(text), cached.raw_data)
             if self._cache is None or not self._cache.frames(self._key(text)):
-                self._clips[text] = cached  # (with the clip on disk, memory stays flat however long the plan)
+                self._clips[text] = (
+                    cached  # (with the clip on disk, memory stays flat however long the plan)
+                )
         return cached
 
     def _start_engine(self) -> None:
@@ -345,8 +372,13 @@ class Synthesizer:
         engine = self._engine
         self._apply_voice_and_rate()
         engine.save_to_file(text, str(path))
-        raised: list[BaseException | None] = []  # in the engine's callbacks (see the module's docstring)
-        previous_hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: raised.append(unraisable.exc_value)
+        raised: list[
+            BaseException | None
+        ] = []  # in the engine's callbacks (see the module's docstring)
+        previous_hook, sys.unraisablehook = (
+            sys.unraisablehook,
+            lambda unraisable: raised.append(unraisable.exc_value),
+        )
         try:
             with contextlib.redirect_stdout(io.StringIO()), signals_held():
                 engine.runAndWait()
@@ -445,7 +477,9 @@ def _trim(clip: AudioSegment) -> AudioSegment:
     import audioop  # (pydub's own dependency; audioop-lts from Python 3.13)
 
     start = _leading_silence_ms(clip.raw_data, clip.frame_rate, len(clip))
-    end = len(clip) - _leading_silence_ms(audioop.reverse(clip.raw_data, 2), clip.frame_rate, len(clip))
+    end = len(clip) - _leading_silence_ms(
+        audioop.reverse(clip.raw_data, 2), clip.frame_rate, len(clip)
+    )
     if end <= start:
         raise SpeechError("the speech engine produced only silence")
     return clip[start:end].fade_in(EDGE_FADE_MS).fade_out(EDGE_FADE_MS)

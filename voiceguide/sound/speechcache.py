@@ -33,7 +33,8 @@ from voiceguide.common.errors import CacheError, SettingsError
 CACHE_ENV = "VOICEGUIDE_CACHE_DIR"
 MAX_BYTES = 256 * 1024 * 1024
 FORMAT = 2
-"""Raised whenever what an entry holds changes (its trimming, its header), so old entries are not reused."""
+"""Raised whenever what an entry holds changes (its trimming, its header), so old entries are not
+reused."""
 MAGIC = b"VGSC"
 HEADER = struct.Struct("<4sIQI")
 """MAGIC, FORMAT, the payload's length in bytes, its CRC-32: CRC-32 finds what damage does to a
@@ -86,7 +87,12 @@ def _temporary_folder() -> Path:
         folder.mkdir(mode=0o700)
     with contextlib.suppress(OSError):
         status = folder.lstat()
-        if folder.is_dir() and not folder.is_symlink() and status.st_uid == os.getuid() and not status.st_mode & 0o022:
+        if (
+            folder.is_dir()
+            and not folder.is_symlink()
+            and status.st_uid == os.getuid()
+            and not status.st_mode & 0o022
+        ):
             return folder
     if _private_folder is None:
         _private_folder = Path(tempfile.mkdtemp(prefix="voiceguide-cache-"))
@@ -113,7 +119,9 @@ class Cleared:
 
 
 class SpeechCache:
-    def __init__(self, *, engine: str, folder: Path | None = None, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self, *, engine: str, folder: Path | None = None, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.engine = engine
         self.root = folder or cache_folder()
         self.folder = speech_folder(self.root)
@@ -123,7 +131,9 @@ class SpeechCache:
         """The entries found damaged (and removed) so far, by file name."""
 
     def key(self, *, text: str, voice: str, rate: int, sample_rate: int) -> str:
-        content = json.dumps([FORMAT, self.engine, voice, rate, sample_rate, text], ensure_ascii=False)
+        content = json.dumps(
+            [FORMAT, self.engine, voice, rate, sample_rate, text], ensure_ascii=False
+        )
         return hashlib.sha256(content.encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
@@ -156,7 +166,8 @@ class SpeechCache:
         return data
 
     def store(self, key: str, data: bytes) -> None:
-        """Keep a clip; a cache that cannot be written (a full or read-only disk) is only a missed saving."""
+        """Keep a clip; a cache that cannot be written (a full or read-only disk) is only a missed
+        saving."""
         if _write_atomically(self._path(key), data):
             self.stored += 1
 
@@ -184,7 +195,10 @@ class SpeechCache:
                 payload = file.read()
         except OSError:
             return None
-        if _length(header, HEADER.size + len(payload)) is None or zlib.crc32(payload) != HEADER.unpack(header)[3]:
+        if (
+            _length(header, HEADER.size + len(payload)) is None
+            or zlib.crc32(payload) != HEADER.unpack(header)[3]
+        ):
             self._discard(path)
             return None
         return payload
@@ -248,7 +262,9 @@ def _clips(folder: Path) -> list[tuple[Path, int, float]]:
     or not) cannot be read."""
     found = []
     try:
-        subfolders = [Path(entry.path) for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)]
+        subfolders = [
+            Path(entry.path) for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)
+        ]
     except FileNotFoundError:
         return []
     for subfolder in subfolders:
@@ -268,7 +284,9 @@ def _readable_clips(folder: Path | None) -> tuple[Path, list[tuple[Path, int, fl
         problem = f"cannot read the speech cache in {speech}: {error.strerror or error}"
         setting = location().setting if folder is None else None
         if setting is not None:
-            raise SettingsError(f"{problem}; {setting} names it: name a folder you may use, or unset it") from None
+            raise SettingsError(
+                f"{problem}; {setting} names it: name a folder you may use, or unset it"
+            ) from None
         raise CacheError(problem) from None
 
 

@@ -65,7 +65,9 @@ def speak(
     try:
         for share in others:
             if share:
-                with stopping.deferred():  # (a stop that comes meanwhile finds the helper in *started*)
+                with (
+                    stopping.deferred()
+                ):  # (a stop that comes meanwhile finds the helper in *started*)
                     started.append(start(_speak, recipe, share, kind="helper"))
         for done, phrase in enumerate(own, start=1):
             synthesizer.duration_ms(phrase)

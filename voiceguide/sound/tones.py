@@ -25,4 +25,6 @@ def tone(cue: Tone, duration_ms: int, sample_rate: int, level_dbfs: float) -> Au
 
     sine = Sine(TONE_HZ[cue], sample_rate=sample_rate, bit_depth=16)
     clip = sine.to_audio_segment(duration=duration_ms, volume=level_dbfs)
-    return clip.fade_in(min(FADE_IN_MS, duration_ms // 4)).fade_out(min(FADE_OUT_MS, duration_ms // 2))
+    return clip.fade_in(min(FADE_IN_MS, duration_ms // 4)).fade_out(
+        min(FADE_OUT_MS, duration_ms // 2)
+    )

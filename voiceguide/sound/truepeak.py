@@ -73,7 +73,10 @@ def file_peaks_over(path: Path, ceiling_dbtp: float) -> tuple[list[tuple[int, fl
     pending, done = np.zeros(TAPS, dtype=np.float32), 0
     command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
                "-f", "f32le", "-ac", "1", "-"]  # fmt: skip
-    with tempfile.TemporaryFile() as errors, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as ffmpeg:
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as ffmpeg,
+    ):
         assert ffmpeg.stdout is not None
         while True:
             data = ffmpeg.stdout.read(READ_SAMPLES * 4)
@@ -130,7 +133,9 @@ def _kernel() -> np.ndarray:
     distance = points[None, :] - offsets[:, None]
     window = np.i0(8.0 * np.sqrt(np.clip(1 - (distance / TAPS) ** 2, 0, None))) / np.i0(8.0)
     weights = np.sinc(distance) * window
-    normalized: np.ndarray = (weights / weights.sum(axis=0)).astype(np.float32)  # (as the decoded samples)
+    normalized: np.ndarray = (weights / weights.sum(axis=0)).astype(
+        np.float32
+    )  # (as the decoded samples)
     return normalized
 
 
@@ -167,7 +172,9 @@ class Decoded:
             if kind is None and self._process.returncode != 0:
                 self._errors.seek(0)
                 message = self._errors.read().decode(errors="replace").strip()
-                raise AudioError(f"ffmpeg could not read back {self._path}: {message or 'no details'}")
+                raise AudioError(
+                    f"ffmpeg could not read back {self._path}: {message or 'no details'}"
+                )
         finally:
             self._errors.close()
 
@@ -191,13 +198,16 @@ class Decoded:
         return bytes(self._held[: max(0, last - first) * 2])
 
 
-def limited(clips: Sequence[bytes], ceilings_dbtp: Sequence[float | None], *, sample_rate: int) -> list[bytes]:
-    """*clips* (mono 16-bit) each through a true-peak limiter at its ceiling, or as they are where it is None.
+def limited(
+    clips: Sequence[bytes], ceilings_dbtp: Sequence[float | None], *, sample_rate: int
+) -> list[bytes]:
+    """*clips* (mono 16-bit) each through a true-peak limiter at its ceiling, or as they are where it
+    is None.
 
     Clips with one ceiling pass through ffmpeg together, with silence between them (as levelling's
-    do), the limiter at four times the rate so that it sees the peaks between samples. It may leave a
-    peak a little over its ceiling (the resampling back rings): the ceiling is an aim, and what the file
-    reaches is checked after encoding (see mastering.py)."""
+    do), the limiter at four times the rate so that it sees the peaks between samples. It may leave
+    a peak a little over its ceiling (the resampling back rings): the ceiling is an aim, and what
+    the file reaches is checked after encoding (see mastering.py)."""
     from voiceguide.sound.loudness import through_ffmpeg
 
     out = list(clips)
@@ -206,7 +216,9 @@ def limited(clips: Sequence[bytes], ceilings_dbtp: Sequence[float | None], *, sa
         filters = limiter(ceiling, sample_rate)
         for number, data in zip(
             chosen,
-            through_ffmpeg([clips[n] for n in chosen], sample_rate=sample_rate, filters=filters, lead=True),
+            through_ffmpeg(
+                [clips[n] for n in chosen], sample_rate=sample_rate, filters=filters, lead=True
+            ),
             strict=True,
         ):
             out[number] = data
