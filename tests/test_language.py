@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from voiceguide.cli.commands import main
 from voiceguide.cli.support import customized_plan
 from voiceguide.common.errors import PlanError, SettingsError
-from voiceguide.language.catalog import Language, available_languages, catalog_codes, language
+from voiceguide.language.catalog import Language, available_languages, catalog_codes, load_catalog
 from voiceguide.plans.customize import Customized, customize
 from voiceguide.plans.loader import load_plan_text
 from voiceguide.plans.plan import Plan
@@ -171,7 +171,7 @@ def test_the_shipped_languages() -> None:
 @pytest.mark.parametrize("code", CODES)
 def test_catalog_has_every_phrase_and_nothing_else(code: str) -> None:
     """Every phrase key is in the catalog; any other key is a `<key>_<case>` variant of one of them."""
-    phrases = language(code).phrases
+    phrases = load_catalog(code).phrases
     assert [key for key in PHRASE_KEYS if key not in phrases] == []
     strays = [
         key
@@ -186,7 +186,7 @@ def test_catalog_has_every_phrase_and_nothing_else(code: str) -> None:
 def test_every_phrase_asks_only_for_what_the_session_gives_in_the_right_form(code: str) -> None:
     """Each phrase (and each case variant) uses only the values the session passes to it, a text
     plainly, a length as a duration, a count as a number, an ordinal or a unit."""
-    lang = language(code)
+    lang = load_catalog(code)
     wrong = []
     for key, template in lang.phrases.items():
         base, _ = base_and_case(key)
@@ -214,7 +214,7 @@ def test_every_phrase_renders_with_realistic_values(
 ) -> None:
     """Every phrase and case variant renders through Language.say for a range of realistic values,
     with no braces, no digits, no doubled or stray spaces left in what is said."""
-    lang = language(code)
+    lang = load_catalog(code)
     texts = text_samples(lang, localized_plans[code].plan)
     bad = []
     rendered = 0
@@ -255,7 +255,7 @@ def test_every_phrase_renders_with_realistic_values(
 def test_every_unit_has_a_form_for_every_plural_category(code: str) -> None:
     """Each catalog has every unit the session counts in, each with a nominative form for every
     plural category of its language, and its other cases only in categories the language has."""
-    lang = language(code)
+    lang = load_catalog(code)
     categories = lang.plural_categories()
     assert "other" in categories and "one" in categories
     assert [unit for unit in UNITS if unit not in lang.units] == []
@@ -275,7 +275,7 @@ def test_every_unit_has_a_form_for_every_plural_category(code: str) -> None:
 
 
 def _said(code: str, call: tuple[Any, ...]) -> str:
-    lang = language(code)
+    lang = load_catalog(code)
     what, *args = call
     if what == "say":
         key, values = args
@@ -530,7 +530,7 @@ def test_language_says_it_as_a_native_speaker_does(
 )
 def test_a_minute_and_a_half_in_each_language(code: str, expected: str) -> None:
     """90 seconds are said as one minute and thirty seconds, in every language."""
-    assert language(code).duration(90_000) == expected
+    assert load_catalog(code).duration(90_000) == expected
 
 
 @pytest.mark.parametrize(
@@ -546,7 +546,7 @@ def test_a_minute_and_a_half_in_each_language(code: str, expected: str) -> None:
 def test_lists_are_joined_as_each_language_joins_them(code: str, two: str, three: str) -> None:
     """A list of one is itself, of two and three joined with the language's "and" (a no-break space,
     which Czech typography puts after a one-letter word, counts as a space)."""
-    lang = language(code)
+    lang = load_catalog(code)
     assert lang.join(["a"]) == "a"
     assert lang.join([]) == ""
     assert lang.join(["a", "b"]).replace("\xa0", " ") == two
@@ -620,7 +620,7 @@ def test_the_translated_session_counts_in_its_language(
     ]
     wording = Wording(code)
     numbers = {wording.count(n) for n in range(1, 11)}
-    cues = {language(code).say(key) for key in ("hold", "halfway", "release")}
+    cues = {load_catalog(code).say(key) for key in ("hold", "halfway", "release")}
     assert len(counted) > 50 and set(counted) - cues <= numbers
     assert {wording.count(n) for n in (1, 2, 3)} <= set(counted)
     assert dict(customized.missing_translations) == dict.fromkeys(TRANSLATED, ())

@@ -253,7 +253,7 @@ def customized_plan(
 ) -> Customized:
     """The plan as the options make it: plan < profile < command line (--language, --voice, --rate,
     --set)."""
-    from voiceguide.language.catalog import language as catalog
+    from voiceguide.language.catalog import load_catalog
     from voiceguide.plans.customize import customize
     from voiceguide.plans.profile import Layer, Located, load_profile, parse_set
 
@@ -263,7 +263,7 @@ def customized_plan(
         loaded = load_plan(plan, display_name=str(plan))
     layers = [load_profile(profile, display_name=str(profile))] if profile else []
     if language is not None:
-        language = catalog(
+        language = load_catalog(
             language
         ).code  # (an unknown language is an error that lists the known ones)
     for name, value in (("language", language), ("voice", voice), ("rate", rate)):

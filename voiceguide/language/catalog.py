@@ -266,7 +266,7 @@ def catalog_codes() -> list[str]:
 
 
 @functools.cache
-def language(code: str) -> Language:
+def load_catalog(code: str) -> Language:
     """The catalog for *code* ("de", "cs"); SettingsError listing the catalogs if there is none."""
     base = language_code(code)
     if base not in catalog_codes():
@@ -284,7 +284,7 @@ def language(code: str) -> Language:
 def language_name(code: str) -> str:
     """The language's own name for itself ("Deutsch"), for languages without a catalog too."""
     if code in catalog_codes():
-        return language(code).name
+        return load_catalog(code).name
     try:
         return str(_locale(code).display_name)
     except ValueError:  # (babel's UnknownLocaleError is a ValueError)
@@ -293,4 +293,4 @@ def language_name(code: str) -> str:
 
 def available_languages() -> str:
     """ "cs (čeština), de (Deutsch), en (English), ..." for messages."""
-    return ", ".join(f"{code} ({language(code).name})" for code in catalog_codes())
+    return ", ".join(f"{code} ({load_catalog(code).name})" for code in catalog_codes())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceguide.language.catalog import DEFAULT_LANGUAGE, Language, language
+from voiceguide.language.catalog import DEFAULT_LANGUAGE, Language, load_catalog
 from voiceguide.plans.plan import Exercise, GapKind, Plan, StepKind
 
 PHRASE_KEYS = (
@@ -70,7 +70,7 @@ class Wording:
     """The phrases of a session in one language. Each returns one utterance, synthesized as one clip."""
 
     def __init__(self, language_code: str = DEFAULT_LANGUAGE) -> None:
-        self.language: Language = language(language_code)
+        self.language: Language = load_catalog(language_code)
 
     def _say(self, key: str, **values: Any) -> str:
         return self.language.say(key, **values)

@@ -54,8 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from voiceguide.common.errors import SettingsError, SpeechError, is_disk_full
 from voiceguide.common.externals import audio_segment, driver_name, pyttsx3_module, signals_held
-from voiceguide.language.catalog import DEFAULT_LANGUAGE, catalog_codes
-from voiceguide.language.catalog import language as catalog
+from voiceguide.language.catalog import DEFAULT_LANGUAGE, catalog_codes, load_catalog
 from voiceguide.sound.speechcache import SpeechCache
 
 if TYPE_CHECKING:
@@ -425,14 +424,14 @@ def _failure(text: str, error: BaseException | None) -> str:
 def spoken_languages(voices: list[VoiceInfo]) -> str:
     """ "cs (čeština), de (Deutsch), ...": the languages voiceguide has phrases in that *voices* speak."""
     codes = [code for code in catalog_codes() if any(speaks(voice, code) for voice in voices)]
-    return ", ".join(f"{code} ({catalog(code).name})" for code in codes)
+    return ", ".join(f"{code} ({load_catalog(code).name})" for code in codes)
 
 
 def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
     found = voice_for_language(language, voices)
     if found is None and language != DEFAULT_LANGUAGE:
         raise SettingsError(
-            f"no installed voice speaks {catalog(language).name} ({language}); the voices installed speak "
+            f"no installed voice speaks {load_catalog(language).name} ({language}); the voices installed speak "
             f"{spoken_languages(voices) or 'none of the languages voiceguide has phrases in'}. "
             "Choose one of those with --language, or name a voice with --voice (see `voiceguide voices`)."
         )
