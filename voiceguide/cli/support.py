@@ -263,9 +263,8 @@ def customized_plan(
         loaded = load_plan(plan, display_name=str(plan))
     layers = [load_profile(profile, display_name=str(profile))] if profile else []
     if language is not None:
-        language = load_catalog(
-            language
-        ).code  # (an unknown language is an error that lists the known ones)
+        # An unknown language is an error that lists the known ones.
+        language = load_catalog(language).code
     for name, value in (("language", language), ("voice", voice), ("rate", rate)):
         if value is not None:
             layers.append(Layer(origin=f"--{name}", settings={name: Located(value, f"--{name}")}))
