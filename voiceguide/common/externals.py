@@ -152,7 +152,7 @@ def audio_segment() -> type[AudioSegment]:
 def signals_held() -> Iterator[None]:
     """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends: for the short
     stretches in which the libraries would lose the exception they raise, or raise it half-way
-    through something (see speech.py)."""
+    through something (see sound/engines/espeak.py)."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
