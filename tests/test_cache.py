@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from audio_measure import decode
 
-from voiceguide.common.externals import engine_identity
+from voiceguide.sound.engines import load_engine
 from voiceguide.sound.speech import _voices_name
 from voiceguide.sound.speechcache import SpeechCache
 
@@ -186,7 +186,7 @@ def test_a_damaged_voice_list_is_listed_again(
     if VOICE_LISTS[how] is None:
         voices[0].write_bytes(random.Random(1).randbytes(voices[0].stat().st_size))
     else:
-        store = SpeechCache(engine=engine_identity(), folder=cache)
+        store = SpeechCache(engine=str(load_engine().identity()), folder=cache)
         store.store_json(_voices_name(store), VOICE_LISTS[how])
     result = voiceguide(["build", str(plan), "-o", "session.mp3"], tmp_path, cache=cache)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]

@@ -194,7 +194,7 @@ def lengths_by_voice() -> dict[tuple[str, str], int]:
         with Synthesizer(voice=voice, rate=150, sample_rate=RATE) as synthesizer:
             for phrases in texts.values():
                 for text in phrases:
-                    lengths[(voice, text)] = synthesizer.duration_ms(text)
+                    lengths[(voice, text)] = synthesizer.synthesized_ms(text)
     return lengths
 
 

@@ -164,7 +164,7 @@ def test_each_distinct_phrase_is_synthesized_once() -> None:
         assert synthesizer.synthesized == len(PHRASES)
         for phrase in PHRASES * 2:
             assert synthesizer.clip(phrase) is first[phrase]
-            assert synthesizer.duration_ms(phrase) >= len(first[phrase])
+            assert synthesizer.synthesized_ms(phrase) >= len(first[phrase])
         assert synthesizer.synthesized == len(PHRASES)
         synthesizer.clip("A phrase not asked for before.")
         assert synthesizer.synthesized == len(PHRASES) + 1

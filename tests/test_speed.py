@@ -17,10 +17,10 @@ import pytest
 
 from voiceguide.build.session import RenderSettings, build_session, open_synthesizer
 from voiceguide.common.errors import SettingsError
-from voiceguide.common.externals import engine_identity
 from voiceguide.output.export import AudioFormat, Encoding
 from voiceguide.plans.loader import load_plan
 from voiceguide.sound import speechpool
+from voiceguide.sound.engines import load_engine
 from voiceguide.sound.loudness import level_phrases
 from voiceguide.sound.speechcache import SpeechCache, clear, usage
 
@@ -49,7 +49,7 @@ def test_rebuild_into_another_format_spends_nothing_on_speech(
 
 def test_a_change_of_voice_rate_or_text_never_reuses_a_clip() -> None:
     """Cache keys differ for every change of engine, voice, rate, sample rate or text."""
-    cache = SpeechCache(engine=engine_identity())
+    cache = SpeechCache(engine=str(load_engine().identity()))
     base = {"text": "Hold.", "voice": "gmw/en", "rate": 150, "sample_rate": 22050}
     keys = {cache.key(**base)}
     for change in (
@@ -59,7 +59,7 @@ def test_a_change_of_voice_rate_or_text_never_reuses_a_clip() -> None:
         {"sample_rate": 24000},
     ):
         keys.add(cache.key(**{**base, **change}))
-    keys.add(SpeechCache(engine=engine_identity() + " other").key(**base))
+    keys.add(SpeechCache(engine=str(load_engine().identity()) + " other").key(**base))
     assert len(keys) == 6
 
 

@@ -2,8 +2,8 @@
 
 A session already written from the same plan, options and version is skipped (unless forced), and
 one that fails does not stop the others: every job ends as built, up to date or failed. Each
-session is built in a worker process of its own (see workers), started only when a core is free for
-it, so that a stop finds every build that has begun and none that has not.
+session is built in a worker process of its own, in a pool (see workers), started only when a core
+is free for it, so that a stop finds every build that has begun and none that has not.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from multiprocessing.connection import wait
 from pathlib import Path
 
 from voiceguide.build.session import (
@@ -26,7 +25,7 @@ from voiceguide.build.session import (
 )
 from voiceguide.common import stopping
 from voiceguide.common.errors import VoiceguideError
-from voiceguide.common.workers import Worker, WorkerCrashed, answer, start, stop
+from voiceguide.common.workers import Pool, Worker, WorkerCrashed
 from voiceguide.plans.customize import Origin
 from voiceguide.plans.plan import Plan
 
@@ -97,33 +96,22 @@ def _build_all(
             outcomes[index] = outcome
             on_outcome(outcome)
     at_once = max(1, min(workers or os.cpu_count() or 1, len(pending)))
-    running: dict[
-        int, tuple[int, Job, Worker]
-    ] = {}  # by the file descriptor each worker answers on
-    try:
-        while pending or running:
-            while pending and len(running) < at_once:
-                index, job = pending.popleft()
-                with (
-                    stopping.deferred()
-                ):  # (a stop that comes meanwhile finds the worker in *running*)
+    with Pool[tuple[int, Job]]() as pool:
+        try:
+            while pending or pool:
+                while pending and len(pool) < at_once:
+                    index, job = pending.popleft()
                     # Each session gets a fresh process: espeak-ng keeps state between phrases that
                     # changes their length by milliseconds, so a session must not depend on what was
                     # built before it.
-                    worker = start(_build, job, settings, force)
-                    assert worker.process.stdout is not None
-                    running[worker.process.stdout.fileno()] = (index, job, worker)
-            for ended in wait(list(running)):
-                assert isinstance(ended, int)
-                index, job, worker = running[ended]
-                outcomes[index] = _outcome(job, worker)
-                del running[ended]  # (once it has been waited for)
-                on_outcome(outcomes[index])
-    except BaseException:
-        stop([worker for _, _, worker in running.values()])
-        for _, job, _ in running.values():  # (what a worker killed outright had begun)
-            remove_leftovers(job.output, split=settings.split)
-        raise
+                    pool.start(_build, job, settings, force, label=(index, job))
+                for (index, job), worker in pool.ended():
+                    outcomes[index] = _outcome(pool, job, worker)
+                    on_outcome(outcomes[index])
+        except BaseException:
+            for _, job in pool.stop():  # (what a worker killed outright had begun)
+                remove_leftovers(job.output, split=settings.split)
+            raise
     return [outcomes[index] for index in range(len(jobs))]
 
 
@@ -160,10 +148,10 @@ def _build(job: Job, settings: RenderSettings, force: bool) -> tuple[int, bool, 
     return result.total_ms, result.up_to_date, result.damaged_cache_entries
 
 
-def _outcome(job: Job, worker: Worker) -> Outcome:
+def _outcome(pool: Pool[tuple[int, Job]], job: Job, worker: Worker) -> Outcome:
     """How *worker*, which has ended, built *job*."""
     try:
-        result = answer(worker)
+        result = pool.answer(worker)
     except VoiceguideError as error:
         return Outcome(
             job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code
@@ -171,10 +159,6 @@ def _outcome(job: Job, worker: Worker) -> Outcome:
     except WorkerCrashed as error:  # a worker's bug is one failed session, not a failed batch
         return Outcome(job=job, status=Status.FAILED, message=str(error), exit_code=1)
     if result is None:
-        if worker.stop_signal is not None:
-            # Stopped as the whole batch is (a terminal's Ctrl-C reaches every process of it): this
-            # one may be the first to know.
-            raise stopping.Interrupted(worker.stop_signal)
         code = worker.process.returncode
         how = (
             f"was killed by {signal.Signals(-code).name}"

@@ -22,7 +22,6 @@ from typing import Any
 from voiceguide import __version__
 from voiceguide.common.clock import duration
 from voiceguide.common.errors import SettingsError
-from voiceguide.common.externals import engine_identity
 from voiceguide.output.chapters import at_most, chapters_of
 from voiceguide.output.destination import PLAYLIST, part_name
 from voiceguide.output.export import (
@@ -49,6 +48,7 @@ from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import Timeline, build_timeline, shortest_length_ms
 from voiceguide.script.wording import Wording
 from voiceguide.sound.clipstore import ClipStore
+from voiceguide.sound.engines import DEFAULT_ENGINE, load_engine
 from voiceguide.sound.loudness import (
     LEVELLING_VERSION,
     TARGET_LUFS,
@@ -82,6 +82,8 @@ class RenderSettings:
     """One file per section (intro, each exercise, closing) and an M3U playlist."""
     allow_long: bool = False
     """Make sessions longer than LONG_SESSION_MS (up to MAX_SESSION_MS)."""
+    engine: str = DEFAULT_ENGINE
+    """The speech engine that speaks (see sound.engines)."""
 
 
 LONG_SESSION_MS = 3 * 3_600_000
@@ -124,14 +126,17 @@ class Preview:
 def open_synthesizer(
     plan: Plan, settings: RenderSettings, cache_folder: Path | None = None
 ) -> Synthesizer:
-    """A synthesizer for *plan*, with the speech cache in *cache_folder* (by default, the user's)."""
-    cache = SpeechCache(engine=engine_identity(), folder=cache_folder)
+    """A synthesizer for *plan* with the settings' engine, and the speech cache in *cache_folder*
+    (by default, the user's) keyed by the engine's identity."""
+    engine = load_engine(settings.engine)
+    cache = SpeechCache(engine=str(engine.identity()), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice,
         rate=plan.rate,
         sample_rate=settings.sample_rate,
         cache=cache,
         language=plan.language,
+        engine=engine,
     )
 
 
@@ -178,11 +183,11 @@ def timed_script(
         progress=lambda done: progress("speech", done, len(phrases)),
     )
     for phrase in phrases:
-        synthesizer.duration_ms(phrase)  # found in the cache now (without reading it)
+        synthesizer.synthesized_ms(phrase)  # found in the cache now (without reading it)
     progress("speech", len(phrases), len(phrases))
     progress("timeline", 0, 1)
     timeline = build_timeline(
-        plan=plan, speech_ms=synthesizer.duration_ms, expected_total_ms=rough.total_ms
+        plan=plan, speech_ms=synthesizer.synthesized_ms, expected_total_ms=rough.total_ms
     )
     progress("timeline", 1, 1)
     return timeline
@@ -221,7 +226,13 @@ def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None)
     content = {
         "person": person,
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
-        "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "allow_long"},
+        # (the default engine is left out, so that its sessions' fingerprints do not depend on
+        # whether an engine can be chosen)
+        "settings": {
+            k: v
+            for k, v in dataclasses.asdict(settings).items()
+            if k != "allow_long" and not (k == "engine" and v == DEFAULT_ENGINE)
+        },
         "music": _file_digest(settings.music) if settings.music else None,
         "version": __version__,
     }
@@ -529,7 +540,7 @@ def levelled_phrases(
         else:
             missing.append(text)
     clips = (synthesizer.clip(text).raw_data for text in missing)
-    sizes = [synthesizer.duration_ms(text) for text in missing]
+    sizes = [synthesizer.synthesized_ms(text) for text in missing]
     for text, data in zip(
         missing,
         level_phrases(clips, sizes=sizes, sample_rate=sample_rate, groups=cores),

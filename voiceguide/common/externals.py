@@ -152,7 +152,7 @@ def audio_segment() -> type[AudioSegment]:
 def signals_held() -> Iterator[None]:
     """Ctrl-C (SIGINT) and SIGTERM held back meanwhile, and delivered as it ends: for the short
     stretches in which the libraries would lose the exception they raise, or raise it half-way
-    through something (see speech.py)."""
+    through something (see sound/engines/espeak.py)."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
@@ -171,26 +171,28 @@ def driver_name() -> str:
 
 
 @functools.cache
-def engine_identity() -> str:
-    """What names the speech engine in the speech cache's keys, found without starting it: a new
-    pyttsx3 or espeak-ng means new clips."""
+def pyttsx3_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        parts = [driver_name(), f"pyttsx3 {version('pyttsx3')}"]
+        return version("pyttsx3")
     except PackageNotFoundError:
-        parts = [driver_name(), "pyttsx3 ?"]
-    if sys.platform.startswith("linux"):
-        try:
-            library = _make_espeak_loadable()
-        except OSError as error:
-            raise SpeechError(f"the speech engine's library could not be loaded: {error}") from None
-        library.espeak_Info.restype = ctypes.c_char_p
-        library.espeak_Info.argtypes = [ctypes.c_void_p]
-        parts.append(f"espeak-ng {library.espeak_Info(None).decode(errors='replace')}")
-    else:
-        parts.append(platform.platform())
-    return " | ".join(parts)
+        return "?"
+
+
+@functools.cache
+def native_speech_version() -> str:
+    """What speaks under pyttsx3, found without starting it: libespeak-ng's version on Linux
+    ("espeak-ng 1.52.0"), elsewhere the platform, whose own speech pyttsx3 drives."""
+    if not sys.platform.startswith("linux"):
+        return platform.platform()
+    try:
+        library = _make_espeak_loadable()
+    except OSError as error:
+        raise SpeechError(f"the speech engine's library could not be loaded: {error}") from None
+    library.espeak_Info.restype = ctypes.c_char_p
+    library.espeak_Info.argtypes = [ctypes.c_void_p]
+    return f"espeak-ng {library.espeak_Info(None).decode(errors='replace')}"
 
 
 @functools.cache

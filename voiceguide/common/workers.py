@@ -1,5 +1,8 @@
 """Worker processes: each a plain `python -c` that runs one function on one request and answers on
-its stdout (not multiprocessing, which would run the caller's own script again in it).
+its stdout (not multiprocessing, which would run the caller's own script again in it). A Pool holds
+the workers of one task (batch's builds, the speech helpers of one build) under one policy:
+started where a stop finds them, answered as they end, and all stopped when the task ends,
+whether it is done, failed or stopped.
 
 A worker is stopped like the command it works for (see stopping): by Ctrl-C, SIGTERM or SIGHUP,
 whether they reach it from a terminal or from the caller. It starts with those blocked, so that one
@@ -24,7 +27,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, NoReturn
+from multiprocessing.connection import wait
+from types import TracebackType
+from typing import IO, Any, Generic, NoReturn, TypeVar
 
 from voiceguide.common import stopping
 from voiceguide.common.errors import VoiceguideError
@@ -32,6 +37,8 @@ from voiceguide.common.errors import VoiceguideError
 STOP_SECONDS = 5
 """How long stopped workers get to unwind before they are killed."""
 _MAIN = "from voiceguide.common.workers import _serve; _serve()"
+
+T = TypeVar("T")
 
 
 class WorkerCrashed(Exception):
@@ -54,14 +61,80 @@ class Worker:
         return None
 
 
+class Pool(Generic[T]):
+    """The workers of one task, each started with a label of the caller's (what it works on).
+
+    Used as a context manager: however the block ends (done, an error, a stop), the workers still
+    in the pool are stopped (see _stop) and their folders removed. A worker is in the pool from its
+    start until its answer is read: a stop that comes while one starts finds it there, and so does
+    one that comes while it is answered.
+    """
+
+    def __init__(self, *, kind: str = "worker") -> None:
+        self._kind = kind
+        """What its workers are called in their folders' names ("voiceguide-helper-...")."""
+        self._workers: dict[Worker, T] = {}
+
+    def __enter__(self) -> Pool[T]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __len__(self) -> int:
+        """How many workers are in the pool: running, or ended and not yet answered."""
+        return len(self._workers)
+
+    def start(self, function: Callable[..., Any], *args: Any, label: T) -> None:
+        """A worker running *function*(*args*) (a module's function, and picklable arguments)."""
+        with stopping.deferred():  # (a stop that comes meanwhile finds the worker in the pool)
+            worker = _start(function, *args, kind=self._kind)
+            self._workers[worker] = label
+
+    def ended(self) -> list[tuple[T, Worker]]:
+        """The workers that have ended (each has answered, or will say nothing), with their labels,
+        once at least one has; each is to be answered (see answer)."""
+        by_pipe: dict[int, Worker] = {}
+        for worker in self._workers:
+            assert worker.process.stdout is not None
+            by_pipe[worker.process.stdout.fileno()] = worker
+        ready = [by_pipe[pipe] for pipe in wait(list(by_pipe)) if isinstance(pipe, int)]
+        return [(self._workers[worker], worker) for worker in ready]
+
+    def answer(self, worker: Worker) -> Any:
+        """What *worker*'s function returned, once it has ended; None if it ended without a word
+        (killed, or it ended its process itself). Its VoiceguideError is raised as it is; another
+        error as WorkerCrashed. A worker that a stop signal ended means that the task is being
+        stopped (a terminal's Ctrl-C reaches every process of it, and the worker may be the first to
+        know): stopping.Interrupted is raised, the worker left in the pool."""
+        try:
+            result = _answer(worker)
+        except Exception:
+            del self._workers[worker]
+            raise
+        if result is None and worker.stop_signal is not None:
+            raise stopping.Interrupted(worker.stop_signal)
+        del self._workers[worker]
+        return result
+
+    def stop(self) -> list[T]:
+        """Stop every worker in the pool (see _stop) and empty it; the labels of those stopped."""
+        workers, self._workers = self._workers, {}
+        _stop(list(workers))
+        return list(workers.values())
+
+
 def name_of(function: Callable[..., Any]) -> str:
     return f"{function.__module__}:{function.__qualname__}"
 
 
-def start(function: Callable[..., Any], *args: Any, kind: str = "worker") -> Worker:
-    """A worker running *function*(*args*) (a module's function, and picklable arguments). Call it
-    under stopping.deferred() and keep the worker where a stop will find it: a signal must not come
-    between its start and that."""
+def _start(function: Callable[..., Any], *args: Any, kind: str = "worker") -> Worker:
+    """A worker running *function*(*args*) (a module's function, and picklable arguments)."""
     folder = tempfile.mkdtemp(prefix=f"voiceguide-{kind}-")
     try:
         request = os.path.join(folder, "request.pickle")  # (a file: a pipe could make us wait)
@@ -80,7 +153,7 @@ def start(function: Callable[..., Any], *args: Any, kind: str = "worker") -> Wor
     return Worker(process, folder)
 
 
-def answer(worker: Worker) -> Any:
+def _answer(worker: Worker) -> Any:
     """What the worker's function returned, once it has ended (and its folder is removed); None if
     it ended without a word (stopped, or killed). Its VoiceguideError is raised as it is; another
     error as WorkerCrashed."""
@@ -98,7 +171,7 @@ def answer(worker: Worker) -> Any:
     return outcome
 
 
-def stop(workers: Sequence[Worker], seconds: float = STOP_SECONDS) -> None:
+def _stop(workers: Sequence[Worker], seconds: float = STOP_SECONDS) -> None:
     """End *workers*: SIGTERM to those still running (each unwinds, removing what it began), SIGKILL
     to any still running *seconds* later; then remove their folders. No stop signal cuts it short."""
     with stopping.deferred():

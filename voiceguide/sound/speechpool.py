@@ -10,9 +10,10 @@ then reads every clip from the cache, as on any warm build; a clip the cache cou
 helper that died) is simply made again there.
 
 A helper takes about HELPER_START_SECONDS to start, so it is used only for enough phrases to pay
-for that, and this process takes the first phrases for itself meanwhile. A helper is a worker
-process (see workers): an error in one reaches the caller as the same VoiceguideError, and a stop
-(Ctrl-C, SIGTERM, SIGHUP) or any error here stops them all, leaving nothing of theirs behind.
+for that, and this process takes the first phrases for itself meanwhile. The helpers are a pool of
+worker processes (see workers), as batch's builds are: an error in one reaches the caller as the
+same VoiceguideError, and a stop (Ctrl-C, SIGTERM, SIGHUP) or any error here stops them all,
+leaving nothing of theirs behind.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from voiceguide.common import stopping
 from voiceguide.common.errors import SpeechError
-from voiceguide.common.workers import Worker, WorkerCrashed, answer, name_of, start, stop
+from voiceguide.common.workers import Pool, Worker, WorkerCrashed, name_of
 
 if TYPE_CHECKING:
     from voiceguide.sound.speech import Synthesizer
@@ -61,29 +61,24 @@ def speak(
     *recipe* (picklable) that writes to the same speech cache. *progress* is told about how many
     are done. The helpers' phrases count in `synthesizer.synthesized`."""
     own, *others = shares(phrases, helpers)
-    started: list[Worker] = []
-    try:
-        for share in others:
+    with Pool[int](kind="helper") as pool:
+        for number, share in enumerate(others, start=1):
             if share:
-                with (
-                    stopping.deferred()
-                ):  # (a stop that comes meanwhile finds the helper in *started*)
-                    started.append(start(_speak, recipe, share, kind="helper"))
+                pool.start(_speak, recipe, share, label=number)
         for done, phrase in enumerate(own, start=1):
-            synthesizer.duration_ms(phrase)
+            synthesizer.synthesized_ms(phrase)
             progress(done * len(phrases) // len(own))  # (the helpers keep about the same pace)
-        for helper in started:
-            synthesizer.synthesized += _made(helper)
-    finally:
-        stop(started)  # (only cleans up after those that have ended)
+        while pool:
+            for _, helper in pool.ended():
+                synthesizer.synthesized += _made(pool, helper)
     progress(len(phrases))
 
 
-def _made(helper: Worker) -> int:
+def _made(pool: Pool[int], helper: Worker) -> int:
     """How many phrases a helper made; its error, raised here, if it failed. One that ended without
     a word (killed, say) made none: the caller makes whatever it left undone."""
     try:
-        made: int | None = answer(helper)
+        made: int | None = pool.answer(helper)
     except WorkerCrashed as crash:  # a failure of the speech engine all the same
         raise SpeechError(f"speaking in a helper process failed: {crash}") from None
     return made or 0

@@ -1,0 +1,163 @@
+"""A second speech engine, registered here, builds a real session through the normal build path:
+the speech cache keeps its clips apart from espeak's, and every phrase is heard where the
+timeline puts it."""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from pathlib import Path
+
+import audio_measure as am
+import numpy as np
+import pytest
+
+from voiceguide.build.session import RenderSettings, build_session, fingerprint
+from voiceguide.common.errors import SettingsError
+from voiceguide.plans.loader import load_plan, shipped_plan_path
+from voiceguide.script.timeline import EventKind
+from voiceguide.sound.engines import (
+    EngineIdentity,
+    Speech,
+    VoiceInfo,
+    engine_names,
+    load_engine,
+    register,
+)
+from voiceguide.sound.speechcache import SpeechCache, speech_folder
+
+pytestmark = pytest.mark.audio
+
+ENGINE_RATE = 16_000
+"""Not the session's rate: the synthesizer resamples what the engine gives."""
+PADDING_MS = 120
+"""Silence the tone engine puts around each phrase, as espeak does: the synthesizer trims it."""
+MS_PER_CHARACTER = 30
+"""At 150 words a minute; the tone engine speaks faster at a higher rate, as a voice does."""
+
+
+def frequency_of(text: str) -> float:
+    """Each phrase's own pitch, well away from the cue tones (523 and 880 Hz)."""
+    return 200.0 + 10 * (zlib.crc32(text.encode()) % 20)
+
+
+def spoken_ms(text: str, rate: int) -> int:
+    return len(text) * MS_PER_CHARACTER * 150 // rate
+
+
+class ToneEngine:
+    """A speech engine that speaks each phrase as a sine of its own pitch, as long as the phrase
+    is (per character, at the rate), padded with silence."""
+
+    def identity(self) -> EngineIdentity:
+        return EngineIdentity("tone", "1", "sines")
+
+    def voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo("tone/en", "Tone", ("en",), None)]
+
+    def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
+        assert voice in (None, "tone/en")
+        frames = spoken_ms(text, rate) * ENGINE_RATE // 1000
+        padding = bytes(PADDING_MS * ENGINE_RATE // 1000 * 2)
+        step = 2 * math.pi * frequency_of(text) / ENGINE_RATE
+        sine = struct.pack(
+            f"<{frames}h", *(round(12_000 * math.sin(step * n)) for n in range(frames))
+        )
+        return Speech(data=padding + sine + padding, sample_width=2, frame_rate=ENGINE_RATE)
+
+    def close(self) -> None:
+        pass
+
+
+register("tone", ToneEngine)
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A speech cache of this test's own, empty."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(folder))
+    return folder
+
+
+def test_a_second_engine_speaks_a_real_session_at_its_times(
+    own_cache: Path, tmp_path: Path, tiny: Path
+) -> None:
+    """A session spoken by the tone engine: each phrase lasts what the engine made of it (its
+    padding trimmed, resampled to the session's rate), and is heard at its own pitch where the
+    timeline puts it; a rebuild takes every phrase from the cache."""
+    plan = load_plan(tiny)
+    settings = RenderSettings(engine="tone")
+    result = build_session(plan=plan, output=tmp_path / "tone.mp3", settings=settings, cores=1)
+    assert result.timeline is not None
+    assert result.synthesized == result.phrases > 3
+    speech = [event for event in result.timeline.events if event.kind is EventKind.SPEECH]
+    for event in speech:
+        assert event.text is not None
+        made_ms = event.duration_ms + event.clipped_ms
+        assert abs(made_ms - spoken_ms(event.text, plan.rate)) <= 2, event
+    samples = am.decode(result.path, sample_rate=settings.sample_rate)
+    assert abs(am.duration_ms(samples, settings.sample_rate) - result.total_ms) <= 60
+    heard = 0
+    for event in speech:
+        if event.duration_ms < 120:
+            continue
+        heard += 1
+        assert event.text is not None
+        track = am.tone_track(samples, frequency_of(event.text), sample_rate=settings.sample_rate)
+        inside = (track.times_ms >= event.start_ms + 20) & (
+            track.times_ms + am.TONE_WINDOW_MS <= event.end_ms - 20
+        )
+        assert np.median(track.purity[inside]) > 0.8, event
+        # (silence, or another sound, just before the phrase: it starts where the timeline says)
+        before = (track.times_ms + am.TONE_WINDOW_MS <= event.start_ms - 10) & (
+            track.times_ms >= event.start_ms - 60
+        )
+        assert not np.any(track.purity[before] > 0.8), event
+    assert heard >= 3
+
+    again = build_session(
+        plan=plan, output=tmp_path / "again.mp3", settings=settings, cores=1, force=True
+    )
+    assert again.synthesized == 0
+    assert again.timeline == result.timeline
+
+
+def test_the_cache_keeps_each_engines_clips_apart(
+    own_cache: Path, tmp_path: Path, tiny: Path
+) -> None:
+    """The same phrase at the same voice and rate is keyed apart for each engine: a build with
+    espeak after one with the tone engine makes every phrase anew, and each keeps its own clips and
+    voice list."""
+    key = {"text": "Hold.", "voice": "default", "rate": 150, "sample_rate": 22_050}
+    espeak = str(load_engine("espeak").identity())
+    tone = str(load_engine("tone").identity())
+    assert espeak.startswith("espeak | pyttsx3 ") and tone == "tone | 1 | sines"
+    assert SpeechCache(engine=espeak).key(**key) != SpeechCache(engine=tone).key(**key)
+
+    plan = load_plan(tiny)
+    toned = build_session(
+        plan=plan, output=tmp_path / "tone.mp3", settings=RenderSettings(engine="tone"), cores=1
+    )
+    spoken = build_session(
+        plan=plan, output=tmp_path / "espeak.mp3", settings=RenderSettings(), cores=1
+    )
+    assert toned.synthesized == toned.phrases and spoken.synthesized == spoken.phrases
+    assert spoken.total_ms != toned.total_ms
+    assert len(list(speech_folder(own_cache).glob("voices-*"))) == 2
+    assert len(list(speech_folder(own_cache).glob("*/*.pcm"))) == 2 * (
+        toned.phrases + spoken.phrases
+    )  # each phrase as spoken, and levelled
+
+
+def test_the_engine_is_chosen_by_name() -> None:
+    """Unknown engines are refused with those there are; only another engine than the default
+    changes a session's fingerprint."""
+    assert {"espeak", "tone"} <= set(engine_names())
+    with pytest.raises(SettingsError, match="there is no speech engine 'nope'; voiceguide has"):
+        load_engine("nope")
+    plan = load_plan(shipped_plan_path())
+    default = fingerprint(plan, RenderSettings())
+    assert fingerprint(plan, RenderSettings(engine="espeak")) == default
+    assert fingerprint(plan, RenderSettings(engine="tone")) != default

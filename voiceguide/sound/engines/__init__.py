@@ -1,0 +1,118 @@
+"""Speech engines: what turns a phrase into samples, behind one small protocol.
+
+An engine does three things (SpeechEngine): it speaks a phrase at a voice and a rate into samples,
+at whatever sample rate and width it makes them (Speech); it lists its voices with the languages
+each speaks (VoiceInfo); and it names itself for the speech cache's keys without starting
+(EngineIdentity: its name, its version, and what its voices' data is). `close` releases what it
+holds. Everything else works the same for any engine, through these alone: the speech cache and
+its keys (speechcache), converting each phrase to the session's sample rate and trimming its
+silences (speech.Synthesizer), levelling (loudness) and the helper processes that speak a cold
+build's phrases on every core (speechpool). The engine only ever sees one phrase at a time.
+
+Adding an engine takes one module in this folder with a class that has these methods (and takes
+no arguments), and one line in ENGINES naming it; `RenderSettings(engine=...)` then chooses it.
+The module is imported only when its engine is first loaded, so an engine's libraries cost
+nothing to the commands that do not speak. An engine that keeps state between phrases must not
+let it change what a phrase sounds like, or the cache would keep clips that differ from one run
+to the next.
+
+register() adds an engine at run time (a plug-in, a test); it is known to this process only, so a
+session spoken by it is best built on one core: speech helpers and batch's workers are new
+processes, which know the engines in ENGINES.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from voiceguide.common.errors import SettingsError
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    gender: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """A phrase as an engine made it: its samples, interleaved if it has more than one channel.
+    The synthesizer converts it to the session's mono 16-bit samples and trims its silences."""
+
+    data: bytes
+    sample_width: int
+    """Bytes per sample: 2 for 16-bit."""
+    frame_rate: int
+    channels: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EngineIdentity:
+    """What names an engine in the speech cache's keys: whatever changes how it speaks a phrase."""
+
+    name: str
+    """The engine's name, first in every key, so that no two engines share a clip."""
+    version: str
+    """Its software's version."""
+    voice_data: str
+    """What its voices are made from (the espeak-ng data's version, a voice model's digest)."""
+
+    def __str__(self) -> str:
+        return f"{self.name} | {self.version} | {self.voice_data}"
+
+
+class SpeechEngine(Protocol):
+    def identity(self) -> EngineIdentity:
+        """The engine's identity, found without starting it (a warm build never starts it)."""
+        ...
+
+    def voices(self) -> list[VoiceInfo]:
+        """The voices it has, each with the languages it speaks."""
+        ...
+
+    def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
+        """*text* (never empty) spoken by the voice whose id is *voice* (None: the engine's default)
+        at *rate* words a minute; SpeechError if it cannot be."""
+        ...
+
+    def close(self) -> None:
+        """Release what it holds (files, processes); it is not used again."""
+        ...
+
+
+DEFAULT_ENGINE = "espeak"
+
+ENGINES: dict[str, str] = {
+    "espeak": "voiceguide.sound.engines.espeak:EspeakEngine",
+}
+"""The engines voiceguide has, each as "module:class" (imported when it is first loaded)."""
+
+_registered: dict[str, Callable[[], SpeechEngine]] = {}
+
+
+def register(name: str, factory: Callable[[], SpeechEngine]) -> None:
+    """Make *factory* the engine called *name* in this process (see the module's docstring)."""
+    _registered[name] = factory
+
+
+def engine_names() -> list[str]:
+    return sorted({*ENGINES, *_registered})
+
+
+def load_engine(name: str = DEFAULT_ENGINE) -> SpeechEngine:
+    """A new engine of the kind called *name* (it starts only when it first speaks or lists
+    voices); SettingsError if there is none."""
+    factory = _registered.get(name)
+    if factory is None:
+        if name not in ENGINES:
+            raise SettingsError(
+                f"there is no speech engine {name!r}; voiceguide has {', '.join(engine_names())}"
+            )
+        module, _, attribute = ENGINES[name].partition(":")
+        factory = getattr(importlib.import_module(module), attribute)
+    return factory()
