@@ -24,12 +24,14 @@ LAYERS = [
 
 def _modules() -> set[tuple[str, str]]:
     """(stage, module path within the stage) for every module of every stage, those of its own
-    subpackages too (sound's engines/__init__.py holds the engine protocol)."""
+    subpackages too (sound's engines/__init__.py holds the engine protocol), but not the
+    `__init__.py` of a folder of data (language's catalogs/)."""
     return {
         (stage, path.relative_to(PACKAGE / stage).as_posix())
         for stage in LAYERS
         for path in (PACKAGE / stage).rglob("*.py")
-        if path.parent != PACKAGE / stage or path.name != "__init__.py"
+        if path.name != "__init__.py"
+        or (path.parent != PACKAGE / stage and len(list(path.parent.glob("*.py"))) > 1)
     }
 
 
