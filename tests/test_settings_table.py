@@ -9,6 +9,7 @@ becomes the session's value); everywhere else it is refused with the usual messa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -111,10 +112,11 @@ def plan_with(
     exercise: dict[str, object] | None = None,
     to: str = "Presses",
 ) -> str:
-    plan = {**PLAN, "exercises": [dict(each) for each in PLAN["exercises"]]}  # type: ignore[attr-defined]
+    exercises = [dict(each) for each in PLAN["exercises"]]  # type: ignore[attr-defined]
+    plan = {**PLAN, "exercises": exercises}
     if settings:
         plan["settings"] = settings
-    for each in plan["exercises"]:  # type: ignore[attr-defined]
+    for each in exercises:
         if each["name"] == to and exercise:
             each.update(exercise)
     return yaml.safe_dump(plan, sort_keys=False, allow_unicode=True)
@@ -292,3 +294,19 @@ def test_the_set_message_lists_the_tables_settings_in_its_order() -> None:
         f"--set 'zzzz=1': 'zzzz' is neither a setting ({settings}) "
         f"nor EXERCISE.FIELD with a field of {fields}"
     ]
+
+
+def test_the_readme_lists_what_a_profile_can_give_as_the_table_does() -> None:
+    """The README's paragraph on a profile's settings names the table's settings for the session
+    (the language has its own section) and for one exercise, in the order messages list them."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    paragraph = readme[readme.index("Settings a profile (or `--set`) can give") :]
+    paragraph = paragraph[: paragraph.index("\n\n")]
+    session, one = paragraph.split("For one exercise:")
+
+    def named(text: str, among: dict[str, Setting]) -> list[str]:
+        return [name for name in re.findall(r"`([a-z_]+)`", text) if name in among]
+
+    settings = [name for name in SESSION_SETTINGS if name != "language"]
+    assert sorted(named(session, SESSION_SETTINGS)) == sorted(settings)
+    assert named(one, EXERCISE_SETTINGS) == list(EXERCISE_SETTINGS)

@@ -78,7 +78,8 @@ SCALE = Number(0.1, 10.0)
 # Listed in the order messages list the settings (session, every exercise, then one exercise).
 SETTINGS = (
     # A plan gives its language at the top (the language its texts are in), not in `settings:`.
-    Setting(name="language", kind=Language(), scope=SESSION, default=DEFAULT_LANGUAGE, in_plan=False),
+    Setting(name="language", kind=Language(), scope=SESSION, default=DEFAULT_LANGUAGE,
+            in_plan=False),
     Setting(name="voice", kind=Text(100), scope=SESSION, unset="(one for the language)"),
     Setting(name="rate", kind=Integer(60, 400), scope=SESSION, default=150),
     Setting(name="volume", kind=Number(0.1, 1.0), scope=SESSION, default=1.0),
