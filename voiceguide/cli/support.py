@@ -19,6 +19,8 @@ from voiceguide.common import stopping
 from voiceguide.common.errors import PlanError, VoiceguideError, path_text
 from voiceguide.output.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
+from voiceguide.plans.settings import SESSION_SETTINGS
+from voiceguide.plans.values import Integer
 
 if TYPE_CHECKING:
     from voiceguide.build.batch import Outcome
@@ -109,6 +111,13 @@ language_option = click.option(
 )
 
 
+def setting_range(name: str) -> click.IntRange:
+    """The range of the whole-number setting *name*, as its option takes it."""
+    kind = SESSION_SETTINGS[name].kind
+    assert isinstance(kind, Integer)
+    return click.IntRange(kind.least, kind.most)
+
+
 def person_options(command: F) -> F:
     """The options that adjust a plan for one person, shared by every command that reads a plan."""
     options = [
@@ -129,7 +138,7 @@ def person_options(command: F) -> F:
         ),
         click.option(
             "--rate",
-            type=click.IntRange(60, 400),
+            type=setting_range("rate"),
             help="Speech rate in words per minute (--set rate=N).",
         ),
         click.option(

@@ -19,40 +19,39 @@ from voiceguide.common.clock import duration
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.localize import localized, missing_translations, translation_languages
 from voiceguide.plans.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
-from voiceguide.plans.profile import EVERY_EXERCISE_KEYS, SESSION_KEYS, Layer, Located, SideChoice
+from voiceguide.plans.profile import Layer, Located
+from voiceguide.plans.settings import EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS, Scope, Setting
+from voiceguide.plans.values import Count, Seconds, SideChoice
 
 PLAN = "plan"
 
 SESSION_FIELDS = {
-    "language": "language",
-    "voice": "voice",
-    "rate": "rate",
-    "volume": "volume",
-    "beep_level": "beep_level_db",
-    "instructions": "instructions",
-    "rest_between_exercises": "rest_between_exercises_ms",
+    name: setting.field
+    for name, setting in SESSION_SETTINGS.items()
+    if setting.scope & Scope.SESSION
 }
+"""Settings of the whole session, by the `Plan` field each is."""
+CHOOSING = ("sides", "only", "skip")
+"""Settings for every exercise that choose what is done rather than set a value."""
+EVERY_EXERCISE_KEYS = tuple(
+    name
+    for name, setting in SESSION_SETTINGS.items()
+    if setting.scope & Scope.EVERY_EXERCISE and name not in (*SCALES, *CHOOSING)
+)
+"""Settings that apply to every exercise (reset and rest to those whose reps are separated so)."""
 EXERCISE_FIELDS = {
-    "reps": "reps",
-    "sets": "sets",
-    "switch": "switch_ms",
-    "set_rest": "set_rest_ms",
-    "lead_in": "lead_in_ms",
-    "counting": "counting",
-    "cue": "cue",
-    "instructions": "instructions",
-    "sides": "sides",
+    name: setting.field
+    for name, setting in EXERCISE_SETTINGS.items()
+    if name not in ("hold", "work", "rest", "reset", "skip")
 }
-DURATIONS = {
-    "hold",
-    "work",
-    "rest",
-    "reset",
-    "switch",
-    "set_rest",
-    "lead_in",
-    "rest_between_exercises",
-}
+"""An exercise's settings that are one field of `Exercise` each (the timed part of a rep, the
+pause between reps and skipping are not)."""
+EXPLAINED = ("reps", "sets", "timed", "gap", "sides", "switch", "set_rest", "lead_in", "counting")
+"""The order `preview` lists an exercise's values in; the timed part and the pause between reps
+under their own names, and any other explained setting after these."""
+EXPLAINED_AFTER = tuple(
+    key for key in EXERCISE_FIELDS if EXERCISE_SETTINGS[key].explained and key not in EXPLAINED
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +105,14 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
     """The plan as this person gets it: raise PlanError naming every override that does not fit."""
     problems: list[str] = []
     session = {key: _Value(getattr(plan, attr)) for key, attr in SESSION_FIELDS.items()}
-    scales = {key: _Value(1.0) for key in ("hold_scale", "work_scale", "rest_scale")}
+    scales = {key: _Value(SESSION_SETTINGS[key].default) for key in SCALES}
     states = [_state(exercise) for exercise in plan.exercises]
     by_name = {state.exercise.name.casefold(): state for state in states}
     person = None
     for number, layer in enumerate(layers, start=1):
         person = layer.name or person
         for key, located in layer.settings.items():
-            if key in SESSION_KEYS:
+            if key in SESSION_FIELDS:
                 session[key] = _Value(located.value, located.where, number)
             elif key in scales:
                 scales[key] = _Value(located.value, located.where, number)
@@ -175,11 +174,10 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         )
     if problems:
         raise PlanError(problems, subject="the customization (profile, --set, --week)")
-    rest_scale = float(scales["rest_scale"].value)
-    values = {attr: session[key].value for key, attr in SESSION_FIELDS.items()}
-    values["rest_between_exercises_ms"] = round(
-        int(values["rest_between_exercises_ms"]) * rest_scale
-    )
+    values = {
+        attr: _times(session[key].value, scales, SESSION_SETTINGS[key].scaled_by)
+        for key, attr in SESSION_FIELDS.items()
+    }
     language = values.pop("language")
     effective = replace(plan, exercises=tuple(exercises), week=week, **values)
     missing = {
@@ -294,9 +292,10 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
         if current is None or not isinstance(current.value, int) or current.layer > layer:
             continue  # (a value set on a later layer than the progression's wins over it)
         value = progression.at_week(current.value, week)
-        least = 1 if key in ("reps", "sets") else 500 if key in ("hold", "work") else 0
-        if value < least:
-            shown = value if key in ("reps", "sets") else duration(value)
+        kind = EXERCISE_SETTINGS[key].kind
+        assert isinstance(kind, (Count, Seconds))  # (what progresses is a count or a duration)
+        if value < kind.least:
+            shown = kind.shown(value)
             where = plan_name if source == PLAN else source
             problems.append(
                 f"{where}: in week {week}, {state.exercise.name}.{key} would be {shown}; "
@@ -309,66 +308,79 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
         )
 
 
+def _times(value: Any, scales: dict[str, _Value], scale: str | None) -> Any:
+    """*value* multiplied by the scale named *scale*, if any (a duration in ms stays whole)."""
+    return value if scale is None else round(int(value) * float(scales[scale].value))
+
+
+def _gap_setting(state: _ExerciseState) -> Setting:
+    """The setting of the pause between an exercise's reps: its rest or its reset."""
+    return EXERCISE_SETTINGS[str(state.values["gap_kind"].value)]
+
+
+def _step_scale(kind: StepKind) -> str | None:
+    # A phase is held, so it is scaled as a hold.
+    return EXERCISE_SETTINGS["work" if kind is StepKind.WORK else "hold"].scaled_by
+
+
 def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
     exercise, values = state.exercise, state.values
-    hold_scale, work_scale, rest_scale = (
-        float(scales[k].value) for k in ("hold_scale", "work_scale", "rest_scale")
-    )
 
     def scaled(step: Step) -> Step:
         duration = (
             values[step.kind.value].value if step.kind is not StepKind.STEP else step.duration_ms
         )
-        scale = work_scale if step.kind is StepKind.WORK else hold_scale
-        return replace(step, duration_ms=round(int(duration) * scale))
+        return replace(step, duration_ms=_times(duration, scales, _step_scale(step.kind)))
 
     return replace(
         exercise,
         steps=tuple(scaled(step) for step in exercise.steps),
-        gap_ms=round(int(values["gap"].value) * rest_scale),
+        gap_ms=_times(values["gap"].value, scales, _gap_setting(state).scaled_by),
         gap_kind=values["gap_kind"].value,
-        set_rest_ms=round(int(values["set_rest"].value) * rest_scale),
         progressions=(),
         **{
-            attr: values[key].value
+            attr: _times(values[key].value, scales, EXERCISE_SETTINGS[key].scaled_by)
             for key, attr in EXERCISE_FIELDS.items()
-            if key not in ("set_rest",)
         },
     )
 
 
-def _shown(key: str, value: Any) -> str:
-    if value is None:
-        return "(one for the language)" if key == "voice" else "-"
-    if key in DURATIONS or key == "gap":
-        return duration(int(value))
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) or "-"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+def _shown(setting: Setting, value: Any) -> str:
+    return setting.unset if value is None else setting.kind.shown(value)
 
 
 def _explain(
     session: dict[str, _Value], scales: dict[str, _Value], states: list[_ExerciseState]
 ) -> list[Origin]:
-    rest_between = _scaled(session["rest_between_exercises"], scales["rest_scale"], "rest_scale")
-    session = {**session, "rest_between_exercises": rest_between}
-    rows = [Origin(key, _shown(key, v.value), v.source) for key, v in session.items()]
-    rows += [Origin(key, _shown(key, v.value), v.source) for key, v in scales.items()]
+    rows = []
+    for key, value in session.items():
+        setting = SESSION_SETTINGS[key]
+        if setting.scaled_by:
+            value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
+        rows.append(Origin(key, _shown(setting, value.value), value.source))
+    rows += [
+        Origin(key, _shown(SESSION_SETTINGS[key], v.value), v.source) for key, v in scales.items()
+    ]
     for state in states:
         name, values = state.exercise.name, state.values
         if state.skipped.value:
             rows.append(Origin(name, "skipped", state.skipped.source))
             continue
-        keys = ["reps", "sets", state.timed_key]
-        keys += ["gap"] if values["reps"].value > 1 else []
-        keys += ["sides"] if state.exercise.sides else []
-        keys += ["switch"] if len(values["sides"].value) > 1 else []
-        keys += ["set_rest"] if values["sets"].value > 1 else []
-        for key in [*keys, "lead_in", "counting"]:
-            if key == "phases":
-                scale = scales["hold_scale"]
+        shown = {
+            "reps": True,
+            "sets": True,
+            "timed": True,
+            "gap": values["reps"].value > 1,
+            "sides": bool(state.exercise.sides),
+            "switch": len(values["sides"].value) > 1,
+            "set_rest": values["sets"].value > 1,
+        }
+        keys = [key for key in EXPLAINED if shown.get(key, True)]
+        keys += EXPLAINED_AFTER
+        for key in keys:
+            if key == "timed" and state.timed_key == "phases":
+                scale_name = _step_scale(StepKind.STEP) or ""
+                scale = scales[scale_name]
                 steps = [
                     f"{s.name} {duration(round(s.duration_ms * scale.value))}"
                     for s in state.exercise.steps
@@ -376,21 +388,17 @@ def _explain(
                 source = (
                     PLAN
                     if scale.value == 1
-                    else f"plan x {scale.value:g} (hold_scale, {scale.source})"
+                    else f"plan x {scale.value:g} ({scale_name}, {scale.source})"
                 )
                 rows.append(Origin(f"{name}.phases", ", ".join(steps), source))
                 continue
+            key = state.timed_key if key == "timed" else key
+            setting = _gap_setting(state) if key == "gap" else EXERCISE_SETTINGS[key]
             value = values[key]
-            scale_key = {
-                "hold": "hold_scale",
-                "work": "work_scale",
-                "gap": "rest_scale",
-                "set_rest": "rest_scale",
-            }
-            if key in scale_key:
-                value = _scaled(value, scales[scale_key[key]], scale_key[key])
-            label = str(values["gap_kind"].value) if key == "gap" else key
-            rows.append(Origin(f"{name}.{label}", _shown(key, value.value), value.source))
+            if setting.scaled_by:
+                value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
+            label = setting.name if key == "gap" else key
+            rows.append(Origin(f"{name}.{label}", _shown(setting, value.value), value.source))
     return rows
 
 

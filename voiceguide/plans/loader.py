@@ -7,25 +7,23 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from voiceguide.language.catalog import DEFAULT_LANGUAGE, language_code
-from voiceguide.plans.plan import Counting, Exercise, GapKind, Instructions, Plan, Step, StepKind
-from voiceguide.plans.values import read_progressions, read_value
+from voiceguide.language.catalog import language_code
+from voiceguide.plans.plan import Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.plans.progressions import read_progressions
+from voiceguide.plans.settings import (
+    EXERCISE_SETTINGS,
+    PLAN_EXERCISE_SETTINGS,
+    PLAN_SETTINGS,
+    SESSION_SETTINGS,
+    Scope,
+)
+from voiceguide.plans.values import Text
 from voiceguide.plans.yamlsource import Field, Reader, printable
-
-SETTINGS_DEFAULTS_MS = {
-    "lead_in": 5_000,
-    "reset": 3_000,
-    "rest": 10_000,
-    "switch": 5_000,
-    "set_rest": 30_000,
-    "rest_between_exercises": 15_000,
-}
-DEFAULT_RATE = 150
 
 PLAN_FIELDS = ["title", "exercises"]
 MAX_EXERCISES = 500
@@ -43,35 +41,13 @@ PLAN_OPTIONAL = [
     "notes",
     "settings",
 ]
-SETTINGS_FIELDS = [
-    "voice",
-    "rate",
-    "volume",
-    "beep_level",
-    "counting",
-    "instructions",
-    *SETTINGS_DEFAULTS_MS,
-]
 EXERCISE_FIELDS = ["name"]
-EXERCISE_OPTIONAL = [
-    "instructions",
-    "cue",
-    "reps",
-    "hold",
-    "work",
-    "phases",
-    "reset",
-    "rest",
-    "sides",
-    "switch",
-    "sets",
-    "set_rest",
-    "lead_in",
-    "counting",
-    "progression",
-    "notes",
-]
+EXERCISE_OPTIONAL = [*PLAN_EXERCISE_SETTINGS, "phases", "progression", "notes"]
+"""An exercise's settings (see settings.py) and the fields that are not settings."""
 TIMED_KEYS = ("hold", "work", "phases")
+SPECIAL_EXERCISE_KEYS = ("hold", "work", "rest", "reset", "sides")
+"""Read each in its own way below: the timed part of a rep, the pause between reps, the sides."""
+PLAN_SESSION_SETTINGS = [s for s in PLAN_SETTINGS.values() if s.scope & Scope.SESSION]
 
 
 def load_plan(path: Path, *, display_name: str | None = None) -> Plan:
@@ -91,10 +67,13 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     if fields is None:
         reader.raise_if_problems()
         raise AssertionError("unreachable: a failed mapping always records a problem")
+    language_setting = SESSION_SETTINGS["language"]
     language = (
-        read_value("language", fields["language"]) if "language" in fields else DEFAULT_LANGUAGE
+        language_setting.kind.read(fields["language"])
+        if "language" in fields
+        else language_setting.default
     )
-    texts = _Texts(language if isinstance(language, str) else DEFAULT_LANGUAGE)
+    texts = _Texts(language if isinstance(language, str) else str(language_setting.default))
     settings = _settings(fields.get("settings"))
     exercises: list[Exercise] = []
     items = fields["exercises"].sequence(min_items=1) if "exercises" in fields else None
@@ -124,16 +103,9 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     plan_texts |= {key: texts.optional(fields, key) for key in ("frequency", "safety")}
     equipment = texts.text_list(fields["equipment"]) if "equipment" in fields else ()
     sources = fields["sources"].text_list() if "sources" in fields else ()
-    rest_between_exercises_ms = settings.durations_ms["rest_between_exercises"]
     reader.raise_if_problems()
     # Every None below stands for a problem, and problems were raised just above.
     assert title is not None and equipment is not None and sources is not None
-    assert settings.rate is not None and rest_between_exercises_ms is not None
-    assert (
-        settings.volume is not None
-        and settings.beep_level is not None
-        and settings.instructions is not None
-    )
     return Plan(
         title=title,
         description=plan_texts["description"],
@@ -142,12 +114,7 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         safety=plan_texts["safety"],
         sources=sources,
         notes=plan_texts["notes"],
-        voice=settings.voice,
-        rate=settings.rate,
-        volume=settings.volume,
-        beep_level_db=settings.beep_level,
-        instructions=settings.instructions,
-        rest_between_exercises_ms=rest_between_exercises_ms,
+        **{setting.field: settings[setting.name] for setting in PLAN_SESSION_SETTINGS},
         exercises=tuple(exercises),
         source_name=reader.display_name,
         language=texts.language,
@@ -257,35 +224,19 @@ class _Texts:
         return versions
 
 
-@dataclass
-class _Settings:
-    """The plan's `settings`, as far as they are valid (None where a value was a problem)."""
-
-    durations_ms: dict[str, int | None] = field(default_factory=lambda: dict(SETTINGS_DEFAULTS_MS))
-    """Defaults for the per-exercise durations, under the same names as the exercise fields."""
-    voice: str | None = None
-    rate: int | None = DEFAULT_RATE
-    volume: float | None = 1.0
-    beep_level: float | None = -3.0
-    counting: Counting | None = Counting.EVERY_SECOND
-    instructions: Instructions | None = Instructions.FULL
-
-
-def _settings(settings_field: Field | None) -> _Settings:
-    settings = _Settings()
-    if settings_field is None:
-        return settings
-    fields = settings_field.mapping(optional=SETTINGS_FIELDS) or {}
-    for key, value_field in fields.items():
-        value = read_value(key, value_field)
-        if key in SETTINGS_DEFAULTS_MS:
-            settings.durations_ms[key] = value if isinstance(value, int) else None
-        else:
-            setattr(settings, key, value)
+def _settings(settings_field: Field | None) -> dict[str, Any]:
+    """The plan's `settings` by name, with the defaults of those it does not give: the session's,
+    and those of every exercise (as the exercises' defaults). None where a value was a problem.
+    Any: each setting's value has its own type, which its kind has checked."""
+    settings = {name: setting.default for name, setting in PLAN_SETTINGS.items()}
+    if settings_field is not None:
+        fields = settings_field.mapping(optional=PLAN_SETTINGS) or {}
+        for key, value_field in fields.items():
+            settings[key] = PLAN_SETTINGS[key].kind.read(value_field)
     return settings
 
 
-def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | None:
+def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise | None:
     fields = field.mapping(required=EXERCISE_FIELDS, optional=EXERCISE_OPTIONAL)
     if fields is None:
         return None
@@ -313,11 +264,11 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
     )
     gap_kind = GapKind(gap_key)
     if gap_key in fields:
-        gap_ms = _int_or_none(read_value(gap_key, fields[gap_key]))
+        gap_ms = _int_or_none(EXERCISE_SETTINGS[gap_key].kind.read(fields[gap_key]))
     elif timed_key == "phases":
         gap_ms = 0  # phases flow from one rep into the next unless the plan asks for a pause
     else:
-        gap_ms = settings.durations_ms[gap_key]
+        gap_ms = settings[gap_key]
 
     sides: tuple[str, ...] | None = ()
     if "sides" in fields:
@@ -325,15 +276,25 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
         if sides is not None and len({side.casefold() for side in sides}) != len(sides):
             fields["sides"].problem("each side must have a different name")
 
-    def value(key: str, default: object) -> object:
-        return read_value(key, fields[key]) if key in fields else default
-
-    reps, sets = _int_or_none(value("reps", 1)), _int_or_none(value("sets", 1))
-    switch_ms = _int_or_none(value("switch", settings.durations_ms["switch"]))
-    set_rest_ms = _int_or_none(value("set_rest", settings.durations_ms["set_rest"]))
-    lead_in_ms = _int_or_none(value("lead_in", settings.durations_ms["lead_in"]))
-    counting = value("counting", settings.counting)
-    cue = texts.text(fields["cue"], max_length=200) if "cue" in fields else None
+    values: dict[str, Any] = {}
+    for key, setting in PLAN_EXERCISE_SETTINGS.items():
+        if key in SPECIAL_EXERCISE_KEYS:
+            continue
+        if key not in fields:
+            # (an exercise's default for a setting of every exercise is the plan's `settings:`)
+            every = PLAN_SETTINGS.get(key) is setting  # (not the session's `instructions`)
+            values[setting.field] = settings[key] if every else setting.default
+        elif isinstance(setting.kind, Text) and setting.kind.translatable:
+            values[setting.field] = texts.text(fields[key], max_length=setting.kind.max_length)
+        else:
+            values[setting.field] = setting.kind.read(fields[key])
+    unread = [
+        key
+        for key, setting in PLAN_EXERCISE_SETTINGS.items()
+        if key not in SPECIAL_EXERCISE_KEYS
+        and setting.default is not None
+        and values[setting.field] is None
+    ]
     progressions = read_progressions(fields["progression"]) if "progression" in fields else ()
     if progressions and timed_key is not None:
         for key, _ in progressions:
@@ -341,36 +302,23 @@ def _exercise(field: Field, settings: _Settings, texts: _Texts) -> Exercise | No
                 fields["progression"].problem(
                     f"progression of {key!r}, but this exercise is timed with {timed_key!r}"
                 )
-    instructions = texts.optional(fields, "instructions")
     if (
         name is None
         or steps is None
-        or reps is None
-        or sets is None
         or gap_ms is None
         or sides is None
-        or switch_ms is None
-        or set_rest_ms is None
-        or lead_in_ms is None
-        or not isinstance(counting, Counting)
+        or unread
         or progressions is None
     ):
         return None  # each None is a problem already reported
     return Exercise(
         name=name,
-        instructions=instructions,
-        cue=cue,
         steps=steps,
-        reps=reps,
         gap_ms=gap_ms,
         gap_kind=gap_kind,
         sides=sides,
-        switch_ms=switch_ms,
-        sets=sets,
-        set_rest_ms=set_rest_ms,
-        lead_in_ms=lead_in_ms,
-        counting=counting,
         progressions=progressions,
+        **values,
     )
 
 
@@ -389,7 +337,7 @@ def _close_to_timed_key(key: str) -> bool:
 
 def _steps(field: Field, key: str, texts: _Texts) -> tuple[Step, ...] | None:
     if key != "phases":
-        duration = _int_or_none(read_value(key, field))
+        duration = _int_or_none(EXERCISE_SETTINGS[key].kind.read(field))
         if duration is None:
             return None
         kind = StepKind.HOLD if key == "hold" else StepKind.WORK

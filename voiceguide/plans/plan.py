@@ -9,16 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-class Counting(StrEnum):
-    """How the seconds of a hold, work interval or phase are spoken."""
-
-    EVERY_SECOND = "every-second"
-    """Every second mark, counting down what is left (the last thirty seconds of longer intervals)."""
-    LAST_THREE = "last-3"
-    """Only the last three seconds, with a "halfway" call in long intervals."""
-    NONE = "none"
-    """No numbers; the start and end cues only."""
+from voiceguide.plans.settings import default
+from voiceguide.plans.values import Counting as Counting
+from voiceguide.plans.values import Instructions as Instructions
 
 
 class StepKind(StrEnum):
@@ -27,17 +20,6 @@ class StepKind(StrEnum):
     HOLD = "hold"
     WORK = "work"
     STEP = "step"  # a named phase of a rep, such as "Inhale"
-
-
-class Instructions(StrEnum):
-    """How much an announcement says."""
-
-    FULL = "full"
-    """Always the full instructions."""
-    FIRST_WEEK = "first-week"
-    """Full instructions in week 1 (or a session without weeks), the short cue in later weeks."""
-    BRIEF = "brief"
-    """The short cue only, for people who know the exercises."""
 
 
 class GapKind(StrEnum):
@@ -74,10 +56,6 @@ class Progression:
         return value
 
 
-PROGRESSIVE_FIELDS = ("reps", "sets", "hold", "work", "rest", "reset", "set_rest")
-"""Exercise fields a progression can grow; durations in ms, counts as they are."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exercise:
     name: str
@@ -99,7 +77,7 @@ class Exercise:
     cue: str | None = None
     """A short reminder said instead of the instructions once the exercise is known."""
     progressions: tuple[tuple[str, Progression], ...] = ()
-    """Per field (one of PROGRESSIVE_FIELDS), how it changes over the weeks."""
+    """Per field (one of settings.PROGRESSIVE), how it changes over the weeks."""
 
     @property
     def rep_ms(self) -> int:
@@ -125,18 +103,18 @@ class Plan:
     """A voice id, name or language as `voiceguide voices` lists them; None for the engine's default."""
     rate: int
     """Speech rate in words per minute."""
-    volume: float = 1.0
+    volume: float = default("volume")
     """Speech volume, from 0.1 to 1 (full)."""
-    beep_level_db: float = -3.0
+    beep_level_db: float = default("beep_level")
     """Level of the beeps against speech, in dB (RMS against RMS)."""
-    instructions: Instructions = Instructions.FULL
+    instructions: Instructions = default("instructions")  # noqa: RUF009 (a StrEnum is immutable)
     week: int | None = None
     """The week of a progression this session is for; None when not made for a week."""
     rest_between_exercises_ms: int
     exercises: tuple[Exercise, ...]
     source_name: str
     """The file the plan was read from, as the user named it."""
-    language: str = "en"
+    language: str = default("language")
     """The language the texts are in, and the session is spoken in (a code such as "de")."""
     translations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     """Other languages' versions of the plan's texts: scope ("" for the plan's own texts and the

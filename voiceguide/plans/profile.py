@@ -10,45 +10,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import yaml
 
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.plan import Progression
-from voiceguide.plans.values import read_progressions, read_value
+from voiceguide.plans.progressions import read_progressions
+from voiceguide.plans.settings import EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS
 from voiceguide.plans.yamlsource import Field, Reader
 
-
-class SideChoice(StrEnum):
-    """Which sides of a per-side exercise to do, matched by the words "left" and "right"."""
-
-    BOTH = "both"
-    LEFT = "left"
-    RIGHT = "right"
-    LEFT_FIRST = "left-first"
-    RIGHT_FIRST = "right-first"
-
-
-SESSION_KEYS = (
-    "language",
-    "voice",
-    "rate",
-    "volume",
-    "beep_level",
-    "instructions",
-    "rest_between_exercises",
-)
-"""Settings of the whole session."""
-EVERY_EXERCISE_KEYS = ("counting", "lead_in", "reset", "rest", "switch", "set_rest")
-"""Settings that apply to every exercise (reset and rest to those whose reps are separated so)."""
-SCALE_KEYS = ("hold_scale", "work_scale", "rest_scale")
-PROFILE_SETTINGS = (*SESSION_KEYS, *EVERY_EXERCISE_KEYS, *SCALE_KEYS, "sides", "only", "skip")
-EXERCISE_KEYS = (
-    "reps", "sets", "hold", "work", "rest", "reset", "switch", "set_rest", "lead_in",
-    "counting", "sides", "skip", "cue", "instructions", "progression",
-)  # fmt: skip
+PROFILE_SETTINGS = tuple(SESSION_SETTINGS)
+"""What a profile's `settings:` and `--set NAME=VALUE` may give (see settings.py)."""
+EXERCISE_KEYS = (*EXERCISE_SETTINGS, "progression")
+"""What a profile may give one exercise, and `--set "EXERCISE.NAME=VALUE"` all but a progression."""
 PROFILE_FIELDS = ("name", "language", "notes", "settings", "exercises")
 
 
@@ -93,7 +68,7 @@ def load_profile(path: Path, *, display_name: str | None = None) -> Layer:
                 "the language is given twice, here and in settings; keep one"
             )
         settings["language"] = Located(
-            read_value("language", fields["language"]), fields["language"].where
+            SESSION_SETTINGS["language"].kind.read(fields["language"]), fields["language"].where
         )
     exercises: list[ExerciseOverrides] = []
     if "exercises" in fields:
@@ -145,7 +120,7 @@ def parse_set(option: str) -> Layer:
             [
                 f'{display}: {path!r} belongs to one exercise: write it as "EXERCISE.{path}=VALUE", '
                 f'such as "Toe presses.{path}={text}"'
-                + (f" (or {path}_scale for every {path})" if f"{path}_scale" in SCALE_KEYS else "")
+                + (f" (or {path}_scale for every {path})" if f"{path}_scale" in SCALES else "")
             ],
             subject="the --set option",
         )
@@ -178,18 +153,7 @@ def _settings(settings_field: Field) -> dict[str, Located]:
 
 
 def _setting(key: str, value: Field) -> object:
-    if key in SCALE_KEYS:
-        return value.number(minimum=0.1, maximum=10.0)
-    if key == "sides":
-        return _side_choice(value)
-    if key in ("only", "skip"):
-        return value.text_list()
-    return read_value(key, value)
-
-
-def _side_choice(value: Field) -> SideChoice | None:
-    choice = value.choice(option.value for option in SideChoice)
-    return None if choice is None else SideChoice(choice)
+    return SESSION_SETTINGS[key].kind.read(value)
 
 
 def _named_entries(exercises: Field) -> list[tuple[Field, Field]]:
@@ -220,14 +184,4 @@ def _exercise_overrides(key_field: Field, value_field: Field) -> ExerciseOverrid
 
 
 def _exercise_value(key: str, value: Field) -> object:
-    if key == "sides":
-        if isinstance(value.node, yaml.ScalarNode) and value.node.value in {
-            c.value for c in SideChoice
-        }:
-            return _side_choice(value)
-        return value.text_list()
-    if key == "skip":
-        return value.boolean()
-    if key == "instructions":
-        return value.text(max_length=4000)
-    return read_value(key, value)
+    return EXERCISE_SETTINGS[key].kind.read(value)

@@ -1,127 +1,178 @@
-"""The values plans, profiles and --set options share, each validated the same way everywhere.
+"""The kinds of value a setting takes: how each is read from YAML, checked, and shown.
 
-`read_value(key, field)` turns the YAML value of a known key into its typed value (durations in
-integer ms), or records a problem on the field and returns None.
+A kind reads a `Field` into its typed value (durations in integer ms), or records a problem on the
+field and returns None; `shown` is the value as `preview` prints it. The settings table
+(settings.py) gives each setting one of these, with its range.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 
-from voiceguide.plans.plan import PROGRESSIVE_FIELDS, Counting, Instructions, Progression
+import yaml
+
+from voiceguide.common.clock import duration
 from voiceguide.plans.yamlsource import Field
 
-MAX_REPS = 500
-MAX_SETS = 50
-MAX_SLOT_MS = 600_000
-MAX_TIMED_MS = 3_600_000
-MIN_TIMED_MS = 500
 
-DURATION_KEYS = (
-    "lead_in",
-    "reset",
-    "rest",
-    "switch",
-    "set_rest",
-    "rest_between_exercises",
-    "hold",
-    "work",
-)
-COUNT_KEYS = {"reps": MAX_REPS, "sets": MAX_SETS}
+class Counting(StrEnum):
+    """How the seconds of a hold, work interval or phase are spoken."""
+
+    EVERY_SECOND = "every-second"
+    """Every second mark, counting down what is left (the last thirty seconds of longer intervals)."""
+    LAST_THREE = "last-3"
+    """Only the last three seconds, with a "halfway" call in long intervals."""
+    NONE = "none"
+    """No numbers; the start and end cues only."""
 
 
-def _duration(key: str) -> Callable[[Field], int | None]:
-    if key in ("hold", "work"):
-        return lambda field: field.seconds(minimum_ms=MIN_TIMED_MS, maximum_ms=MAX_TIMED_MS)
-    return lambda field: field.seconds(minimum_ms=0, maximum_ms=MAX_SLOT_MS)
+class Instructions(StrEnum):
+    """How much an announcement says."""
+
+    FULL = "full"
+    """Always the full instructions."""
+    FIRST_WEEK = "first-week"
+    """Full instructions in week 1 (or a session without weeks), the short cue in later weeks."""
+    BRIEF = "brief"
+    """The short cue only, for people who know the exercises."""
 
 
-def _count(most: int) -> Callable[[Field], int | None]:
-    return lambda field: field.integer(minimum=1, maximum=most)
+class SideChoice(StrEnum):
+    """Which sides of a per-side exercise to do, matched by the words "left" and "right"."""
+
+    BOTH = "both"
+    LEFT = "left"
+    RIGHT = "right"
+    LEFT_FIRST = "left-first"
+    RIGHT_FIRST = "right-first"
 
 
-def _language(field: Field) -> str | None:
+class Kind:
+    """A kind of value; `translatable` kinds are given per language in a plan (see loader.py)."""
+
+    translatable = False
+
+    def read(self, field: Field) -> object:
+        raise NotImplementedError
+
+    def shown(self, value: object) -> str:
+        if isinstance(value, tuple):
+            return ", ".join(str(v) for v in value) or "-"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Seconds(Kind):
+    """A duration, written in seconds ("90s", "1:30" and "2 min" too), kept in integer ms."""
+
+    least_ms: int
+    most_ms: int
+
+    @property
+    def least(self) -> int:
+        return self.least_ms
+
+    def read(self, field: Field) -> int | None:
+        return field.seconds(minimum_ms=self.least_ms, maximum_ms=self.most_ms)
+
+    def shown(self, value: object) -> str:
+        return duration(int(value))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Count(Kind):
+    """How many times (reps, sets): a whole number from 1."""
+
+    most: int
+    least: int = 1
+
+    def read(self, field: Field) -> int | None:
+        return field.integer(minimum=self.least, maximum=self.most)
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    least: int
+    most: int
+
+    def read(self, field: Field) -> int | None:
+        return field.integer(minimum=self.least, maximum=self.most)
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    least: float
+    most: float
+
+    def read(self, field: Field) -> float | None:
+        return field.number(minimum=self.least, maximum=self.most)
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    options: type[StrEnum]
+
+    def read(self, field: Field) -> StrEnum | None:
+        choice = field.choice(option.value for option in self.options)
+        return None if choice is None else self.options(choice)
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    max_length: int
+    translatable: bool = False
+
+    def read(self, field: Field) -> str | None:
+        return field.text(max_length=self.max_length)
+
+
+@dataclass(frozen=True)
+class Texts(Kind):
+    """A list of texts; a single text is a list of one."""
+
+    translatable: bool = False
+
+    def read(self, field: Field) -> tuple[str, ...] | None:
+        return field.text_list()
+
+
+@dataclass(frozen=True)
+class ChoiceOrTexts(Kind):
+    """One of *options*, or a list of texts (an exercise's sides: `left`, or `[left foot]`)."""
+
+    options: type[StrEnum]
+
+    def read(self, field: Field) -> object:
+        if isinstance(field.node, yaml.ScalarNode) and field.node.value in {
+            option.value for option in self.options
+        }:
+            return Choice(self.options).read(field)
+        return field.text_list()
+
+
+@dataclass(frozen=True)
+class YesNo(Kind):
+    def read(self, field: Field) -> bool | None:
+        return field.boolean()
+
+
+@dataclass(frozen=True)
+class Language(Kind):
     """A language voiceguide has phrases for, as its code ("de"); a region ("de-AT") is dropped."""
-    from voiceguide.language.catalog import available_languages, catalog_codes, language_code
 
-    text = field.text(max_length=40)
-    if text is None:
-        return None
-    code = language_code(text)
-    if code not in catalog_codes():
-        field.problem(
-            f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}"
-        )
-        return None
-    return code
+    def read(self, field: Field) -> str | None:
+        from voiceguide.language.catalog import available_languages, catalog_codes, language_code
 
-
-def _choice(options: type[Counting] | type[Instructions]) -> Callable[[Field], object]:
-    def read(field: Field) -> object:
-        choice = field.choice(option.value for option in options)
-        return None if choice is None else options(choice)
-
-    return read
-
-
-READERS: dict[str, Callable[[Field], object]] = {
-    **{key: _duration(key) for key in DURATION_KEYS},
-    **{key: _count(most) for key, most in COUNT_KEYS.items()},
-    "voice": lambda field: field.text(max_length=100),
-    "language": _language,
-    "rate": lambda field: field.integer(minimum=60, maximum=400),
-    "volume": lambda field: field.number(minimum=0.1, maximum=1.0),
-    "beep_level": lambda field: field.number(minimum=-30.0, maximum=6.0),
-    "counting": _choice(Counting),
-    "instructions": _choice(Instructions),
-    "cue": lambda field: field.text(max_length=200),
-}
-
-
-def read_value(key: str, field: Field) -> object:
-    """The typed value of *key*, or None (with a problem recorded on *field*)."""
-    return READERS[key](field)
-
-
-def read_progressions(field: Field) -> tuple[tuple[str, Progression], ...] | None:
-    """`progression: {hold: {step: 1, max: 10}, reps: {start: 5, step: 1, max: 10}}`"""
-    fields = field.mapping(optional=PROGRESSIVE_FIELDS)
-    if fields is None:
-        return None
-    progressions = [(key, _progression(key, value)) for key, value in fields.items()]
-    if any(progression is None for _, progression in progressions):
-        return None
-    return tuple((key, progression) for key, progression in progressions if progression is not None)
-
-
-def _progression(key: str, field: Field) -> Progression | None:
-    fields = field.mapping(required=["step"], optional=["start", "max", "min"])
-    if fields is None or "step" not in fields:
-        return None
-    is_count = key in COUNT_KEYS
-    unit = 1 if is_count else 1000
-    step = fields["step"].number(minimum=-1000.0, maximum=1000.0)
-    values: dict[str, object] = {
-        name: read_value(key, fields[name]) for name in ("start", "max", "min") if name in fields
-    }
-    if "max" in fields and "min" in fields:
-        fields["min"].problem("give 'max' (for a step up) or 'min' (for a step down), not both")
-        return None
-    if step is None or any(value is None for value in values.values()):
-        return None
-    if is_count and step != int(step):
-        fields["step"].expected("a whole number of reps or sets a week")
-        return None
-    limit_key: str | None = "max" if "max" in fields else "min" if "min" in fields else None
-    if (limit_key == "max" and step < 0) or (limit_key == "min" and step > 0):
-        fields[limit_key].problem(
-            f"a step of {step:g} never reaches a '{limit_key}'; use '{'min' if step < 0 else 'max'}'"
-        )
-        return None
-    start = values.get("start")
-    limit = values[limit_key] if limit_key else None
-    return Progression(
-        start=start if isinstance(start, int) else None,
-        step=round(step * unit),
-        limit=limit if isinstance(limit, int) else None,
-    )
+        text = field.text(max_length=40)
+        if text is None:
+            return None
+        code = language_code(text)
+        if code not in catalog_codes():
+            field.problem(
+                f"voiceguide has no phrases in the language {text!r}; it speaks {available_languages()}"
+            )
+            return None
+        return code

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voiceguide.common.externals import audio_segment
+from voiceguide.plans.settings import default
 from voiceguide.script.timeline import EventKind, Timeline, Tone
 from voiceguide.sound.clipstore import SAMPLE_WIDTH, Clips, ClipStore
 from voiceguide.sound.loudness import SPEECH_RMS_DBFS
@@ -56,8 +57,8 @@ class Mixdown:
         phrases: Mapping[str, int],
         store: ClipStore,
         sample_rate: int,
-        volume: float = 1.0,
-        beep_level_db: float = -3.0,
+        volume: float = default("volume"),
+        beep_level_db: float = default("beep_level"),
         speech_level_dbfs: float = SPEECH_RMS_DBFS,
     ) -> None:
         """*phrases* are the numbers in *store* of each phrase's levelled samples; *volume* (0.1 to 1)

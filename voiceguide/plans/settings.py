@@ -1,0 +1,159 @@
+"""Every setting, declared once: its name in YAML, kind and range, default, where it may appear, and
+what scales or progresses it.
+
+The plan loader, profiles, `--set`, customization, `preview --explain` and the command line's options
+all read this table. A new setting is one row here plus the code that uses its value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Flag, auto
+from typing import Any
+
+from voiceguide.language.catalog import DEFAULT_LANGUAGE
+from voiceguide.plans.values import (
+    Choice,
+    ChoiceOrTexts,
+    Count,
+    Counting,
+    Instructions,
+    Integer,
+    Kind,
+    Language,
+    Number,
+    Seconds,
+    SideChoice,
+    Text,
+    Texts,
+    YesNo,
+)
+
+
+class Scope(Flag):
+    """Where a setting may appear."""
+
+    SESSION = auto()
+    """Once for the whole session: a plan's or profile's `settings:`, `--set NAME=VALUE`."""
+    EVERY_EXERCISE = auto()
+    """Once for every exercise, in the same places; in a plan, the exercises' default."""
+    EXERCISE = auto()
+    """One exercise's own: an exercise of a plan, a profile's `exercises:`, `--set "NAME.FIELD=VALUE"`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    name: str
+    """As written in YAML and in `--set`."""
+    kind: Kind
+    """What the value is, with its range: how it is read, checked and shown."""
+    scope: Scope
+    default: object = None
+    """In the kind's units (durations in ms); None where the lack of a value means something."""
+    in_plan: bool = True
+    """False for what only a person's profile or `--set` gives (scales, choosing exercises)."""
+    attribute: str | None = None
+    """The `Plan` or `Exercise` field it becomes, when it is one field under another name."""
+    scaled_by: str | None = None
+    """The scale setting that multiplies it (hold_scale, work_scale, rest_scale)."""
+    progresses: bool = False
+    """Whether an exercise's `progression` may grow it from week to week."""
+    explained: bool = True
+    """Whether `preview` lists its effective value (texts are not listed)."""
+    unset: str = "-"
+    """How `preview` shows the value None."""
+
+    @property
+    def field(self) -> str:
+        return self.attribute or self.name
+
+
+SESSION, EVERY, EXERCISE = Scope.SESSION, Scope.EVERY_EXERCISE, Scope.EXERCISE
+SLOT = Seconds(0, 600_000)
+"""A pause or a lead-in: from nothing to 10 minutes."""
+TIMED = Seconds(500, 3_600_000)
+"""A hold or a work interval: half a second to an hour."""
+SCALE = Number(0.1, 10.0)
+
+# Listed in the order messages list the settings (session, every exercise, then one exercise).
+SETTINGS = (
+    # A plan gives its language at the top (the language its texts are in), not in `settings:`.
+    Setting(name="language", kind=Language(), scope=SESSION, default=DEFAULT_LANGUAGE,
+            in_plan=False),
+    Setting(name="voice", kind=Text(100), scope=SESSION, unset="(one for the language)"),
+    Setting(name="rate", kind=Integer(60, 400), scope=SESSION, default=150),
+    Setting(name="volume", kind=Number(0.1, 1.0), scope=SESSION, default=1.0),
+    Setting(name="beep_level", kind=Number(-30.0, 6.0), scope=SESSION, default=-3.0,
+            attribute="beep_level_db"),
+    Setting(name="instructions", kind=Choice(Instructions), scope=SESSION,
+            default=Instructions.FULL),
+    Setting(name="rest_between_exercises", kind=SLOT, scope=SESSION, default=15_000,
+            attribute="rest_between_exercises_ms", scaled_by="rest_scale"),
+    Setting(name="counting", kind=Choice(Counting), scope=EVERY | EXERCISE,
+            default=Counting.EVERY_SECOND),
+    Setting(name="lead_in", kind=SLOT, scope=EVERY | EXERCISE, default=5_000,
+            attribute="lead_in_ms"),
+    Setting(name="reset", kind=SLOT, scope=EVERY | EXERCISE, default=3_000,
+            scaled_by="rest_scale", progresses=True),
+    Setting(name="rest", kind=SLOT, scope=EVERY | EXERCISE, default=10_000,
+            scaled_by="rest_scale", progresses=True),
+    Setting(name="switch", kind=SLOT, scope=EVERY | EXERCISE, default=5_000,
+            attribute="switch_ms"),
+    Setting(name="set_rest", kind=SLOT, scope=EVERY | EXERCISE, default=30_000,
+            attribute="set_rest_ms", scaled_by="rest_scale", progresses=True),
+    Setting(name="hold_scale", kind=SCALE, scope=EVERY, default=1.0, in_plan=False),
+    Setting(name="work_scale", kind=SCALE, scope=EVERY, default=1.0, in_plan=False),
+    Setting(name="rest_scale", kind=SCALE, scope=EVERY, default=1.0, in_plan=False),
+    Setting(name="sides", kind=Choice(SideChoice), scope=EVERY, default=SideChoice.BOTH,
+            in_plan=False),
+    Setting(name="only", kind=Texts(), scope=EVERY, in_plan=False),
+    Setting(name="skip", kind=Texts(), scope=EVERY, in_plan=False),
+    Setting(name="reps", kind=Count(500), scope=EXERCISE, default=1, progresses=True),
+    Setting(name="sets", kind=Count(50), scope=EXERCISE, default=1, progresses=True),
+    Setting(name="hold", kind=TIMED, scope=EXERCISE, scaled_by="hold_scale", progresses=True),
+    Setting(name="work", kind=TIMED, scope=EXERCISE, scaled_by="work_scale", progresses=True),
+    # In a plan the sides are named (per language); a person may also pick by left and right.
+    Setting(name="sides", kind=ChoiceOrTexts(SideChoice), scope=EXERCISE, default=()),
+    Setting(name="skip", kind=YesNo(), scope=EXERCISE, default=False, in_plan=False,
+            explained=False),
+    Setting(name="cue", kind=Text(200, translatable=True), scope=EXERCISE, explained=False),
+    Setting(name="instructions", kind=Text(4000, translatable=True), scope=EXERCISE,
+            explained=False),
+)  # fmt: skip
+
+EXERCISE_ORDER = (
+    "reps", "sets", "hold", "work", "rest", "reset", "switch", "set_rest", "lead_in", "counting",
+    "sides", "skip", "cue", "instructions",
+)  # fmt: skip
+"""The order messages and the README list an exercise's fields in; a setting not named here comes
+after these, in the table's order."""
+
+
+def _exercise_place(setting: Setting) -> int:
+    return (
+        EXERCISE_ORDER.index(setting.name)
+        if setting.name in EXERCISE_ORDER
+        else len(EXERCISE_ORDER)
+    )
+
+
+SESSION_SETTINGS = {s.name: s for s in SETTINGS if s.scope & (SESSION | EVERY)}
+"""By name: what a profile's `settings:` and `--set NAME=VALUE` may give."""
+EXERCISE_SETTINGS = {
+    s.name: s for s in sorted((s for s in SETTINGS if s.scope & EXERCISE), key=_exercise_place)
+}
+"""By name: what one exercise may be given (in a plan, a profile or `--set "EXERCISE.NAME=..."`)."""
+PLAN_SETTINGS = {name: s for name, s in SESSION_SETTINGS.items() if s.in_plan}
+"""What a plan's `settings:` may give."""
+PLAN_EXERCISE_SETTINGS = {name: s for name, s in EXERCISE_SETTINGS.items() if s.in_plan}
+"""What an exercise of a plan may give (besides its name, phases, progression and notes)."""
+
+SCALES = tuple(s.name for s in SETTINGS if any(other.scaled_by == s.name for other in SETTINGS))
+"""The settings that multiply others (hold_scale, work_scale, rest_scale)."""
+PROGRESSIVE = tuple(name for name, s in EXERCISE_SETTINGS.items() if s.progresses)
+"""What an exercise's `progression` may grow; durations in ms, counts as they are."""
+
+
+def default(name: str) -> Any:
+    """The default of the session or every-exercise setting *name* (Any: each setting's own type)."""
+    return SESSION_SETTINGS[name].default
