@@ -17,13 +17,9 @@ from enum import StrEnum
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from voiceguide.build.session import (
-    RenderSettings,
-    build_session,
-    files_state,
-    remove_leftovers,
-    up_to_date,
-)
+from voiceguide.build.existing import files_state, remove_leftovers, up_to_date
+from voiceguide.build.session import build_session
+from voiceguide.build.settings import RenderSettings
 from voiceguide.common import stopping
 from voiceguide.common.errors import VoiceguideError
 from voiceguide.common.workers import Worker, WorkerCrashed, answer, start, stop

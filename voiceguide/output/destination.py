@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from voiceguide.common.errors import VoiceguideError, path_text
+from voiceguide.common.replacing import fit_name, name_max
 from voiceguide.output.formats import EXTENSIONS, FORMAT_NAMES, AudioFormat
-from voiceguide.output.replacing import fit_name, name_max
 from voiceguide.output.sidecars import SIDECARS
 
 PLAYLIST = ".m3u"
