@@ -1,5 +1,5 @@
 """The command line: each command parses its options, builds the inputs and calls the core
-(what the commands share is in cli_support.py)."""
+(what the commands share is in support.py; how they end, in ending.py)."""
 
 from __future__ import annotations
 
