@@ -13,7 +13,8 @@ import audio_measure as am
 import numpy as np
 import pytest
 
-from voiceguide.build.session import RenderSettings, build_session, fingerprint
+from voiceguide.build.existing import fingerprint
+from voiceguide.build.session import RenderSettings, build_session
 from voiceguide.common.errors import SettingsError
 from voiceguide.plans.loader import load_plan, shipped_plan_path
 from voiceguide.script.timeline import EventKind

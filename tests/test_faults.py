@@ -36,8 +36,8 @@ from processes import (
 
 from voiceguide.cli.commands import main
 from voiceguide.common.externals import FFMPEG_VARIABLE, FfmpegNeed, ffmpeg_path, ffmpeg_paths_clear
+from voiceguide.common.replacing import DISK_FULL
 from voiceguide.output.export import read_stamp
-from voiceguide.output.replacing import DISK_FULL
 from voiceguide.plans.loader import shipped_plan_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"

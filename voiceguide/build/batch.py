@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from voiceguide.build.session import (
-    RenderSettings,
-    build_session,
-    files_state,
-    remove_leftovers,
-    up_to_date,
-)
+from voiceguide.build.existing import files_state, remove_leftovers, up_to_date
+from voiceguide.build.session import build_session
+from voiceguide.build.settings import RenderSettings
 from voiceguide.common import stopping
 from voiceguide.common.errors import VoiceguideError
 from voiceguide.common.workers import Pool, Worker, WorkerCrashed
@@ -53,9 +49,13 @@ class Outcome:
     job: Job
     status: Status
     total_ms: int = 0
-    message: str = ""
-    exit_code: int = 0
+    failure: VoiceguideError | None = None
+    """Why the job failed (an InputError, or a failure of the machinery)."""
     damaged_cache_entries: int = 0
+
+    @property
+    def message(self) -> str:
+        return self.failure.report() if self.failure else ""
 
 
 def build_all(
@@ -118,9 +118,7 @@ def _build_all(
 def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -> Outcome | None:
     if job.error is not None or job.plan is None:
         error = job.error or VoiceguideError("no plan")
-        return Outcome(
-            job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code
-        )
+        return Outcome(job=job, status=Status.FAILED, failure=error)
     stamp = (
         None
         if force
@@ -153,11 +151,9 @@ def _outcome(pool: Pool[tuple[int, Job]], job: Job, worker: Worker) -> Outcome:
     try:
         result = pool.answer(worker)
     except VoiceguideError as error:
-        return Outcome(
-            job=job, status=Status.FAILED, message=error.report(), exit_code=error.exit_code
-        )
+        return Outcome(job=job, status=Status.FAILED, failure=error)
     except WorkerCrashed as error:  # a worker's bug is one failed session, not a failed batch
-        return Outcome(job=job, status=Status.FAILED, message=str(error), exit_code=1)
+        return Outcome(job=job, status=Status.FAILED, failure=VoiceguideError(str(error)))
     if result is None:
         code = worker.process.returncode
         how = (
@@ -165,9 +161,8 @@ def _outcome(pool: Pool[tuple[int, Job]], job: Job, worker: Worker) -> Outcome:
             if code < 0
             else f"ended with exit code {code}"
         )
-        return Outcome(
-            job=job, status=Status.FAILED, message=f"the process building it {how}", exit_code=1
-        )
+        failure = VoiceguideError(f"the process building it {how}")
+        return Outcome(job=job, status=Status.FAILED, failure=failure)
     total_ms, up_to_date, damaged = result
     status = Status.UP_TO_DATE if up_to_date else Status.BUILT
     return Outcome(job=job, status=status, total_ms=total_ms, damaged_cache_entries=damaged)

@@ -1,5 +1,5 @@
 """The command line: each command parses its options, builds the inputs and calls the core
-(what the commands share is in cli_support.py)."""
+(what the commands share is in support.py; how they end, in ending.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from voiceguide import __version__
-from voiceguide.cli.output import Group, echo
+from voiceguide.cli.ending import Group, reports_errors
+from voiceguide.cli.output import echo
 from voiceguide.cli.support import (
     MAX_OVERRUNS_SHOWN,
-    Failure,
-    InputFailure,
     ProgressBar,
     allow_long_option,
     chapters_of_result,
@@ -39,14 +38,13 @@ from voiceguide.cli.support import (
     report_loudness,
     report_missing_translations,
     report_overruns,
-    reports_errors,
     run_jobs,
     session_name,
     warn_damaged_cache,
     warn_missing_translations,
     warn_temporary_cache,
 )
-from voiceguide.common.errors import PlanError, path_text
+from voiceguide.common.errors import CacheError, InputError, PlanError, path_text
 
 if TYPE_CHECKING:
     from voiceguide.plans.customize import Customized
@@ -266,7 +264,7 @@ def validate(
         if count > MAX_OVERRUNS_SHOWN:
             lines.append(f"... and {count - MAX_OVERRUNS_SHOWN} more")
         heading = f"{counted(count, 'phrase')} {'does not fit its slot' if count == 1 else 'do not fit their slots'}:"
-        raise InputFailure("\n".join([heading, *(f"  {line}" for line in lines)]))
+        raise InputError("\n".join([heading, *(f"  {line}" for line in lines)]))
     echo(
         f"{source}: OK, {exercises_phrase(len(customized.plan.exercises))}, {length(timeline.total_ms)}"
     )
@@ -456,7 +454,7 @@ def voices(language: str | None) -> None:
         code = language.strip().replace("_", "-").casefold()
         every_voice, found = found, [voice for voice in found if speaks(voice, code)]
         if not found:
-            raise InputFailure(
+            raise InputError(
                 f"no installed voice speaks {language!r}; of the languages voiceguide has phrases in, the voices "
                 f"speak {spoken_languages(every_voice) or 'none'}"
             )
@@ -518,7 +516,7 @@ def cache_clear() -> None:
     if cleared.failed:
         total = cleared.files + cleared.failed
         done = f"; removed {removed}" if cleared.files else ""
-        raise Failure(
+        raise CacheError(
             f"could not remove {cleared.failed} of {counted(total, 'clip')} from {folder}: "
             f"{cleared.reason}{done}. Check that you may change that folder (its owner and permissions)."
         )

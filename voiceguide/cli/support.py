@@ -1,22 +1,22 @@
-"""What the commands share: exit codes for errors, the options, a plan as a person's options make
-it, session file names, running many builds, and the progress bar."""
+"""What the commands share: the options, a plan as a person's options make it, session file names,
+running many builds, and the progress bar."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
-from voiceguide.cli.output import StreamFailure, echo, flush_output, stream_failed
+from voiceguide.cli.ending import EXIT_FAILURE, exit_code
+from voiceguide.cli.output import echo
 from voiceguide.common import stopping
-from voiceguide.common.errors import PlanError, VoiceguideError, path_text
+from voiceguide.common.errors import InputError, PlanError, path_text
 from voiceguide.output.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 from voiceguide.plans.settings import SESSION_SETTINGS
@@ -30,74 +30,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_OUTPUT_DIR = Path("output")
-
-
-class Failure(click.ClickException):
-    """A failure of the machinery (speech engine, ffmpeg, the disk) on its way out."""
-
-    exit_code = 1
-
-
-class InputFailure(Failure):
-    """A mistake in the input (plan, profile, option, file) on its way out."""
-
-    exit_code = 2
-
-
-def failure(message: str, exit_code: int) -> Failure:
-    return InputFailure(message) if exit_code == InputFailure.exit_code else Failure(message)
-
-
-def reports_errors(command: F) -> F:
-    """Users see a message and an exit code for every failure, never a traceback; what the command
-    printed is delivered before it ends (see cli_output); and Ctrl-C, SIGTERM and SIGHUP stop the
-    command alike (see stopping), with a line saying what was written."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with stopping.handled() as stop:
-            try:
-                result = command(*args, **kwargs)
-            except VoiceguideError as error:
-                if stop.signum is None:
-                    raise failure(error.report(), error.exit_code) from None
-                # What failed was stopped by the same signal (ffmpeg, say, by Ctrl-C in a terminal).
-                interrupted(stopping.Interrupted(stop.signum))
-            except StreamFailure as broken:
-                stream_failed(broken)
-            except KeyboardInterrupt as interrupt:
-                interrupted(interrupt)
-            except SystemExit:
-                flush_output()
-                raise
-            flush_output()
-            return result
-
-    return wrapper  # type: ignore[return-value]
-
-
-STOPPED_BY: dict[int, str] = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Stopped by SIGTERM"}
-if hasattr(signal, "SIGHUP"):
-    STOPPED_BY[signal.SIGHUP] = "Stopped by SIGHUP"
-
-
-def interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
-    """Say that the command was stopped, and which session files it wrote before; exit 128 + the
-    signal."""
-    signum = stopping.signal_of(interrupt)
-    written = [str(path) for path in getattr(interrupt, "written", ())]
-    if not written:
-        what = "no session file was changed"
-    else:
-        listed = written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
-        what = f"{listed} {'was' if len(written) == 1 else 'were'} written, no other session file was changed"
-    with contextlib.suppress(OSError):  # (after SIGHUP, the terminal may be gone)
-        click.echo(f"\n{STOPPED_BY.get(signum, f'Stopped by signal {signum}')}; {what}.", err=True)
-    # Ignored from now on: Python's own handlers are taken down as the interpreter ends, and another
-    # Ctrl-C then would end the process by the signal rather than with this exit code.
-    for each in stopping.STOP_SIGNALS:
-        signal.signal(each, signal.SIG_IGN)
-    sys.exit(128 + signum)
 
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -431,7 +363,7 @@ def distinct_names(profiles: list[Path]) -> dict[Path, str]:
     }
     if len(set(names.values())) < len(names):
         clashing = sorted(str(p) for p in profiles if list(names.values()).count(names[p]) > 1)
-        raise InputFailure(
+        raise InputError(
             f"these profiles would write the same session file; rename one: {', '.join(clashing)}"
         )
     return names
@@ -475,7 +407,7 @@ def check_outputs(outputs: list[Path], render: dict[str, Any], *, shorter: str) 
         )
     repeated = sorted({path_text(output) for output in outputs if outputs.count(output) > 1})
     if repeated:
-        raise InputFailure(
+        raise InputError(
             f"two sessions would be written to {', '.join(repeated)}; rename a profile"
         )
 
@@ -488,7 +420,7 @@ def profile_files(paths: tuple[Path, ...]) -> list[Path]:
                 p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
             )
             if not found:
-                raise InputFailure(f"the folder {path} has no profiles (.yaml files)")
+                raise InputError(f"the folder {path} has no profiles (.yaml files)")
             files += found
         else:
             files.append(path)
@@ -546,7 +478,8 @@ def _run_jobs(jobs: list[Any], *, settings: Any, force: bool, workers: int | Non
     echo(f"{counted(len(outcomes), 'session')}: {summary}", err=True)
     failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
     if failed:
-        sys.exit(max(outcome.exit_code for outcome in failed))
+        codes = (exit_code(outcome.failure) for outcome in failed if outcome.failure)
+        sys.exit(max(codes, default=EXIT_FAILURE))
 
 
 class ProgressBar:

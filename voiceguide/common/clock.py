@@ -1,4 +1,5 @@
-"""Times as text, for every place voiceguide shows or reads one (tables, messages, captions, tags).
+"""Times as text, for every place voiceguide shows or reads one (tables, messages, captions, tags,
+JSON, ffmpeg's options). Spoken times are words, said by each language's catalog.
 
 Times are whole milliseconds, never negative except in `duration`, which shows what a user wrote.
 Each form rounds once, half up, in integers, and only then splits into hours, minutes and
@@ -62,6 +63,11 @@ def seconds(ms: int) -> str:
         return f"{hundredths // 100}.{hundredths % 100:02d} s"
     tenths = (ms + 50) // 100
     return f"{tenths // 10}.{tenths % 10} s"
+
+
+def in_seconds(ms: int) -> float:
+    """A time as a number of seconds, for JSON and ffmpeg's options: 12.5, 727.586."""
+    return ms / 1000
 
 
 def timestamp(ms: int) -> str:

@@ -1,7 +1,8 @@
 """One family of errors, each carrying a message a user can act on.
 
-The CLI turns these into exit codes: input mistakes (a bad plan, a bad option) exit 2,
-failures of the machinery (speech engine, ffmpeg, the disk) exit 1.
+Two kinds: a mistake in the input (InputError: a bad plan, a bad option, an output that cannot be
+written as given), and a failure of the machinery (any other VoiceguideError: the speech engine,
+ffmpeg, the disk). The CLI says each and turns its kind into an exit code (see cli/ending.py).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ import os
 
 
 class VoiceguideError(Exception):
-    """Base of every error voiceguide raises on purpose."""
-
-    exit_code = 1
+    """Base of every error voiceguide raises on purpose: as such, a failure of the machinery."""
 
     def report(self) -> str:
         """The message as a user reads it."""
         return str(self)
 
 
-class PlanError(VoiceguideError):
-    """A plan, profile or --set option is unreadable or does not describe a valid session."""
+class InputError(VoiceguideError):
+    """A mistake in the input: a plan, profile, option or file as the user gave it."""
 
-    exit_code = 2
+
+class PlanError(InputError):
+    """A plan, profile or --set option is unreadable or does not describe a valid session."""
 
     def __init__(self, problems: list[str], *, subject: str = "the plan") -> None:
         self.problems = problems
@@ -44,10 +45,8 @@ class PlanError(VoiceguideError):
         return "\n".join([self.heading, *(f"  {problem}" for problem in self.problems)])
 
 
-class SettingsError(VoiceguideError):
+class SettingsError(InputError):
     """An option or setting has a value that cannot be used (an unknown voice, say)."""
-
-    exit_code = 2
 
 
 class SpeechError(VoiceguideError):

@@ -40,10 +40,6 @@ class Interrupted(KeyboardInterrupt):
         self.written = tuple(written)
         """The session files replaced before the stop (see noting_written)."""
 
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
 
 def signal_of(interrupt: KeyboardInterrupt) -> int:
     """The signal behind *interrupt*: a plain KeyboardInterrupt is Ctrl-C's."""

@@ -18,9 +18,9 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from voiceguide.common.errors import VoiceguideError, path_text
+from voiceguide.common.errors import InputError, path_text
+from voiceguide.common.replacing import fit_name, name_max
 from voiceguide.output.formats import EXTENSIONS, FORMAT_NAMES, AudioFormat
-from voiceguide.output.replacing import fit_name, name_max
 from voiceguide.output.sidecars import SIDECARS
 
 PLAYLIST = ".m3u"
@@ -34,10 +34,8 @@ KNOWN_EXTENSIONS = ".mp3, .m4a, .ogg, .opus or .wav"
 NO_SIDECARS = "leave out the files beside it with --no-sidecars"
 
 
-class OutputError(VoiceguideError):
+class OutputError(InputError):
     """The output (its folder or its name) cannot be written as given."""
-
-    exit_code = 2
 
 
 def check_folder(folder: Path, *, shown: str | None = None, create: bool = False) -> None:

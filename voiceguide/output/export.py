@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING
 from voiceguide.common.clock import timestamp
 from voiceguide.common.errors import AudioError, SettingsError, path_text
 from voiceguide.common.externals import FfmpegNeed, ffmpeg_path
+from voiceguide.common.replacing import FileSet, writing
 from voiceguide.output.formats import (
     BITRATE_RANGES,
     DEFAULT_BITRATES,
@@ -35,7 +36,6 @@ from voiceguide.output.formats import (
     SAMPLE_RATES,
     AudioFormat,
 )
-from voiceguide.output.replacing import FileSet, writing
 from voiceguide.sound.truepeak import limiter
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class Tags:
     track: str | None = None
     length_ms: int | None = None
     fingerprint: str | None = None
-    """What the session was made from (see session.fingerprint), so an unchanged one is not rebuilt."""
+    """What the session was made from (see build.existing.fingerprint), so an unchanged one is not rebuilt."""
     sidecars: str | None = None
     """A digest of the files written beside the session (see sidecars.digest), so that a session
     whose sidecars are missing or changed is rebuilt."""

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from voiceguide.common.clock import clock, length, seconds
+from voiceguide.common.clock import clock, in_seconds, length, seconds
 from voiceguide.plans.customize import Origin
 from voiceguide.script.timeline import Event, EventKind, Overrun, Timeline, Where
 
@@ -72,12 +72,12 @@ def as_json(timeline: Timeline, explanation: Sequence[Origin] = ()) -> str:
 def as_dict(timeline: Timeline) -> dict[str, Any]:
     return {
         "title": timeline.title,
-        "total": timeline.total_ms / 1000,
+        "total": in_seconds(timeline.total_ms),
         "events": [_event_dict(event) for event in timeline.events],
         "intervals": [
             {
-                "start": i.start_ms / 1000,
-                "end": i.end_ms / 1000,
+                "start": in_seconds(i.start_ms),
+                "end": in_seconds(i.end_ms),
                 "phase": i.phase.value,
                 "name": i.name,
                 **_where_dict(i.where),
@@ -86,11 +86,11 @@ def as_dict(timeline: Timeline) -> dict[str, Any]:
         ],
         "overruns": [
             {
-                "at": o.at_ms / 1000,
+                "at": in_seconds(o.at_ms),
                 "text": o.text,
-                "needed": o.needed_ms / 1000,
-                "available": o.available_ms / 1000,
-                "over": o.over_ms / 1000,
+                "needed": in_seconds(o.needed_ms),
+                "available": in_seconds(o.available_ms),
+                "over": in_seconds(o.over_ms),
                 "phase": o.phase.value,
                 **_where_dict(o.where),
             }
@@ -101,8 +101,8 @@ def as_dict(timeline: Timeline) -> dict[str, Any]:
 
 def _event_dict(event: Event) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "start": event.start_ms / 1000,
-        "end": event.end_ms / 1000,
+        "start": in_seconds(event.start_ms),
+        "end": in_seconds(event.end_ms),
         "kind": event.kind.value,
     }
     if event.text is not None:
@@ -110,7 +110,7 @@ def _event_dict(event: Event) -> dict[str, Any]:
     if event.tone is not None:
         data["tone"] = event.tone.value
     if event.clipped_ms:
-        data["clipped"] = event.clipped_ms / 1000
+        data["clipped"] = in_seconds(event.clipped_ms)
     data["phase"] = event.phase.value
     data.update(_where_dict(event.where))
     return data

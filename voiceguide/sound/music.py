@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
+from voiceguide.common.clock import in_seconds
 from voiceguide.common.errors import SettingsError, path_text
 from voiceguide.common.externals import ffmpeg_path
 from voiceguide.script.timeline import EventKind, Timeline
@@ -46,9 +47,9 @@ class Music:
     ) -> None:
         self.sample_rate = sample_rate
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="voiceguide-music-")
-        seconds = total_ms / 1000
-        fade_out_at = max(0.0, seconds - FADE_MS / 1000)
-        fades = f"afade=t=in:d={FADE_MS / 1000},afade=t=out:st={fade_out_at:.3f}:d={FADE_MS / 1000}"
+        seconds, fade = in_seconds(total_ms), in_seconds(FADE_MS)
+        fade_out_at = max(0.0, seconds - fade)
+        fades = f"afade=t=in:d={fade},afade=t=out:st={fade_out_at:.3f}:d={fade}"
 
         def decode(*loop: str) -> subprocess.CompletedProcess[bytes]:
             self._file.seek(0)

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import struct
 import tempfile
 import zlib
@@ -28,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from voiceguide.common.errors import CacheError, SettingsError
+from voiceguide.common.errors import AudioError, CacheError, SettingsError
+from voiceguide.common.replacing import replace_whole
 
 CACHE_ENV = "VOICEGUIDE_CACHE_DIR"
 MAX_BYTES = 256 * 1024 * 1024
@@ -235,26 +235,14 @@ def _length(header: bytes, size: int) -> int | None:
 
 
 def _write_atomically(path: Path, payload: bytes) -> bool:
-    """Write an entry at *path* through a temporary file, flushed to the disk before it is renamed
-    into place, so that parallel builds never read half a file, nor a power loss leave an empty one
-    (the folder itself is not flushed: a rename lost is only a missed saving); False if it could
-    not be written. The temporary file is named before it is made, so that it is removed however
-    the writing ends (a full disk, Ctrl-C, a helper's SIGTERM)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    """Write an entry at *path* in one step (see replacing.replace_whole), so that parallel builds
+    never read half a file, nor a power loss leave an empty one; False if it could not be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temp.open("xb") as file:
-            file.write(HEADER.pack(MAGIC, FORMAT, len(payload), zlib.crc32(payload)))
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-        return True
-    except OSError:
+        replace_whole(path, HEADER.pack(MAGIC, FORMAT, len(payload), zlib.crc32(payload)), payload)
+    except (OSError, AudioError):
         return False
-    finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+    return True
 
 
 def _clips(folder: Path) -> list[tuple[Path, int, float]]:

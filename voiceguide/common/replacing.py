@@ -1,5 +1,5 @@
 """Files replaced whole, and together: a session, its sidecars, the parts of a split and their
-playlist.
+playlist; and one file alone, a speech cache entry (see replace_whole).
 
 Each file of a set is written to a temporary file beside its final name (so that putting it in place
 is a rename, which is atomic), and only when every file of the set is complete are they all renamed
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +29,7 @@ DISK_FULL = "the disk is full (or the file may grow no larger); free some space 
 DEFAULT_NAME_MAX = 255
 """Bytes in a file name, where the file system does not say (most take 255)."""
 _RANDOM = 8
-"""Characters mkstemp puts in a temporary name."""
+"""Random characters in a temporary name."""
 _SUFFIX = ".part"
 
 
@@ -62,9 +62,13 @@ class FileSet:
 
     def write_text(self, path: Path, text: str) -> None:
         """*text* (UTF-8, newlines as given) to be put at *path*."""
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def write_bytes(self, path: Path, *chunks: bytes) -> None:
+        """*chunks*, one after another, to be put at *path*."""
         temp = self.temporary(path)
         with writing(path):
-            temp.write_bytes(text.encode("utf-8"))
+            temp.write_bytes(b"".join(chunks))
 
     def commit(self, *, remove: Iterable[Path] = ()) -> None:
         """Every file written put in place, and the files in *remove* (left by an earlier build and
@@ -82,6 +86,15 @@ class FileSet:
                 with contextlib.suppress(FileNotFoundError):
                     old.unlink()
         self._staged.clear()
+
+
+def replace_whole(path: Path, *chunks: bytes) -> None:
+    """Write *chunks* at *path* as a FileSet of one: a reader (another build, in parallel) finds the
+    file that was there or the new one whole, and a power cut leaves no empty one. AudioError if it
+    cannot be written."""
+    with FileSet() as files:
+        files.write_bytes(path, *chunks)
+        files.commit()
 
 
 @contextlib.contextmanager
@@ -119,19 +132,23 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     It is locked while this process lives: one left by a process killed outright is not, and the
     next build of the same file removes it (see remove_stale_temporaries)."""
     room = name_max(path.parent) - len(".") - len(".") - _RANDOM - len(_SUFFIX)
+    # Named before it is made, so that it is removed however the making ends (a stop signal
+    # between the file's making and the handle's return would otherwise leave it).
+    temp, handle, held = _temporary_name(path, room), -1, False
     try:
-        handle, name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{fit_name(path.name, room)}.", suffix=_SUFFIX
-        )
-    except OSError as error:
-        raise AudioError(
-            f"cannot write in {path_text(path.parent)}: {error.strerror or error}"
-        ) from None
-    temp = Path(name)
-    held = _locked(handle)
-    try:
+        try:
+            try:
+                handle = _create(temp)
+            except FileExistsError:  # (a name another file took: as likely as 32 random bits)
+                temp = _temporary_name(path, room)
+                handle = _create(temp)
+        except OSError as error:
+            raise AudioError(
+                f"cannot write in {path_text(path.parent)}: {error.strerror or error}"
+            ) from None
+        held = _locked(handle)
         with writing(path):
-            # mkstemp makes the file private; a session is an ordinary file to share and play.
+            # The file is private; a session is an ordinary file to share and play.
             os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         yield temp
     finally:
@@ -139,6 +156,16 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
             temp.unlink()
         if held:
             os.close(handle)
+
+
+def _create(temp: Path) -> int:
+    return os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def _temporary_name(path: Path, room: int) -> Path:
+    return path.with_name(
+        f".{fit_name(path.name, room)}.{secrets.token_hex(_RANDOM // 2)}{_SUFFIX}"
+    )
 
 
 def remove_stale_temporaries(folder: Path, names: Iterable[str]) -> None:
