@@ -8,12 +8,14 @@ import os
 import signal
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from voiceguide.common.errors import SettingsError
+from voiceguide.common.errors import PlanError, SettingsError
 from voiceguide.common.stopping import Interrupted
 from voiceguide.common.workers import Pool, WorkerCrashed
+from voiceguide.plans.loader import load_plan
 from voiceguide.sound.engines import load_engine
 
 
@@ -57,3 +59,25 @@ def test_a_worker_stopped_by_a_signal_stops_the_task() -> None:
         assert time.monotonic() - started < 5  # (the sleeper unwound at SIGTERM, not killed)
     assert len(pool) == 0
     assert not glob.glob(os.path.join(tempfile.gettempdir(), "voiceguide-pooltest-*"))
+
+
+def test_a_plan_error_in_a_worker_reaches_the_caller_as_it_was_raised(tmp_path: Path) -> None:
+    """A plan error holds a list of problems: it crosses the pipe as that list, not as the
+    characters of its message."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("title: T\nexercises:\n  - name: A\n    reps: many\n    sets: few\n")
+    with Pool[str]() as pool:
+        pool.start(load_plan, plan, label="plan")
+        [(_, worker)] = list(pool.ended())
+        with pytest.raises(PlanError) as raised:
+            pool.answer(worker)
+    raised_here = load_plan_error(plan)
+    assert len(raised_here.problems) == 3
+    assert raised.value.problems == raised_here.problems
+    assert raised.value.report() == raised_here.report()
+
+
+def load_plan_error(plan: Path) -> PlanError:
+    with pytest.raises(PlanError) as raised:
+        load_plan(plan)
+    return raised.value
