@@ -17,6 +17,7 @@ from voiceguide.cli.ending import EXIT_FAILURE, exit_code
 from voiceguide.cli.output import echo
 from voiceguide.common import stopping
 from voiceguide.common.errors import InputError, PlanError, path_text
+from voiceguide.language.catalog import catalog_codes
 from voiceguide.output.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 from voiceguide.plans.settings import SESSION_SETTINGS
@@ -39,7 +40,8 @@ plan_argument = click.argument("plan", required=False, type=existing_file)
 language_option = click.option(
     "--language",
     metavar="CODE",
-    help="Speak the session in this language (en, de, cs, es, fr), with a voice for it (--set language=CODE).",
+    help=f"Speak the session in this language ({', '.join(catalog_codes())}), with a voice for it "
+    "(--set language=CODE).",
 )
 
 
