@@ -26,6 +26,7 @@ import pytest
 from audio_measure import ebur128
 
 from voiceguide.build.session import RenderSettings, available_cores, mix_session, write_session
+from voiceguide.language.catalog import catalog_codes
 from voiceguide.output.export import AudioFormat, Encoding
 from voiceguide.plans.customize import customize
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.audio
 
 ROOT = Path(__file__).parent.parent
 PLANS = sorted(path.stem for path in (ROOT / "data").glob("*.yaml"))
-LANGUAGES = sorted(path.stem for path in (ROOT / "voiceguide" / "catalogs").glob("*.yaml"))
+LANGUAGES = catalog_codes()
 DEFAULT = Path(DEFAULT_PLAN).stem
 LOUDEST_LANGUAGE = "cs"
 DEFAULT_TARGET = RenderSettings().loudness_lufs
