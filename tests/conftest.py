@@ -14,10 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cost_marks
 import numpy as np
 import pytest
 from audio_measure import decode
+from builders import TINY_PLAN, write_plan
 from click.testing import CliRunner
+from cost_marks import marks_its_tests
 from processes import end_all_started
 
 from voiceguide.build.session import BuildResult, RenderSettings, build_session
@@ -27,24 +30,15 @@ from voiceguide.plans.plan import Plan
 
 def pytest_configure(config: pytest.Config) -> None:
     """The whole run (its subprocesses too) uses a speech cache of its own, empty at the start:
-    tests never read the user's cache, and the first build of each phrase is a real synthesis."""
+    tests never read the user's cache, and the first build of each phrase is a real synthesis.
+    Tests are marked by what they start, and fail if they start what their marks do not allow (see
+    cost_marks.py)."""
     os.environ["VOICEGUIDE_CACHE_DIR"] = tempfile.mkdtemp(prefix="vg-test-speech-cache-")
+    config.pluginmanager.register(cost_marks, "cost_marks")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ.pop("VOICEGUIDE_CACHE_DIR", ""), ignore_errors=True)
-
-
-TINY_PLAN = """\
-title: Tiny
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-"""
-"""One exercise of two short holds: a real session in about a second."""
 
 
 @pytest.fixture
@@ -56,9 +50,7 @@ def runner() -> CliRunner:
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """TINY_PLAN written to a file."""
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_PLAN)
-    return path
+    return write_plan(tmp_path, TINY_PLAN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +67,7 @@ class BuiltSession:
 
 
 @pytest.fixture(scope="session")
+@marks_its_tests("audio")
 def default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
     """The shipped plan (feet-for-back-pain.yaml) built with default settings and decoded."""
     plan = load_plan(shipped_plan_path())

@@ -15,6 +15,7 @@ from pathlib import Path
 import audio_measure as am
 import numpy as np
 import pytest
+from builders import QUICK, SQUEEZE, plan_yaml, write_plan
 from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
 from processes import finish, voiceguide
@@ -26,18 +27,7 @@ from voiceguide.script.timeline import TONE_MS, Tone
 
 pytestmark = pytest.mark.audio
 
-PLAN_TEXT = """\
-title: Batch tiny
-settings:
-  lead_in: 2
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-"""
+PLAN_TEXT = plan_yaml("Batch tiny", SQUEEZE, **QUICK)
 GOOD1 = "name: Ann\nsettings:\n  rate: 170\n"
 GOOD2 = "name: Bob\nsettings:\n  hold_scale: 1.5\n"
 BAD = "name: Cy\nsettings:\n  hodl_scale: 2\n"
@@ -55,9 +45,7 @@ HOLD_TOLERANCE_MS = 30
 
 @pytest.fixture
 def plan(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(PLAN_TEXT)
-    return path
+    return write_plan(tmp_path, PLAN_TEXT)
 
 
 def write(path: Path, text: str) -> Path:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from audio_measure import decode
+from builders import TINY_PLAN, write_plan
+from cost_marks import marks_its_tests
 
 from voiceguide.sound.engines import load_engine
 from voiceguide.sound.speech import _voices_name
@@ -84,14 +86,11 @@ def damage(path: Path, how: str) -> None:
 
 
 @pytest.fixture(scope="module")
+@marks_its_tests("audio")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A tiny plan (in its folder), and its session built from an empty speech cache."""
     folder = tmp_path_factory.mktemp("clean")
-    plan = folder / "tiny.yaml"
-    plan.write_text(
-        "title: Tiny\nexercises:\n  - name: Squeeze\n    instructions: Squeeze your hand.\n"
-        "    reps: 2\n    hold: 2\n    reset: 3\n"
-    )
+    plan = write_plan(folder, TINY_PLAN)
     built = voiceguide(["build", str(plan), "-o", "clean.mp3"], folder, cache=folder / "cache")
     assert built.returncode == 0, built.stderr
     assert built.stderr == ""
@@ -106,6 +105,7 @@ def assert_same_session(session: Path, clean: Path) -> None:
     assert len(decode(session)) == len(decode(clean))
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize(
     "how", ["empty", "truncated", "odd-length", "garbage", "noise-in-the-samples"]
 )
@@ -135,6 +135,7 @@ def test_damaged_clips_are_made_again_and_reported(
     assert_same_session(tmp_path / "again.mp3", clean_session)
 
 
+@pytest.mark.audio
 def test_preview_and_validate_remeasure_emptied_clips(
     clean: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -172,6 +173,7 @@ VOICE_LISTS = {
 }
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize("how", VOICE_LISTS)
 def test_a_damaged_voice_list_is_listed_again(
     how: str, clean: tuple[Path, Path], tmp_path: Path
@@ -208,6 +210,7 @@ def test_an_entry_in_another_format_is_a_miss(tmp_path: Path) -> None:
     assert not cache._path(key).exists()
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize("command", ["build", "preview", "validate", "cache info"])
 def test_no_home_directory_uses_a_temporary_cache(
     command: str, clean: tuple[Path, Path], tmp_path: Path

@@ -23,6 +23,7 @@ exercises:
 """
 
 
+@pytest.mark.audio
 def test_build_writes_the_session_and_says_where(
     runner: CliRunner, tiny: Path, tmp_path: Path
 ) -> None:
@@ -37,6 +38,7 @@ def test_build_writes_the_session_and_says_where(
     assert list(tmp_path.glob(".*.part")) == []
 
 
+@pytest.mark.audio
 def test_build_without_plan_writes_default_session_into_output(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -50,6 +52,7 @@ def test_build_without_plan_writes_default_session_into_output(
     assert "5 exercises" in result.stdout
 
 
+@pytest.mark.audio
 def test_failed_encoding_leaves_existing_file_untouched(
     runner: CliRunner,
     tiny: Path,
@@ -108,6 +111,8 @@ def test_missing_output_folder_is_a_clear_failure(
     assert "does not exist" in result.stderr and "nowhere" in result.stderr
 
 
+@pytest.mark.speech
+@pytest.mark.runs_ffmpeg
 def test_preview_prints_the_timed_script(runner: CliRunner, tiny: Path) -> None:
     """preview shows each cue with its time and the total, without writing audio."""
     result = runner.invoke(main, ["preview", str(tiny)], catch_exceptions=False)
@@ -123,6 +128,7 @@ def test_preview_prints_the_timed_script(runner: CliRunner, tiny: Path) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.speech
 def test_preview_json_has_events_with_times_kinds_and_phases(runner: CliRunner, tiny: Path) -> None:
     """preview --json gives an events list whose entries carry start, end, kind, text, exercise and
     phase."""
@@ -143,6 +149,7 @@ def test_preview_json_has_events_with_times_kinds_and_phases(runner: CliRunner, 
     assert [round(i["end"] - i["start"], 3) for i in holds] == [2.0, 2.0]
 
 
+@pytest.mark.audio
 def test_validate_accepts_every_shipped_plan(runner: CliRunner) -> None:
     """Every plan in data/ is valid and every phrase in it fits its slot."""
     for plan in sorted(Path(__file__).parent.parent.joinpath("data").glob("*.yaml")):
@@ -168,6 +175,7 @@ def test_validate_reports_each_problem_and_exits_2(runner: CliRunner, tmp_path: 
     assert result.stdout == ""
 
 
+@pytest.mark.speech
 def test_validate_reports_speech_that_overruns_its_slot(runner: CliRunner, tmp_path: Path) -> None:
     """A reset too short for its cues is reported with the overrun in seconds, exit 2."""
     plan = tmp_path / "tight.yaml"
@@ -178,6 +186,7 @@ def test_validate_reports_speech_that_overruns_its_slot(runner: CliRunner, tmp_p
     assert "do not fit their slots" in result.stderr
 
 
+@pytest.mark.speech
 def test_unknown_voice_is_a_usage_error_with_a_hint(runner: CliRunner, tiny: Path) -> None:
     """A voice the engine does not have exits 2 and points to `voiceguide voices`."""
     result = runner.invoke(main, ["preview", str(tiny), "--voice", "Englsh (America)"])
@@ -187,6 +196,7 @@ def test_unknown_voice_is_a_usage_error_with_a_hint(runner: CliRunner, tiny: Pat
     assert "voiceguide voices" in result.stderr
 
 
+@pytest.mark.speech
 def test_voices_lists_installed_voices(runner: CliRunner) -> None:
     """voices prints one row per installed voice, with English among them."""
     result = runner.invoke(main, ["voices"], catch_exceptions=False)
@@ -196,6 +206,7 @@ def test_voices_lists_installed_voices(runner: CliRunner) -> None:
     assert any(row.split()[0] == "gmw/en-us" and "English (America)" in row for row in rows)
 
 
+@pytest.mark.speech
 def test_voices_counts_one_voice_in_the_singular(runner: CliRunner) -> None:
     """`voices --language de` lists the one German voice and says "1 voice"."""
     result = runner.invoke(main, ["voices", "--language", "de"], catch_exceptions=False)
@@ -204,6 +215,7 @@ def test_voices_counts_one_voice_in_the_singular(runner: CliRunner) -> None:
     assert result.stderr == "1 voice\n"
 
 
+@pytest.mark.speech
 def test_validate_says_one_phrase_does_not_fit_in_the_singular(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -215,6 +227,7 @@ def test_validate_says_one_phrase_does_not_fit_in_the_singular(
     assert result.stderr.splitlines()[0] == "Error: 1 phrase does not fit its slot:"
 
 
+@pytest.mark.audio
 def test_program_of_one_week_counts_one_session(
     runner: CliRunner, tiny: Path, tmp_path: Path
 ) -> None:
@@ -268,6 +281,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.runs_ffmpeg
 def test_importing_voiceguide_prints_no_warning() -> None:
     """Importing the package and its audio layer says nothing about ffmpeg."""
     code = "import voiceguide.cli.commands, voiceguide.common.externals as e; e.audio_segment(); e.pyttsx3_module()"

@@ -45,6 +45,7 @@ def old_system_ffmpeg(monkeypatch: pytest.MonkeyPatch, fresh_lookup: None) -> st
     return str(folder / "ffmpeg")
 
 
+@pytest.mark.runs_ffmpeg
 def test_an_old_system_ffmpeg_does_all_but_the_phrase_limiter(
     old_system_ffmpeg: str, bundled: str
 ) -> None:
@@ -57,6 +58,7 @@ def test_an_old_system_ffmpeg_does_all_but_the_phrase_limiter(
     assert ffmpeg_path(FfmpegNeed.OPUS, FfmpegNeed.LIMITER) == bundled
 
 
+@pytest.mark.runs_ffmpeg
 def test_the_bundled_ffmpeg_meets_every_need(
     bundled: str, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None
 ) -> None:
@@ -66,6 +68,7 @@ def test_the_bundled_ffmpeg_meets_every_need(
     assert ffmpeg_path(*FfmpegNeed) == bundled
 
 
+@pytest.mark.runs_ffmpeg
 def test_a_broken_system_ffmpeg_is_not_used(
     tmp_path: Path, bundled: str, monkeypatch: pytest.MonkeyPatch, fresh_lookup: None
 ) -> None:
@@ -78,6 +81,7 @@ def test_a_broken_system_ffmpeg_is_not_used(
     assert ffmpeg_path() == bundled
 
 
+@pytest.mark.runs_ffmpeg
 def test_voiceguide_ffmpeg_chooses_one_for_everything(
     old_system_ffmpeg: str, bundled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,6 +93,7 @@ def test_voiceguide_ffmpeg_chooses_one_for_everything(
     assert {ffmpeg_path(need) for need in FfmpegNeed} == {old_system_ffmpeg}
 
 
+@pytest.mark.speech
 def test_voiceguide_ffmpeg_naming_nothing_runnable_is_a_clear_error(
     tiny: Path,
     tmp_path: Path,

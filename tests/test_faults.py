@@ -113,6 +113,7 @@ def fresh_ffmpeg_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     ffmpeg_paths_clear()
 
 
+@pytest.mark.speech
 def test_no_ffmpeg_anywhere_is_a_clear_failure(
     tiny: Path, out: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch, fresh_ffmpeg_lookup: None
 ) -> None:
@@ -131,6 +132,7 @@ def test_no_ffmpeg_anywhere_is_a_clear_failure(
     assert_nothing_left(out, scratch)
 
 
+@pytest.mark.audio
 def test_failing_ffmpeg_leaves_the_previous_session(
     tiny: Path,
     out: Path,
@@ -157,6 +159,7 @@ def test_failing_ffmpeg_leaves_the_previous_session(
     assert_nothing_left(out, scratch)
 
 
+@pytest.mark.audio
 def test_ffmpeg_killed_by_a_signal_leaves_the_previous_session(
     tiny: Path,
     out: Path,
@@ -267,6 +270,7 @@ def test_voices_without_speech_engine_is_a_clear_failure(tmp_path: Path) -> None
     )
 
 
+@pytest.mark.speech
 def test_unknown_voice_option_is_an_input_error_with_suggestions(
     tiny: Path, out: Path, scratch: Path
 ) -> None:
@@ -285,6 +289,7 @@ def test_unknown_voice_option_is_an_input_error_with_suggestions(
     assert_nothing_left(out, scratch)
 
 
+@pytest.mark.speech
 def test_unknown_voice_in_the_plan_is_an_input_error(tiny: Path, scratch: Path) -> None:
     """A plan whose settings.voice does not exist fails validation with exit 2 and a suggestion."""
     plan = tiny.with_name("voiced.yaml")
@@ -344,6 +349,7 @@ def test_batch_into_a_file_is_an_input_error(tmp_path: Path) -> None:
 # -- subprocesses: a full disk, Ctrl-C, two builds at once ---------------------------------------
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize(
     ("limit", "stage", "helpers"),
     [(20_000, "speech", False), (20_000, "speech", True), (1_000_000, "clips", False), (12_000_000, "encoding", False)],
@@ -380,6 +386,7 @@ def test_full_disk_is_a_clear_failure(
     assert_nothing_left(out, tmp_path / "tmp", tmp_path / "cache")
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize(
     ("stage", "whole_group", "helpers"),
     [
@@ -456,6 +463,7 @@ else:
 """
 
 
+@pytest.mark.runs_ffmpeg
 def test_ctrl_c_while_the_audio_library_loads_is_not_lost(tmp_path: Path) -> None:
     """A Ctrl-C that comes while pydub is imported (the first phrase's, in a build) interrupts the
     command after the import: pydub's import runs a bare `except:` that would swallow it."""
@@ -469,6 +477,7 @@ def test_ctrl_c_while_the_audio_library_loads_is_not_lost(tmp_path: Path) -> Non
     assert (result.returncode, result.stdout, result.stderr) == (0, "interrupted\n", "")
 
 
+@pytest.mark.audio
 def test_ctrl_c_during_batch_exits_130_and_stops_every_worker(tmp_path: Path) -> None:
     """Ctrl-C while a batch of two profiles builds: exit 130 promptly, every worker gone, nothing left
     behind."""
@@ -499,6 +508,7 @@ def test_ctrl_c_during_batch_exits_130_and_stops_every_worker(tmp_path: Path) ->
     assert list((tmp_path / "cache").rglob("*.part")) == []
 
 
+@pytest.mark.audio
 def test_two_builds_of_one_file_at_once_leave_one_complete_session(tmp_path: Path) -> None:
     """Two builds of one output at once both succeed and leave one whole session (length within 50 ms),
     no temp."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from builders import ONE_SQUEEZE, QUICK, exercise_yaml, plan_yaml
 from click.testing import CliRunner, Result
 
 import voiceguide.output.export
@@ -20,21 +21,7 @@ from voiceguide.cli.commands import main
 
 pytestmark = pytest.mark.audio
 
-PLAN_TEXT = """\
-title: Units
-settings:
-  lead_in: 2
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze.
-    reps: 1
-    hold: 2
-  - name: Lift
-    instructions: Lift.
-    reps: 1
-    hold: 2
-"""
+PLAN_TEXT = plan_yaml("Units", ONE_SQUEEZE, exercise_yaml("Lift", "Lift.", reps=1, hold=2), **QUICK)
 SIDECARS = (".json", ".txt", ".vtt")
 
 

@@ -270,6 +270,7 @@ def small_plan(workdir: Path) -> Path:
     return path
 
 
+@pytest.mark.speech
 @CLI
 @given(command=st.sampled_from(["validate", "preview"]), arguments=option_arguments)
 def test_cli_with_random_options_exits_0_or_2_with_a_message(
@@ -282,6 +283,7 @@ def test_cli_with_random_options_exits_0_or_2_with_a_message(
         assert result.stdout.startswith(f"{small_plan}: OK, "), result.stdout
 
 
+@pytest.mark.speech
 @CLI
 @given(
     data=st.one_of(mutated(st.just(SMALL_PLAN)), plan_files),
@@ -298,6 +300,8 @@ def test_cli_with_mutated_plan_files_exits_0_or_2_naming_file_and_line(
     assert_clean_exit(result, path)
 
 
+@pytest.mark.speech
+@pytest.mark.runs_ffmpeg
 def test_validate_overrun_report_starts_with_error(small_plan: Path) -> None:
     """When phrases overrun (a slow --rate), validate's stderr starts with "Error:" like every other
     failure."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from cost_marks import marks_its_tests
 
 from voiceguide.cli.commands import main
 from voiceguide.common.errors import PlanError
@@ -571,6 +572,7 @@ def test_field_names_never_reach_the_terminal_raw(
     assert not raw, f"raw control characters {raw} in: {result.stderr!r}"
 
 
+@pytest.mark.speech
 def test_long_session_needs_allow_long(runner: CliRunner, write: Callable[..., Path]) -> None:
     """A 4-hour session is refused with what to do (--allow-long), and accepted with it."""
     plan = write(
@@ -729,6 +731,7 @@ exercises:
 """
 
 
+@pytest.mark.speech
 def test_control_characters_and_emoji_are_accepted_and_never_spoken(
     runner: CliRunner, write: Callable[..., Path]
 ) -> None:
@@ -819,6 +822,7 @@ def _tree(folder: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
+@marks_its_tests("audio")
 def split_build(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Result, Path, set[Path], set[Path]]:
@@ -840,6 +844,7 @@ def split_build(
     return result, out, before, _tree(watched)
 
 
+@pytest.mark.audio
 def test_split_writes_only_inside_the_output_folder_with_safe_names(
     split_build: tuple[Result, Path, set[Path], set[Path]],
 ) -> None:

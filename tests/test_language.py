@@ -817,6 +817,7 @@ exercises:
 # --- 6. The command line -------------------------------------------------------------------------
 
 
+@pytest.mark.speech
 def test_validate_in_czech_is_ok(runner: CliRunner) -> None:
     """`validate --language cs` of the default plan exits 0, says OK, and lists nothing missing."""
     result = runner.invoke(main, ["validate", "--language", "cs"], catch_exceptions=False)
@@ -825,6 +826,7 @@ def test_validate_in_czech_is_ok(runner: CliRunner) -> None:
     assert "version" not in result.output
 
 
+@pytest.mark.speech
 def test_validate_lists_texts_missing_in_a_language(runner: CliRunner, tmp_path: Path) -> None:
     """validate of a plan with some German texts lists the texts that have none, and still exits 0."""
     plan = tmp_path / "partly.yaml"
@@ -840,6 +842,7 @@ def test_validate_lists_texts_missing_in_a_language(runner: CliRunner, tmp_path:
     assert lines[-1].startswith(f"{plan}: OK, 1 exercise, ")
 
 
+@pytest.mark.speech
 def test_validate_of_texts_in_a_language_without_a_catalog(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -909,6 +912,7 @@ def test_an_unknown_language_exits_2_listing_the_languages(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.speech
 def test_voices_in_german_lists_only_german_voices(runner: CliRunner) -> None:
     """`voices --language de` lists every installed German voice, gmw/de among them, and no other."""
     result = runner.invoke(main, ["voices", "--language", "de"], catch_exceptions=False)
@@ -925,6 +929,7 @@ def test_voices_in_german_lists_only_german_voices(runner: CliRunner) -> None:
     assert result.stderr == f"{len(listed)} {'voice' if len(listed) == 1 else 'voices'}\n"
 
 
+@pytest.mark.speech
 def test_voices_in_an_unknown_language_is_a_usage_error(runner: CliRunner) -> None:
     """`voices --language xx` exits 2 and says which languages the installed voices speak."""
     result = runner.invoke(main, ["voices", "--language", "xx"])
@@ -934,6 +939,7 @@ def test_voices_in_an_unknown_language_is_a_usage_error(runner: CliRunner) -> No
     assert "de (Deutsch)" in result.stderr and "fr (français)" in result.stderr
 
 
+@pytest.mark.speech
 @pytest.mark.parametrize(
     ("profile", "line"),
     [("language: de\n", "1:11"), ("settings:\n  language: de\n", "2:13")],
@@ -968,6 +974,7 @@ def test_a_profile_giving_the_language_twice_is_a_problem(
     assert f"{path}:1:11" in result.stderr and "given twice" in result.stderr
 
 
+@pytest.mark.speech
 def test_set_language_speaks_czech(runner: CliRunner) -> None:
     """`--set language=cs` makes the session Czech, and --explain says so."""
     result = runner.invoke(
@@ -981,6 +988,7 @@ def test_set_language_speaks_czech(runner: CliRunner) -> None:
     assert '"Připravte se."' in result.stdout
 
 
+@pytest.mark.speech
 def test_exercises_are_still_named_in_the_plans_language(runner: CliRunner) -> None:
     """With --language de, `--set "Toe presses.reps=3"` gives the German "Zehen krallen" three reps,
     and --explain names --language as the source of the language."""
@@ -1009,6 +1017,7 @@ def test_language_codes_are_read_loosely() -> None:
 # --- 7. The voice for a language -----------------------------------------------------------------
 
 
+@pytest.mark.speech
 def test_the_default_voice_for_each_language() -> None:
     """Without a chosen voice, German is spoken by gmw/de, French by roa/fr, English by gmw/en, and
     every language voiceguide has phrases in by a voice that speaks it."""

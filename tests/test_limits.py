@@ -13,6 +13,7 @@ from pathlib import Path
 
 import audio_measure as am
 import pytest
+from cost_marks import marks_its_tests
 from test_listening import READERS
 
 from voiceguide.output.chapters import MAX_CHAPTERS
@@ -59,17 +60,23 @@ TINY = "title: Tiny\nexercises:\n  - name: Squeeze\n    hold: 2\n    reps: 2\n"
 
 
 @pytest.fixture(scope="module")
+@marks_its_tests("audio")
 def three_hundred(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`voiceguide build` of 300 tiny exercises into an MP3; the session's path."""
+    """`voiceguide build` of 300 tiny exercises into an MP3; the session's path. Spoken at the
+    fastest rate there is, which makes the session a third shorter (and quicker to build) than at
+    the default: what is checked is its chapters, whatever their length."""
     folder = tmp_path_factory.mktemp("many")
     plan = folder / "many.yaml"
     plan.write_text(many_exercises(300))
     output = folder / "many.mp3"
-    result = voiceguide("build", str(plan), "-o", str(output), "--no-sidecars", seconds=600)
+    result = voiceguide(
+        "build", str(plan), "-o", str(output), "--no-sidecars", "--rate", "400", seconds=600
+    )
     assert result.returncode == 0, result.stderr
     return output
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize("reader", list(READERS))
 def test_a_plan_of_300_exercises_has_chapters_of_consecutive_exercises(
     three_hundred: Path, reader: str
@@ -92,6 +99,7 @@ def test_a_plan_of_300_exercises_has_chapters_of_consecutive_exercises(
 # ----------------------------------------------------------------------
 
 
+@pytest.mark.audio
 @pytest.mark.parametrize("extension", ["mp3", "m4a", "ogg", "wav"])
 def test_a_truncated_session_is_rebuilt(tmp_path: Path, extension: str) -> None:
     """A session cut short (its tags kept) is not up to date: the next build makes it whole again."""
@@ -133,6 +141,7 @@ def test_endless_music_is_refused(tiny: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "s.mp3").exists()
 
 
+@pytest.mark.runs_ffmpeg
 @pytest.mark.parametrize("ffmpeg", ["system", "bundled"])
 def test_music_without_samples_is_refused(tiny: Path, tmp_path: Path, ffmpeg: str) -> None:
     """A WAV of 0 samples as music: a clear message and exit 2, with either ffmpeg, never a hang."""

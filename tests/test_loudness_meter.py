@@ -53,6 +53,7 @@ def sine(hz: float, seconds: float, dbfs: float) -> bytes:
     return (np.sin(2 * np.pi * hz * t) * 32767 * 10 ** (dbfs / 20)).astype("<i2").tobytes()
 
 
+@pytest.mark.runs_ffmpeg
 @pytest.mark.parametrize("hz", [60, 440, 997, 3000, 8000])
 def test_tones_across_the_band_measure_as_ffmpeg_measures_them(hz: int) -> None:
     clips = [sine(hz, 1.3, -12), sine(hz, 0.7, -30)]
@@ -66,6 +67,7 @@ def test_tones_across_the_band_measure_as_ffmpeg_measures_them(hz: int) -> None:
     assert abs(ours - theirs) <= AGREEMENT_LU, (ours, theirs)
 
 
+@pytest.mark.runs_ffmpeg
 def test_clips_close_together_and_one_cut_by_the_end() -> None:
     """Clips 10 ms apart (their filter tails overlap), and the last running past the session's end."""
     rng = np.random.default_rng(5)

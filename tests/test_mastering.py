@@ -41,6 +41,7 @@ def oversampled_peak_dbtp(samples: np.ndarray) -> float:
     return float(20 * np.log10(np.abs(fine).max()))
 
 
+@pytest.mark.runs_ffmpeg
 def test_the_clip_limiter_holds_its_ceiling_with_every_sample_in_place() -> None:
     """A clip limited at -16 dBTP peaks there (within 0.1 dB), keeps its length and its onset to the
     sample, and away from its loud middle is as it was (to a few steps of 16 bits)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import audio_measure as am
 import numpy as np
 import pytest
+from builders import QUICK, exercise_yaml, plan_yaml
 from click.testing import CliRunner
 
 from voiceguide.cli.commands import main
@@ -42,19 +43,12 @@ LEVEL_STEP_TOLERANCE_DB = 1.5
 LEVEL_TOLERANCE_DB = 2.0
 DEFAULT_MUSIC_LEVEL_DB = -8.0
 
-PLAN = """\
-title: Music check
-settings:
-  rate: 180
-  lead_in: 2
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 4
-    reset: 3
-"""
+PLAN = plan_yaml(
+    "Music check",
+    exercise_yaml("Squeeze", "Squeeze your hand.", reps=2, hold=4, reset=3),
+    rate=180,
+    **QUICK,
+)
 
 
 @dataclass(frozen=True, slots=True)

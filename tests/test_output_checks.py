@@ -17,21 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from builders import ONE_SQUEEZE, QUICK, plan_yaml
 from click.testing import CliRunner, Result
 
 from voiceguide.cli.commands import main
 
-PLAN_TEXT = """\
-title: Out
-settings:
-  lead_in: 2
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze.
-    reps: 1
-    hold: 2
-"""
+PLAN_TEXT = plan_yaml("Out", ONE_SQUEEZE, **QUICK)
 NAME_MAX = 255
 
 
@@ -93,6 +84,7 @@ def test_a_missing_folder_is_refused_alike_by_every_command(here: Path, args: li
     assert not (here / "missing").exists() and nothing_synthesized(here)
 
 
+@pytest.mark.audio
 def test_dash_o_with_a_slash_means_a_folder(here: Path) -> None:
     """-o newdir/ names a folder: refused when it does not exist (never a file named newdir); when
     it does, the session goes in it under its default name, as with -o newdir."""
@@ -149,6 +141,7 @@ def test_a_folder_name_longer_than_the_file_system_allows_is_refused(here: Path)
 # -- names ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.audio
 def test_a_250_character_name_builds_with_every_file_beside_it(here: Path) -> None:
     """250 characters and .mp3 (254 bytes) is a legal name: the temporary file voiceguide writes
     first is named shorter, and the session and its sidecars (.json: 255 bytes) are all written."""
@@ -191,6 +184,7 @@ def test_a_default_name_too_long_says_what_to_shorten(here: Path) -> None:
     assert nothing_synthesized(here)
 
 
+@pytest.mark.audio
 def test_split_part_names_are_shortened_to_fit(here: Path) -> None:
     """--split names each part after the output and its section; a long output name leaves the
     section's part shorter rather than making a name the file system refuses."""
@@ -242,6 +236,7 @@ def test_an_extension_that_is_not_the_format_is_refused(
     assert files_in(here) == ["out.yaml"] and nothing_synthesized(here)
 
 
+@pytest.mark.audio
 def test_a_matching_extension_and_format_build(here: Path) -> None:
     """--format opus -o x.ogg agree (Ogg Opus): built."""
     result = invoke("build", "out.yaml", "--format", "opus", "-o", "x.ogg", "--no-sidecars")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import mutagen
 import pytest
+from builders import ONE_SQUEEZE, QUICK, plan_yaml
 from click.testing import CliRunner, Result
 from mutagen.easyid3 import EasyID3
 
@@ -22,17 +23,7 @@ from voiceguide.cli.commands import main
 
 pytestmark = pytest.mark.audio
 
-PLAN_TEXT = """\
-title: Names
-settings:
-  lead_in: 2
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze.
-    reps: 1
-    hold: 2
-"""
+PLAN_TEXT = plan_yaml("Names", ONE_SQUEEZE, **QUICK)
 PROGRESSION = """\
 name: Di
 exercises:

@@ -13,6 +13,7 @@ from pathlib import Path
 import audio_measure as am
 import numpy as np
 import pytest
+from builders import SQUEEZE, exercise_yaml, plan_yaml
 from click.testing import CliRunner
 from mutagen.easyid3 import EasyID3
 
@@ -31,30 +32,24 @@ HOLD_TOLERANCE_MS = 30
 TONE_TOLERANCE_MS = 30
 LENGTH_TOLERANCE_MS = 50
 
-PLAN_TEXT = """\
-title: Tiny holds
-settings:
-  rate: 180
-  lead_in: 2
-  rest_between_exercises: 4
-  counting: none
-exercises:
-  - name: Squeeze
-    instructions: Squeeze your hand.
-    reps: 2
-    hold: 2
-    reset: 3
-  - name: Press
-    instructions: Push the wall with your palm.
-    reps: 2
-    hold: 2
-    reset: 3
-    sides: [left arm, right arm]
-    switch: 3
-  - name: Stretch
-    instructions: Reach up high.
-    hold: 3
-"""
+PLAN_TEXT = plan_yaml(
+    "Tiny holds",
+    SQUEEZE,
+    exercise_yaml(
+        "Press",
+        "Push the wall with your palm.",
+        reps=2,
+        hold=2,
+        reset=3,
+        sides="[left arm, right arm]",
+        switch=3,
+    ),
+    exercise_yaml("Stretch", "Reach up high.", hold=3),
+    rate=180,
+    lead_in=2,
+    rest_between_exercises=4,
+    counting="none",
+)
 LEFT_PROFILE = "name: Lefty\nsettings:\n  sides: left\n"
 
 

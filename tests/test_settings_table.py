@@ -210,6 +210,8 @@ def validate(plan_file: Path, *options: str) -> click.testing.Result:
     return CliRunner().invoke(main, ["validate", str(plan_file), *options])
 
 
+@pytest.mark.speech  # validate speaks every phrase to measure it
+@pytest.mark.runs_ffmpeg
 @pytest.mark.parametrize("setting", ROWS)
 def test_set_takes_the_settings_the_table_allows_for_the_session(
     setting: Setting, plan_file: Path
@@ -229,6 +231,8 @@ def test_set_takes_the_settings_the_table_allows_for_the_session(
         assert "belongs to one exercise" in parse_error.value.problems[0]
 
 
+@pytest.mark.speech  # validate speaks every phrase to measure it
+@pytest.mark.runs_ffmpeg
 @pytest.mark.parametrize("setting", ROWS)
 def test_set_takes_the_fields_the_table_allows_for_one_exercise(
     setting: Setting, plan_file: Path
@@ -244,6 +248,8 @@ def test_set_takes_the_fields_the_table_allows_for_one_exercise(
         assert f"'{target(setting)}.{setting.name}' is neither a setting (" in result.output
 
 
+@pytest.mark.speech  # validate speaks every phrase to measure it
+@pytest.mark.runs_ffmpeg
 def test_the_rate_option_takes_the_range_of_the_rate_setting(plan_file: Path) -> None:
     kind = SESSION_SETTINGS["rate"].kind
     assert isinstance(kind, Integer)

@@ -33,6 +33,7 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.mark.audio
 def test_rebuild_into_another_format_spends_nothing_on_speech(
     own_cache: Path, tmp_path: Path, tiny: Path
 ) -> None:
@@ -77,6 +78,7 @@ def test_the_cache_keeps_to_its_size(tmp_path: Path) -> None:
     assert keys[0] in kept and keys[1] not in kept and keys[-1] in kept
 
 
+@pytest.mark.audio
 def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path, tiny: Path) -> None:
     """`voiceguide cache clear` removes every clip and says how many."""
     build_session(plan=load_plan(tiny), output=tmp_path / "a.mp3", settings=RenderSettings())
@@ -92,6 +94,7 @@ def test_cache_clear_empties_it(own_cache: Path, tmp_path: Path, tiny: Path) -> 
     assert clear(own_cache).files == 0
 
 
+@pytest.mark.audio
 def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
     own_cache: Path, tiny: Path
 ) -> None:
@@ -121,6 +124,7 @@ def test_validate_and_preview_of_a_known_plan_import_no_audio_or_speech_library(
     assert "heavy: []" in result.stderr
 
 
+@pytest.mark.runs_ffmpeg
 def test_levelling_in_groups_gives_the_same_bytes_as_in_one() -> None:
     """Phrases levelled in two or three ffmpeg processes at once come out byte for byte as in one,
     the first phrase of each group too, though ffmpeg's resampler starts a stream a little
@@ -174,6 +178,7 @@ def helpers_for_any_plan(
     )
 
 
+@pytest.mark.audio
 def test_a_cold_build_with_a_helper_speaks_every_phrase_once(
     own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -189,6 +194,7 @@ def test_a_cold_build_with_a_helper_speaks_every_phrase_once(
     assert len(helpers_for_any_plan) == 1  # (nothing was missing: no helper)
 
 
+@pytest.mark.audio
 def test_one_core_starts_no_helper(
     own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -200,6 +206,7 @@ def test_one_core_starts_no_helper(
     assert helpers_for_any_plan == []
 
 
+@pytest.mark.speech
 def test_a_helpers_error_reaches_the_caller_as_it_is(
     own_cache: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -224,6 +231,7 @@ def test_a_helpers_error_reaches_the_caller_as_it_is(
     assert len(helpers_for_any_plan) == 1
 
 
+@pytest.mark.speech
 def test_a_helper_that_dies_leaves_its_phrases_to_the_caller(
     own_cache: Path, tmp_path: Path, tiny: Path, helpers_for_any_plan: list[subprocess.Popen[bytes]]
 ) -> None:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_PLAN
+from builders import TINY_PLAN
 
 from voiceguide.output.export import read_stamp
 
@@ -56,6 +56,8 @@ def into_closed_pipe(*args: str | Path) -> subprocess.CompletedProcess[str]:
         os.close(write)
 
 
+@pytest.mark.speech
+@pytest.mark.runs_ffmpeg
 def test_preview_into_a_full_device_fails_in_one_line(plan: Path) -> None:
     """preview > /dev/full: exit 1, "cannot write to standard output", no traceback."""
     result = into_full_device("preview", plan)
@@ -70,6 +72,8 @@ def test_help_into_a_full_device_fails_in_one_line() -> None:
     assert result.stderr == FULL
 
 
+@pytest.mark.speech
+@pytest.mark.runs_ffmpeg
 @pytest.mark.parametrize("args", [["preview"], ["validate"], ["build", "--help"], ["--version"]])
 def test_a_closed_pipe_ends_the_command_quietly(plan: Path, args: list[str]) -> None:
     """`voiceguide preview | true` and the like: exit 141, nothing on stderr."""
@@ -78,6 +82,7 @@ def test_a_closed_pipe_ends_the_command_quietly(plan: Path, args: list[str]) -> 
     assert result.stderr == ""
 
 
+@pytest.mark.audio
 def test_build_into_a_closed_pipe_keeps_the_session_it_wrote(plan: Path, tmp_path: Path) -> None:
     """`voiceguide build ... | true`: the session and its sidecars are written and complete (their
     stamp says so), the exit code says only that the report was not read."""
@@ -101,6 +106,7 @@ def test_build_into_a_closed_pipe_keeps_the_session_it_wrote(plan: Path, tmp_pat
     assert again.stdout.startswith(f"Up to date: {out} ("), again.stdout + again.stderr
 
 
+@pytest.mark.audio
 def test_build_into_a_full_device_says_so_after_writing(plan: Path, tmp_path: Path) -> None:
     """build > /dev/full: the session is written; the failure to say so is exit 1 in one line."""
     out = tmp_path / "s.mp3"
