@@ -38,10 +38,13 @@ TONE_MIN_COVERAGE = 0.5
 """A run of tone windows must last at least this fraction of the shorter cue tone to count."""
 
 
-def decode(path: Path | str, sample_rate: int = DEFAULT_RATE) -> np.ndarray:
-    """The audio file at *path* as mono float32 samples in [-1, 1), decoded by voiceguide's ffmpeg."""
+def decode(
+    path: Path | str, sample_rate: int = DEFAULT_RATE, *, ffmpeg: str | None = None
+) -> np.ndarray:
+    """The audio file at *path* as mono float32 samples in [-1, 1), decoded by voiceguide's ffmpeg
+    (or by *ffmpeg*)."""
     command = [
-        ffmpeg_path(),
+        ffmpeg or ffmpeg_path(),
         "-hide_banner",
         "-loglevel",
         "error",

@@ -119,13 +119,16 @@ def test_voiceguide_ffmpeg_naming_nothing_runnable_is_a_clear_error(
 @pytest.mark.audio
 def test_an_old_system_ffmpeg_makes_every_format_with_music(
     old_system_ffmpeg: str,
+    bundled: str,
     tiny: Path,
     tmp_path: Path,
     runner: CliRunner,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With ffmpeg 4.2.2 as the system's, a cold build with music (its meter, its fades) makes every
-    format, each decoding to the session's length."""
+    format, each decoding to the session's length. Decoded as a player does, by the bundled ffmpeg:
+    ffmpeg 4.2 and 5.1 keep an M4A's padding after the last frame (up to 46 ms at 22.05 kHz), which
+    the file says to drop."""
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     music = tmp_path / "music.wav"
     subprocess.run(
@@ -148,5 +151,5 @@ def test_an_old_system_ffmpeg_makes_every_format_with_music(
         result = runner.invoke(main, ["build", str(tiny), "-o", str(out), "--music", str(music)])
         assert result.exit_code == 0, result.output
         total_ms = json.loads(out.with_suffix(".json").read_text())["total"] * 1000
-        decoded_ms = len(decode(out, sample_rate=22_050)) / 22.05
+        decoded_ms = len(decode(out, sample_rate=22_050, ffmpeg=bundled)) / 22.05
         assert abs(decoded_ms - total_ms) < 30, (extension, decoded_ms, total_ms)
