@@ -184,13 +184,21 @@ INVALID_UTF8 = [
 ]
 
 
+FAST_SHARE = 4
+"""`scripts/test --fast` (VOICEGUIDE_TEST_FAST) tries a quarter of the examples: it is the inner
+loop, and the whole suite tries them all."""
+
+
 def examples(default: int, *, per_example_cost: int = 1) -> int:
     """max_examples for a test: *default*, or VOICEGUIDE_FUZZ_EXAMPLES divided by how costly one
-    example is (1 for the in-process loaders, about 25 for a CLI run that synthesizes speech)."""
+    example is (1 for the in-process loaders, about 25 for a CLI run that synthesizes speech), or a
+    share of *default* in the inner loop (FAST_SHARE)."""
     wanted = os.environ.get("VOICEGUIDE_FUZZ_EXAMPLES")
-    if not wanted:
-        return default
-    return max(default, int(wanted) // per_example_cost)
+    if wanted:
+        return max(default, int(wanted) // per_example_cost)
+    if os.environ.get("VOICEGUIDE_TEST_FAST"):
+        return max(10, default // FAST_SHARE)
+    return default
 
 
 # -- scalars and documents -----------------------------------------------------------------------

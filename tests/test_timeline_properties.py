@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from fuzz_strategies import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,7 +192,7 @@ def starting_at(timeline: Timeline) -> dict[int, list[Event]]:
     return by_start
 
 
-PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=examples(80), deadline=None)
 
 
 @PROPERTY_SETTINGS
