@@ -4,10 +4,9 @@ Every distinct phrase of the default session is spoken through voiceguide's own 
 build speaks it: the plan's voice and rate, trimmed), resampled to 16 kHz mono 16-bit and
 transcribed by pocketsphinx with the US English model its wheel ships. The word error rate is the
 word errors (substitutions, deletions and insertions) over all phrases divided by their words,
-both sides lowercased and without punctuation. A recognizer is a stand-in for a listener, and a
-strict one: pocketsphinx's small model mishears clear speech too, so the figure compares engines
-(and a change to one) rather than saying how well a person follows them. Run it with
-scripts/intelligibility.
+both sides lowercased and without punctuation. A recognizer stands in for a listener, and a strict
+one: the figure compares engines (and changes to one) rather than saying how well a person follows
+them. Run it with scripts/intelligibility.
 """
 
 from __future__ import annotations
