@@ -37,6 +37,9 @@ EXAMPLES = examples(TEXT)
 RECORDED = {
     "scripts/bench": "its figures are timings, which vary from run to run, and it takes minutes",
     "scripts/memory": "its figures are memory peaks, which vary from run to run, and it builds plans of 500 exercises",
+    "scripts/intelligibility": (
+        "it takes a minute an engine, and its figure depends on the espeak-ng and pocketsphinx installed"
+    ),
     'scripts/test tests/test_end_to_end.py -rP | grep -E "worst|decoded"': (
         "it runs the end-to-end tests, which the suite runs anyway and which hold these figures within their tolerances"
     ),
