@@ -89,6 +89,7 @@ DEFAULT_ENGINE = "espeak"
 
 ENGINES: dict[str, str] = {
     "espeak": "voiceguide.sound.engines.espeak:EspeakEngine",
+    "piper": "voiceguide.sound.engines.piper:PiperEngine",
 }
 """The engines voiceguide has, each as "module:class" (imported when it is first loaded)."""
 

