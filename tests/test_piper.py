@@ -135,3 +135,34 @@ def test_a_voice_is_found_in_the_voices_folder_and_by_path(
     by_name = engine.speak("Hold.", voice="en_US-copy-medium", rate=150)
     by_path = engine.speak("Hold.", voice=str(folder / "en_US-copy-medium.onnx"), rate=150)
     assert by_name == by_path == engine.speak("Hold.", voice=VOICE, rate=150)
+
+
+_SPEAK_IN_ORDER = """
+import hashlib, sys
+from voiceguide.sound.engines import load_engine
+for name in sys.argv[1:]:
+    voice = None if name == "espeak" else "en_US-joe-medium"
+    speech = load_engine(name).speak("Next up: Toe presses.", voice=voice, rate=150)
+    print(name, hashlib.sha256(speech.data).hexdigest())
+"""
+
+
+def test_both_engines_speak_in_one_process(own_cache: Path) -> None:
+    """espeak-ng first, then Piper, in one process (as a batch of plans in two languages does):
+    Piper's phonemizer has its own espeak-ng built in, which the espeak engine's library must not
+    replace; Piper then speaks as it does alone. (In a child process: the failure was a crash.)"""
+    import subprocess
+    import sys
+
+    def spoken(*engines: str) -> dict[str, str]:
+        run = subprocess.run(
+            [sys.executable, "-c", _SPEAK_IN_ORDER, *engines],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return dict(line.split() for line in run.stdout.splitlines())
+
+    both = spoken("espeak", "piper", "espeak")
+    assert both["piper"] == spoken("piper")["piper"]

@@ -224,8 +224,10 @@ def _make_espeak_loadable() -> ctypes.CDLL:
             "libespeak-ng was not found on this system and the espeakng-loader package is not "
             "installed. Reinstall voiceguide (pip install .) so that its dependencies are present."
         ) from None
-    # Loaded globally under its soname, so pyttsx3's own LoadLibrary("libespeak-ng.so.1") finds
-    # this copy; espeak-ng reads its data from $ESPEAK_DATA_PATH/espeak-ng-data.
-    library = ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    # Loaded under its soname, so pyttsx3's own LoadLibrary("libespeak-ng.so.1") finds this copy;
+    # espeak-ng reads its data from $ESPEAK_DATA_PATH/espeak-ng-data. Not RTLD_GLOBAL: its symbols
+    # would then take the place of the espeak-ng that Piper's phonemizer has built in, and Piper
+    # would crash in a process that has spoken with espeak.
+    library = ctypes.CDLL(espeakng_loader.get_library_path())
     os.environ["ESPEAK_DATA_PATH"] = os.path.dirname(espeakng_loader.get_data_path())
     return library
