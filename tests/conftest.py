@@ -26,6 +26,7 @@ from processes import end_all_started
 from voiceguide.build.session import BuildResult, RenderSettings, build_session
 from voiceguide.plans.loader import load_plan, shipped_plan_path
 from voiceguide.plans.plan import Plan
+from voiceguide.sound.engines import ENGINE_VARIABLE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
     Tests are marked by what they start, and fail if they start what their marks do not allow (see
     cost_marks.py)."""
     os.environ["VOICEGUIDE_CACHE_DIR"] = tempfile.mkdtemp(prefix="vg-test-speech-cache-")
+    # The test extra installs a Piper voice, which plans that name no engine would be spoken by;
+    # the tests are of espeak's sessions unless they say otherwise, as the README's first command
+    # makes them (it installs no Piper). Tests of Piper and of the choice name it or unset this.
+    os.environ[ENGINE_VARIABLE] = "espeak"
     config.pluginmanager.register(cost_marks, "cost_marks")
 
 

@@ -20,23 +20,16 @@ from voiceguide.output.destination import PLAYLIST
 from voiceguide.output.export import Stamp, read_stamp
 from voiceguide.output.sidecars import SIDECARS, digest_on_disk
 from voiceguide.plans.plan import Plan
-from voiceguide.sound.engines import DEFAULT_ENGINE
 
 
 def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None) -> str:
     """A digest of everything a session file is made from: the effective plan (after profile,
-    options and week), the person it is for, the render settings (and the music's content) and the
-    voiceguide version."""
+    options and week, with its engine and voice chosen: see speaking.with_speaker), the person it
+    is for, the render settings (and the music's content) and the voiceguide version."""
     content = {
         "person": person,
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
-        # (the default engine is left out, so that its sessions' fingerprints do not depend on
-        # whether an engine can be chosen)
-        "settings": {
-            k: v
-            for k, v in dataclasses.asdict(settings).items()
-            if k != "allow_long" and not (k == "engine" and v == DEFAULT_ENGINE)
-        },
+        "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "allow_long"},
         "music": _file_digest(settings.music) if settings.music else None,
         "version": __version__,
     }

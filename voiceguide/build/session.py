@@ -30,11 +30,13 @@ from voiceguide.build.speaking import (
     open_synthesizer,
     speak_plan,
     timed_script,
+    with_speaker,
 )
 from voiceguide.build.writing import write
 from voiceguide.plans.customize import Origin
 from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import Timeline
+from voiceguide.sound.engines import DEFAULT_ENGINE
 
 __all__ = [
     "BuildResult",
@@ -52,6 +54,7 @@ __all__ = [
     "remove_leftovers",
     "timed_script",
     "up_to_date",
+    "with_speaker",
     "write_session",
 ]
 
@@ -97,6 +100,7 @@ def build_session(
     check_length(plan, settings)
     check_output(output)
     remove_leftovers(output, split=settings.split)
+    plan = with_speaker(plan)
     existing = up_to_date(output, plan=plan, settings=settings, person=person)
     if existing is not None and not force:
         return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)
@@ -116,6 +120,10 @@ def build_session(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Preview:
     timeline: Timeline
+    engine: str
+    """The speech engine that speaks the session."""
+    voice: str | None
+    """Its voice's id; None for the engine's default."""
     damaged_cache_entries: int = 0
     """Entries of the speech cache found damaged, and made again."""
 
@@ -123,11 +131,16 @@ class Preview:
 def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -> Preview:
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
+    plan = with_speaker(plan)
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(
             plan=plan, synthesizer=synthesizer, helpers=cores_for(cores) - 1, settings=settings
         )
-        return Preview(timeline=timeline, damaged_cache_entries=damaged(synthesizer))
+        voice = synthesizer.voice
+        return Preview(
+            timeline=timeline, engine=plan.engine or DEFAULT_ENGINE,
+            voice=voice.id if voice else None, damaged_cache_entries=damaged(synthesizer),
+        )  # fmt: skip
 
 
 def mix_session(

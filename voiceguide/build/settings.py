@@ -14,7 +14,6 @@ from voiceguide.common.errors import SettingsError
 from voiceguide.output.export import Encoding
 from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import shortest_length_ms
-from voiceguide.sound.engines import DEFAULT_ENGINE
 from voiceguide.sound.loudness import TARGET_LUFS
 from voiceguide.sound.music import DEFAULT_LEVEL_DB as DEFAULT_MUSIC_LEVEL_DB
 
@@ -42,8 +41,6 @@ class RenderSettings:
     """One file per section (intro, each exercise, closing) and an M3U playlist."""
     allow_long: bool = False
     """Make sessions longer than LONG_SESSION_MS (up to MAX_SESSION_MS)."""
-    engine: str = DEFAULT_ENGINE
-    """The speech engine that speaks (see sound.engines)."""
 
 
 LONG_SESSION_MS = 3 * 3_600_000

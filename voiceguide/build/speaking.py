@@ -3,6 +3,7 @@ phrase's real length, and every phrase spoken once, levelled, and kept in a clip
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,9 +13,9 @@ from voiceguide.build.settings import Progress, RenderSettings, no_progress
 from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import Timeline, build_timeline
 from voiceguide.sound.clipstore import ClipStore
-from voiceguide.sound.engines import load_engine
+from voiceguide.sound.engines import DEFAULT_ENGINE, load_engine
 from voiceguide.sound.loudness import LEVELLING_VERSION, level_phrases
-from voiceguide.sound.speech import Synthesizer
+from voiceguide.sound.speech import Synthesizer, choose_speaker
 from voiceguide.sound.speechcache import SpeechCache
 from voiceguide.sound.speechpool import speak
 
@@ -50,6 +51,7 @@ def speak_plan(
     *, plan: Plan, settings: RenderSettings, progress: Progress = no_progress, cores: int = 1
 ) -> Spoken:
     """*plan* laid out in time and spoken (on up to *cores* cores), its phrases levelled."""
+    plan = with_speaker(plan)
     store = ClipStore()
     try:
         with open_synthesizer(plan, settings) as synthesizer:
@@ -71,12 +73,20 @@ def speak_plan(
         raise
 
 
+def with_speaker(plan: Plan) -> Plan:
+    """*plan* with the engine that speaks it named, and the voice where the engine was chosen for
+    it (see speech.choose_speaker): what a session is made from, so that installing a neural voice
+    makes its sessions out of date."""
+    speaker = choose_speaker(engine=plan.engine, voice=plan.voice, language=plan.language)
+    return dataclasses.replace(plan, engine=speaker.engine, voice=speaker.voice)
+
+
 def open_synthesizer(
     plan: Plan, settings: RenderSettings, cache_folder: Path | None = None
 ) -> Synthesizer:
-    """A synthesizer for *plan* with the settings' engine, and the speech cache in *cache_folder*
-    (by default, the user's) keyed by the engine's identity."""
-    engine = load_engine(settings.engine)
+    """A synthesizer for *plan* with its engine (see with_speaker), and the speech cache in
+    *cache_folder* (by default, the user's) keyed by the engine's identity."""
+    engine = load_engine(plan.engine or DEFAULT_ENGINE)
     cache = SpeechCache(engine=str(engine.identity()), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice,

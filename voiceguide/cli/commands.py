@@ -43,8 +43,10 @@ from voiceguide.cli.support import (
     warn_damaged_cache,
     warn_missing_translations,
     warn_temporary_cache,
+    with_speaker,
 )
 from voiceguide.common.errors import CacheError, InputError, PlanError, path_text
+from voiceguide.plans.values import Engine
 
 if TYPE_CHECKING:
     from voiceguide.plans.customize import Customized
@@ -85,6 +87,7 @@ def build(
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
+    engine: str | None,
     rate: int | None,
     week: int | None,
     language: str | None,
@@ -113,7 +116,14 @@ def build(
     from voiceguide.common.clock import clock, length
 
     customized = customized_plan(
-        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+        plan,
+        profile=profile,
+        sets=sets,
+        voice=voice,
+        engine=engine,
+        rate=rate,
+        week=week,
+        language=language,
     )
     folder, path = output_target(output_option)
     warn_missing_translations(customized)
@@ -171,6 +181,7 @@ def preview(
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
+    engine: str | None,
     rate: int | None,
     week: int | None,
     language: str | None,
@@ -192,7 +203,14 @@ def preview(
     from voiceguide.script import report
 
     customized = customized_plan(
-        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+        plan,
+        profile=profile,
+        sets=sets,
+        voice=voice,
+        engine=engine,
+        rate=rate,
+        week=week,
+        language=language,
     )
     warn_missing_translations(customized)
     warn_temporary_cache()
@@ -201,10 +219,11 @@ def preview(
     )
     warn_damaged_cache(previewed.damaged_cache_entries)
     timeline = previewed.timeline
+    explanation = with_speaker(customized.explanation, previewed)
     if as_json:
-        echo(report.as_json(timeline, customized.explanation))
+        echo(report.as_json(timeline, explanation))
     else:
-        echo(report.effective_values(customized.explanation, explain=explain))
+        echo(report.effective_values(explanation, explain=explain))
         echo()
         echo(report.table(timeline))
     report_overruns(timeline, customized.plan.source_name)
@@ -222,6 +241,7 @@ def validate(
     profile: Path | None,
     sets: tuple[str, ...],
     voice: str | None,
+    engine: str | None,
     rate: int | None,
     week: int | None,
     language: str | None,
@@ -243,7 +263,14 @@ def validate(
     from voiceguide.common.clock import length
 
     customized = customized_plan(
-        plan, profile=profile, sets=sets, voice=voice, rate=rate, week=week, language=language
+        plan,
+        profile=profile,
+        sets=sets,
+        voice=voice,
+        engine=engine,
+        rate=rate,
+        week=week,
+        language=language,
     )
     for line in report_missing_translations(customized, only_spoken=False):
         echo(line)
@@ -438,32 +465,48 @@ def batch(
 @click.option(
     "--language", metavar="CODE", help="Only the voices that speak this language (de, cs, ...)."
 )
+@click.option(
+    "--engine",
+    type=click.Choice([engine.value for engine in Engine]),
+    help="Only this engine's voices.",
+)
 @reports_errors
-def voices(language: str | None) -> None:
-    """List the installed voices, for --voice or a plan's settings.voice.
+def voices(language: str | None, engine: str | None) -> None:
+    """List the installed voices of every speech engine, for --voice or a plan's `voice:`.
+
+    Each with its engine, the languages it speaks, and its quality and the licence of its data where
+    the voice declares them. A session that names no engine is spoken by Piper where a Piper voice
+    for its language is installed, else by espeak.
 
     \b
     Examples:
       voiceguide voices
       voiceguide voices --language de
+      voiceguide voices --engine piper
     """
-    from voiceguide.sound.speech import list_voices, speaks, spoken_languages
+    from voiceguide.sound.speech import every_voice, speaks, spoken_languages
 
-    found = list_voices()
+    found, missing = every_voice([engine] if engine else None)
     if language is not None:
         code = language.strip().replace("_", "-").casefold()
-        every_voice, found = found, [voice for voice in found if speaks(voice, code)]
+        everything, found = found, [(name, v) for name, v in found if speaks(v, code)]
         if not found:
             raise InputError(
-                f"no installed voice speaks {language!r}; of the languages voiceguide has phrases in, the voices "
-                f"speak {spoken_languages(every_voice) or 'none'}"
+                f"no installed voice speaks {language!r}; of the languages voiceguide has phrases "
+                f"in, the voices speak {spoken_languages([v for _, v in everything]) or 'none'}"
             )
-    echo(f"{'id':<28} {'name':<40} {'languages':<16} gender")
-    for voice in sorted(found, key=lambda v: v.id):
-        echo(
-            f"{voice.id:<28} {voice.name:<40} {', '.join(voice.languages):<16} {voice.gender or ''}"
-        )
+    rows = [("engine", "id", "name", "languages", "quality", "licence", "gender")]
+    rows += [
+        (name, v.id, v.name, ", ".join(v.languages), v.quality or "", v.licence or "",
+         v.gender or "")
+        for name, v in sorted(found, key=lambda found: (found[0], found[1].id))
+    ]  # fmt: skip
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     echo(counted(len(found), "voice"), err=True)
+    for reason in missing:
+        echo(f"note: {reason}", err=True)
 
 
 @main.group()

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -21,11 +21,12 @@ from voiceguide.language.catalog import catalog_codes
 from voiceguide.output.formats import DEFAULT_BITRATES, EXTENSIONS
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 from voiceguide.plans.settings import SESSION_SETTINGS
-from voiceguide.plans.values import Integer
+from voiceguide.plans.values import Engine, Integer
 
 if TYPE_CHECKING:
     from voiceguide.build.batch import Outcome
-    from voiceguide.plans.customize import Customized
+    from voiceguide.build.session import Preview
+    from voiceguide.plans.customize import Customized, Origin
     from voiceguide.script.timeline import Timeline
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,7 +78,14 @@ def person_options(command: F) -> F:
         ),
         click.option(
             "--voice",
-            help="Voice id, name or language, as `voiceguide voices` lists them (--set voice=V).",
+            help="Voice id, name or language, as `voiceguide voices` lists them, or a Piper "
+            "model's path (--set voice=V).",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice([engine.value for engine in Engine]),
+            help="The speech engine (--set engine=E); without it, Piper where a Piper voice for "
+            "the session is installed, else espeak.",
         ),
         language_option,
     ]
@@ -193,9 +201,10 @@ def customized_plan(
     rate: int | None,
     week: int | None,
     language: str | None = None,
+    engine: str | None = None,
 ) -> Customized:
-    """The plan as the options make it: plan < profile < command line (--language, --voice, --rate,
-    --set)."""
+    """The plan as the options make it: plan < profile < command line (--language, --engine,
+    --voice, --rate, --set)."""
     from voiceguide.language.catalog import load_catalog
     from voiceguide.plans.customize import customize
     from voiceguide.plans.profile import Layer, Located, load_profile, parse_set
@@ -208,7 +217,12 @@ def customized_plan(
     if language is not None:
         # An unknown language is an error that lists the known ones.
         language = load_catalog(language).code
-    for name, value in (("language", language), ("voice", voice), ("rate", rate)):
+    for name, value in (
+        ("language", language),
+        ("engine", engine),
+        ("voice", voice),
+        ("rate", rate),
+    ):
         if value is not None:
             layers.append(Layer(origin=f"--{name}", settings={name: Located(value, f"--{name}")}))
     problems: list[str] = []
@@ -517,3 +531,21 @@ class ProgressBar:
         self._bar.label = f"{stage:<9}"
         position = start + (end - start) * done // max(total, 1)
         self._bar.update(max(0, position - self._bar.pos))
+
+
+def with_speaker(explanation: Sequence[Origin], previewed: Preview) -> list[Origin]:
+    """*explanation* with the engine and voice that speak the session, as chosen where the plan
+    named none (the table's rows say only "chosen")."""
+    import dataclasses
+
+    spoken = {"engine": previewed.engine, "voice": previewed.voice}
+    rows = []
+    for row in explanation:
+        chosen = spoken.get(row.target)
+        if chosen is not None and chosen != row.value:
+            unset = SESSION_SETTINGS[row.target].unset
+            # (a value named by a plan is kept, with the voice it found, as "en-us: gmw/en-us")
+            value = f"{chosen} (chosen)" if row.value == unset else f"{row.value}: {chosen}"
+            row = dataclasses.replace(row, value=value)
+        rows.append(row)
+    return rows

@@ -100,7 +100,11 @@ class Plan:
     sources: tuple[str, ...]
     notes: str | None
     voice: str | None
-    """A voice id, name or language as `voiceguide voices` lists them; None for the engine's default."""
+    """A voice id, name or language as `voiceguide voices` lists them, or a Piper model's path; None
+    for one that speaks the plan's language."""
+    engine: str | None = None
+    """The speech engine (sound.engines): "espeak", "piper"; None to choose one for the voice and
+    language (see sound.speech.choose_speaker)."""
     rate: int
     """Speech rate in words per minute."""
     volume: float = default("volume")

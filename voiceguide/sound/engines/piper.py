@@ -24,8 +24,10 @@ import functools
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ class PiperVoiceFiles:
     """The model's name: `en_US-joe-medium`."""
     model: Path
     config: Path
+    card: Path | None = None
+    """Its model card, which names the licence of the voice's data."""
 
 
 def voices_folder() -> Path:
@@ -67,20 +71,46 @@ def installed_voices() -> list[PiperVoiceFiles]:
     found: dict[str, PiperVoiceFiles] = {}
     folder = voices_folder()
     if folder.is_dir():
-        for model in sorted(folder.glob("*.onnx")):
+        # (in sub-folders too: Piper's published voices come a folder each, with their model card)
+        for model in sorted(folder.rglob("*.onnx")):
             config = model.with_name(model.name + ".json")
             if config.is_file():
-                found.setdefault(model.stem, PiperVoiceFiles(model.stem, model, config))
+                found.setdefault(model.stem, _voice_files(model, config))
     for distribution in importlib.metadata.distributions():
         name = distribution.metadata["Name"] or ""
         if not name.lower().endswith("-piper-voice"):
             continue
         package = importlib.import_module(name.replace("-", "_").lower())
         model = Path(package.model_path())
-        found.setdefault(
-            model.stem, PiperVoiceFiles(model.stem, model, Path(package.config_path()))
-        )
+        card = Path(package.model_card_path()) if hasattr(package, "model_card_path") else None
+        found.setdefault(model.stem, _voice_files(model, Path(package.config_path()), card))
     return sorted(found.values(), key=lambda voice: voice.id)
+
+
+def _voice_files(model: Path, config: Path, card: Path | None = None) -> PiperVoiceFiles:
+    """A voice's files; its model card given, else `NAME.MODEL_CARD` or a `MODEL_CARD` alone with
+    it in its folder (as Piper publishes them)."""
+    if card is None:
+        for candidate in (
+            model.with_name(model.stem + ".MODEL_CARD"),
+            model.with_name("MODEL_CARD"),
+        ):
+            if candidate.is_file() and (
+                candidate.name != "MODEL_CARD" or len(list(model.parent.glob("*.onnx"))) == 1
+            ):
+                card = candidate
+                break
+    return PiperVoiceFiles(model.stem, model, config, card)
+
+
+def is_model_path(voice: str) -> bool:
+    """Whether *voice* names a Piper model by its path (NAME.onnx beside NAME.onnx.json)."""
+    model = Path(voice)
+    return (
+        model.suffix == ".onnx"
+        and model.is_file()
+        and model.with_name(model.name + ".json").is_file()
+    )
 
 
 @functools.cache
@@ -101,6 +131,9 @@ def _content(path: Path) -> str:
 class PiperEngine:
     def __init__(self) -> None:
         self._loaded: dict[str, Any] = {}
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("piper") is not None
 
     def identity(self) -> EngineIdentity:
         """piper-tts's version, and the content of every voice found: a new model means new clips."""
@@ -162,10 +195,9 @@ def _files_of(voice: str | None) -> PiperVoiceFiles:
     for found in installed:
         if found.id == voice:
             return found
-    model = Path(voice)
-    config = model.with_name(model.name + ".json")
-    if model.suffix == ".onnx" and model.is_file() and config.is_file():
-        return PiperVoiceFiles(model.stem, model, config)
+    if is_model_path(voice):
+        model = Path(voice)
+        return _voice_files(model, model.with_name(model.name + ".json"))
     names = ", ".join(found.id for found in installed) or "none"
     raise SettingsError(
         f"there is no Piper voice {voice!r} (installed: {names}); give an installed voice's name "
@@ -179,7 +211,27 @@ def _info(voice: PiperVoiceFiles) -> VoiceInfo:
     code = str(language.get("code") or config.get("espeak", {}).get("voice") or "")
     family = str(language.get("family") or code.replace("-", "_").split("_")[0])
     languages = tuple(dict.fromkeys(x.casefold() for x in (family, code.replace("_", "-")) if x))
-    return VoiceInfo(id=voice.id, name=voice.id, languages=languages, gender=None)
+    quality = config.get("audio", {}).get("quality")
+    return VoiceInfo(
+        id=voice.id,
+        name=voice.id,
+        languages=languages,
+        gender=None,
+        quality=str(quality) if quality else None,
+        licence=_licence(voice.card),
+    )
+
+
+def _licence(card: Path | None) -> str | None:
+    """The licence a model card names (its "License:" line), if any."""
+    if card is None:
+        return None
+    try:
+        text = card.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    found = re.search(r"^\W*licen[cs]e\W*:?\s*(\S.*?)\s*$", text, re.IGNORECASE | re.MULTILINE)
+    return found.group(1) if found else None
 
 
 def _piper() -> Any:
