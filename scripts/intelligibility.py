@@ -12,6 +12,7 @@ them. Run it with scripts/intelligibility.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable
@@ -26,8 +27,7 @@ from voiceguide.build.session import RenderSettings, open_synthesizer, preview
 from voiceguide.common.errors import VoiceguideError
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 from voiceguide.plans.plan import Plan
-from voiceguide.sound.engines import ENGINES, load_engine
-from voiceguide.sound.speech import resolve_voice, voice_for_language
+from voiceguide.sound.engines import ENGINES
 
 SAMPLE_RATE = 16_000
 """What pocketsphinx's en-us model was trained on."""
@@ -87,27 +87,15 @@ def hear(decoder: Decoder, phrase: str, clip: AudioSegment) -> Heard:
     return Heard(phrase=phrase, hypothesis=hypothesis, errors=errors, words=count)
 
 
-def voice_name(plan: Plan, engine: str) -> str:
-    """The voice the synthesizer speaks *plan* with (as it chooses one), for the table."""
-    speaker = load_engine(engine)
-    try:
-        voices = speaker.voices()
-    finally:
-        speaker.close()
-    voice = (
-        resolve_voice(plan.voice, voices)
-        if plan.voice
-        else voice_for_language(plan.language, voices)
-    )
-    return voice.id if voice is not None else "default"
-
-
-def measure(plan: Plan, engine: str, decoder: Decoder) -> list[Heard]:
-    """Each distinct phrase of *plan*'s session spoken by *engine* and heard by *decoder*."""
-    settings = RenderSettings(engine=engine)
-    phrases = preview(plan=plan, settings=settings).timeline.phrases()
+def measure(plan: Plan, engine: str, decoder: Decoder) -> tuple[str, list[Heard]]:
+    """The voice *engine* speaks *plan* with, and each distinct phrase of *plan*'s session spoken
+    by it and heard by *decoder*."""
+    plan = dataclasses.replace(plan, engine=engine)
+    settings = RenderSettings()
+    previewed = preview(plan=plan, settings=settings)
     with open_synthesizer(plan, settings) as synthesizer:
-        return [hear(decoder, phrase, synthesizer.clip(phrase)) for phrase in phrases]
+        heard = [hear(decoder, p, synthesizer.clip(p)) for p in previewed.timeline.phrases()]
+    return previewed.voice or "default", heard
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for engine in args.engine or sorted(ENGINES):
         try:
-            voice = voice_name(plan, engine)
-            heard = measure(plan, engine, decoder)
+            voice, heard = measure(plan, engine, decoder)
         except (ImportError, OSError, VoiceguideError) as error:
             print(f"  {engine}: cannot be loaded, skipped ({error})")
             continue

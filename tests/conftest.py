@@ -7,6 +7,7 @@ every end-to-end test reads this one session instead of making its own.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -88,6 +89,21 @@ def default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
         samples=samples,
         sample_rate=settings.sample_rate,
     )
+
+
+@pytest.fixture(scope="session")
+@marks_its_tests("audio")
+def piper_default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSession:
+    """The shipped plan spoken by Piper (the test extra's voice package), built and decoded."""
+    plan = dataclasses.replace(load_plan(shipped_plan_path()), engine="piper")
+    settings = RenderSettings()
+    output = Path(tmp_path_factory.mktemp("piper-default-session")) / "session.mp3"
+    result = build_session(plan=plan, output=output, settings=settings)
+    samples = decode(result.path, sample_rate=settings.sample_rate)
+    return BuiltSession(
+        plan=plan, settings=settings, result=result, samples=samples,
+        sample_rate=settings.sample_rate,
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

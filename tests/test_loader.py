@@ -451,7 +451,7 @@ def test_unknown_key_suggests_the_closest_field() -> None:
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
             "known fields: beep_level, counting, engine, instructions, lead_in, rate, reset, rest, "
-                "rest_between_exercises, "
+            "rest_between_exercises, "
             "set_rest, switch, voice, volume",
         ),
         (

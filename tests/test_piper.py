@@ -5,6 +5,7 @@ length scale."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -52,8 +53,8 @@ def test_a_piper_session_keeps_every_cue_on_its_time(
     """The tiny plan spoken by Piper: the decoded file lasts the timeline's length, every start and
     end tone is heard where the timeline puts it, the file is at the loudness target, and a rebuild
     takes every phrase from the cache."""
-    plan = load_plan(tiny)
-    settings = RenderSettings(engine="piper")
+    plan = dataclasses.replace(load_plan(tiny), engine="piper")
+    settings = RenderSettings()
     result = build_session(plan=plan, output=tmp_path / "piper.mp3", settings=settings)
     assert result.timeline is not None
     # (a phrase too long for its slot is tried again shorter: synthesized, then not placed)

@@ -25,6 +25,7 @@ from voiceguide.sound.engines import (
     ENGINE_VARIABLE,
     ENGINES,
     NEURAL_ENGINES,
+    EngineCosts,
     SpeechEngine,
     VoiceInfo,
     engine_names,
@@ -297,6 +298,11 @@ class Synthesizer:
     @property
     def cache(self) -> SpeechCache | None:
         return self._cache
+
+    @property
+    def engine_costs(self) -> EngineCosts | None:
+        """Its engine's costs (see speechpool), None for espeak-ng's."""
+        return self._engine.costs
 
     @property
     def voice(self) -> VoiceInfo | None:

@@ -26,24 +26,33 @@ from voiceguide.common.errors import SpeechError
 from voiceguide.common.workers import Pool, Worker, WorkerCrashed, name_of
 
 if TYPE_CHECKING:
+    from voiceguide.sound.engines import EngineCosts
     from voiceguide.sound.speech import Synthesizer
 
 HELPER_START_SECONDS = 0.3
-"""About how long a helper takes to be ready to speak (a new Python, its imports, the engine)."""
+"""About how long a helper takes to be ready to speak with espeak-ng (a new Python, its imports,
+the engine); other engines say their own (EngineCosts)."""
 PHRASE_SECONDS = 0.008
-"""About how long one phrase takes to make (synthesis, reading and trimming its clip)."""
+"""About how long one phrase takes to make with espeak-ng (synthesis, reading and trimming it)."""
 HEAD_START = round(HELPER_START_SECONDS / PHRASE_SECONDS)
 """Phrases this process makes while its helpers start, before the rest is dealt out."""
 MIN_PHRASES = 2 * HEAD_START
 """Fewer new phrases than this are made sooner by this process alone."""
 
 
-def shares(phrases: Sequence[str], helpers: int) -> list[list[str]]:
+def shares(
+    phrases: Sequence[str], helpers: int, costs: EngineCosts | None = None
+) -> list[list[str]]:
     """*phrases* dealt out to this process (the first share) and up to *helpers* helpers: the
-    first HEAD_START to this process, the rest in turn. No helpers for fewer than MIN_PHRASES."""
-    if helpers < 1 or len(phrases) < MIN_PHRASES or not hasattr(signal, "pthread_sigmask"):
+    first HEAD_START to this process, the rest in turn. No helpers for fewer than MIN_PHRASES.
+    (An engine whose *costs* differ from espeak-ng's has a head start and a least of its own.)"""
+    head_start, least = HEAD_START, MIN_PHRASES
+    if costs is not None:
+        head_start = max(1, round(costs.start_seconds / costs.phrase_seconds))
+        least = 2 * head_start
+    if helpers < 1 or len(phrases) < least or not hasattr(signal, "pthread_sigmask"):
         return [list(phrases)]
-    head, rest = list(phrases[:HEAD_START]), phrases[HEAD_START:]
+    head, rest = list(phrases[:head_start]), phrases[head_start:]
     dealt = [list(rest[index :: helpers + 1]) for index in range(helpers + 1)]
     return [head + dealt[0], *dealt[1:]]
 
@@ -60,7 +69,7 @@ def speak(
     *synthesizer*, the others in up to *helpers* processes, each with a synthesizer made by
     *recipe* (picklable) that writes to the same speech cache. *progress* is told about how many
     are done. The helpers' phrases count in `synthesizer.synthesized`."""
-    own, *others = shares(phrases, helpers)
+    own, *others = shares(phrases, helpers, synthesizer.engine_costs)
     with Pool[int](kind="helper") as pool:
         for number, share in enumerate(others, start=1):
             if share:

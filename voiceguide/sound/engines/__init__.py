@@ -70,7 +70,20 @@ class EngineIdentity:
         return f"{self.name} | {self.version} | {self.voice_data}"
 
 
+@dataclass(frozen=True, slots=True)
+class EngineCosts:
+    """What an engine costs in time, to know when helper processes pay (see speechpool)."""
+
+    start_seconds: float
+    """About how long a new process takes to speak its first phrase (imports, loading a model)."""
+    phrase_seconds: float
+    """About how long a phrase takes to make, on one core."""
+
+
 class SpeechEngine(Protocol):
+    costs: EngineCosts | None
+    """Its costs where they are not espeak-ng's (speechpool's constants are), else None."""
+
     def available(self) -> bool:
         """Whether it can speak here (its libraries installed), found without starting it."""
         ...
