@@ -3,14 +3,16 @@
 For each size it prints the wall time of `voiceguide build` in a fresh process with an empty
 speech cache (cold) and again with the cache filled (warm), the peak memory of the build, the
 time of each stage, and the ratio to ffmpeg alone encoding the same audio with the same settings,
-measured in the same run. Then the scaling from 15 to 240 minutes, and batch throughput on one
-core against all of them. Run it with scripts/bench.
+measured in the same run. Then the scaling from 15 to 240 minutes, batch throughput on one core
+against all of them, and the default session built by each speech engine, cold and warm. Run it
+with scripts/bench (scripts/bench --engines for the engines alone).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,22 +22,29 @@ from pathlib import Path
 
 from voiceguide.build.session import available_cores
 from voiceguide.common.externals import ffmpeg_path
+from voiceguide.plans.loader import shipped_plan_path
+from voiceguide.sound.engines import ENGINES, load_engine
 
 SIZES_MINUTES = (15, 60, 240)
 TARGET_RATIO = 1.5
 TARGET_SCALING = 17.0
 TARGET_MEMORY_MB = 200
 MEMORY_AT_MINUTES = 60
+ENGINE_ROUNDS = 3
 
 # Runs one build in this fresh process and reports its stages and its peak memory as JSON.
 CHILD = r"""
 import json, resource, sys, time
 started = time.perf_counter()
 stages = {}
+import dataclasses
 from pathlib import Path
 from voiceguide.plans.loader import load_plan
 from voiceguide.build.session import RenderSettings, build_session
 plan = load_plan(Path(sys.argv[1]))
+engine, cores = (sys.argv[3], int(sys.argv[4])) if len(sys.argv) > 3 else (None, None)
+if engine:
+    plan = dataclasses.replace(plan, engine=engine)
 stages["load"] = time.perf_counter() - started
 marks = {}
 def progress(stage, done, total):
@@ -43,7 +52,8 @@ def progress(stage, done, total):
     marks[stage + " end"] = time.perf_counter()
 clock = time.perf_counter()
 result = build_session(
-    plan=plan, output=Path(sys.argv[2]), settings=RenderSettings(allow_long=True), force=True, progress=progress
+    plan=plan, output=Path(sys.argv[2]), settings=RenderSettings(allow_long=True), force=True,
+    progress=progress, cores=cores,
 )
 end = time.perf_counter()
 stages["speech"] = marks["timeline"] - clock
@@ -52,6 +62,7 @@ stages["assembly"] = marks["encoding"] - marks["timeline end"]
 stages["encoding"] = end - marks["encoding"]
 print(json.dumps({
     "seconds": end - started, "stages": stages, "total_ms": result.total_ms,
+    "phrases": result.phrases,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "ffmpeg_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }))
@@ -76,11 +87,14 @@ def plan_text(minutes: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(plan: Path, output: Path, cache: Path) -> dict:
+def build(
+    plan: Path, output: Path, cache: Path, engine: str | None = None, cores: int | None = None
+) -> dict:
     environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
     started = time.perf_counter()
+    chosen = [engine or "", str(cores or available_cores())] if engine else []
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(plan), str(output)],
+        [sys.executable, "-c", CHILD, str(plan), str(output), *chosen],
         env=environment,
         capture_output=True,
         text=True,
@@ -177,9 +191,46 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
     return times[0], times[1], cores, pin is not None
 
 
+def engines(work: Path, rounds: int = ENGINE_ROUNDS) -> None:
+    """The default session built by each engine: cold (an empty speech cache) on every core and on
+    one, and warm; medians of *rounds*, the engines taking turns within each round."""
+    plan = shipped_plan_path()
+    names = [name for name in ENGINES if load_engine(name).available()]
+    cores = available_cores()
+    times: dict[tuple[str, str], list[float]] = {}
+    phrases = 0
+    for round_ in range(rounds):
+        for name in names:
+            cache = work / f"engine-cache-{name}-{round_}"
+            output = work / f"engine-{name}.mp3"
+            for kind, used in (("cold", cores), ("warm", cores)):
+                report = build(plan, output, cache, engine=name, cores=used)
+                times.setdefault((name, kind), []).append(report["wall"])
+            cold_one = build(plan, output, work / f"engine-one-{name}-{round_}", name, cores=1)
+            times.setdefault((name, "cold1"), []).append(cold_one["wall"])
+            phrases = report["phrases"]
+    print(
+        f"The default session ({phrases} phrases) by each engine, medians of {rounds} runs "
+        "taking turns (s):"
+    )
+    print(f"  {'engine':<8} {'cold':>6} {'cold, 1 core':>12} {'warm':>6} {'cores pay':>9}")
+    for name in names:
+        cold, one, warm = (statistics.median(times[name, k]) for k in ("cold", "cold1", "warm"))
+        print(f"  {name:<8} {cold:>6.2f} {one:>12.2f} {warm:>6.2f} {one / cold:>8.2f}x")
+    if len(names) > 1:
+        first, *others = names
+        for name in others:
+            ratio = statistics.median(times[name, "warm"]) / statistics.median(times[first, "warm"])
+            print(f"  a warm build with {name} takes {ratio:.2f}x the time of one with {first}")
+
+
 def main() -> None:
     print(f"voiceguide benchmark on {available_cores()} cores, Python {sys.version.split()[0]}")
     print()
+    if sys.argv[1:] == ["--engines"]:
+        with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
+            engines(Path(scratch))
+        return
     header = f"{'session':>9} {'cold s':>7} {'warm s':>7} {'ffmpeg s':>8} {'cold/ff':>7} {'warm/ff':>7} {'peak MB':>7}"
     print(header + "   stages of the cold build (s): load, speech, timeline, assembly, encoding")
     results = {}
@@ -209,6 +260,8 @@ def main() -> None:
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
         one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
         reference = machine_throughput(samples[first], work, cores)
+        print()
+        engines(work)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]

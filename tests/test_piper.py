@@ -107,11 +107,14 @@ def session_phrases() -> list[str]:
     return sorted(set(build_timeline(plan=plan, speech_ms=lambda text: 300).phrases()))[::4]
 
 
-def test_the_rate_is_words_a_minute(own_cache: Path, session_phrases: list[str]) -> None:
-    """At 120 and at 240 words a minute, the default session's phrases come out at about that
-    (within 10%), through Piper's length scale."""
-    for rate in (120, 240):
-        measured = _words_per_minute("piper", session_phrases, rate)
+@pytest.mark.parametrize("engine", ["piper", "espeak"])
+def test_the_rate_is_words_a_minute(
+    own_cache: Path, session_phrases: list[str], engine: str
+) -> None:
+    """At 120, 150 and 240 words a minute, the default session's phrases come out at about that
+    (within 10%) with either engine: through Piper's length scale, and espeak-ng's own rate."""
+    for rate in (120, 150, 240):
+        measured = _words_per_minute(engine, session_phrases, rate)
         assert 0.9 * rate <= measured <= 1.1 * rate, (rate, measured)
 
 
@@ -167,3 +170,26 @@ def test_both_engines_speak_in_one_process(own_cache: Path) -> None:
 
     both = spoken("espeak", "piper", "espeak")
     assert both["piper"] == spoken("piper")["piper"]
+
+
+def test_trimming_keeps_the_voices_decay(own_cache: Path) -> None:
+    """A Piper phrase's clip is the voice's own output, unchanged but for the edge fades, and what
+    was trimmed from either end is silence (every millisecond of it below the silence threshold):
+    the end of the voice's decay is kept, nothing spoken is cut."""
+    from voiceguide.sound.speech import EDGE_FADE_MS, SILENCE_THRESHOLD_DBFS, Synthesizer
+
+    text = "Slowly lower your heels. Rest."
+    raw = load_engine("piper").speak(text, voice=VOICE, rate=150)
+    with Synthesizer(
+        voice=VOICE, rate=150, sample_rate=raw.frame_rate, engine=load_engine("piper")
+    ) as synthesizer:
+        clip = synthesizer.clip(text)
+    spoken = np.frombuffer(raw.data, dtype="<i2")
+    kept = np.frombuffer(clip.raw_data, dtype="<i2")
+    fade = EDGE_FADE_MS * raw.frame_rate // 1000 + 1
+    inner = kept[fade:-fade].tobytes()
+    start = raw.data.find(inner) // 2 - fade
+    assert start >= 0 and spoken[start + fade : start + len(kept) - fade].tobytes() == inner
+    for trimmed in (spoken[:start], spoken[start + len(kept) :]):
+        levels = am.frame_levels(trimmed.astype(np.float64) / 32768, 1.0, raw.frame_rate)
+        assert len(levels) == 0 or levels.max() < SILENCE_THRESHOLD_DBFS + 0.5
