@@ -55,9 +55,16 @@ class ToneEngine:
     is (per character, at the rate), padded with silence."""
 
     costs = None
+    voices_are_files = False
 
     def available(self) -> bool:
         return True
+
+    def voice_at(self, path: str) -> VoiceInfo | None:
+        return None
+
+    def voice_key(self, voice: str | None) -> str:
+        return voice or "default"
 
     def identity(self) -> EngineIdentity:
         return EngineIdentity("tone", "1", "sines")

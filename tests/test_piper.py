@@ -44,7 +44,9 @@ def test_the_voice_package_is_found_with_its_language(own_cache: Path) -> None:
     assert voices[VOICE].languages[0] == "en"
     identity = engine.identity()
     assert identity.name == "piper" and identity.version.startswith("piper-tts ")
-    assert VOICE in identity.voice_data
+    assert "noise 0" in identity.voice_data
+    # (a voice's key names its content: a new model of the same name makes its clips anew)
+    assert re.fullmatch(rf"{VOICE} [0-9a-f]{{16}} [0-9a-f]{{16}}", engine.voice_key(VOICE))
 
 
 def test_a_piper_session_keeps_every_cue_on_its_time(
@@ -193,3 +195,77 @@ def test_trimming_keeps_the_voices_decay(own_cache: Path) -> None:
     for trimmed in (spoken[:start], spoken[start + len(kept) :]):
         levels = am.frame_levels(trimmed.astype(np.float64) / 32768, 1.0, raw.frame_rate)
         assert len(levels) == 0 or levels.max() < SILENCE_THRESHOLD_DBFS + 0.5
+
+
+def test_a_session_in_another_language_speaks_its_catalog_through_a_piper_voice_for_it(
+    own_cache: Path, tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Piper voice for German in the voices folder speaks a German session unasked: the German
+    catalog's phrases, phonemized as German by Piper, every cue on its time. (No German voice is
+    published as a package, so the test's voice is the English model with a German config: Piper
+    phonemizes by the config's espeak voice, and the model speaks the phonemes.)"""
+    import json
+
+    from voiceguide.sound.engines import ENGINE_VARIABLE
+    from voiceguide.sound.speech import choose_speaker
+
+    packaged = next(voice for voice in installed_voices() if voice.id == VOICE)
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    config = json.loads(packaged.config.read_text(encoding="utf-8"))
+    config["language"] = {"code": "de_DE", "family": "de", "region": "DE"}
+    config["espeak"] = {"voice": "de"}
+    (folder / "de_DE-joe-medium.onnx").symlink_to(packaged.model)
+    (folder / "de_DE-joe-medium.onnx.json").write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.setenv(VOICES_VARIABLE, str(folder))
+    monkeypatch.delenv(ENGINE_VARIABLE)
+    assert choose_speaker(engine=None, voice=None, language="de").voice == "de_DE-joe-medium"
+
+    plan = dataclasses.replace(load_plan(tiny), language="de")
+    result = build_session(plan=plan, output=tmp_path / "de.mp3", settings=RenderSettings())
+    assert result.timeline is not None
+    phrases = result.timeline.phrases()
+    assert "Halten." in phrases and "eins" in phrases, phrases
+    samples = am.decode(result.path, sample_rate=RenderSettings().sample_rate)
+    planned = [e.start_ms for e in result.timeline.events if e.kind is EventKind.TONE]
+    heard = [
+        t.onset_ms for tone in Tone for t in am.find_tones(samples, tone, sample_rate=22_050)
+    ]
+    assert len(heard) == len(planned) > 0
+    for start in planned:
+        found = am.nearest(heard, start)
+        assert found is not None and abs(found - start) <= TONE_TOLERANCE_MS, start
+
+
+def test_a_changed_voice_model_makes_its_phrases_anew(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The speech cache's keys hold the content of the voice's files: the same voice name with
+    another config (or model) is spoken anew, the unchanged one comes from the cache, whether it is
+    named or given by its path."""
+    from voiceguide.sound.speech import Synthesizer
+    from voiceguide.sound.speechcache import SpeechCache
+
+    packaged = next(voice for voice in installed_voices() if voice.id == VOICE)
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_US-copy-medium.onnx").symlink_to(packaged.model)
+    config = folder / "en_US-copy-medium.onnx.json"
+    config.write_bytes(packaged.config.read_bytes())
+    monkeypatch.setenv(VOICES_VARIABLE, str(folder))
+
+    def synthesized(voice: str) -> int:
+        engine = load_engine("piper")
+        cache = SpeechCache(engine=str(engine.identity()), folder=own_cache)
+        with Synthesizer(
+            voice=voice, rate=150, sample_rate=22_050, cache=cache, engine=engine, language="en"
+        ) as synthesizer:
+            synthesizer.clip("Hold.")
+            return synthesizer.synthesized
+
+    assert synthesized("en_US-copy-medium") == 1
+    assert synthesized("en_US-copy-medium") == 0
+    config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert synthesized("en_US-copy-medium") == 1
+    # (by its path, the same files: the same key, by the model's name and content)
+    assert synthesized(str(folder / "en_US-copy-medium.onnx")) == 0

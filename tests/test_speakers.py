@@ -127,3 +127,17 @@ def test_a_voice_for_another_language_is_refused(
     )
     assert "voiceguide voices --language de" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.speech
+@pytest.mark.runs_ffmpeg
+@pytest.mark.usefixtures("choosing")
+def test_a_voice_given_by_its_model_path_speaks(runner: CliRunner, tiny: Path) -> None:
+    model = next(voice.model for voice in installed_voices() if voice.id == VOICE)
+    result = runner.invoke(main, ["preview", str(tiny), "--voice", str(model)])
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^  engine +piper \(chosen\)$", result.stdout, re.MULTILINE)
+    assert re.search(rf"^  voice +{re.escape(str(model))}$", result.stdout, re.MULTILINE)
+    missing = runner.invoke(main, ["preview", str(tiny), "--voice", "/nowhere/x.onnx"])
+    assert missing.exit_code == 2
+    assert "there is no voice '/nowhere/x.onnx'" in missing.stderr

@@ -193,7 +193,10 @@ def installed_voices(
     cache: SpeechCache | None = None, engine: SpeechEngine | None = None
 ) -> list[VoiceInfo]:
     """The voices of *engine* (by default, the default engine); from the cache when it has them, so
-    that no engine has to start. The cache must be keyed by the engine's identity."""
+    that no engine has to start (an engine whose voices are files lists them anew). The cache must
+    be keyed by the engine's identity."""
+    if engine is not None and engine.voices_are_files:
+        return engine.voices()
     if cache is not None:
         listed = cache.load_json(_voices_name(cache), _voice_list)
         if listed is not None:
@@ -269,9 +272,7 @@ class Synthesizer:
         self._sample_rate = sample_rate
         self._cache = cache
         try:
-            self._voice = (
-                resolve_voice(voice, installed_voices(cache, self._engine)) if voice else None
-            )
+            self._voice = self._named_voice(voice) if voice else None
             if self._voice is not None and language is not None:
                 _check_language(self._voice, language)
             if self._voice is None and language is not None:
@@ -281,6 +282,7 @@ class Synthesizer:
             raise
         self._clips: dict[str, AudioSegment] = {}
         self._lengths_ms: dict[str, int] = {}
+        self._voice_key: str | None = None
         self.synthesized = 0
         """How many phrases went through the engine (each distinct phrase once, none cached)."""
 
@@ -309,9 +311,21 @@ class Synthesizer:
         """The voice it speaks with; None for the engine's default."""
         return self._voice
 
+    def _named_voice(self, voice: str) -> VoiceInfo:
+        """The voice *voice* names among the engine's, or by the path of its files; SettingsError
+        with the closest names if none."""
+        voices = installed_voices(self._cache, self._engine)
+        return (
+            find_voice(voice, voices)
+            or self._engine.voice_at(voice)
+            or resolve_voice(voice, voices)
+        )
+
     def _key(self, text: str, variant: str = "") -> str:
         assert self._cache is not None
-        voice = (self._voice.id if self._voice else "default") + variant
+        if self._voice_key is None:
+            self._voice_key = self._engine.voice_key(self._voice.id if self._voice else None)
+        voice = self._voice_key + variant
         return self._cache.key(
             text=text, voice=voice, rate=self._rate, sample_rate=self._sample_rate
         )

@@ -83,6 +83,9 @@ class EngineCosts:
 class SpeechEngine(Protocol):
     costs: EngineCosts | None
     """Its costs where they are not espeak-ng's (speechpool's constants are), else None."""
+    voices_are_files: bool
+    """Whether listing its voices only reads files (Piper's configs): then they are listed anew
+    each time rather than kept in the speech cache, so that a voice installed is seen at once."""
 
     def available(self) -> bool:
         """Whether it can speak here (its libraries installed), found without starting it."""
@@ -94,6 +97,16 @@ class SpeechEngine(Protocol):
 
     def voices(self) -> list[VoiceInfo]:
         """The voices it has, each with the languages it speaks."""
+        ...
+
+    def voice_at(self, path: str) -> VoiceInfo | None:
+        """The voice whose files *path* names (a Piper model), which `voices` need not list; None
+        if it names none."""
+        ...
+
+    def voice_key(self, voice: str | None) -> str:
+        """What names the voice whose id is *voice* (None: the default) in the speech cache's keys:
+        its id, and where its data is a file of its own (a Piper model), a digest of its content."""
         ...
 
     def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:

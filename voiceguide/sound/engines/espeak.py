@@ -63,6 +63,7 @@ _default_voice: str | None = None
 
 class EspeakEngine:
     costs = None  # (speechpool's constants are espeak-ng's)
+    voices_are_files = False  # (listing them starts espeak-ng)
 
     def __init__(self) -> None:
         self._engine: Any = None
@@ -96,6 +97,12 @@ class EspeakEngine:
                 )
             )
         return voices
+
+    def voice_at(self, path: str) -> VoiceInfo | None:
+        return None
+
+    def voice_key(self, voice: str | None) -> str:
+        return voice or "default"  # (its data's version is in the identity)
 
     def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
         engine = self._started()

@@ -20,6 +20,7 @@ Piper's length scale, never by resampling (see length_scale).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -136,25 +137,33 @@ class PiperEngine:
     def __init__(self) -> None:
         self._loaded: dict[str, Any] = {}
 
+    voices_are_files = True
+
     def available(self) -> bool:
         return importlib.util.find_spec("piper") is not None
 
     def identity(self) -> EngineIdentity:
-        """piper-tts's version, and the content of every voice found: a new model means new clips."""
-        voices = ", ".join(
-            f"{voice.id} {_content(voice.model)} {_content(voice.config)}"
-            for voice in installed_voices()
-        )
+        """piper-tts's version and every setting that changes how it speaks; the voice's content is
+        in each key (voice_key)."""
         settings = (
             f"noise 0, {WORDS_PER_MINUTE} words a minute slowing {SLOWING}, "
             f"sentence pause {SENTENCE_PAUSE_SECONDS} s"
         )
-        return EngineIdentity(
-            "piper", f"piper-tts {_piper_version()}, {settings}", voices or "no voices"
-        )
+        return EngineIdentity("piper", f"piper-tts {_piper_version()}", settings)
 
     def voices(self) -> list[VoiceInfo]:
         return [_info(voice) for voice in installed_voices()]
+
+    def voice_at(self, path: str) -> VoiceInfo | None:
+        if not is_model_path(path):
+            return None
+        model = Path(path)
+        info = _info(_voice_files(model, model.with_name(model.name + ".json")))
+        return dataclasses.replace(info, id=path)
+
+    def voice_key(self, voice: str | None) -> str:
+        files = _files_of(voice)
+        return f"{files.id} {_content(files.model)} {_content(files.config)}"
 
     def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
         piper = _piper()
