@@ -28,7 +28,7 @@ from voiceguide.script.timeline import TONE_MS, Tone
 pytestmark = pytest.mark.audio
 
 PLAN_TEXT = plan_yaml("Batch tiny", SQUEEZE, **QUICK)
-GOOD1 = "name: Ann\nsettings:\n  rate: 170\n"
+GOOD1 = "name: Ann\nsettings:\n  rate: 190\n"
 GOOD2 = "name: Bob\nsettings:\n  hold_scale: 1.5\n"
 BAD = "name: Cy\nsettings:\n  hodl_scale: 2\n"
 PROGRESSION = """\
@@ -341,16 +341,16 @@ def test_build_twice_is_up_to_date_and_a_changed_set_rebuilds(
     assert again.stdout.startswith(f"Up to date: {out} (")
     assert untouched(out, contents)
 
-    changed = invoke(runner, "build", plan, "-o", out, "--set", "rate=170")
+    changed = invoke(runner, "build", plan, "-o", out, "--set", "rate=190")
     assert changed.stdout.startswith(f"Wrote {out} (")
     assert not untouched(out, contents)
     contents = age(out)
-    assert invoke(runner, "build", plan, "-o", out, "--set", "rate=170").stdout.startswith(
+    assert invoke(runner, "build", plan, "-o", out, "--set", "rate=190").stdout.startswith(
         "Up to date: "
     )
     assert untouched(out, contents)
     assert invoke(
-        runner, "build", plan, "-o", out, "--set", "rate=170", "--force"
+        runner, "build", plan, "-o", out, "--set", "rate=190", "--force"
     ).stdout.startswith("Wrote ")
     assert not untouched(out, contents)
 

@@ -203,7 +203,9 @@ def test_voices_lists_installed_voices(runner: CliRunner) -> None:
     assert result.exit_code == 0
     rows = result.stdout.splitlines()[1:]
     assert len(rows) > 10
-    assert any(row.split()[0] == "gmw/en-us" and "English (America)" in row for row in rows)
+    assert any(
+        row.split()[:2] == ["espeak", "gmw/en-us"] and "English (America)" in row for row in rows
+    )
 
 
 @pytest.mark.speech

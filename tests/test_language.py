@@ -917,7 +917,7 @@ def test_voices_in_german_lists_only_german_voices(runner: CliRunner) -> None:
     """`voices --language de` lists every installed German voice, gmw/de among them, and no other."""
     result = runner.invoke(main, ["voices", "--language", "de"], catch_exceptions=False)
     assert result.exit_code == 0
-    listed = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    listed = [line.split()[1] for line in result.stdout.splitlines()[1:]]
     voices = {voice.id: voice for voice in list_voices()}
     german = {
         vid

@@ -23,6 +23,7 @@ from mutagen.mp3 import MP3
 from voiceguide.cli.support import customized_plan
 from voiceguide.language.catalog import catalog_codes
 from voiceguide.plans.plan import Plan
+from voiceguide.plans.settings import default
 from voiceguide.script.timeline import Tone
 from voiceguide.script.wording import sentence
 from voiceguide.sound.speech import Synthesizer
@@ -191,7 +192,7 @@ def lengths_by_voice() -> dict[tuple[str, str], int]:
     texts = {code: _longest_instructions(code) for code in catalog_codes()}
     lengths = {}
     for voice in VOICES.values():
-        with Synthesizer(voice=voice, rate=150, sample_rate=RATE) as synthesizer:
+        with Synthesizer(voice=voice, rate=default("rate"), sample_rate=RATE) as synthesizer:
             for phrases in texts.values():
                 for text in phrases:
                     lengths[(voice, text)] = synthesizer.synthesized_ms(text)

@@ -228,9 +228,7 @@ def test_a_session_in_another_language_speaks_its_catalog_through_a_piper_voice_
     assert "Halten." in phrases and "eins" in phrases, phrases
     samples = am.decode(result.path, sample_rate=RenderSettings().sample_rate)
     planned = [e.start_ms for e in result.timeline.events if e.kind is EventKind.TONE]
-    heard = [
-        t.onset_ms for tone in Tone for t in am.find_tones(samples, tone, sample_rate=22_050)
-    ]
+    heard = [t.onset_ms for tone in Tone for t in am.find_tones(samples, tone, sample_rate=22_050)]
     assert len(heard) == len(planned) > 0
     for start in planned:
         found = am.nearest(heard, start)

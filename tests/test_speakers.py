@@ -105,7 +105,9 @@ def test_preview_says_which_engine_and_voice_speak(runner: CliRunner, tiny: Path
     named = runner.invoke(main, ["preview", str(tiny), "--engine", "espeak", "--explain"])
     assert named.exit_code == 0, named.stderr
     assert re.search(r"^  engine +espeak +--engine$", named.stdout, re.MULTILINE)
-    assert re.search(r"^  voice +gmw/en \(chosen\) +plan$", named.stdout, re.MULTILINE)
+    assert re.search(
+        r"^  voice +gmw/en \(chosen\) +none named: chosen for the language$", named.stdout, re.M
+    )
     by_language = runner.invoke(main, ["preview", str(tiny), "--voice", "en-us"])
     assert by_language.exit_code == 0, by_language.stderr
     assert re.search(rf"^  voice +en-us: {VOICE}$", by_language.stdout, re.MULTILINE)

@@ -17,7 +17,7 @@ from voiceguide.build.existing import up_to_date
 from voiceguide.build.mixing import Mastered, Mixed, master, mix
 from voiceguide.build.session import build_session
 from voiceguide.build.settings import RenderSettings
-from voiceguide.build.speaking import Spoken, speak_plan
+from voiceguide.build.speaking import Spoken, speak_plan, with_speaker
 from voiceguide.build.writing import Written, write
 from voiceguide.common.errors import AudioError
 from voiceguide.output.destination import PLAYLIST
@@ -57,7 +57,7 @@ def test_speak_plan_lays_out_the_plan_with_every_phrase_spoken_once(plan: Plan) 
     with speak_plan(
         plan=plan, settings=SETTINGS, progress=lambda stage, done, total: stages.append(stage)
     ) as spoken:
-        assert spoken.plan is plan
+        assert spoken.plan == with_speaker(plan)  # (its engine named: see speaking.py)
         assert list(spoken.clips) == spoken.timeline.phrases()
         assert len(set(spoken.clips.values())) == len(spoken.clips)
         for event in spoken.timeline.events:

@@ -19,7 +19,6 @@ from pathlib import Path
 from voiceguide.build.existing import files_state, remove_leftovers, up_to_date
 from voiceguide.build.session import build_session
 from voiceguide.build.settings import RenderSettings
-from voiceguide.build.speaking import with_speaker
 from voiceguide.common import stopping
 from voiceguide.common.errors import VoiceguideError
 from voiceguide.common.workers import Pool, Worker, WorkerCrashed
@@ -123,9 +122,7 @@ def _settled_without_building(job: Job, settings: RenderSettings, force: bool) -
     stamp = (
         None
         if force
-        else up_to_date(
-            job.output, plan=with_speaker(job.plan), settings=settings, person=job.person
-        )
+        else up_to_date(job.output, plan=job.plan, settings=settings, person=job.person)
     )
     if stamp is not None:
         return Outcome(job=job, status=Status.UP_TO_DATE, total_ms=stamp.length_ms)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from voiceguide import __version__
 from voiceguide.build.settings import RenderSettings, not_regular
+from voiceguide.build.speaking import with_speaker
 from voiceguide.common.errors import SettingsError
 from voiceguide.common.replacing import remove_stale_temporaries
 from voiceguide.output.destination import PLAYLIST
@@ -26,6 +27,7 @@ def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None)
     """A digest of everything a session file is made from: the effective plan (after profile,
     options and week, with its engine and voice chosen: see speaking.with_speaker), the person it
     is for, the render settings (and the music's content) and the voiceguide version."""
+    plan = with_speaker(plan)
     content = {
         "person": person,
         "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),

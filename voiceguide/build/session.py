@@ -100,7 +100,7 @@ def build_session(
     check_length(plan, settings)
     check_output(output)
     remove_leftovers(output, split=settings.split)
-    plan = with_speaker(plan)
+    plan = with_speaker(plan)  # (once, for the up-to-date check and every stage)
     existing = up_to_date(output, plan=plan, settings=settings, person=person)
     if existing is not None and not force:
         return BuildResult(path=output, total_ms=existing.length_ms, timeline=None, up_to_date=True)

@@ -545,7 +545,11 @@ def with_speaker(explanation: Sequence[Origin], previewed: Preview) -> list[Orig
         if chosen is not None and chosen != row.value:
             unset = SESSION_SETTINGS[row.target].unset
             # (a value named by a plan is kept, with the voice it found, as "en-us: gmw/en-us")
-            value = f"{chosen} (chosen)" if row.value == unset else f"{row.value}: {chosen}"
-            row = dataclasses.replace(row, value=value)
+            if row.value == unset:
+                row = dataclasses.replace(
+                    row, value=f"{chosen} (chosen)", source="none named: chosen for the language"
+                )
+            else:
+                row = dataclasses.replace(row, value=f"{row.value}: {chosen}")
         rows.append(row)
     return rows

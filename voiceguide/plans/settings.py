@@ -83,7 +83,7 @@ SETTINGS = (
             in_plan=False),
     Setting(name="engine", kind=Choice(Engine), scope=SESSION, unset="(chosen for the voice)"),
     Setting(name="voice", kind=Text(400), scope=SESSION, unset="(one for the language)"),
-    Setting(name="rate", kind=Integer(60, 400), scope=SESSION, default=150),
+    Setting(name="rate", kind=Integer(60, 400), scope=SESSION, default=170),
     Setting(name="volume", kind=Number(0.1, 1.0), scope=SESSION, default=1.0),
     Setting(name="beep_level", kind=Number(-30.0, 6.0), scope=SESSION, default=-3.0,
             attribute="beep_level_db"),
