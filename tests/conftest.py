@@ -106,6 +106,15 @@ def piper_default_session(tmp_path_factory: pytest.TempPathFactory) -> BuiltSess
     )  # fmt: skip
 
 
+@pytest.fixture(scope="session", params=["espeak", "piper"])
+def each_engine_session(request: pytest.FixtureRequest) -> BuiltSession:
+    """The default session spoken by each engine: espeak-ng, and Piper's neural voice (the test
+    extra's en_US-joe-medium); a test that takes it checks its guarantee for both."""
+    fixture = "default_session" if request.param == "espeak" else "piper_default_session"
+    built: BuiltSession = request.getfixturevalue(fixture)
+    return built
+
+
 @pytest.fixture(autouse=True)
 def no_stray_processes() -> Iterator[None]:
     """Whatever a test started as a command (see processes.py) is gone once the test ends."""

@@ -38,25 +38,18 @@ SPEECH_DBFS = -40.0
 TIMED_PHASES = (Phase.HOLD, Phase.WORK, Phase.STEP)
 
 
-@pytest.fixture(scope="module", params=["espeak", "piper"])
-def session(request: pytest.FixtureRequest) -> BuiltSession:
-    """The default session spoken by each engine: espeak-ng, and Piper's neural voice (the test
-    extra's en_US-joe-medium); every guarantee is checked for both."""
-    fixture = "default_session" if request.param == "espeak" else "piper_default_session"
-    built: BuiltSession = request.getfixturevalue(fixture)
-    return built
-
-
 @pytest.fixture(scope="module")
-def heard_tones(session: BuiltSession) -> dict[Tone, list[am.FoundTone]]:
-    """Every start and end tone found in the decoded session."""
-    samples, rate = session.samples, session.sample_rate
+def heard_tones(each_engine_session: BuiltSession) -> dict[Tone, list[am.FoundTone]]:
+    """Every start and end tone found in the decoded each_engine_session."""
+    samples, rate = each_engine_session.samples, each_engine_session.sample_rate
     return {tone: am.find_tones(samples, tone, sample_rate=rate) for tone in Tone}
 
 
-def _tone_events(session: BuiltSession, tone: Tone) -> list[Event]:
+def _tone_events(each_engine_session: BuiltSession, tone: Tone) -> list[Event]:
     return [
-        e for e in session.result.timeline.events if e.kind is EventKind.TONE and e.tone is tone
+        e
+        for e in each_engine_session.result.timeline.events
+        if e.kind is EventKind.TONE and e.tone is tone
     ]
 
 
@@ -76,10 +69,10 @@ def _distance(values: list[int], target: float) -> float:
     return math.inf if found is None else abs(found - target)
 
 
-def test_decoded_length_matches_the_timeline(session: BuiltSession) -> None:
+def test_decoded_length_matches_the_timeline(each_engine_session: BuiltSession) -> None:
     """The decoded session lasts as long as the timeline says, within 50 ms."""
-    decoded = am.duration_ms(session.samples, session.sample_rate)
-    planned = session.result.timeline.total_ms
+    decoded = am.duration_ms(each_engine_session.samples, each_engine_session.sample_rate)
+    planned = each_engine_session.result.timeline.total_ms
     assert planned > 60_000, f"the shipped plan should make a session of minutes, not {planned} ms"
     print(f"decoded length {decoded:.1f} ms, timeline {planned} ms: {decoded - planned:+.2f} ms")
     assert abs(decoded - planned) <= LENGTH_TOLERANCE_MS, (
@@ -89,11 +82,11 @@ def test_decoded_length_matches_the_timeline(session: BuiltSession) -> None:
 
 @pytest.mark.parametrize("tone", list(Tone))
 def test_every_tone_sounds_at_its_time_and_nowhere_else(
-    session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]], tone: Tone
+    each_engine_session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]], tone: Tone
 ) -> None:
     """Each start/end tone of the timeline is heard within 30 ms of its time, and no other tone is
     heard."""
-    events = _tone_events(session, tone)
+    events = _tone_events(each_engine_session, tone)
     heard = heard_tones[tone]
     assert events, f"the shipped plan has no {tone} tones"
     onsets = [t.onset_ms for t in heard]
@@ -128,13 +121,13 @@ def test_every_tone_sounds_at_its_time_and_nowhere_else(
 
 
 def test_every_hold_and_work_interval_lasts_as_planned(
-    session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]]
+    each_engine_session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]]
 ) -> None:
     """From its start tone to the next tone heard, every interval lasts its planned time within 30 ms."""
-    timeline = session.result.timeline
+    timeline = each_engine_session.result.timeline
     intervals = timeline.intervals
     assert intervals, "the shipped plan has no timed intervals"
-    start_tone_at = {e.start_ms for e in _tone_events(session, Tone.START)}
+    start_tone_at = {e.start_ms for e in _tone_events(each_engine_session, Tone.START)}
     # In the shipped plan every rep is one hold or work interval, opened by the start tone.
     assert all(i.start_ms in start_tone_at for i in intervals), (
         "an interval of the shipped plan has no start tone"
@@ -169,21 +162,21 @@ def test_every_hold_and_work_interval_lasts_as_planned(
     )
 
 
-def test_long_silences_are_quiet(session: BuiltSession) -> None:
+def test_long_silences_are_quiet(each_engine_session: BuiltSession) -> None:
     """The middle of every silence longer than 200 ms is below -50 dBFS."""
     silences = [
         e
-        for e in session.result.timeline.events
+        for e in each_engine_session.result.timeline.events
         if e.kind is EventKind.SILENCE and e.duration_ms > LONG_SILENCE_MS
     ]
     assert len(silences) > 50, f"only {len(silences)} long silences in the shipped session"
     levels = [
         (
             am.level_dbfs(
-                session.samples,
+                each_engine_session.samples,
                 e.start_ms + SILENCE_MARGIN_MS,
                 e.end_ms - SILENCE_MARGIN_MS,
-                session.sample_rate,
+                each_engine_session.sample_rate,
             ),
             e,
         )
@@ -196,17 +189,17 @@ def test_long_silences_are_quiet(session: BuiltSession) -> None:
     )
 
 
-def test_every_phrase_is_heard(session: BuiltSession) -> None:
+def test_every_phrase_is_heard(each_engine_session: BuiltSession) -> None:
     """The middle half of every speech event is clearly louder than silence (above -40 dBFS)."""
-    speech = [e for e in session.result.timeline.events if e.kind is EventKind.SPEECH]
+    speech = [e for e in each_engine_session.result.timeline.events if e.kind is EventKind.SPEECH]
     assert len(speech) > 100, f"only {len(speech)} phrases in the shipped session"
     levels = [
         (
             am.level_dbfs(
-                session.samples,
+                each_engine_session.samples,
                 e.start_ms + e.duration_ms / 4,
                 e.end_ms - e.duration_ms / 4,
-                session.sample_rate,
+                each_engine_session.sample_rate,
             ),
             e,
         )
@@ -219,27 +212,27 @@ def test_every_phrase_is_heard(session: BuiltSession) -> None:
     )
 
 
-def test_id3_tags_name_the_session(session: BuiltSession) -> None:
+def test_id3_tags_name_the_session(each_engine_session: BuiltSession) -> None:
     """The MP3 carries the plan's title as title and album, and voiceguide as artist."""
-    audio = MP3(session.result.path, ID3=EasyID3)
+    audio = MP3(each_engine_session.result.path, ID3=EasyID3)
     assert audio.tags is not None, "the MP3 has no ID3 tag"
-    title = session.plan.title
+    title = each_engine_session.plan.title
     assert audio.tags.get("title") == [title]
     assert audio.tags.get("artist") == ["voiceguide"]
     assert audio.tags.get("album") == [title]
-    raw = ID3(session.result.path)
+    raw = ID3(each_engine_session.result.path)
     assert raw.version[:2] == (2, 3)
     # ffmpeg writes the comment as a TXXX frame; it carries the file's fingerprint.
     comments = raw.getall("TXXX:comment")
     assert len(comments) == 1 and "feet-for-back-pain.yaml" in comments[0].text[0]
-    assert read_stamp(session.result.path) is not None
+    assert read_stamp(each_engine_session.result.path) is not None
 
 
 def test_counts_start_on_their_second_marks(
-    session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]]
+    each_engine_session: BuiltSession, heard_tones: dict[Tone, list[am.FoundTone]]
 ) -> None:
     """Spoken counts in holds and work intervals start within 30 ms of their whole-second marks."""
-    timeline = session.result.timeline
+    timeline = each_engine_session.result.timeline
     wording = Wording()
     longest_s = max(i.end_ms - i.start_ms for i in timeline.intervals) // 1000
     numbers = {wording.count(n) for n in range(1, longest_s + 1)}
@@ -257,7 +250,9 @@ def test_counts_start_on_their_second_marks(
         offset = event.start_ms - interval.start_ms
         if offset % 1000:
             off_mark.append(event)
-        onset = am.speech_onset_ms(session.samples, event.start_ms, sample_rate=session.sample_rate)
+        onset = am.speech_onset_ms(
+            each_engine_session.samples, event.start_ms, sample_rate=each_engine_session.sample_rate
+        )
         tone = am.nearest(start_onsets, interval.start_ms)
         if onset is None or tone is None:
             to_event.append((math.inf, event))

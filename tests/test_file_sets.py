@@ -71,7 +71,7 @@ def test_a_sidecar_that_cannot_be_written_leaves_the_session_and_every_sidecar_a
     assert sorted(before) == ["session.json", "session.mp3", "session.txt", "session.vtt"]
     disk_full_for(monkeypatch, lambda path: ".session.vtt." in path.name)
 
-    result = invoke("build", plan, "-o", out, "--set", "rate=170")
+    result = invoke("build", plan, "-o", out, "--set", "rate=190")
 
     assert result.exit_code == 1, result.output
     assert "session.vtt: the disk is full" in result.stderr
@@ -142,7 +142,7 @@ def test_a_split_that_fails_halfway_leaves_every_part_and_the_playlist_as_they_w
 
     monkeypatch.setattr(voiceguide.output.export, "_encode_mp3", third_part_fails)
 
-    result = invoke("build", plan, "-o", out, "--split", "--set", "rate=170")
+    result = invoke("build", plan, "-o", out, "--split", "--set", "rate=190")
 
     assert result.exit_code == 1, result.output
     assert "the disk is full" in result.stderr
