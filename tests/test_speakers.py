@@ -143,3 +143,27 @@ def test_a_voice_given_by_its_model_path_speaks(runner: CliRunner, tiny: Path) -
     missing = runner.invoke(main, ["preview", str(tiny), "--voice", "/nowhere/x.onnx"])
     assert missing.exit_code == 2
     assert "there is no voice '/nowhere/x.onnx'" in missing.stderr
+
+
+@pytest.mark.speech
+@pytest.mark.usefixtures("choosing")
+def test_without_piper_installed_espeak_speaks_and_asking_for_piper_says_how_to_install_it(
+    runner: CliRunner, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on a machine without the piper extra (piper-tts made unimportable): the voices are
+    espeak's, with no note unless Piper is asked for; a plan naming no engine is spoken by espeak;
+    naming Piper is an input error that says how to install it, with no traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "piper", None)
+    assert choose_speaker(engine=None, voice=None, language="en") == Speaker("espeak", None)
+    listed = runner.invoke(main, ["voices", "--language", "en"])
+    assert listed.exit_code == 0, listed.stderr
+    assert {line.split()[0] for line in listed.stdout.splitlines()[1:]} == {"espeak"}
+    assert "note:" not in listed.stderr
+    asked = runner.invoke(main, ["voices", "--engine", "piper"])
+    assert "the piper engine is not installed: pip install 'voiceguide[piper]'" in asked.stderr
+    named = runner.invoke(main, ["preview", str(tiny), "--engine", "piper"])
+    assert named.exit_code == 2
+    assert "the piper engine needs piper-tts: pip install 'voiceguide[piper]'" in named.stderr
+    assert "Traceback" not in named.stderr

@@ -40,10 +40,10 @@ from voiceguide.cli.support import (
     report_overruns,
     run_jobs,
     session_name,
+    showing_speaker,
     warn_damaged_cache,
     warn_missing_translations,
     warn_temporary_cache,
-    with_speaker,
 )
 from voiceguide.common.errors import CacheError, InputError, PlanError, path_text
 from voiceguide.plans.values import Engine
@@ -219,7 +219,7 @@ def preview(
     )
     warn_damaged_cache(previewed.damaged_cache_entries)
     timeline = previewed.timeline
-    explanation = with_speaker(customized.explanation, previewed)
+    explanation = showing_speaker(customized.explanation, previewed)
     if as_json:
         echo(report.as_json(timeline, explanation))
     else:

@@ -533,7 +533,7 @@ class ProgressBar:
         self._bar.update(max(0, position - self._bar.pos))
 
 
-def with_speaker(explanation: Sequence[Origin], previewed: Preview) -> list[Origin]:
+def showing_speaker(explanation: Sequence[Origin], previewed: Preview) -> list[Origin]:
     """*explanation* with the engine and voice that speak the session, as chosen where the plan
     named none (the table's rows say only "chosen")."""
     import dataclasses

@@ -72,14 +72,16 @@ def every_voice(
     engines: list[str] | None = None,
 ) -> tuple[list[tuple[str, VoiceInfo]], list[str]]:
     """The voices of *engines* (by default, every engine voiceguide has) that can speak here, each
-    with its engine's name; and for each engine left out or without voices, why."""
+    with its engine's name; and why an engine installed has no voices, or why one asked for by name
+    cannot speak (an optional engine not installed is not worth a note otherwise)."""
     found: list[tuple[str, VoiceInfo]] = []
     notes: list[str] = []
     for name in engines or list(ENGINES):
         engine = load_engine(name)
         try:
             if not engine.available():
-                notes.append(_not_available(name))
+                if engines:
+                    notes.append(_not_available(name))
                 continue
             voices = engine.voices()
         finally:
