@@ -56,7 +56,7 @@ def test_default_plan_header(default_plan: Plan) -> None:
     assert default_plan.description is not None
     assert default_plan.description.startswith("Five gentle foot and leg exercises")
     assert "\n" not in default_plan.description and "  " not in default_plan.description
-    assert default_plan.rate == 150
+    assert default_plan.rate == 170
     assert default_plan.voice is None
     assert default_plan.rest_between_exercises_ms == 15_000
     assert default_plan.source_name == str(shipped_plan_path())
@@ -140,7 +140,7 @@ def test_minimal_plan_gets_defaults() -> None:
         None,
         None,
     )
-    assert (plan.rate, plan.voice, plan.rest_between_exercises_ms) == (150, None, 15_000)
+    assert (plan.rate, plan.voice, plan.rest_between_exercises_ms) == (170, None, 15_000)
     assert plan.exercises == (
         Exercise(
             name="a",
