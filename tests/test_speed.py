@@ -20,7 +20,7 @@ from voiceguide.common.errors import SettingsError
 from voiceguide.output.export import AudioFormat, Encoding
 from voiceguide.plans.loader import load_plan
 from voiceguide.sound import speechpool
-from voiceguide.sound.engines import load_engine
+from voiceguide.sound.engines import EngineCosts, load_engine
 from voiceguide.sound.loudness import level_phrases
 from voiceguide.sound.speechcache import SpeechCache, clear, usage
 
@@ -247,3 +247,17 @@ def test_a_helper_that_dies_leaves_its_phrases_to_the_caller(
             phrase for phrase in phrases if not synthesizer.cached(phrase)
         ] == speechpool.shares(phrases, 1)[1]
     assert helpers_for_any_plan[0].returncode == 3
+
+
+def test_helpers_are_dealt_phrases_by_what_the_engine_costs() -> None:
+    """espeak-ng's phrases go to helpers from MIN_PHRASES on; an engine slower to a phrase gets them
+    sooner, after a head start of its own; one that spreads a phrase over every core itself gets
+    none."""
+    phrases = [f"Phrase number {number}." for number in range(40)]
+    assert len(speechpool.shares(phrases, 1)) == 1  # (fewer than espeak-ng's MIN_PHRASES)
+    slow = EngineCosts(start_seconds=1.0, phrase_seconds=0.2)
+    own, helper = speechpool.shares(phrases, 1, slow)
+    assert own[:5] == phrases[:5] and sorted(own + helper) == sorted(phrases)
+    assert len(speechpool.shares(phrases[:9], 1, slow)) == 1
+    threaded = dataclasses.replace(slow, threaded=True)
+    assert speechpool.shares(phrases, 3, threaded) == [phrases]

@@ -45,8 +45,11 @@ def shares(
 ) -> list[list[str]]:
     """*phrases* dealt out to this process (the first share) and up to *helpers* helpers: the
     first HEAD_START to this process, the rest in turn. No helpers for fewer than MIN_PHRASES.
-    (An engine whose *costs* differ from espeak-ng's has a head start and a least of its own.)"""
+    (An engine whose *costs* differ from espeak-ng's has a head start and a least of its own, and
+    one that spreads a phrase over every core itself has no helpers.)"""
     head_start, least = HEAD_START, MIN_PHRASES
+    if costs is not None and costs.threaded:
+        return [list(phrases)]
     if costs is not None:
         head_start = max(1, round(costs.start_seconds / costs.phrase_seconds))
         least = 2 * head_start

@@ -78,6 +78,9 @@ class EngineCosts:
     """About how long a new process takes to speak its first phrase (imports, loading a model)."""
     phrase_seconds: float
     """About how long a phrase takes to make, on one core."""
+    threaded: bool = False
+    """Whether it spreads each phrase over every core itself: then helper processes would only take
+    turns with it, and none are started."""
 
 
 class SpeechEngine(Protocol):
