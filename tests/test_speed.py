@@ -12,13 +12,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import audio_measure as am
 import numpy as np
 import pytest
 
 from voiceguide.build.session import RenderSettings, build_session, open_synthesizer
 from voiceguide.common.errors import SettingsError
 from voiceguide.output.export import AudioFormat, Encoding
-from voiceguide.plans.loader import load_plan
+from voiceguide.plans.loader import load_plan, shipped_plan_path
 from voiceguide.sound import speechpool
 from voiceguide.sound.engines import EngineCosts, load_engine
 from voiceguide.sound.loudness import level_phrases
@@ -45,7 +46,36 @@ def test_rebuild_into_another_format_spends_nothing_on_speech(
     second = build_session(plan=plan, output=tmp_path / "a.m4a", settings=settings)
     assert second.synthesized == 0
     assert second.total_ms == first.total_ms
-    assert usage(own_cache).files == 2 * first.phrases  # each phrase as spoken, and levelled
+    # (each phrase as spoken, and levelled; and any clip limited for each format's gain)
+    assert usage(own_cache).files >= 2 * first.phrases
+
+
+@pytest.mark.audio
+def test_a_warm_build_limits_no_clip_again_and_sounds_the_same(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clips limited for the session's gain are kept: a rebuild passes none through the
+    limiter, and its file decodes to the same samples as the first."""
+    from voiceguide.sound import loudness
+
+    runs: list[int] = []
+    original = loudness.through_ffmpeg
+
+    def counted(clips: list[bytes], **options: object) -> object:
+        if "alimiter" in str(options.get("filters")) and options.get("lead"):
+            runs.append(len(clips))
+        return original(clips, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loudness, "through_ffmpeg", counted)
+    plan = load_plan(shipped_plan_path())
+    first = build_session(plan=plan, output=tmp_path / "a.mp3", settings=RenderSettings())
+    assert sum(runs) > 50  # (most of the default session's clips are limited for its gain)
+    runs.clear()
+    again = build_session(
+        plan=plan, output=tmp_path / "b.mp3", settings=RenderSettings(), force=True
+    )
+    assert again.synthesized == 0 and runs == []
+    assert np.array_equal(am.decode(first.path), am.decode(again.path))
 
 
 def test_a_change_of_voice_rate_or_text_never_reuses_a_clip() -> None:

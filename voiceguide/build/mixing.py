@@ -16,6 +16,7 @@ from voiceguide.script.timeline import Timeline
 from voiceguide.sound.loudness import speech_level_dbfs
 from voiceguide.sound.mixdown import Mixdown
 from voiceguide.sound.music import Music
+from voiceguide.sound.truepeak import limited_clips_cache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +137,7 @@ def master(
             music=functools.partial(_under, music, mixed.timeline, mixdown, 0, mixdown.frames)
             if music
             else None,
+            limited_cache=limited_clips_cache(),
         )
         progress("mixing", 1, 1)
     except BaseException:

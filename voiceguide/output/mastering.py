@@ -38,6 +38,7 @@ from voiceguide.sound import truepeak
 from voiceguide.sound.clipstore import Clips, batches
 from voiceguide.sound.loudness import integrated_loudness, placed_loudness, weighted_energy
 from voiceguide.sound.mixdown import CHUNK_SECONDS, Mixdown, lay_out
+from voiceguide.sound.speechcache import SpeechCache
 
 CEILING_DBTP = -1.0
 """The highest true peak of a session file, as decoded."""
@@ -113,7 +114,11 @@ class Mastering:
         encoding: Encoding,
         cores: int = 1,
         music: Callable[[], Iterator[bytes]] | None = None,
+        limited_cache: SpeechCache | None = None,
     ) -> None:
+        """*limited_cache* keeps the clips limited for the gain between builds (see
+        truepeak.limited_clips_cache)."""
+        self._limited_cache = limited_cache
         self._original = mixdown
         self._rate = mixdown.sample_rate
         self._target = target_lufs
@@ -215,7 +220,10 @@ class Mastering:
         ]
         for batch in batches(wanted, clips.frames, LIMITING_BATCH_SECONDS * self._rate):
             ceilings = [limits[n] for n in batch]
-            limited = truepeak.limited([clips[n] for n in batch], ceilings, sample_rate=self._rate)
+            limited = truepeak.limited(
+                [clips[n] for n in batch], ceilings, sample_rate=self._rate,
+                cache=self._limited_cache,
+            )  # fmt: skip
             for n, ceiling, data in zip(batch, ceilings, limited, strict=True):
                 assert ceiling is not None
                 self._limited[n, ceiling] = clips.store.add(data)

@@ -10,6 +10,7 @@ level in question: a long file then costs little more than its decoding.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import subprocess
 import tempfile
@@ -22,6 +23,8 @@ from voiceguide.common.externals import ffmpeg_path
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from voiceguide.sound.speechcache import SpeechCache
 
 OVERSAMPLING = 8
 """Points between two samples, as ffmpeg's meter about has them (it resamples to 192 kHz: 8.7 times
@@ -199,20 +202,42 @@ class Decoded:
 
 
 def limited(
-    clips: Sequence[bytes], ceilings_dbtp: Sequence[float | None], *, sample_rate: int
+    clips: Sequence[bytes],
+    ceilings_dbtp: Sequence[float | None],
+    *,
+    sample_rate: int,
+    cache: SpeechCache | None = None,
 ) -> list[bytes]:
     """*clips* (mono 16-bit) each through a true-peak limiter at its ceiling, or as they are where it
-    is None.
+    is None; from *cache* (see limited_clips_cache) where it has them, and kept there.
 
     Clips with one ceiling pass through ffmpeg together, with silence between them (as levelling's
-    do), the limiter at four times the rate so that it sees the peaks between samples. It may leave
-    a peak a little over its ceiling (the resampling back rings): the ceiling is an aim, and what
-    the file reaches is checked after encoding (see mastering.py)."""
+    do), the limiter at four times the rate so that it sees the peaks between samples: a clip comes
+    out the same whatever passes with it, so it can be kept. It may leave a peak a little over its
+    ceiling (the resampling back rings): the ceiling is an aim, and what the file reaches is
+    checked after encoding (see mastering.py)."""
     from voiceguide.sound.loudness import through_ffmpeg
 
     out = list(clips)
+    keys: dict[int, str] = {}
+    if cache is not None:
+        for number, ceiling in enumerate(ceilings_dbtp):
+            if ceiling is not None:
+                keys[number] = cache.key(
+                    text=hashlib.sha256(clips[number]).hexdigest(), voice=f"{ceiling} dBTP",
+                    rate=0, sample_rate=sample_rate,
+                )  # fmt: skip
+                kept = cache.load(keys[number])
+                if kept is not None:
+                    out[number] = kept
     for ceiling in sorted({ceiling for ceiling in ceilings_dbtp if ceiling is not None}):
-        chosen = [number for number, value in enumerate(ceilings_dbtp) if value == ceiling]
+        chosen = [
+            number
+            for number, value in enumerate(ceilings_dbtp)
+            if value == ceiling and (cache is None or out[number] is clips[number])
+        ]
+        if not chosen:
+            continue
         filters = limiter(ceiling, sample_rate)
         for number, data in zip(
             chosen,
@@ -222,7 +247,23 @@ def limited(
             strict=True,
         ):
             out[number] = data
+            if cache is not None:
+                cache.store(keys[number], data)
     return out
+
+
+LIMITER_VERSION = 1
+"""Part of the key of limited clips: raise it whenever the limiter changes."""
+
+
+def limited_clips_cache() -> SpeechCache:
+    """Where clips limited for a session's gain are kept between builds, beside the spoken ones: a
+    warm build then passes none through the limiter again. The key is the clip's content, its
+    ceiling and the limiter (an ffmpeg that limits a little otherwise is harmless: the file's peak
+    is checked after encoding)."""
+    from voiceguide.sound.speechcache import SpeechCache
+
+    return SpeechCache(engine=f"true-peak limiter {LIMITER_VERSION}")
 
 
 def limiter(ceiling_dbtp: float, sample_rate: int) -> str:
