@@ -192,8 +192,9 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
 
 
 def engines(work: Path, rounds: int = ENGINE_ROUNDS) -> None:
-    """The default session built by each engine: cold (an empty speech cache) on every core and on
-    one, and warm; medians of *rounds*, the engines taking turns within each round."""
+    """The default session built by each engine: cold (an empty speech cache) with speech helpers
+    on every core and with none (cores=1), and warm; medians of *rounds*, the engines taking turns
+    within each round. (Piper starts no helpers: its onnxruntime uses every core in one process.)"""
     plan = shipped_plan_path()
     names = [name for name in ENGINES if load_engine(name).available()]
     cores = available_cores()
@@ -213,10 +214,10 @@ def engines(work: Path, rounds: int = ENGINE_ROUNDS) -> None:
         f"The default session ({phrases} phrases) by each engine, medians of {rounds} runs "
         "taking turns (s):"
     )
-    print(f"  {'engine':<8} {'cold':>6} {'cold, 1 core':>12} {'warm':>6} {'cores pay':>9}")
+    print(f"  {'engine':<8} {'cold':>6} {'cold, no helpers':>16} {'warm':>6} {'helpers gain':>12}")
     for name in names:
         cold, one, warm = (statistics.median(times[name, k]) for k in ("cold", "cold1", "warm"))
-        print(f"  {name:<8} {cold:>6.2f} {one:>12.2f} {warm:>6.2f} {one / cold:>8.2f}x")
+        print(f"  {name:<8} {cold:>6.2f} {one:>16.2f} {warm:>6.2f} {one / cold:>11.2f}x")
     if len(names) > 1:
         first, *others = names
         for name in others:

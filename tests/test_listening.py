@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -225,13 +226,16 @@ def quiet_beeps(tmp_path_factory: pytest.TempPathFactory) -> SmallBuild:
     return _small_build(tmp_path_factory.mktemp("quiet-beeps"), name="quiet.mp3", extra=QUIET_BEEPS)
 
 
-def _voiceguide(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it: a fresh process, so the speech engine starts from scratch."""
+def _voiceguide(*arguments: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: a fresh process, so the speech engine starts from scratch;
+    with the speech cache in *cache* (by default, the test run's)."""
+    environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache)) if cache else None
     return subprocess.run(
         [sys.executable, "-m", "voiceguide", *arguments],
         capture_output=True,
         text=True,
         check=False,
+        env=environment,
     )
 
 
@@ -243,9 +247,13 @@ def cli_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     plan_file = folder / "listening.yaml"
     plan_file.write_text(SMALL_PLAN.format(extra=""))
     output = folder / "small.mp3"
+    # (a speech cache of its own, which the previews of the same plan read: in the test run's,
+    # other tests' clips could push these out, and espeak-ng may make a phrase again a
+    # millisecond longer or shorter)
     result = _voiceguide(
-        "build", str(plan_file), "-o", str(output), "--rate", "170", "--loudness", "-20"
-    )
+        "build", str(plan_file), "-o", str(output), "--rate", "170", "--loudness", "-20",
+        cache=folder / "cache",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return output
 
@@ -492,8 +500,9 @@ def test_json_sidecar_is_what_preview_prints(cli_build: Path) -> None:
     options."""
     sidecar = json.loads(cli_build.with_suffix(".json").read_text(encoding="utf-8"))
     plan_file = str(cli_build.with_name("listening.yaml"))
-    same = _voiceguide("preview", plan_file, "--json", "--rate", "170")
-    plain = _voiceguide("preview", plan_file, "--json")
+    cache = cli_build.parent / "cache"
+    same = _voiceguide("preview", plan_file, "--json", "--rate", "170", cache=cache)
+    plain = _voiceguide("preview", plan_file, "--json", cache=cache)
     assert same.returncode == 0 and plain.returncode == 0, same.stderr + plain.stderr
     printed = json.loads(same.stdout)
     assert sidecar["events"] == printed["events"]

@@ -165,5 +165,5 @@ def test_without_piper_installed_espeak_speaks_and_asking_for_piper_says_how_to_
     assert "the piper engine is not installed: pip install 'voiceguide[piper]'" in asked.stderr
     named = runner.invoke(main, ["preview", str(tiny), "--engine", "piper"])
     assert named.exit_code == 2
-    assert "the piper engine needs piper-tts: pip install 'voiceguide[piper]'" in named.stderr
+    assert "the piper engine is not installed: pip install 'voiceguide[piper]'" in named.stderr
     assert "Traceback" not in named.stderr

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.build.settings import Progress, RenderSettings, no_progress
+from voiceguide.common.errors import SettingsError
 from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import Timeline, build_timeline
 from voiceguide.sound.clipstore import ClipStore
 from voiceguide.sound.engines import DEFAULT_ENGINE, load_engine
 from voiceguide.sound.loudness import LEVELLING_VERSION, level_phrases
-from voiceguide.sound.speech import Synthesizer, choose_speaker
+from voiceguide.sound.speech import Synthesizer, choose_speaker, not_available
 from voiceguide.sound.speechcache import SpeechCache
 from voiceguide.sound.speechpool import speak
 
@@ -87,6 +88,8 @@ def open_synthesizer(
     """A synthesizer for *plan* with its engine (see with_speaker), and the speech cache in
     *cache_folder* (by default, the user's) keyed by the engine's identity."""
     engine = load_engine(plan.engine or DEFAULT_ENGINE)
+    if not engine.available():  # (even where its clips are cached: it is named, and missing)
+        raise SettingsError(not_available(plan.engine or DEFAULT_ENGINE))
     cache = SpeechCache(engine=str(engine.identity()), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice,

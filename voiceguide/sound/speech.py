@@ -81,7 +81,7 @@ def every_voice(
         try:
             if not engine.available():
                 if engines:
-                    notes.append(_not_available(name))
+                    notes.append(not_available(name))
                 continue
             voices = engine.voices()
         finally:
@@ -92,7 +92,8 @@ def every_voice(
     return found, notes
 
 
-def _not_available(engine: str) -> str:
+def not_available(engine: str) -> str:
+    """Why *engine* cannot speak here, and what to do."""
     if engine == "piper":
         return "the piper engine is not installed: pip install 'voiceguide[piper]' (GPL-3.0)"
     return f"the {engine} engine cannot speak here"
