@@ -3,9 +3,9 @@
 For each size it prints the wall time of `voiceguide build` in a fresh process with an empty
 speech cache (cold) and again with the cache filled (warm), the peak memory of the build, the
 time of each stage, and the ratio to ffmpeg alone encoding the same audio with the same settings,
-measured in the same run. Then the scaling from 15 to 240 minutes, batch throughput on one core
-against all of them, and the default session built by each speech engine, cold and warm. Run it
-with scripts/bench (scripts/bench --engines for the engines alone).
+measured in the same run. Then the scaling from 15 to 240 minutes, and batch throughput on one
+core against all of them. Run it with scripts/bench. scripts/bench --engines instead builds the
+default session with each speech engine, cold and warm (see engines).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from voiceguide.build.session import available_cores
 from voiceguide.common.externals import ffmpeg_path
 from voiceguide.plans.loader import shipped_plan_path
-from voiceguide.sound.engines import ENGINES, load_engine
+from voiceguide.sound.engines import ENGINE_VARIABLE, ENGINES, load_engine
 
 SIZES_MINUTES = (15, 60, 240)
 TARGET_RATIO = 1.5
@@ -31,6 +31,9 @@ TARGET_SCALING = 17.0
 TARGET_MEMORY_MB = 200
 MEMORY_AT_MINUTES = 60
 ENGINE_ROUNDS = 3
+SPOKEN_BY_ESPEAK = {ENGINE_VARIABLE: "espeak"}
+"""The sessions of sizes and batches are espeak-ng's, as they were before Piper (installed here
+for --engines) would speak them; --engines names the engine of each build."""
 
 # Runs one build in this fresh process and reports its stages and its peak memory as JSON.
 CHILD = r"""
@@ -90,7 +93,7 @@ def plan_text(minutes: int) -> str:
 def build(
     plan: Path, output: Path, cache: Path, engine: str | None = None, cores: int | None = None
 ) -> dict:
-    environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
+    environment = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), **SPOKEN_BY_ESPEAK)
     started = time.perf_counter()
     chosen = [engine or "", str(cores or available_cores())] if engine else []
     result = subprocess.run(
@@ -184,7 +187,8 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
         subprocess.run(
             [sys.executable, "-m", "voiceguide", "batch", str(plan), str(profiles), "-o", str(work),
              "--jobs", str(jobs), "--force", "--no-sidecars"],
-            env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache)), check=True, capture_output=True,
+            env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), **SPOKEN_BY_ESPEAK),
+            check=True, capture_output=True,
             preexec_fn=preexec,
         )  # fmt: skip
         times.append(time.perf_counter() - started)
@@ -192,9 +196,10 @@ def batch_throughput(work: Path, plan: Path) -> tuple[float, float, int, bool]:
 
 
 def engines(work: Path, rounds: int = ENGINE_ROUNDS) -> None:
-    """The default session built by each engine: cold (an empty speech cache) with speech helpers
-    on every core and with none (cores=1), and warm; medians of *rounds*, the engines taking turns
-    within each round. (Piper starts no helpers: its onnxruntime uses every core in one process.)"""
+    """The default session built by each engine: cold (an empty speech cache) on every core and on
+    one (cores=1: no speech helpers, levelling in one ffmpeg), and warm; medians of *rounds*, the
+    engines taking turns within each round. (Piper starts no helpers at all: its onnxruntime uses
+    every core in one process, whatever cores says.)"""
     plan = shipped_plan_path()
     names = [name for name in ENGINES if load_engine(name).available()]
     cores = available_cores()
@@ -214,10 +219,12 @@ def engines(work: Path, rounds: int = ENGINE_ROUNDS) -> None:
         f"The default session ({phrases} phrases) by each engine, medians of {rounds} runs "
         "taking turns (s):"
     )
-    print(f"  {'engine':<8} {'cold':>6} {'cold, no helpers':>16} {'warm':>6} {'helpers gain':>12}")
+    print(
+        f"  {'engine':<8} {'cold':>6} {'cold, one core':>14} {'warm':>6} {'every core gains':>16}"
+    )
     for name in names:
         cold, one, warm = (statistics.median(times[name, k]) for k in ("cold", "cold1", "warm"))
-        print(f"  {name:<8} {cold:>6.2f} {one:>16.2f} {warm:>6.2f} {one / cold:>11.2f}x")
+        print(f"  {name:<8} {cold:>6.2f} {one:>14.2f} {warm:>6.2f} {one / cold:>15.2f}x")
     if len(names) > 1:
         first, *others = names
         for name in others:
@@ -261,8 +268,6 @@ def main() -> None:
         length_ratio = results[last][0]["total_ms"] / results[first][0]["total_ms"]
         one, many, cores, pinned = batch_throughput(work, work / f"plan-{first}.yaml")
         reference = machine_throughput(samples[first], work, cores)
-        print()
-        engines(work)
     print()
     ratio = results[first][0]["wall"] / results[first][2]
     memory = results[MEMORY_AT_MINUTES][0]["peak_mb"]
