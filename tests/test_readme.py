@@ -37,6 +37,7 @@ EXAMPLES = examples(TEXT)
 RECORDED = {
     "scripts/bench": "its figures are timings, which vary from run to run, and it takes minutes",
     "scripts/memory": "its figures are memory peaks, which vary from run to run, and it builds plans of 500 exercises",
+    "scripts/bench --engines": "its figures are timings, which vary from run to run, and it builds 18 sessions",
     "scripts/intelligibility": (
         "it takes a minute an engine, and its figure depends on the espeak-ng and pocketsphinx installed"
     ),
