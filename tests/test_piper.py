@@ -273,3 +273,25 @@ def test_a_changed_voice_model_makes_its_phrases_anew(
     assert synthesized("en_US-copy-medium") == 1
     # (by its path, the same files: the same key, by the model's name and content)
     assert synthesized(str(folder / "en_US-copy-medium.onnx")) == 0
+
+
+def test_overruns_are_reported_with_the_neural_voices_own_lengths(
+    own_cache: Path, tmp_path: Path
+) -> None:
+    """A phrase too long for its slot is reported with what Piper's clip of it needs, not an
+    estimate: the needed length in the timeline is the clip's own."""
+    from voiceguide.build.session import preview
+    from voiceguide.sound.speech import Synthesizer
+
+    squeeze = exercise_yaml("Squeeze", "Squeeze your hand.", reps=2, hold=2, reset=0.5)
+    plan = dataclasses.replace(
+        load_plan(write_plan(tmp_path, plan_yaml("Tight", squeeze))), engine="piper"
+    )
+    timeline = preview(plan=plan, settings=RenderSettings()).timeline
+    assert timeline.overruns
+    with Synthesizer(
+        voice=None, rate=plan.rate, sample_rate=22_050, engine=load_engine("piper"), language="en"
+    ) as synthesizer:
+        for overrun in timeline.overruns:
+            assert overrun.needed_ms == synthesizer.synthesized_ms(overrun.text), overrun
+            assert overrun.needed_ms > overrun.available_ms
