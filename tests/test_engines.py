@@ -29,6 +29,7 @@ from voiceguide.sound.engines import (
     load_engine,
     register,
 )
+from voiceguide.sound.speech import Synthesizer
 from voiceguide.sound.speechcache import SpeechCache, speech_folder
 
 pytestmark = pytest.mark.audio
@@ -186,3 +187,56 @@ def test_the_engine_is_chosen_by_name() -> None:
 def test_the_engines_plans_can_name_are_the_engines_there_are() -> None:
     """plans.values.Engine (what `engine:` and --engine accept) names each engine of ENGINES."""
     assert {engine.value for engine in Engine} == set(ENGINES)
+
+
+class DriftingEngine(ToneEngine):
+    """The tone engine, each phrase 10 ms longer every time it is spoken again (as espeak-ng's may
+    come out a few ms longer or shorter)."""
+
+    def __init__(self) -> None:
+        self.spoken: dict[str, int] = {}
+
+    def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
+        again = self.spoken.get(text, 0)
+        self.spoken[text] = again + 1
+        speech = ToneEngine().speak(text + " " * again, voice=voice, rate=rate)
+        return speech
+
+
+def test_a_phrase_dropped_from_the_cache_and_spoken_again_keeps_its_length(
+    own_cache: Path,
+) -> None:
+    """A phrase laid out in time, then dropped from the speech cache (by another build trimming it)
+    and spoken again longer, keeps the length it was laid out with; and its levelled clip, kept
+    from the earlier synthesis, is not taken for the longer one a new build makes."""
+    from voiceguide.build.speaking import levelled_phrases
+    from voiceguide.sound.clipstore import ClipStore
+
+    engine = DriftingEngine()
+    text = "Hold still."
+
+    def synthesizer() -> Synthesizer:
+        cache = SpeechCache(engine=str(engine.identity()), folder=own_cache)
+        return Synthesizer(voice=None, rate=150, sample_rate=22_050, cache=cache, engine=engine)
+
+    def drop_spoken_clip(samples: bytes) -> None:
+        """Remove the cache's entry of the spoken clip (its file ends with its samples), leaving the
+        levelled one."""
+        [entry] = [
+            p for p in speech_folder(own_cache).glob("*/*.pcm") if p.read_bytes().endswith(samples)
+        ]
+        entry.unlink()
+
+    with synthesizer() as first, ClipStore() as store:
+        measured = first.frames(text)
+        levelled_phrases(first, [text], 22_050, 1, store)
+        drop_spoken_clip(first.clip(text).raw_data)
+        assert first.clip(text).frame_count() == measured  # (spoken again, fitted)
+        assert engine.spoken[text] == 2
+        drop_spoken_clip(first.clip(text).raw_data)
+
+    with synthesizer() as second, ClipStore() as store:
+        longer = second.frames(text)  # (a new build: spoken a third time, longer)
+        assert longer > measured
+        [number] = levelled_phrases(second, [text], 22_050, 1, store).values()
+        assert len(store.read(number)) == 2 * longer

@@ -152,10 +152,14 @@ def levelled_phrases(
     cache = synthesizer.cache
     numbers: dict[str, int] = {}
     missing = []
+
+    # (the levelled clip is keyed by its phrase's length too: where the spoken clip was dropped
+    # from the cache and made again, a levelled one of the old length would not fit its slot)
+    def key(text: str) -> str:
+        return synthesizer.cache_key(text, variant=f"{LEVELLED} {synthesizer.frames(text)}")
+
     for text in texts:
-        data = (
-            cache.load(synthesizer.cache_key(text, variant=LEVELLED)) if cache is not None else None
-        )
+        data = cache.load(key(text)) if cache is not None else None
         if data:
             numbers[text] = store.add(data)
         else:
@@ -168,6 +172,6 @@ def levelled_phrases(
         strict=True,
     ):
         if cache is not None:
-            cache.store(synthesizer.cache_key(text, variant=LEVELLED), data)
+            cache.store(key(text), data)
         numbers[text] = store.add(data)
     return {text: numbers[text] for text in texts}

@@ -285,6 +285,7 @@ class Synthesizer:
             raise
         self._clips: dict[str, AudioSegment] = {}
         self._lengths_ms: dict[str, int] = {}
+        self._frames: dict[str, int] = {}
         self._voice_key: str | None = None
         self.synthesized = 0
         """How many phrases went through the engine (each distinct phrase once, none cached)."""
@@ -348,13 +349,23 @@ class Synthesizer:
         known = self._lengths_ms.get(text)
         if known is not None:
             return known  # (a layout asks for every event's phrase, thousands of times)
+        self._lengths_ms[text] = -(-self.frames(text) * 1000 // self._sample_rate)
+        return self._lengths_ms[text]
+
+    def frames(self, text: str) -> int:
+        """How many samples the phrase's clip has, as first found (see synthesized_ms): what is made
+        of the clip (its levelled form) is kept by this, so that it is never that of another
+        synthesis of the phrase, of another length (espeak-ng's can differ by milliseconds)."""
+        known = self._frames.get(text)
+        if known is not None:
+            return known
         frames = None
         if text not in self._clips and self._cache is not None:
             frames = self._cache.frames(self._key(text))
         if frames is None:
             frames = int(self.clip(text).frame_count())
-        self._lengths_ms[text] = -(-frames * 1000 // self._sample_rate)
-        return self._lengths_ms[text]
+        self._frames[text] = frames
+        return frames
 
     def clip(self, text: str) -> AudioSegment:
         """The phrase's clip: from the clip at hand, else synthesized now (and cached)."""
@@ -367,6 +378,8 @@ class Synthesizer:
                 )
             else:
                 cached = self._synthesize(text)
+                if text in self._frames:  # (measured before, its clip since dropped from the cache)
+                    cached = _fitted(cached, self._frames[text])
                 if self._cache is not None:
                     self._cache.store(self._key(text), cached.raw_data)
             if self._cache is None or not self._cache.frames(self._key(text)):
@@ -421,6 +434,20 @@ def _default_voice(language: str, voices: list[VoiceInfo]) -> VoiceInfo | None:
         )
     # (English falls back to the engine's default voice, for engines that name languages otherwise)
     return found
+
+
+def _fitted(clip: AudioSegment, frames: int) -> AudioSegment:
+    """*clip* made *frames* samples long: a phrase spoken again when its first clip, already laid
+    out in time, was dropped from the cache meanwhile (by another build trimming it), so that the
+    session keeps the length it was laid out with. espeak-ng's second try differs by milliseconds:
+    cut, it fades out; lengthened, it ends in silence."""
+    data = clip.raw_data[: frames * 2]
+    fitted = audio_segment()(
+        data=data + bytes(frames * 2 - len(data)), sample_width=2, frame_rate=clip.frame_rate,
+        channels=1,
+    )  # fmt: skip
+    cut = len(clip.raw_data) > frames * 2
+    return fitted.fade_out(EDGE_FADE_MS) if cut else fitted
 
 
 def _trim(clip: AudioSegment) -> AudioSegment:
