@@ -167,3 +167,29 @@ def test_without_piper_installed_espeak_speaks_and_asking_for_piper_says_how_to_
     assert named.exit_code == 2
     assert "the piper engine is not installed: pip install 'voiceguide[piper]'" in named.stderr
     assert "Traceback" not in named.stderr
+
+
+@pytest.mark.speech
+def test_a_broken_voice_file_is_named_with_what_to_do(
+    runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A voice in the voices folder whose config is not JSON (a download cut short), or whose model
+    is not one, is an input error naming the file and what to do: never a traceback."""
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_US-cut-medium.onnx").write_bytes(b"not a model")
+    config = folder / "en_US-cut-medium.onnx.json"
+    config.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv(VOICES_VARIABLE, str(folder))
+    listed = runner.invoke(main, ["voices"])
+    assert listed.exit_code == 2
+    assert f"cannot read the Piper voice config {config}: Expecting property name" in listed.stderr
+    assert "download the voice again, or remove it" in listed.stderr
+    config.write_text('{"language": {"code": "en_US"}}', encoding="utf-8")
+    spoken = runner.invoke(
+        main, ["preview", str(tiny), "--engine", "piper", "--voice", "en_US-cut-medium"]
+    )
+    assert spoken.exit_code == 2, spoken.output
+    assert f"cannot load the Piper voice {folder / 'en_US-cut-medium.onnx'}" in spoken.stderr
+    for result in (listed, spoken):
+        assert "Traceback" not in result.output

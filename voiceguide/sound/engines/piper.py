@@ -197,7 +197,10 @@ class PiperEngine:
             try:
                 self._loaded[key] = _piper().PiperVoice.load(files.model, files.config)
             except Exception as error:
-                raise SpeechError(f"cannot load the Piper voice {files.model}: {error}") from None
+                raise SettingsError(
+                    f"cannot load the Piper voice {files.model}: {error}; download the voice "
+                    "again, or remove it"
+                ) from None
         return self._loaded[key]
 
 
@@ -228,12 +231,12 @@ def _files_of(voice: str | None) -> PiperVoiceFiles:
 
 
 def _info(voice: PiperVoiceFiles) -> VoiceInfo:
-    config = json.loads(voice.config.read_text(encoding="utf-8"))
-    language = config.get("language", {})
-    code = str(language.get("code") or config.get("espeak", {}).get("voice") or "")
+    config = _config(voice.config)
+    language = _section(config, "language")
+    code = str(language.get("code") or _section(config, "espeak").get("voice") or "")
     family = str(language.get("family") or code.replace("-", "_").split("_")[0])
     languages = tuple(dict.fromkeys(x.casefold() for x in (family, code.replace("_", "-")) if x))
-    quality = config.get("audio", {}).get("quality")
+    quality = _section(config, "audio").get("quality")
     return VoiceInfo(
         id=voice.id,
         name=voice.id,
@@ -242,6 +245,30 @@ def _info(voice: PiperVoiceFiles) -> VoiceInfo:
         quality=str(quality) if quality else None,
         licence=_licence(voice.card),
     )
+
+
+def _config(path: Path) -> dict[str, Any]:
+    """A voice's config; SettingsError, saying what to do, if it cannot be read as one (a download
+    cut short, another file of that name)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise SettingsError(
+            f"cannot read the Piper voice config {path}: {reason}; download the voice again, or "
+            "remove it"
+        ) from None
+    if not isinstance(config, dict):
+        raise SettingsError(
+            f"{path} is not a Piper voice config (a JSON object); download the voice again, or "
+            "remove it"
+        )
+    return config
+
+
+def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
+    section = config.get(name)
+    return section if isinstance(section, dict) else {}
 
 
 def _licence(card: Path | None) -> str | None:
