@@ -452,7 +452,7 @@ def test_unknown_key_suggests_the_closest_field() -> None:
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
             "known fields: beep_level, counting, engine, instructions, lead_in, rate, reset, rest, "
             "rest_between_exercises, "
-            "set_rest, switch, voice, volume",
+            "set_rest, switch, transition, voice, volume",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",

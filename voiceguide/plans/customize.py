@@ -310,7 +310,9 @@ def _progress(state: _ExerciseState, week: int, problems: list[str], plan_name: 
 
 def _times(value: Any, scales: dict[str, _Value], scale: str | None) -> Any:
     """*value* multiplied by the scale named *scale*, if any (a duration in ms stays whole)."""
-    return value if scale is None else round(int(value) * float(scales[scale].value))
+    if scale is None or value is None:
+        return value
+    return round(int(value) * float(scales[scale].value))
 
 
 def _gap_setting(state: _ExerciseState) -> Setting:
@@ -403,7 +405,7 @@ def _explain(
 
 
 def _scaled(value: _Value, scale: _Value, scale_name: str) -> _Value:
-    if scale.value == 1:
+    if scale.value == 1 or value.value is None:
         return value
     return _Value(
         round(value.value * scale.value),

@@ -116,6 +116,10 @@ class Plan:
     """The week of a progression this session is for; None when not made for a week."""
     rest_between_exercises_ms: int
     exercises: tuple[Exercise, ...]
+    transition_ms: int | None = None
+    """The whole gap between two exercises, from the end tone to the next start tone, with the next
+    exercise announced and counted down inside it; None for a rest, then the announcement (as long
+    as it takes) and the exercise's lead-in."""
     source_name: str
     """The file the plan was read from, as the user named it."""
     language: str = default("language")

@@ -91,6 +91,11 @@ SETTINGS = (
             default=Instructions.FULL),
     Setting(name="rest_between_exercises", kind=SLOT, scope=SESSION, default=15_000,
             attribute="rest_between_exercises_ms", scaled_by="rest_scale"),
+    # The whole gap between two exercises as one length: "next up", the announcement and the
+    # countdown are placed inside it (instead of a rest, the announcement and a lead-in).
+    Setting(name="transition", kind=Seconds(1_000, 600_000), scope=SESSION,
+            attribute="transition_ms", scaled_by="rest_scale",
+            unset="(not fixed)"),
     Setting(name="counting", kind=Choice(Counting), scope=EVERY | EXERCISE,
             default=Counting.EVERY_SECOND),
     Setting(name="lead_in", kind=SLOT, scope=EVERY | EXERCISE, default=5_000,

@@ -24,7 +24,8 @@ def table(timeline: Timeline) -> str:
     """The spoken script and its cues, one row each; silences are the gaps between rows."""
     rows = [f"{timeline.title}: {length(timeline.total_ms)}", ""]
     width = max(8, len(clock(timeline.total_ms)))  # (hours widen it)
-    rows.append(f"{'time':>{width}}  {'phase':<9} {'part':<22} what")
+    phases = max([9, *(len(event.phase.value) for event in timeline.events)])  # ("transition")
+    rows.append(f"{'time':>{width}}  {'phase':<{phases}} {'part':<22} what")
     exercise: str | None = None
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:
@@ -33,7 +34,7 @@ def table(timeline: Timeline) -> str:
             exercise = event.where.exercise
             rows.append(f"{'':>{width}}  --- {exercise} ---")
         rows.append(
-            f"{clock(event.start_ms):>{width}}  {event.phase.value:<9} {_where(event.where):<22} {_what(event)}"
+            f"{clock(event.start_ms):>{width}}  {event.phase.value:<{phases}} {_where(event.where):<22} {_what(event)}"
         )
     rows.append("")
     rows.append(

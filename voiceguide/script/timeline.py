@@ -65,6 +65,7 @@ class Phase(StrEnum):
     RESET = "reset"
     REST = "rest"
     SWITCH = "switch"
+    TRANSITION = "transition"
     OUTRO = "outro"
 
 
@@ -151,13 +152,15 @@ class Cue:
 def shortest_length_ms(plan: Plan) -> int:
     """How long the session lasts at the least, from its timed parts alone (no speech, no layout):
     cheap enough to refuse a plan of absurd length before laying it out."""
-    total = plan.rest_between_exercises_ms * max(0, len(plan.exercises) - 1)
-    for exercise in plan.exercises:
+    between = plan.rest_between_exercises_ms if plan.transition_ms is None else plan.transition_ms
+    total = between * max(0, len(plan.exercises) - 1)
+    for index, exercise in enumerate(plan.exercises):
         sides = max(1, len(exercise.sides))
         per_side = exercise.reps * exercise.rep_ms + (exercise.reps - 1) * exercise.gap_ms
         per_set = sides * per_side + (sides - 1) * exercise.switch_ms
+        led_in = index == 0 or plan.transition_ms is None
         total += (
-            exercise.lead_in_ms
+            (exercise.lead_in_ms if led_in else 0)
             + exercise.sets * per_set
             + (exercise.sets - 1) * exercise.set_rest_ms
         )
@@ -202,9 +205,16 @@ def _lay_out(
     )
     for index, exercise in enumerate(plan.exercises):
         layout.where = Where(exercise=exercise.name)
-        layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count, brief=brief))
-        _lay_out_exercise(layout, exercise, wording)
-        if index + 1 < count:
+        led_in = index == 0 or plan.transition_ms is None
+        if led_in:
+            layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count, brief=brief))
+        _lay_out_exercise(layout, exercise, wording, lead_in=led_in)
+        if index + 1 < count and plan.transition_ms is not None:
+            following = plan.exercises[index + 1]
+            layout.where = Where(exercise=following.name)
+            _lay_out_transition(layout, plan.transition_ms, following, index + 2, count, wording,
+                                brief=brief)  # fmt: skip
+        elif index + 1 < count:
             layout.timed(
                 Phase.REST,
                 plan.rest_between_exercises_ms,
@@ -218,14 +228,49 @@ def _lay_out(
     return layout.finish(plan.title)
 
 
-def _lay_out_exercise(layout: _Layout, exercise: Exercise, wording: Wording) -> None:
+def _lay_out_transition(
+    layout: _Layout,
+    length_ms: int,
+    exercise: Exercise,
+    index: int,
+    count: int,
+    wording: Wording,
+    *,
+    brief: bool,
+) -> None:
+    """The fixed gap before *exercise* (the *index*-th of *count*): after the end tone, the
+    exercise announced in the longest wording that fits before its 3-2-1 (in full, with its short
+    cue, or its heading alone), and the countdown on the last seconds. What does not fit even then
+    is cut at the countdown and reported as an overrun, as in any slot."""
+    countdown = _countdown(exercise.counting, wording)(length_ms)
+    room = (countdown[0].at if countdown and countdown[0].at else length_ms) - (
+        END_TONE_MS + AFTER_TONE_MS
+    )
+    wordings = [
+        wording.announce(exercise, index, count, brief=brief),
+        wording.announce(exercise, index, count, brief=True),
+        wording.announce(exercise, index, count, brief=True)[:1],
+    ]
+
+    def needed(texts: list[str]) -> int:
+        return sum(layout.speech_ms(text) for text in texts) + BETWEEN_PHRASES_MS * (len(texts) - 1)
+
+    texts = next((texts for texts in wordings if needed(texts) <= room), wordings[-1])
+    layout.timed(Phase.TRANSITION, length_ms, [*(Cue(None, text) for text in texts), *countdown])
+
+
+def _lay_out_exercise(
+    layout: _Layout, exercise: Exercise, wording: Wording, *, lead_in: bool = True
+) -> None:
+    """*exercise* from its lead-in (without one after a transition, which counted it down)."""
     where = layout.where
     countdown = _countdown(exercise.counting, wording)
-    layout.timed(
-        Phase.LEAD_IN,
-        exercise.lead_in_ms,
-        [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)],
-    )
+    if lead_in:
+        layout.timed(
+            Phase.LEAD_IN,
+            exercise.lead_in_ms,
+            [Cue(0, wording.get_ready()), *countdown(exercise.lead_in_ms)],
+        )
     gap_phase = Phase(exercise.gap_kind.value)
     for set_number in range(1, exercise.sets + 1):
         for side_index, side in enumerate(exercise.sides or (None,)):
