@@ -100,7 +100,10 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     texts.scope = ""
     title = texts.text(fields["title"], max_length=200) if "title" in fields else None
     plan_texts = {key: _optional_text(fields, key) for key in ("description", "notes")}
-    plan_texts |= {key: texts.optional(fields, key) for key in ("frequency", "safety")}
+    plan_texts["frequency"] = texts.optional(fields, "frequency")
+    # (`safety: false`: no safety sentence at all; without one, the language's standard advice)
+    unsafe = "safety" in fields and _is_false(fields["safety"])
+    plan_texts["safety"] = "" if unsafe else texts.optional(fields, "safety")
     equipment = texts.text_list(fields["equipment"]) if "equipment" in fields else ()
     sources = fields["sources"].text_list() if "sources" in fields else ()
     reader.raise_if_problems()
@@ -383,6 +386,16 @@ def _phase(field: Field, texts: _Texts) -> Step | None:
 
 
 DEFAULT_PLAN = "feet-for-back-pain.yaml"
+
+
+def _is_false(field: Field) -> bool:
+    """Whether *field* is a plain `false` (or `no`, `off`), as YAML 1.1 reads them."""
+    node = field.node
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.value.casefold() in {"false", "no", "off"}
+    )
 
 
 def shipped_plan_path(name: str = DEFAULT_PLAN) -> Path:

@@ -98,7 +98,7 @@ def localized(plan: Plan, language: str) -> Plan:
         plan,
         language=language,
         title=say(plan.title),
-        safety=None if plan.safety is None else say(plan.safety),
+        safety=say(plan.safety) if plan.safety else plan.safety,
         frequency=None if plan.frequency is None else say(plan.frequency),
         equipment=tuple(say(item) for item in plan.equipment),
         exercises=tuple(exercise(e) for e in plan.exercises),

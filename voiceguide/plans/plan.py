@@ -96,7 +96,7 @@ class Plan:
     """How often to do the session ("2 to 3 times a day"); said at the end."""
     equipment: tuple[str, ...]
     safety: str | None
-    """Said in the introduction; None for the language's standard advice."""
+    """Said in the introduction; None for the language's standard advice, "" for none at all."""
     sources: tuple[str, ...]
     notes: str | None
     voice: str | None

@@ -207,7 +207,10 @@ def _lay_out(
         layout.where = Where(exercise=exercise.name)
         led_in = index == 0 or plan.transition_ms is None
         if led_in:
-            layout.free(Phase.ANNOUNCE, wording.announce(exercise, index + 1, count, brief=brief))
+            announced = wording.announce(exercise, index + 1, count, brief=brief)
+            if count == 1 and _same_words(exercise.name, plan.title):
+                announced = announced[1:]  # (the intro has just said it, as the title)
+            layout.free(Phase.ANNOUNCE, announced)
         _lay_out_exercise(layout, exercise, wording, lead_in=led_in)
         if index + 1 < count and plan.transition_ms is not None:
             following = plan.exercises[index + 1]
@@ -226,6 +229,15 @@ def _lay_out(
     layout.where = Where()
     layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
     return layout.finish(plan.title)
+
+
+def _same_words(first: str, second: str) -> bool:
+    """Whether two texts say the same words, whatever their case and punctuation."""
+
+    def words(text: str) -> list[str]:
+        return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
+
+    return words(first) == words(second)
 
 
 def _lay_out_transition(

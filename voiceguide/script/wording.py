@@ -83,7 +83,10 @@ class Wording:
         lines = [sentence(plan.title)]
         if plan.equipment:
             lines.append(self._say("equipment", items=self.language.join(plan.equipment)))
-        lines.append(sentence(plan.safety) if plan.safety else self._say("default_safety"))
+        if plan.safety is None:
+            lines.append(self._say("default_safety"))
+        elif plan.safety:  # ("": the plan leaves the safety sentence out)
+            lines.append(sentence(plan.safety))
         lines.append(self.about_duration(total_ms))
         lines.append(self._say("begin"))
         return lines
