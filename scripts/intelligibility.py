@@ -17,17 +17,22 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jiwer
 from num2words import num2words
 from pocketsphinx import Decoder
-from pydub import AudioSegment
 
 from voiceguide.build.session import RenderSettings, open_synthesizer, preview
 from voiceguide.common.errors import VoiceguideError
 from voiceguide.plans.loader import DEFAULT_PLAN, load_plan, shipped_plan_path
 from voiceguide.plans.plan import Plan
 from voiceguide.sound.engines import ENGINES
+
+if TYPE_CHECKING:
+    # (at run time, pydub comes through voiceguide, wired to its ffmpeg: imported bare on a
+    # system without ffmpeg, it warns)
+    from pydub import AudioSegment
 
 SAMPLE_RATE = 16_000
 """What pocketsphinx's en-us model was trained on."""
