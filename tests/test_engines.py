@@ -199,8 +199,7 @@ class DriftingEngine(ToneEngine):
     def speak(self, text: str, *, voice: str | None, rate: int) -> Speech:
         again = self.spoken.get(text, 0)
         self.spoken[text] = again + 1
-        speech = ToneEngine().speak(text + " " * again, voice=voice, rate=rate)
-        return speech
+        return ToneEngine().speak(text + " " * again, voice=voice, rate=rate)
 
 
 def test_a_phrase_dropped_from_the_cache_and_spoken_again_keeps_its_length(

@@ -87,9 +87,10 @@ def open_synthesizer(
 ) -> Synthesizer:
     """A synthesizer for *plan* with its engine (see with_speaker), and the speech cache in
     *cache_folder* (by default, the user's) keyed by the engine's identity."""
-    engine = load_engine(plan.engine or DEFAULT_ENGINE)
+    name = plan.engine or DEFAULT_ENGINE
+    engine = load_engine(name)
     if not engine.available():  # (even where its clips are cached: it is named, and missing)
-        raise SettingsError(not_available(plan.engine or DEFAULT_ENGINE))
+        raise SettingsError(not_available(name))
     cache = SpeechCache(engine=str(engine.identity()), folder=cache_folder)
     return Synthesizer(
         voice=plan.voice,

@@ -258,11 +258,8 @@ def _lay_out_transition(
     room = (countdown[0].at if countdown and countdown[0].at else length_ms) - (
         END_TONE_MS + AFTER_TONE_MS
     )
-    wordings = [
-        wording.announce(exercise, index, count, brief=brief),
-        wording.announce(exercise, index, count, brief=True),
-        wording.announce(exercise, index, count, brief=True)[:1],
-    ]
+    shorter = wording.announce(exercise, index, count, brief=True)
+    wordings = [wording.announce(exercise, index, count, brief=brief), shorter, shorter[:1]]
 
     def needed(texts: list[str]) -> int:
         return sum(layout.speech_ms(text) for text in texts) + BETWEEN_PHRASES_MS * (len(texts) - 1)

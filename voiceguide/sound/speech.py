@@ -173,8 +173,8 @@ def choose_speaker(*, engine: str | None, voice: str | None, language: str) -> S
         try:
             if not neural.available():
                 continue
-            if voice is not None and _is_model_path(name, voice):
-                return Speaker(name, voice)
+            if voice is not None and neural.voice_at(voice) is not None:
+                return Speaker(name, voice)  # (a model given by its path)
             voices = neural.voices()
         finally:
             neural.close()
@@ -182,14 +182,6 @@ def choose_speaker(*, engine: str | None, voice: str | None, language: str) -> S
         if found is not None and (voice is not None or speaks(found, language)):
             return Speaker(name, found.id)
     return Speaker(DEFAULT_ENGINE, voice)
-
-
-def _is_model_path(engine: str, voice: str) -> bool:
-    if engine != "piper":
-        return False
-    from voiceguide.sound.engines.piper import is_model_path
-
-    return is_model_path(voice)
 
 
 def installed_voices(

@@ -220,6 +220,7 @@ def limited(
 
     out = list(clips)
     keys: dict[int, str] = {}
+    found: set[int] = set()
     if cache is not None:
         for number, ceiling in enumerate(ceilings_dbtp):
             if ceiling is not None:
@@ -230,11 +231,12 @@ def limited(
                 kept = cache.load(keys[number])
                 if kept is not None:
                     out[number] = kept
+                    found.add(number)
     for ceiling in sorted({ceiling for ceiling in ceilings_dbtp if ceiling is not None}):
         chosen = [
             number
             for number, value in enumerate(ceilings_dbtp)
-            if value == ceiling and (cache is None or out[number] is clips[number])
+            if value == ceiling and number not in found
         ]
         if not chosen:
             continue

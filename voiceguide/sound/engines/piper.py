@@ -137,10 +137,10 @@ class PiperEngine:
     as well as helper processes would (62 phrases: 15.0 s in one process, 15.8 s with a helper,
     medians of 3), so it has none."""
 
+    voices_are_files = True
+
     def __init__(self) -> None:
         self._loaded: dict[str, Any] = {}
-
-    voices_are_files = True
 
     def available(self) -> bool:
         return importlib.util.find_spec("piper") is not None
