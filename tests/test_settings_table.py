@@ -328,11 +328,13 @@ def test_the_set_message_lists_the_tables_settings_in_its_order() -> None:
 
 def test_the_readme_lists_what_a_profile_can_give_as_the_table_does() -> None:
     """The README's paragraph on a profile's settings names the table's settings for the session
-    (the language has its own section) and for one exercise, in the order messages list them."""
+    (the language has its own section), for one exercise and for one circuit, in the order messages
+    list them."""
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     paragraph = readme[readme.index("Settings a profile (or `--set`) can give") :]
     paragraph = paragraph[: paragraph.index("\n\n")]
     session, one = paragraph.split("For one exercise:")
+    one, circuit = one.split("For one circuit")
 
     def named(text: str, among: dict[str, Setting]) -> list[str]:
         return [name for name in re.findall(r"`([a-z_]+)`", text) if name in among]
@@ -340,3 +342,4 @@ def test_the_readme_lists_what_a_profile_can_give_as_the_table_does() -> None:
     settings = [name for name in SESSION_SETTINGS if name != "language"]
     assert sorted(named(session, SESSION_SETTINGS)) == sorted(settings)
     assert named(one, EXERCISE_SETTINGS) == list(EXERCISE_SETTINGS)
+    assert named(circuit, CIRCUIT_SETTINGS) == list(CIRCUIT_SETTINGS)

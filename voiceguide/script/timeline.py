@@ -166,8 +166,9 @@ class Turn:
 
     @property
     def where(self) -> Where:
-        rounds = None if self.circuit is None else self.circuit.rounds
-        return Where(exercise=self.exercise.name, round=self.round, rounds=rounds)
+        if self.circuit is None or self.circuit.rounds == 1:
+            return Where(exercise=self.exercise.name)  # (one round is no round to tell apart)
+        return Where(exercise=self.exercise.name, round=self.round, rounds=self.circuit.rounds)
 
 
 def running_order(plan: Plan) -> list[Turn]:
