@@ -16,15 +16,37 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from voiceguide.common.clock import in_seconds
-from voiceguide.common.errors import path_text
+from voiceguide.common.errors import InputError, path_text
 from voiceguide.output.export import Chapter
 from voiceguide.script import report
 from voiceguide.script.timeline import Timeline
 from voiceguide.script.wording import Wording
+
+PAGE = ".html"
+"""The page's extension: `<name>.html` beside `<name>.mp3`."""
+
+
+def page_of(session: Path) -> Path:
+    """The player page beside *session* (its audio file, a split session's playlist, or the page
+    itself); an InputError saying what to do where there is none."""
+    page = session.with_suffix(PAGE)
+    if page.is_file():
+        return page
+    if not session.exists():
+        raise InputError(
+            f"{path_text(session)} does not exist; name a session that voiceguide build wrote, "
+            "as output/feet-for-back-pain.mp3"
+        )
+    raise InputError(
+        f"there is no player page beside {path_text(session)} ({path_text(page.name)} is missing); "
+        "voiceguide build writes it with the session unless given --no-sidecars: build the "
+        "session again without that option"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

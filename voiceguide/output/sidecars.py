@@ -9,12 +9,12 @@ from pathlib import Path
 
 from voiceguide.common.clock import timestamp, whole_seconds
 from voiceguide.output.export import Chapter
-from voiceguide.output.page import Media, player_page
+from voiceguide.output.page import PAGE, Media, player_page
 from voiceguide.plans.customize import Origin
 from voiceguide.script import report
 from voiceguide.script.timeline import EventKind, Timeline
 
-SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script", ".html": "player page"}
+SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script", PAGE: "player page"}
 """What is written beside a session, by extension."""
 
 
@@ -34,7 +34,7 @@ def sidecar_texts(
         ".vtt": captions(timeline),
         ".json": report.as_json(timeline, explanation) + "\n",
         ".txt": report.table(timeline) + "\n",
-        ".html": player_page(timeline=timeline, chapters=chapters, media=media, language=language),
+        PAGE: player_page(timeline=timeline, chapters=chapters, media=media, language=language),
     }
     return {audio.with_suffix(suffix): texts[suffix] for suffix in SIDECARS}
 
