@@ -152,8 +152,9 @@ class Opened:
 
 
 def open_page(browser: Any, html: Path, viewport: dict[str, int] = PHONE) -> Opened:
-    """*html* loaded from the file system, the network off, its audio ready to play."""
-    context = browser.new_context(viewport=viewport, offline=True)
+    """*html* loaded from the file system, the network off, on a touch screen, its audio ready to
+    play."""
+    context = browser.new_context(viewport=viewport, offline=True, has_touch=True)
     page = context.new_page()
     opened = Opened(page, [], [])
     page.on("request", lambda request: opened.requests.append(request.url))
@@ -305,7 +306,7 @@ def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timelin
     opened = open_page(browser, html)
     page = opened.page
     seek_with_the_slider(page, 34.0)
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play").tap()
     page.wait_for_function("document.getElementById('audio').currentTime > 35.5")
     playing = shown(page, LABELS)
     assert playing["state"] == "playing"
@@ -342,14 +343,14 @@ def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timelin
     at_chapter(3)
     page.keyboard.press("ArrowLeft")  # (at a section's start: the one before)
     at_chapter(2)
-    page.get_by_role("button", name="Next section").click()
+    page.get_by_role("button", name="Next section").tap()
     at_chapter(3)
     seek_with_the_slider(page, chapters[3].start_ms / 1000 + 10)
-    page.get_by_role("button", name="Previous section").click()  # (10 s in: back to its start)
+    page.get_by_role("button", name="Previous section").tap()  # (10 s in: back to its start)
     at_chapter(3)
-    page.get_by_role("button", name="Previous section").click()
+    page.get_by_role("button", name="Previous section").tap()
     at_chapter(2)
-    page.get_by_role("button", name=chapters[-1].title).click()
+    page.get_by_role("button", name=chapters[-1].title).tap()
     at_chapter(len(chapters) - 1)
     assert shown(page, LABELS)["part"] == "Closing"
     assert opened.errors == []
@@ -403,6 +404,24 @@ def test_screenshots_at_phone_and_desktop_sizes(
         png = (tmp_path / f"player-{name}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert int.from_bytes(png[16:20], "big") == viewport["width"]
+
+
+def test_a_page_without_its_audio_says_what_to_do(
+    browser: Any, session: tuple[Path, Timeline], tmp_path: Path
+) -> None:
+    """The page copied away from its audio file says, as an alert, which file it cannot open and
+    that the two belong in one folder."""
+    html, _ = session
+    alone = tmp_path / html.name
+    shutil.copy(html, alone)
+    context = browser.new_context(viewport=PHONE, offline=True)
+    page = context.new_page()
+    page.goto(alone.as_uri())
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text() == (
+        "The audio file session.mp3 cannot be opened. Keep it in the same folder as this page."
+    )
 
 
 @pytest.mark.audio

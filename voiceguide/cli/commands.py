@@ -65,6 +65,7 @@ def main() -> None:
       voiceguide build --profile data/profiles/older-patient.yaml
       voiceguide preview data/tabata.yaml       # the timed script, no audio
       voiceguide validate my-plan.yaml          # check a plan you wrote
+      voiceguide open output/feet-for-back-pain.mp3   # its player page, in a browser
     """
 
 

@@ -28,6 +28,14 @@
     return low;
   }
 
+  /** The timed interval (a hold, a work interval, a step) going on at *t*, if any. */
+  function intervalAt(t) {
+    const intervals = timeline.intervals;
+    if (!intervals.length) return null;
+    const interval = intervals[indexAt(intervals, t)];
+    return interval.start <= t + EPSILON && t + EPSILON < interval.end ? interval : null;
+  }
+
   // The parts of the session: each run of events of one phase, and each timed interval (a hold,
   // a work interval, a step) on its own. A part is where its last event is: a rest belongs to
   // the rep it leads to, a switch to the side it leads to.
@@ -45,8 +53,7 @@
       const end = i + 1 < starts.length ? starts[i + 1] : total;
       const first = events[indexAt(events, start)];
       const last = events[indexAt(events, end - 2 * EPSILON)];
-      const interval = timeline.intervals.find((iv) => iv.start <= start && start < iv.end);
-      return { start, end, phase: first.phase, where: last, interval: interval || null };
+      return { start, end, phase: first.phase, where: last, interval: intervalAt(start) };
     });
   })();
 
