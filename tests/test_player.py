@@ -2,7 +2,8 @@
 `chromium`, which scripts/test installs where it is missing) driven by Playwright.
 
 The page is loaded from the file system, with the browser's network off, beside the default
-session the suite builds once (conftest.default_session). What it shows at a moment is compared
+session the suite builds once (conftest.default_session); the pages of the other shipped plans are
+read the same way, each beside a silent WAV of its length. What it shows at a moment is compared
 with what the session's own timeline has there, worked out here from the Timeline object, apart
 from the page's script: the part (a run of events of one phase, each timed interval on its own),
 the exercise, the rep, the cue last spoken in the part, and the time left in a timed part.
@@ -15,6 +16,7 @@ import math
 import os
 import shutil
 import stat
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -28,6 +30,7 @@ from conftest import BuiltSession
 from processes import finish, voiceguide
 
 from voiceguide.cli.commands import main
+from voiceguide.cli.support import customized_plan
 from voiceguide.output.chapters import chapters_of
 from voiceguide.output.page import Media, player_page
 from voiceguide.plans.loader import load_plan_text
@@ -38,10 +41,12 @@ from voiceguide.script.timeline import (
     Phase,
     Timeline,
     Tone,
+    Where,
     build_timeline,
 )
 from voiceguide.script.wording import PAGE_LABELS, Wording
 
+DATA = Path(__file__).resolve().parent.parent / "data"
 CHROMIUM_VARIABLE = "VOICEGUIDE_CHROMIUM"
 """Names the Chromium to test with; else `chromium` (Debian's) or `chromium-browser` on PATH."""
 PHONE = {"width": 390, "height": 844}
@@ -82,8 +87,8 @@ def parts_of(timeline: Timeline) -> list[Part]:
 def expected_at(
     timeline: Timeline, parts: list[Part], labels: dict[str, str], t_ms: float
 ) -> dict[str, Any]:
-    """What the page should show at *t_ms*: part, exercise, rep, cue, and the time left (seconds)
-    in a timed part."""
+    """What the page should show at *t_ms*: part, exercise, where in it (set, side, rep...), cue,
+    and the time left (seconds) in a timed part."""
     part = next(p for p in parts if p.start_ms <= t_ms < p.end_ms)
     if part.phase is Phase.STEP:
         label = part.interval.name if part.interval else ""
@@ -97,18 +102,37 @@ def expected_at(
         if e.kind is EventKind.SPEECH and part.start_ms <= e.start_ms <= t_ms
     ]
     where = part.last.where
-    reps = max(
-        (e.where.rep or 0 for e in timeline.events
-         if (e.where.exercise, e.where.set, e.where.side) == (where.exercise, where.set, where.side)),
-        default=0,
-    )  # fmt: skip
     return {
         "part": label,
         "exercise": where.exercise or timeline.title,
-        "rep": f"{where.rep}/{reps}" if where.rep is not None and reps > 1 else None,
+        "where": where_items(timeline, where, labels),
         "cue": spoken[-1].text if spoken else "",
         "left": (part.end_ms - t_ms) / 1000 if part.phase in TIMED else None,
     }
+
+
+def where_items(timeline: Timeline, where: Where, labels: dict[str, str]) -> dict[str, str]:
+    """The round, set, side and rep shown: "2/10" (of the most the timeline has of them), the
+    side by its name; a rep only where there is more than one."""
+    items = {}
+    rounds = max((getattr(e.where, "round", None) or 0 for e in timeline.events), default=0)
+    round_ = getattr(where, "round", None)  # (circuit rounds, where the timeline has them)
+    if round_ is not None and rounds > 1:
+        items[labels["round"]] = f"{round_}/{rounds}"
+    if where.set is not None:
+        sets = max(e.where.set or 0 for e in timeline.events if e.where.exercise == where.exercise)
+        items[labels["set"]] = f"{where.set}/{sets}"
+    if where.side is not None:
+        items[labels["side"]] = where.side
+    same = (where.exercise, where.set, where.side)
+    reps = max(
+        (e.where.rep or 0 for e in timeline.events
+         if (e.where.exercise, e.where.set, e.where.side) == same),
+        default=0,
+    )  # fmt: skip
+    if where.rep is not None and reps > 1:
+        items[labels["rep"]] = f"{where.rep}/{reps}"
+    return items
 
 
 def countdown_fits(shown: str, left: float) -> bool:
@@ -165,23 +189,23 @@ def open_page(browser: Any, html: Path, viewport: dict[str, int] = PHONE) -> Ope
     return opened
 
 
-SHOWN = """(repLabel) => {
+SHOWN = """() => {
   const text = (id) => document.getElementById(id).textContent;
-  const rep = [...document.querySelectorAll('#where > span')]
-    .map((item) => item.textContent.split(' ')).find(([label]) => label === repLabel);
+  const where = Object.fromEntries([...document.querySelectorAll('#where > span')]
+    .map((item) => [item.querySelector('.label').textContent, item.querySelector('b').textContent]));
   return {
     position: Number(document.getElementById('player').dataset.position),
     time: document.getElementById('audio').currentTime,
     part: text('part'), exercise: text('exercise'), cue: text('cue'), next: text('next'),
     countdown: document.getElementById('timer').hidden ? null : text('countdown'),
-    rep: rep ? rep[rep.length - 1] : null,
+    where,
     state: document.getElementById('player').dataset.state,
   };
 }"""
 
 
-def shown(page: Any, labels: dict[str, str]) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate(SHOWN, labels["rep"])
+def shown(page: Any) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(SHOWN)
     return result
 
 
@@ -202,10 +226,41 @@ def seek_with_the_slider(page: Any, seconds: float) -> None:
     )
 
 
+def shown_at(page: Any, moments: list[int]) -> list[dict[str, Any]]:
+    """What the page shows at each of *moments* (ms), sought with the slider as a person would.
+    The page shows a moment at once (it reads the audio's time), so they are sought in one go and
+    read off as they are shown."""
+    result: list[dict[str, Any]] = page.evaluate(
+        """(moments) => moments.map((t) => {
+          const slider = document.getElementById('position');
+          slider.value = String(t / 1000);
+          slider.dispatchEvent(new Event('input', {bubbles: true}));
+          return (SHOWN)();
+        })""".replace("SHOWN", SHOWN),
+        moments,
+    )
+    return result
+
+
+def moments_in(parts: list[Part]) -> list[int]:
+    """Moments (ms) near the start, in the middle and near the end of every part."""
+    return sorted(
+        {
+            round(moment)
+            for part in parts
+            for moment in (
+                part.start_ms + min(20, (part.end_ms - part.start_ms) / 3),
+                (part.start_ms + part.end_ms) / 2,
+                part.end_ms - min(20, (part.end_ms - part.start_ms) / 3),
+            )
+        }
+    )
+
+
 def mismatches(expected: dict[str, Any], seen: dict[str, Any]) -> list[str]:
     wrong = [
         f"{key}: shows {seen[key]!r}, the timeline has {expected[key]!r}"
-        for key in ("part", "exercise", "rep", "cue")
+        for key in ("part", "exercise", "where", "cue")
         if seen[key] != expected[key]
     ]
     if (expected["left"] is None) != (seen["countdown"] is None) or (
@@ -237,29 +292,9 @@ def test_the_page_shows_what_the_timeline_has_at_every_part(
     html, timeline = session
     parts = parts_of(timeline)
     opened = open_page(browser, html)
-    moments = sorted(
-        {
-            round(moment)
-            for part in parts
-            for moment in (
-                part.start_ms + min(20, (part.end_ms - part.start_ms) / 3),
-                (part.start_ms + part.end_ms) / 2,
-                part.end_ms - min(20, (part.end_ms - part.start_ms) / 3),
-            )
-        }
-    )
+    moments = moments_in(parts)
     assert len(moments) > 300
-    # Each moment is sought with the slider as a person would; the page shows it at once (it
-    # reads the audio's time), so the moments are sought in one go and read off as they are shown.
-    seen = opened.page.evaluate(
-        """([moments, rep]) => moments.map((t) => {
-          const slider = document.getElementById('position');
-          slider.value = String(t / 1000);
-          slider.dispatchEvent(new Event('input', {bubbles: true}));
-          return (SHOWN)(rep);
-        })""".replace("SHOWN", SHOWN),
-        [moments, LABELS["rep"]],
-    )
+    seen = shown_at(opened.page, moments)
     wrong = []
     for moment, at in zip(moments, seen, strict=True):
         assert abs(at["position"] - moment / 1000) < 0.001
@@ -271,6 +306,59 @@ def test_the_page_shows_what_the_timeline_has_at_every_part(
     assert opened.errors == []
     assert {url.rpartition("/")[2] for url in opened.requests} == {html.name, "session.mp3"}
     assert all(url.startswith("file://") for url in opened.requests)
+
+
+SHIPPED = ("seven-minute-workout", "breathing-4-7-8", "pelvic-floor", "tabata", "hamstring-stretch")
+"""Shipped plans with what the default plan lacks: work, steps with names of their own, sets,
+transitions that announce the next exercise."""
+
+
+def test_the_page_follows_every_kind_of_part_of_the_shipped_plans(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The page of each plan in SHIPPED shows, at the start, middle and end of every part, what its
+    timeline has there. What is tested is the page reading a timeline: each is laid out with a
+    fixed measure of speech (no engine), and plays a silent WAV of its length (no ffmpeg)."""
+    phases = set()
+    for name in SHIPPED:
+        plan = customized_plan(
+            DATA / f"{name}.yaml", profile=None, sets=(), voice=None, rate=None, week=None
+        ).plan
+        timeline = build_timeline(plan=plan, speech_ms=lambda text: 45 * len(text))
+        wording = Wording(plan.language)
+        chapters = chapters_of(
+            timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title()
+        )
+        folder = tmp_path / name
+        folder.mkdir()
+        write_silence(folder / "session.wav", timeline.total_ms)
+        page_text = player_page(timeline=timeline, chapters=chapters,
+                                media=[Media(name="session.wav", start_ms=0)],
+                                language=plan.language)  # fmt: skip
+        (folder / "session.html").write_text(page_text, encoding="utf-8")
+        opened = open_page(browser, folder / "session.html")
+        parts = parts_of(timeline)
+        moments = moments_in(parts)
+        labels = wording.page_labels(audio_file="session.wav")
+        wrong = [
+            f"{name} at {moment / 1000:.3f} s: {w}"
+            for moment, at in zip(moments, shown_at(opened.page, moments), strict=True)
+            for w in mismatches(expected_at(timeline, parts, labels, moment), at)
+        ]
+        assert wrong == [], "\n".join(wrong[:20])
+        assert opened.errors == []
+        opened.page.context.close()
+        phases |= {part.phase for part in parts}
+    assert phases >= {Phase.WORK, Phase.STEP, Phase.TRANSITION, Phase.REST, Phase.LEAD_IN}
+
+
+def write_silence(path: Path, length_ms: int) -> None:
+    """A silent mono WAV of *length_ms* at 8 kHz."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(2 * (length_ms * 8000 // 1000)))
 
 
 def test_the_countdown_reaches_zero_as_the_end_tone_sounds(
@@ -285,14 +373,18 @@ def test_the_countdown_reaches_zero_as_the_end_tone_sounds(
     assert holds and all(hold.end_ms in end_tones for hold in holds)
     first = holds[0]
     seek_with_the_slider(page, first.start_ms / 1000 + 0.5)
-    before = shown(page, LABELS)
-    assert (before["part"], before["exercise"], before["rep"]) == ("Hold", "Toe presses", "1/10")
+    before = shown(page)
+    assert (before["part"], before["exercise"], before["where"]) == (
+        "Hold",
+        "Toe presses",
+        {"Rep": "1/10"},
+    )
     assert before["countdown"] == "3"  # (a 3-second hold, 2.5 s left)
     seek_with_the_slider(page, first.end_ms / 1000 - 0.05)
-    assert shown(page, LABELS)["countdown"] == "1"
+    assert shown(page)["countdown"] == "1"
     seek_with_the_slider(page, first.end_ms / 1000 + 0.001)
-    after = shown(page, LABELS)
-    assert (after["part"], after["rep"]) == ("Short rest", "2/10")
+    after = shown(page)
+    assert (after["part"], after["where"]) == ("Short rest", {"Rep": "2/10"})
 
 
 def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timeline]) -> None:
@@ -308,7 +400,7 @@ def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timelin
     seek_with_the_slider(page, 34.0)
     page.get_by_role("button", name="Play").tap()
     page.wait_for_function("document.getElementById('audio').currentTime > 35.5")
-    playing = shown(page, LABELS)
+    playing = shown(page)
     assert playing["state"] == "playing"
     assert (
         mismatches(expected_at(timeline, parts, LABELS, playing["position"] * 1000), playing) == []
@@ -324,7 +416,7 @@ def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timelin
     paused_at = page.evaluate("document.getElementById('audio').currentTime")
     page.wait_for_timeout(300)
     assert page.evaluate("document.getElementById('audio').currentTime") == paused_at
-    stopped = shown(page, LABELS)
+    stopped = shown(page)
     assert stopped["state"] == "paused" and stopped["position"] == round(paused_at, 3)
     assert page.get_by_role("button", name="Play").is_visible()
     assert page.locator("#player").get_attribute("data-wake-lock") == "released"
@@ -352,7 +444,7 @@ def test_playing_keyboard_and_buttons(browser: Any, session: tuple[Path, Timelin
     at_chapter(2)
     page.get_by_role("button", name=chapters[-1].title).tap()
     at_chapter(len(chapters) - 1)
-    assert shown(page, LABELS)["part"] == "Closing"
+    assert shown(page)["part"] == "Closing"
     assert opened.errors == []
 
 
@@ -445,8 +537,8 @@ def test_a_split_sessions_page_plays_its_parts_in_turn(
         arg=parts[1],
     )
     page.wait_for_function("document.getElementById('audio').readyState >= 1")
-    assert shown(page, LABELS)["exercise"] == "Squeeze"
-    assert abs(shown(page, LABELS)["position"] - squeeze) < 0.002
+    assert shown(page)["exercise"] == "Squeeze"
+    assert abs(shown(page)["position"] - squeeze) < 0.002
     assert opened.errors == []
 
 
