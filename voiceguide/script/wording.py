@@ -60,7 +60,6 @@ PAGE_LABELS = (
     "next_up",
     "time_left",
     "progress",
-    "cue",
     "rep",
     "set",
     "round",
