@@ -529,6 +529,6 @@ def test_two_builds_of_one_file_at_once_leave_one_complete_session(tmp_path: Pat
     timeline = json.loads(output.with_suffix(".json").read_text())
     assert round(timeline["total"] * 1000) == stamp.length_ms
     written = sorted(p.name for p in output.parent.iterdir())
-    assert written == ["session.json", "session.mp3", "session.txt", "session.vtt"]
+    assert written == ["session.html", "session.json", "session.mp3", "session.txt", "session.vtt"]
     assert list((tmp_path / "tmp").iterdir()) == []
     assert list((tmp_path / "cache").rglob("*.part")) == []

@@ -22,7 +22,7 @@ from voiceguide.cli.commands import main
 pytestmark = pytest.mark.audio
 
 PLAN_TEXT = plan_yaml("Units", ONE_SQUEEZE, exercise_yaml("Lift", "Lift.", reps=1, hold=2), **QUICK)
-SIDECARS = (".json", ".txt", ".vtt")
+SIDECARS = (".html", ".json", ".txt", ".vtt")
 
 
 def invoke(*args: object) -> Result:
@@ -68,7 +68,13 @@ def test_a_sidecar_that_cannot_be_written_leaves_the_session_and_every_sidecar_a
 ) -> None:
     assert invoke("build", plan, "-o", out).exit_code == 0
     before = contents(out.parent)
-    assert sorted(before) == ["session.json", "session.mp3", "session.txt", "session.vtt"]
+    assert sorted(before) == [
+        "session.html",
+        "session.json",
+        "session.mp3",
+        "session.txt",
+        "session.vtt",
+    ]
     disk_full_for(monkeypatch, lambda path: ".session.vtt." in path.name)
 
     result = invoke("build", plan, "-o", out, "--set", "rate=190")

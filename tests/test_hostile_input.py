@@ -860,7 +860,7 @@ def test_split_writes_only_inside_the_output_folder_with_safe_names(
     names = sorted(path.name for path in new)
     for name in names:
         assert re.fullmatch(
-            r"session(-\d\d-[a-z0-9]+(-[a-z0-9]+)*)?\.(mp3|m3u|vtt|json|txt)", name
+            r"session(-\d\d-[a-z0-9]+(-[a-z0-9]+)*)?\.(mp3|m3u|vtt|json|txt|html)", name
         ), name
     parts = [name for name in names if name.endswith(".mp3")]
     assert len(parts) == 8, names  # introduction, six exercises, closing

@@ -85,6 +85,7 @@ GIVEN: dict[str, dict[str, str]] = {
     "seconds_and_a_half": {"whole": COUNT},
     "seconds_decimal": {"whole": COUNT, "tenths": COUNT, "unit": TEXT},
     "minutes_and_seconds": {"minutes": TEXT, "seconds": TEXT},
+    "page_no_audio": {"file": TEXT},
 }
 """What the session passes to each phrase (read off wording.py and language.py): a text already in
 the session's language, a count, or a length in milliseconds. A phrase not listed is given nothing."""
@@ -149,6 +150,7 @@ def text_samples(lang: Language, plan: Plan) -> dict[str, str]:
         "side": exercise.sides[0],
         "what": lang.count(10, "rep"),
         "frequency": plan.frequency or "",
+        "file": "feet-for-back-pain.mp3",
         "unit": lang.unit_word(Decimal("2.3"), "second"),
         "minutes": lang.count(1, "minute"),
         "seconds": lang.count(30, "second"),

@@ -526,7 +526,7 @@ def test_txt_sidecar_is_the_printable_script(default_session: BuiltSession) -> N
 
 
 def test_no_sidecars_option_writes_none(tmp_path: Path) -> None:
-    """`build --no-sidecars` writes the session and no .vtt, .json or .txt."""
+    """`build --no-sidecars` writes the session and no .vtt, .json, .txt or .html."""
     plan_file = tmp_path / "listening.yaml"
     plan_file.write_text(SMALL_PLAN.format(extra=""))
     output = tmp_path / "small.mp3"

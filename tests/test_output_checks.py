@@ -99,7 +99,7 @@ def test_dash_o_with_a_slash_means_a_folder(here: Path) -> None:
     assert result.stdout.startswith("Wrote newdir/out.mp3 (")
     again = invoke("build", "out.yaml", "-o", "newdir")
     assert again.stdout.startswith("Up to date: newdir/out.mp3 ("), again.output
-    assert files_in(here / "newdir") == ["out.json", "out.mp3", "out.txt", "out.vtt"]
+    assert files_in(here / "newdir") == ["out.html", "out.json", "out.mp3", "out.txt", "out.vtt"]
 
 
 def test_output_under_a_file_is_refused(here: Path) -> None:
@@ -144,12 +144,12 @@ def test_a_folder_name_longer_than_the_file_system_allows_is_refused(here: Path)
 @pytest.mark.audio
 def test_a_250_character_name_builds_with_every_file_beside_it(here: Path) -> None:
     """250 characters and .mp3 (254 bytes) is a legal name: the temporary file voiceguide writes
-    first is named shorter, and the session and its sidecars (.json: 255 bytes) are all written."""
+    first is named shorter, and the session and its sidecars (.html: 255 bytes) are all written."""
     name = "n" * 250
     result = invoke("build", "out.yaml", "-o", f"{name}.mp3")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in here.glob("n*")) == [
-        f"{name}.{ext}" for ext in ("json", "mp3", "txt", "vtt")
+        f"{name}.{ext}" for ext in ("html", "json", "mp3", "txt", "vtt")
     ]
     assert [p.name for p in here.iterdir() if p.name.endswith(".part")] == []
 

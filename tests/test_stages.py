@@ -116,13 +116,15 @@ def test_master_refuses_a_mix_at_another_rate(spoken: Spoken) -> None:
 def test_write_puts_the_session_and_its_sidecars_in_place(
     mastered: Mastered, tmp_path: Path
 ) -> None:
-    """write: the session (as long as the timeline, stamped with it) and its three sidecars, and
+    """write: the session (as long as the timeline, stamped with it) and its four sidecars, and
     nothing else, at the loudness the mastering reached."""
     output = tmp_path / "out" / "session.mp3"
     output.parent.mkdir()
     written = write(mastered, output, settings=SETTINGS)
     assert isinstance(written, Written)
-    assert written.paths == tuple(output.with_suffix(s) for s in (".mp3", ".vtt", ".json", ".txt"))
+    assert written.paths == tuple(
+        output.with_suffix(s) for s in (".mp3", ".vtt", ".json", ".txt", ".html")
+    )
     assert sorted(p.name for p in output.parent.iterdir()) == sorted(p.name for p in written.paths)
     assert written.loudness_lufs == mastered.loudness_lufs
     total_ms = mastered.mixed.timeline.total_ms

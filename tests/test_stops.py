@@ -129,7 +129,7 @@ def assert_stopped(
             )
     out = next(iter(previous)).parent
     allowed = {p.name for p in previous} | {p.with_suffix(".json").name for p in previous}
-    allowed |= {p.with_suffix(suffix).name for p in written for suffix in (".vtt", ".txt")}
+    allowed |= {p.with_suffix(suffix).name for p in written for suffix in (".vtt", ".txt", ".html")}
     assert sorted(p.name for p in out.iterdir() if p.name not in allowed) == []
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "cache").rglob("*.part")) == []

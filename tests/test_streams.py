@@ -93,6 +93,7 @@ def test_build_into_a_closed_pipe_keeps_the_session_it_wrote(plan: Path, tmp_pat
     stamp = read_stamp(out)
     assert stamp is not None and stamp.length_ms > 20_000
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.")) == [
+        "s.html",
         "s.json",
         "s.mp3",
         "s.txt",

@@ -18,6 +18,7 @@ from voiceguide.common.replacing import FileSet
 from voiceguide.output.chapters import at_most, chapters_of
 from voiceguide.output.destination import PLAYLIST, part_name
 from voiceguide.output.export import Chapter, Retake, Source, Tags, write_audio
+from voiceguide.output.page import Media
 from voiceguide.output.sidecars import digest_of_texts, playlist, sidecar_texts
 from voiceguide.plans.customize import Origin
 from voiceguide.plans.plan import Plan
@@ -77,7 +78,24 @@ def write(
         write_audio(source(), path, encoding=settings.encoding, gain_db=mastering.gain_db,
                     limit_dbtp=mastering.limit_dbtp, cores=cores, check=check, **arguments)  # fmt: skip
 
-    sidecars = sidecar_texts(output, timeline, explanation) if settings.sidecars else {}
+    wording = Wording(plan.language)
+    chapters = chapters_of(
+        timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title()
+    )
+    media = (
+        [
+            Media(name=part_name(output, number, chapter.title), start_ms=chapter.start_ms)
+            for number, chapter in enumerate(chapters, start=1)
+        ]
+        if settings.split
+        else [Media(name=output.name, start_ms=0)]
+    )
+    sidecars = (
+        sidecar_texts(output, timeline, explanation, chapters=chapters, media=media,
+                      language=plan.language)
+        if settings.sidecars
+        else {}
+    )  # fmt: skip
     tags = Tags(
         title=session_title(plan, person),
         artist="voiceguide",
@@ -86,10 +104,6 @@ def write(
         length_ms=timeline.total_ms,
         fingerprint=fingerprint(plan, settings, person),
         sidecars=digest_of_texts(sidecars) if sidecars else None,
-    )
-    wording = Wording(plan.language)
-    chapters = chapters_of(
-        timeline, intro_title=wording.intro_title(), outro_title=wording.outro_title()
     )
     # Everything is written before anything is replaced: a build replaces all its files or none.
     with FileSet() as files:

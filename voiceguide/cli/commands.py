@@ -65,6 +65,7 @@ def main() -> None:
       voiceguide build --profile data/profiles/older-patient.yaml
       voiceguide preview data/tabata.yaml       # the timed script, no audio
       voiceguide validate my-plan.yaml          # check a plan you wrote
+      voiceguide open output/feet-for-back-pain.mp3   # its player page, in a browser
     """
 
 
@@ -507,6 +508,36 @@ def voices(language: str | None, engine: str | None) -> None:
     echo(counted(len(found), "voice"), err=True)
     for reason in missing:
         echo(f"note: {reason}", err=True)
+
+
+@main.command("open")
+@click.argument("session", type=click.Path(path_type=Path))
+@reports_errors
+def open_page(session: Path) -> None:
+    """Open a session's player page in the default web browser.
+
+    The page (SESSION's name ending in .html, written beside it by build) plays the session and
+    shows the exercise, the part, what is said, the time left and what comes next; it needs no
+    network, and works opened from the files on a phone too. The browser is the system's default,
+    or the one the BROWSER environment variable names.
+
+    \b
+    Examples:
+      voiceguide open output/feet-for-back-pain.mp3
+      voiceguide open session.html
+    """
+    import webbrowser
+
+    from voiceguide.common.errors import VoiceguideError
+    from voiceguide.output.page import page_of
+
+    page = page_of(session)
+    if not webbrowser.open(page.resolve().as_uri()):
+        raise VoiceguideError(
+            f"no web browser could be started to open {path_text(page)}; open that file in one, "
+            "or name a browser in the BROWSER environment variable"
+        )
+    echo(f"Opened {path_text(page)}")
 
 
 @main.group()

@@ -1,4 +1,5 @@
-"""Files beside a session: WebVTT captions, the JSON timeline, a printable script, a playlist."""
+"""Files beside a session: WebVTT captions, the JSON timeline, a printable script, the player page,
+a playlist."""
 
 from __future__ import annotations
 
@@ -7,22 +8,33 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from voiceguide.common.clock import timestamp, whole_seconds
+from voiceguide.output.export import Chapter
+from voiceguide.output.page import PAGE, Media, player_page
 from voiceguide.plans.customize import Origin
 from voiceguide.script import report
 from voiceguide.script.timeline import EventKind, Timeline
 
-SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script"}
+SIDECARS = {".vtt": "captions", ".json": "timeline", ".txt": "script", PAGE: "player page"}
 """What is written beside a session, by extension."""
 
 
 def sidecar_texts(
-    audio: Path, timeline: Timeline, explanation: Sequence[Origin] = ()
+    audio: Path,
+    timeline: Timeline,
+    explanation: Sequence[Origin] = (),
+    *,
+    chapters: Sequence[Chapter],
+    media: Sequence[Media],
+    language: str,
 ) -> dict[Path, str]:
-    """What goes into `<name>.vtt`, `<name>.json` and `<name>.txt` beside *audio*, by path."""
+    """What goes into `<name>.vtt`, `<name>.json`, `<name>.txt` and `<name>.html` beside *audio*, by
+    path: the page plays *media* (the session's file, or its parts), its sections *chapters*, its
+    labels in *language*."""
     texts = {
         ".vtt": captions(timeline),
         ".json": report.as_json(timeline, explanation) + "\n",
         ".txt": report.table(timeline) + "\n",
+        PAGE: player_page(timeline=timeline, chapters=chapters, media=media, language=language),
     }
     return {audio.with_suffix(suffix): texts[suffix] for suffix in SIDECARS}
 

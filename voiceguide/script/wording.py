@@ -11,7 +11,7 @@ from typing import Any
 from voiceguide.language.catalog import DEFAULT_LANGUAGE, Language, load_catalog
 from voiceguide.plans.plan import Exercise, GapKind, Plan, StepKind
 
-PHRASE_KEYS = (
+SESSION_PHRASES = (
     "default_safety",
     "equipment",
     "length",
@@ -49,6 +49,37 @@ PHRASE_KEYS = (
     "chapter_intro",
     "chapter_closing",
 )
+"""The phrases of the session, and its chapter titles (shown by players, not spoken)."""
+
+PAGE_LABELS = (
+    "play",
+    "pause",
+    "previous",
+    "next",
+    "chapters",
+    "next_up",
+    "time_left",
+    "progress",
+    "rep",
+    "set",
+    "round",
+    "side",
+    "keys",
+    "no_audio",
+    "announce",
+    "lead_in",
+    "hold",
+    "work",
+    "reset",
+    "rest",
+    "switch",
+    "transition",
+)
+"""The labels of the player page beside a session (`page_<label>` in the catalog): shown and read
+by screen readers, never spoken in the session. The parts of an exercise are named by their phase
+(`lead_in` for lead-in); the intro and the closing by their chapter titles."""
+
+PHRASE_KEYS = (*SESSION_PHRASES, *(f"page_{label}" for label in PAGE_LABELS))
 """Every phrase a catalog must have (a catalog may add `<key>_<case>` variants)."""
 
 
@@ -190,6 +221,12 @@ class Wording:
 
     def outro_title(self) -> str:
         return self._say("chapter_closing")
+
+    def page_labels(self, *, audio_file: str) -> dict[str, str]:
+        """The player page's labels by name (see PAGE_LABELS), with the intro and outro titles;
+        *audio_file* is the name the page plays, said where it cannot be opened."""
+        labels = {label: self._say(f"page_{label}", file=audio_file) for label in PAGE_LABELS}
+        return {**labels, "intro": self.intro_title(), "outro": self.outro_title()}
 
     def outro(self, plan: Plan) -> list[str]:
         lines = [self._say("done")]
