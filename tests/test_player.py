@@ -112,13 +112,11 @@ def expected_at(
 
 
 def where_items(timeline: Timeline, where: Where, labels: dict[str, str]) -> dict[str, str]:
-    """The round, set, side and rep shown: "2/10" (of the most the timeline has of them), the
-    side by its name; a rep only where there is more than one."""
+    """The round of a circuit ("2/3", as its events say), the set and rep ("2/10", of the most the
+    timeline has of them), the side by its name; a rep only where there is more than one."""
     items = {}
-    rounds = max((getattr(e.where, "round", None) or 0 for e in timeline.events), default=0)
-    round_ = getattr(where, "round", None)  # (circuit rounds, where the timeline has them)
-    if round_ is not None and rounds > 1:
-        items[labels["round"]] = f"{round_}/{rounds}"
+    if where.round is not None:
+        items[labels["round"]] = f"{where.round}/{where.rounds}"
     if where.set is not None:
         sets = max(e.where.set or 0 for e in timeline.events if e.where.exercise == where.exercise)
         items[labels["set"]] = f"{where.set}/{sets}"
@@ -310,7 +308,7 @@ def test_the_page_shows_what_the_timeline_has_at_every_part(
 
 SHIPPED = ("seven-minute-workout", "breathing-4-7-8", "pelvic-floor", "tabata", "hamstring-stretch")
 """Shipped plans with what the default plan lacks: work, steps with names of their own, sets,
-transitions that announce the next exercise."""
+transitions that announce the next exercise, a circuit's rounds (the 7-minute workout in two)."""
 
 
 def test_the_page_follows_every_kind_of_part_of_the_shipped_plans(
@@ -320,9 +318,11 @@ def test_the_page_follows_every_kind_of_part_of_the_shipped_plans(
     timeline has there. What is tested is the page reading a timeline: each is laid out with a
     fixed measure of speech (no engine), and plays a silent WAV of its length (no ffmpeg)."""
     phases = set()
+    rounds_seen: set[tuple[int, int | None] | None] = set()
     for name in SHIPPED:
+        rounds = ("rounds=2",) if name == "seven-minute-workout" else ()
         plan = customized_plan(
-            DATA / f"{name}.yaml", profile=None, sets=(), voice=None, rate=None, week=None
+            DATA / f"{name}.yaml", profile=None, sets=rounds, voice=None, rate=None, week=None
         ).plan
         timeline = build_timeline(plan=plan, speech_ms=lambda text: 45 * len(text))
         wording = Wording(plan.language)
@@ -349,7 +349,10 @@ def test_the_page_follows_every_kind_of_part_of_the_shipped_plans(
         assert opened.errors == []
         opened.page.context.close()
         phases |= {part.phase for part in parts}
+        rounds_seen |= {(e.where.round, e.where.rounds) if e.where.round else None
+                        for e in timeline.events}  # fmt: skip
     assert phases >= {Phase.WORK, Phase.STEP, Phase.TRANSITION, Phase.REST, Phase.LEAD_IN}
+    assert rounds_seen == {None, (1, 2), (2, 2)}
 
 
 def write_silence(path: Path, length_ms: int) -> None:

@@ -59,14 +59,12 @@
 
   const repsOf = new Map();
   const setsOf = new Map();
-  let rounds = 0;
   for (const event of events) {
     if (event.rep != null) {
       const key = JSON.stringify([event.exercise, event.set, event.side]);
       repsOf.set(key, Math.max(repsOf.get(key) || 0, event.rep));
     }
     if (event.set != null) setsOf.set(event.exercise, Math.max(setsOf.get(event.exercise) || 0, event.set));
-    if (event.round != null) rounds = Math.max(rounds, event.round);
   }
 
   function clockText(seconds) {
@@ -91,7 +89,7 @@
 
   function whereItems(where) {
     const items = [];
-    if (where.round != null && rounds > 1) items.push([labels.round, `${where.round}/${rounds}`]);
+    if (where.round != null) items.push([labels.round, `${where.round}/${where.rounds}`]);
     if (where.set != null) items.push([labels.set, `${where.set}/${setsOf.get(where.exercise)}`]);
     if (where.side != null) items.push([labels.side, where.side]);
     if (where.rep != null) {
