@@ -78,18 +78,22 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
     previewer = Previewer()
     app.extensions["voiceguide.builds"] = builds
 
-    def opened(plan_value: object, profile_value: object) -> Opened:
+    def opened(plan_value: object, profile_value: object, *, defaults: bool = False) -> Opened:
+        """The plan and profile named; with *defaults*, the first plan and a new profile where
+        none is named (the page's first opening)."""
         names = plan_files(folders)
         if not names:
             raise InputError(
                 f"there are no plans (.yaml files) in {', '.join(map(str, folders.plans))}"
             )
-        plan_name = checked_name(plan_value or next(iter(names)), what="plan")
+        plan_name = checked_name(plan_value or (next(iter(names)) if defaults else ""), what="plan")
         path = plan_path(folders, plan_name)
         plan = read_plan(path)
         own = customize(plan=plan)
         groups = groups_for(plan, own)
-        profile_name = checked_name(profile_value or "new-person", what="profile")
+        profile_name = checked_name(
+            profile_value or ("new-person" if defaults else ""), what="profile"
+        )
         profile = profile_path(folders, profile_name)
         return Opened(
             plan_name=plan_name, plan_path=path, plan=plan, profile_name=profile_name,
@@ -141,7 +145,7 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
 
     @app.get("/")
     def page() -> Any:
-        found = opened(request.args.get("plan"), request.args.get("profile"))
+        found = opened(request.args.get("plan"), request.args.get("profile"), defaults=True)
         return render_template(
             "page.html",
             found=found,
@@ -337,6 +341,7 @@ def _number(
 
 
 def _build_json(builds: Builds, build: Build) -> dict[str, Any]:
+    percent = build.progress()  # (first: it reads the stage the worker is at)
     files = []
     if build.state is State.DONE:
         for output in build.outputs:
@@ -353,7 +358,7 @@ def _build_json(builds: Builds, build: Build) -> dict[str, Any]:
         "sessions": len(build.sessions),
         "done": build.done,
         "stage": build.stage,
-        "percent": build.progress(),
+        "percent": percent,
         "message": build.message,
         "files": files,
         "outputs": [path_text(p.name) for p in build.outputs],

@@ -138,7 +138,7 @@ class Document:
                 f"({'.'.join(field.path[:-1])}); correct it in a text editor"
             )
         container, key = found
-        container[key] = typed(text, field.widget)
+        container[key] = typed(text, field.widget, textual=field.textual)
 
     def _remove(self, path: tuple[str, ...]) -> None:
         """*path*'s key removed, and each mapping above it that this leaves empty."""
@@ -185,19 +185,29 @@ def shown(value: object) -> str:
 _PLAIN = re.compile(r"[^\n]*")
 
 
-def typed(text: str, widget: Widget) -> object:
-    """What the form's *text* is written as: lists as lists, and each value as the command line's
-    YAML would read the same text typed into a profile (5 a number, true a yes/no, 1:30 a text the
-    duration reader takes), quoted where plain it would read as something else."""
+def typed(text: str, widget: Widget, *, textual: bool) -> object:
+    """What the form's *text* is written as: lists as lists; a text as text, quoted where YAML
+    would read it as something else ("yes", "Wave: now"); a number, duration or yes/no as the
+    command line's YAML reads the same text typed into a profile (5 a number, true a yes/no), and
+    1:30 as the duration it is."""
     if widget is Widget.LIST or (widget is Widget.TEXT_OR_LIST and "," in text):
         items = [item.strip() for item in text.split(",") if item.strip()]
-        sequence = CommentedSeq(_scalar(item) for item in items)
+        sequence = CommentedSeq(_text(item) for item in items)
         sequence.fa.set_flow_style()
         return sequence
     text = text.strip() if widget is not Widget.LONG_TEXT else text.strip("\n")
     if "\n" in text:
         return LiteralScalarString(text + "\n")
-    return _scalar(text)
+    return _text(text) if textual else _scalar(text)
+
+
+def _text(text: str) -> object:
+    """*text* as text: plain where YAML reads it back as this text, else quoted."""
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
+        value = None
+    return text if value == text and isinstance(value, str) else DoubleQuotedScalarString(text)
 
 
 def _scalar(text: str) -> object:

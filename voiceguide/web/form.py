@@ -8,6 +8,7 @@ widget) and which row of `preview --explain` gives its effective value (its targ
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,6 +67,10 @@ class FormField:
     """The plan's own value, shown beside the field."""
     target: str | None = None
     """The row of the explanation (`preview --explain`) that gives its effective value."""
+    textual: bool = False
+    """Whether its value is always text: what is typed is written as text, even where YAML would
+    read it as something else (a voice named "yes"). Numbers, durations and yes/no are read as
+    YAML reads them, so that they mean what they would in a profile written by hand."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +80,10 @@ class Group:
     """"person", "session", "circuit" or "exercise"."""
     fields: tuple[FormField, ...]
     progression: tuple[FormField, ...] = ()
+
+
+def is_textual(kind: Kind) -> bool:
+    return isinstance(kind, Text | Texts | ChoiceOrTexts | Choice | Language)
 
 
 def widget_for(kind: Kind) -> tuple[Widget, tuple[str, ...], str]:
@@ -111,6 +120,7 @@ def _field(
         hint=hint,
         plan_value=plan_value,
         target=target if setting.explained else None,
+        textual=is_textual(setting.kind),
     )
 
 
@@ -128,9 +138,9 @@ def groups_for(plan: Plan, own: Customized) -> tuple[Group, ...]:
         kind="person",
         fields=(
             FormField(id="name", path=("name",), label="name", widget=Widget.TEXT,
-                      hint="the person's name, as the session's tags give it"),
+                      hint="the person's name", textual=True),
             FormField(id="notes", path=("notes",), label="notes", widget=Widget.LONG_TEXT,
-                      hint="for you: not spoken"),
+                      hint="for you: not spoken", textual=True),
         ),
     )  # fmt: skip
     session_fields = []
@@ -163,10 +173,7 @@ def groups_for(plan: Plan, own: Customized) -> tuple[Group, ...]:
 
 
 def _with_options(field: FormField, options: list[str]) -> FormField:
-    return FormField(
-        id=field.id, path=field.path, label=field.label, widget=field.widget,
-        options=tuple(options), hint=field.hint, plan_value=field.plan_value, target=field.target,
-    )  # fmt: skip
+    return dataclasses.replace(field, options=tuple(options))
 
 
 def _applies(key: str, kind: StepKind, sides: bool) -> bool:
