@@ -154,6 +154,8 @@ def groups_for(plan: Plan, own: Customized) -> tuple[Group, ...]:
         )
         if name in ("only", "skip"):
             field = _with_options(field, names)
+        if not field.plan_value and setting.scope & Scope.EVERY_EXERCISE:
+            field = dataclasses.replace(field, plan_value="each exercise's own, below")
         session_fields.append(field)
     groups = [person, Group(title="Session", kind="session", fields=tuple(session_fields))]
     for index, circuit in enumerate(plan.circuits):

@@ -62,6 +62,7 @@ function showPreview(body) {
   document.getElementById("speaker").textContent = `spoken by ${preview.speaker}`;
   document.getElementById("effective").textContent = preview.effective;
   document.getElementById("script").textContent = preview.table;
+  document.getElementById("overruns-section").hidden = preview.overruns.length === 0;
   document.getElementById("overruns").replaceChildren(
     ...preview.overruns.map((text) => {
       const item = document.createElement("li");
