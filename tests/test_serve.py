@@ -7,6 +7,7 @@ uploads, another site's requests) answered with a 4xx and a message, never a 5xx
 from __future__ import annotations
 
 import http.client
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,9 @@ import pytest
 from builders import QUICK, exercise_yaml, plan_yaml, write_plan
 from click.testing import CliRunner
 from cost_marks import marks_its_tests
+from fuzz_strategies import examples
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from serving import Server, form_values, start_server, stop_server, wait_for_build
 
 from voiceguide.build.session import RenderSettings, preview
@@ -30,6 +34,13 @@ from voiceguide.plans.settings import CIRCUIT_SETTINGS, EXERCISE_SETTINGS, SESSI
 from voiceguide.plans.yamlsource import MAX_FILE_BYTES
 from voiceguide.script.timeline import Tone
 
+FUZZED_FIELDS = [
+    "settings.rate", "settings.voice", "settings.language", "settings.sides", "settings.only",
+    "settings.hold_scale", "settings.transition", "settings.rounds", "exercise.0.reps",
+    "exercise.0.hold", "exercise.0.sides", "exercise.0.skip", "exercise.1.sides", "exercise.1.work",
+    "exercise.0.progression.reps.step", "exercise.0.progression.hold.max", "exercise.1.cue",
+    "name", "notes", "week", "nonsense", "exercise.9.reps",
+]  # fmt: skip
 PLAN = plan_yaml(
     "Hands",
     exercise_yaml("Squeeze", "Squeeze your hand.", reps=2, hold=2, reset=3),
@@ -99,6 +110,16 @@ def test_a_post_from_another_site_is_refused(server: Server) -> None:
     assert answer.status == 403
     assert "header" in answer.json["error"]
     assert not (server.profiles / "tester.yaml").exists()
+
+
+def test_a_page_named_for_another_site_is_refused(server: Server) -> None:
+    """A site whose name was pointed at this machine (DNS rebinding) gets nothing."""
+    refused = server.request("GET", "/?plan=hands", headers={"Host": "evil.example:80"})
+    assert refused.status == 403
+    assert "open it at the address voiceguide serve printed" in refused.text
+    port = urllib.parse.urlsplit(server.address).port
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert server.request("GET", "/?plan=hands", headers={"Host": host}).status == 200
 
 
 # -- checks and preview -------------------------------------------------------------------------
@@ -314,6 +335,53 @@ def test_a_plan_upload_is_checked_as_validate_checks_it(server: Server) -> None:
     assert not (server.folder.parent / "sneaky.yaml").exists()
 
 
+@settings(
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(FUZZED_FIELDS),
+        st.one_of(
+            st.text(max_size=60),
+            st.sampled_from(
+                [
+                    "-1",
+                    "0",
+                    "1e999",
+                    "nan",
+                    "[",
+                    "{a: 1}",
+                    "*x",
+                    "&a [*a]",
+                    "!!python/object:os.system x",
+                    "\x00",
+                    "1:99:99",
+                    "9" * 30,
+                    "yes",
+                    "null",
+                    "~",
+                    "| \n x",
+                ]
+            ),
+        ),
+        max_size=4,
+    ),
+    endpoint=st.sampled_from(["/api/check", "/api/save"]),
+)
+def test_any_values_get_an_answer_never_a_server_error(
+    server: Server, fields: dict[str, str], endpoint: str
+) -> None:
+    """Whatever the form holds, the answer is a JSON verdict: fine, or what is wrong and where."""
+    answer = server.post(endpoint, form(profile="fuzzed", **fields))
+    assert answer.status in (200, 400, 422), answer.text
+    body = answer.json
+    assert body["ok"] or body.get("errors") or body.get("problems") or body.get("error"), body
+    if answer.status == 200 and endpoint == "/api/save":
+        load_profile(server.profiles / "fuzzed.yaml")  # (what it saved, the command line reads)
+
+
 def test_a_music_upload_that_is_not_audio_is_refused(server: Server) -> None:
     answer = server.post("/api/build", form(profile="music"), {"music": ("x.exe", b"MZ")})
     assert answer.status == 400
@@ -346,6 +414,16 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_stops_on_sigterm(tmp_path: Path) -> None:
+    started = start_server(tmp_path)
+    assert started.get("/api/builds").status == 200
+    started.process.send_signal(signal.SIGTERM)
+    stdout, stderr = started.process.communicate(timeout=30)
+    assert started.process.returncode == 0  # (the usual end of serving)
+    assert stdout.rstrip().endswith("voiceguide serve: stopped")
+    assert "Traceback" not in stderr
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -383,3 +461,24 @@ def test_builds_are_queued_one_per_profile_and_the_session_is_as_the_form_asked(
     ]
     assert holds == pytest.approx([3000, 3000], abs=30), holds
     assert wait_for_build(server, waiting["id"])["state"] == "done"
+
+
+@pytest.mark.audio
+def test_the_weeks_of_a_progression_are_built_as_program_builds_them(server: Server) -> None:
+    values = {"exercise.0.progression.hold.start": "2", "exercise.0.progression.hold.step": "1",
+              "exercise.1.skip": "true"}  # fmt: skip
+    no_weeks = server.post("/api/build", form(profile="emil", program="1", **values))
+    assert no_weeks.status == 422
+    assert no_weeks.json["errors"]["weeks"] == ["how many weeks? A whole number from 1 to 104"]
+    answer = server.post("/api/build", form(profile="emil", program="1", weeks="2", **values))
+    assert answer.status == 202, answer.text
+    built = wait_for_build(server, answer.json["build"]["id"])
+    assert built["state"] == "done", built["message"]
+    assert built["outputs"] == ["hands-emil-week-01.mp3", "hands-emil-week-02.mp3"]
+    rate = RenderSettings().sample_rate
+    for name, hold_ms in zip(built["outputs"], (2000, 3000), strict=True):
+        samples = am.decode(server.output / name, sample_rate=rate)
+        starts = am.find_tones(samples, Tone.START, sample_rate=rate)
+        ends = am.find_tones(samples, Tone.END, sample_rate=rate)
+        first = min(e.onset_ms for e in ends if e.onset_ms > starts[0].onset_ms)
+        assert first - starts[0].onset_ms == pytest.approx(hold_ms, abs=30), name

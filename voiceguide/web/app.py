@@ -8,7 +8,10 @@ traceback or outside the folders (folders.py).
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +143,12 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
 
     @app.before_request
     def refuse_other_sites() -> None:
+        if not _own_host(request.host):
+            abort(
+                403,
+                description=f"this page answers to this machine's address or name, not "
+                f"{request.host[:100]!r}: open it at the address voiceguide serve printed",
+            )
         if request.method == "POST" and request.headers.get(HEADER) != "1":
             abort(403, description=f"a change needs the page's own header ({HEADER}); use the page")
 
@@ -199,6 +208,8 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
     def build() -> Response:
         found, checked, week = from_form()
         weeks = _number(request.form.get("weeks"), "weeks", 1, MAX_WEEKS, checked.errors)
+        if request.form.get("program") and weeks is None and "weeks" not in checked.errors:
+            checked.errors["weeks"] = [f"how many weeks? A whole number from 1 to {MAX_WEEKS}"]
         if not checked.ok or checked.customized is None or checked.errors:
             return answer_checked(found, checked, 422)
         _write_profile(found)
@@ -324,6 +335,27 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
         return target
 
     return app
+
+
+def _own_host(host: str) -> bool:
+    """Whether *host* (the request's Host, with its port) names this machine: an address, or
+    localhost, or the machine's own name. A page of another site whose name was pointed at this
+    machine (DNS rebinding) names that site, and is refused."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").rstrip(".").casefold()
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    return name in _own_names()
+
+
+@functools.cache
+def _own_names() -> frozenset[str]:
+    names = {"localhost", socket.gethostname(), socket.getfqdn()}
+    names |= {f"{socket.gethostname()}.local"}
+    return frozenset(n.casefold() for n in names if n)
 
 
 def _number(

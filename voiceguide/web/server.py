@@ -24,7 +24,9 @@ def serve(
     builds_at_once: int,
     say: Callable[[str], None],
 ) -> None:
-    """Serve until stopped (Ctrl-C); *say* is told the address, and what else the user should know."""
+    """Serve until stopped (Ctrl-C, SIGTERM: the usual end of serving, so not an error); *say* is
+    told the address, and what else the user should know. Builds under way are stopped with it
+    (their workers end with their caller), leaving the sessions they were replacing as they were."""
     from waitress.server import create_server
 
     app = create_app(folders, builds_at_once=builds_at_once)
@@ -55,10 +57,11 @@ def serve(
         else:
             webbrowser.open(address)
     try:
-        server.run()
+        server.run()  # (until Ctrl-C or SIGTERM, which waitress takes as the end of serving)
     finally:
         app.extensions["voiceguide.builds"].close()
         server.close()
+    say("voiceguide serve: stopped")
 
 
 def _shown_host(host: str) -> str:

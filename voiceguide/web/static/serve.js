@@ -118,7 +118,8 @@ document.getElementById("save").addEventListener("click", async () => {
 
 async function build(weeks) {
   const data = formData({ withFiles: true });
-  if (!weeks) data.delete("weeks");
+  if (weeks) data.set("program", "1");
+  else data.delete("weeks");
   const { body } = await post("api/build", data);
   showErrors(body);
   if (body.build) {
