@@ -7,6 +7,7 @@ uploads, another site's requests) answered with a 4xx and a message, never a 5xx
 from __future__ import annotations
 
 import http.client
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,8 @@ from voiceguide.plans.settings import CIRCUIT_SETTINGS, EXERCISE_SETTINGS, SESSI
 from voiceguide.plans.yamlsource import MAX_FILE_BYTES
 from voiceguide.script.timeline import Tone
 
+SHIPPED_PROFILES = Path(__file__).resolve().parents[1] / "data" / "profiles"
+SHIPPED_PLAN = Path(__file__).resolve().parents[1] / "data" / "feet-for-back-pain.yaml"
 FUZZED_FIELDS = [
     "settings.rate", "settings.voice", "settings.language", "settings.sides", "settings.only",
     "settings.hold_scale", "settings.transition", "settings.rounds", "exercise.0.reps",
@@ -165,6 +168,11 @@ def test_the_preview_is_the_command_lines(server: Server, tmp_path: Path) -> Non
         ("exercise.0.progression.hold.step", "2", "missing required field"),
         ("settings.voice", "x" * 5000, "at most 4000 characters"),
         ("settings.only", "Nothing", "there is no exercise 'Nothing' in the plan"),
+        (
+            "settings.voice",
+            "../../etc/passwd",
+            "an installed voice (the list offers them), not a file's path",
+        ),
         ("week", "-3", "expected a whole number from 1 to 520"),
         ("week", "99999999999999999999", "expected a whole number from 1 to 520"),
     ],
@@ -190,6 +198,16 @@ def test_a_wrong_value_is_said_beside_its_field(
     saved = server.post("/api/save", form(**{field: value}))
     assert saved.status == 422
     assert not (server.profiles / "tester.yaml").exists()
+
+
+def test_a_voice_not_installed_is_said_beside_the_voice_field(server: Server) -> None:
+    """Found out by the preview (a profile may name a voice of another machine, so it is saved)."""
+    answer = server.post("/api/check", form(**{"settings.voice": "nonexistent-voice"}))
+    assert answer.status == 200
+    assert not answer.json["ok"]
+    assert "there is no voice 'nonexistent-voice'" in answer.json["errors"]["settings.voice"][0]
+    page = server.get("/?plan=hands&profile=tester").text
+    assert '<option value="gmw/en">' in page  # (the installed voices, offered in the voice field)
 
 
 def test_a_session_too_long_is_said_not_built(server: Server) -> None:
@@ -249,6 +267,22 @@ def test_a_hand_edited_profile_keeps_its_comments_and_order(server: Server) -> N
         "  lead_in: 4\n"
         "  counting: last-3\n"
     )
+
+
+@pytest.mark.parametrize("shipped", sorted(SHIPPED_PROFILES.glob("*.yaml")), ids=lambda p: p.name)
+def test_a_shipped_profile_sent_back_unchanged_is_written_unchanged(
+    server: Server, shipped: Path
+) -> None:
+    """The shipped plan's whole form, as the page shows it for each shipped profile, saved as it
+    is: the file is byte for byte what it was (comments, alignment, flow mappings)."""
+    shutil.copy(SHIPPED_PLAN, server.plans / "feet.yaml")
+    path = server.profiles / shipped.name
+    shutil.copy(shipped, path)
+    values = form_values(server.get(f"/?plan=feet&profile={shipped.stem}").text)
+    assert values["profile"] == shipped.stem
+    answer = server.post("/api/save", values)
+    assert answer.status == 200, answer.text
+    assert path.read_bytes() == shipped.read_bytes()
 
 
 def test_values_are_written_as_the_command_line_reads_them(server: Server) -> None:

@@ -116,6 +116,11 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
                 except InputError as error:
                     field_errors.setdefault(field_id, []).append(str(error))
         week = _number(form.get("week"), "week", 1, MAX_WEEK, field_errors)
+        voice = form.get("settings.voice", "")
+        if any(sign in voice for sign in ("/", "\\")) or voice.strip().endswith(".onnx"):
+            field_errors.setdefault("settings.voice", []).append(
+                "the page takes an installed voice (the list offers them), not a file's path"
+            )
         checked = check(
             plan=found.plan, document=found.document, fields=found.fields,
             file_name=found.profile_path.name, week=week,
@@ -163,6 +168,7 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
             profiles=sorted(yaml_files(folders.profiles)),
             exists=found.profile_path.exists(),
             can_upload=folders.uploads is not None,
+            suggestions={"settings.voice": previewer.voices()},
             version=__version__,
             max_music_mb=MAX_MUSIC_BYTES // 2**20,
             max_weeks=MAX_WEEKS,
@@ -184,7 +190,12 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
                 )  # fmt: skip
             except VoiceguideError as error:
                 body["ok"] = False
-                body["problems"].append(error.report())
+                field = next((f"settings.{name}" for name in ("voice", "engine")
+                              if f"no {name} " in error.report()), None)  # fmt: skip
+                if field:
+                    body["errors"].setdefault(field, []).append(error.report())
+                else:
+                    body["problems"].append(error.report())
                 return _json(body, 200)
             body["preview"] = {
                 "table": shown.table, "effective": shown.effective, "total": shown.total,

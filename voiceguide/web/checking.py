@@ -144,13 +144,28 @@ class Previewed:
 
 
 class Previewer:
-    """Previews one at a time (the speech engine lives in this process), the last few kept."""
+    """Previews one at a time (the speech engine lives in this process), the last few kept; and
+    the voices installed, which the engines are asked for once."""
 
     KEPT = 32
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple[Any, ...], Previewed] = OrderedDict()
+        self._voices: tuple[str, ...] | None = None
+
+    def voices(self) -> tuple[str, ...]:
+        """The ids of the voices installed, for the voice field's suggestions."""
+        with self._lock:
+            if self._voices is None:
+                from voiceguide.sound.speech import every_voice
+
+                try:
+                    found, _ = every_voice()
+                except VoiceguideError:
+                    found = []
+                self._voices = tuple(sorted({voice.id for _, voice in found}))
+            return self._voices
 
     def __call__(self, customized: Customized, *, key: tuple[Any, ...]) -> Previewed:
         """Raise VoiceguideError where the session cannot be made (too long, an unknown voice)."""
