@@ -318,6 +318,21 @@ def test_a_name_never_reaches_outside_its_folder(server: Server, name: str) -> N
     assert not list(server.profiles.glob("*passwd*"))
 
 
+def test_a_profile_that_links_outside_its_folder_is_neither_read_nor_written(
+    server: Server, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("secret: [1, 2\n")
+    (server.profiles / "linked.yaml").symlink_to(outside)
+    page = server.get("/?plan=hands&profile=linked")
+    assert page.status == 400 and "secret" not in page.text
+    saved = server.post("/api/save", form(profile="linked", **{"settings.rate": "150"}))
+    assert saved.status == 400
+    assert "is not a file in" in saved.json["error"]
+    assert outside.read_text() == "secret: [1, 2\n"
+    assert (server.profiles / "linked.yaml").is_symlink()
+
+
 @pytest.mark.parametrize(
     "path",
     ["/sessions/../../etc/passwd", "/sessions/..%2F..%2Fetc%2Fpasswd", "/sessions/.voiceguide-serve",

@@ -237,7 +237,7 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
                 plan=c.plan,
                 output=folders.output
                 / f"{session_name(found.plan_path, found.profile_name, c)}.mp3",
-                person=found.profile_name,
+                person=c.person,
                 explanation=c.explanation,
             )
             for c in made

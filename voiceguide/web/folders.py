@@ -85,6 +85,8 @@ def plan_path(folders: Folders, name: object) -> Path:
 
 
 def profile_path(folders: Folders, name: object) -> Path:
+    """The profile file *name* in the profiles folder (an existing .yml keeps its suffix); one that
+    is a link to a file elsewhere is refused, as it would be read and written through."""
     checked = checked_name(name, what="profile")
     existing = yaml_files(folders.profiles).get(checked)
-    return existing or inside(folders.profiles, checked)
+    return inside(folders.profiles, checked, existing.suffix if existing else ".yaml")
