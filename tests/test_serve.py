@@ -7,16 +7,19 @@ uploads, another site's requests) answered with a 4xx and a message, never a 5xx
 from __future__ import annotations
 
 import http.client
+import io
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import urllib.parse
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import audio_measure as am
+import numpy as np
 import pytest
 from builders import QUICK, exercise_yaml, plan_yaml, write_plan
 from click.testing import CliRunner
@@ -531,3 +534,28 @@ def test_the_weeks_of_a_progression_are_built_as_program_builds_them(server: Ser
         ends = am.find_tones(samples, Tone.END, sample_rate=rate)
         first = min(e.onset_ms for e in ends if e.onset_ms > starts[0].onset_ms)
         assert first - starts[0].onset_ms == pytest.approx(hold_ms, abs=30), name
+
+
+@pytest.mark.audio
+def test_music_sent_with_a_build_plays_under_the_session(server: Server) -> None:
+    rate = 22_050
+    noise = (np.random.default_rng(1).uniform(-0.3, 0.3, rate * 5) * 32767).astype("<i2")
+    music = io.BytesIO()
+    with wave.open(music, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(noise.tobytes())
+    fields = form(profile="fiona", **{"exercise.1.skip": "true"})
+    answer = server.post("/api/build", fields, {"music": ("rain.wav", music.getvalue())})
+    assert answer.status == 202, answer.text
+    built = wait_for_build(server, answer.json["build"]["id"])
+    assert built["state"] == "done", built["message"]
+    samples = am.decode(server.output / "hands-fiona.mp3", sample_rate=rate)
+    length_ms = am.duration_ms(samples, rate)
+    quietest = min(
+        am.level_dbfs(samples, start, start + 500, rate)
+        for start in range(0, int(length_ms) - 500, 250)
+    )
+    assert quietest > -60, quietest  # (music everywhere: a session alone is silent between cues)
+    assert not list((server.output / ".voiceguide-serve" / "music").iterdir())

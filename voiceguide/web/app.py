@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request, send_from_directory
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from voiceguide import __version__
@@ -223,6 +224,7 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
             checked.errors["weeks"] = [f"how many weeks? A whole number from 1 to {MAX_WEEKS}"]
         if not checked.ok or checked.customized is None or checked.errors:
             return answer_checked(found, checked, 422)
+        music_upload = _music_upload()
         _write_profile(found)
         layer = load_profile(found.profile_path, display_name=found.profile_path.name)
         made: list[Customized] = (
@@ -242,14 +244,19 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
             )
             for c in made
         )
-        music = _music(found.profile_name)
         title = f"{found.plan_name}, {found.profile_name}" + (
             f", weeks 1 to {weeks}" if weeks else (f", week {week}" if week else "")
         )
-        queued = builds.add(
-            profile=found.profile_name, title=title, sessions=sessions,
-            settings=RenderSettings(music=music),
-        )  # fmt: skip
+        music = _saved_music(music_upload, found.profile_name) if music_upload else None
+        try:
+            queued = builds.add(
+                profile=found.profile_name, title=title, sessions=sessions,
+                settings=RenderSettings(music=music), leftovers=(music,) if music else (),
+            )  # fmt: skip
+        except InputError:
+            if music is not None:
+                music.unlink(missing_ok=True)
+            raise
         return _json({"ok": True, "build": _build_json(builds, queued)}, 202)
 
     @app.get("/api/builds")
@@ -332,16 +339,21 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
         found.profile_path.parent.mkdir(parents=True, exist_ok=True)
         replace_whole(found.profile_path, text.encode("utf-8"))
 
-    def _music(profile: str) -> Path | None:
+    def _music_upload() -> FileStorage | None:
+        """The music sent with a build, if any, checked before anything is saved."""
         upload = request.files.get("music")
         if upload is None or not upload.filename:
             return None
-        suffix = Path(upload.filename).suffix.lower()
-        if suffix not in MUSIC_SUFFIXES:
+        if Path(upload.filename).suffix.lower() not in MUSIC_SUFFIXES:
             raise InputError(f"music is an audio file: {', '.join(MUSIC_SUFFIXES)}")
+        return upload
+
+    def _saved_music(upload: FileStorage, profile: str) -> Path:
+        """Kept for its build (and removed once the build is done)."""
         folder = folders.output / ".voiceguide-serve" / "music"
         folder.mkdir(parents=True, exist_ok=True)
-        target = inside(folder, f"{profile}-{secrets.token_hex(4)}", suffix)
+        suffix = Path(upload.filename or "").suffix.lower()
+        target = inside(folder, f"{secrets.token_hex(8)}", suffix)
         upload.save(target)
         return target
 

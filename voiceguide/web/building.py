@@ -66,6 +66,8 @@ class Build:
     outputs: list[Path] = field(default_factory=list)
     progress_file: Path | None = None
     finished_at: float | None = None
+    leftovers: tuple[Path, ...] = ()
+    """Files kept for the build alone (its uploaded music), removed once it is done."""
 
     def progress(self) -> int:
         """Percent of the whole build: the sessions done, and the one under way."""
@@ -98,7 +100,13 @@ class Builds:
         self._closed = False
 
     def add(
-        self, *, profile: str, title: str, sessions: tuple[Session, ...], settings: RenderSettings
+        self,
+        *,
+        profile: str,
+        title: str,
+        sessions: tuple[Session, ...],
+        settings: RenderSettings,
+        leftovers: tuple[Path, ...] = (),
     ) -> Build:
         """Queue a build; InputError when one of *profile* is already waiting or under way, or the
         queue is full."""
@@ -114,7 +122,7 @@ class Builds:
                 )
             build = Build(
                 id=next(self._ids), profile=profile, title=title, sessions=sessions,
-                settings=settings,
+                settings=settings, leftovers=leftovers,
             )  # fmt: skip
             self._waiting.append(build)
             self._start_waiting()
@@ -138,8 +146,12 @@ class Builds:
             return next((n for n, b in enumerate(self._waiting, start=1) if b is build), None)
 
     def close(self) -> None:
+        """No more builds start; those waiting are dropped, with what they kept."""
         with self._lock:
             self._closed = True
+            for build in self._waiting:
+                for leftover in build.leftovers:
+                    leftover.unlink(missing_ok=True)
             self._waiting.clear()
 
     def _start_waiting(self) -> None:
@@ -165,8 +177,9 @@ class Builds:
             build.state, build.message = State.FAILED, f"{type(error).__name__}: {error}"
         finally:
             build.finished_at = time.time()
-            if build.progress_file is not None:
-                build.progress_file.unlink(missing_ok=True)
+            for leftover in (build.progress_file, *build.leftovers):
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
             with self._lock:
                 self._running.remove(build)
                 self._finished.append(build)

@@ -6,6 +6,7 @@ const HEADERS = { "X-Voiceguide": "1" };
 let checking = null;
 let again = false;
 let timer = null;
+let pending = false; // a change not yet sent
 let watched = null;
 
 function formData({ withFiles = false } = {}) {
@@ -55,6 +56,8 @@ function showPreview(body) {
   const total = document.getElementById("total");
   if (!preview) {
     total.textContent = body.ok === false ? "(correct the values marked)" : "…";
+    delete total.dataset.ms;
+    document.getElementById("speaker").textContent = "";
     return;
   }
   total.textContent = preview.total;
@@ -77,7 +80,10 @@ async function check() {
     again = true;
     return;
   }
+  pending = false;
   form.dataset.state = "checking";
+  document.getElementById("total").classList.add("stale");
+  document.getElementById("speaker").textContent = "measuring the speech…";
   checking = post("api/check", formData());
   try {
     const { body } = await checking;
@@ -86,7 +92,9 @@ async function check() {
     showPreview(body);
   } finally {
     checking = null;
-    form.dataset.state = "checked";
+    document.getElementById("total").classList.remove("stale");
+    // (a change made meanwhile is checked next: the page says "checked" only of its last values)
+    form.dataset.state = pending || again ? "changed" : "checked";
     if (again) {
       again = false;
       check();
@@ -96,6 +104,7 @@ async function check() {
 
 function soon() {
   clearTimeout(timer);
+  pending = true;
   form.dataset.state = "changed";
   timer = setTimeout(check, 350);
 }
