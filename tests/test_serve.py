@@ -54,6 +54,24 @@ PLAN = plan_yaml(
     **QUICK,
 )
 """Two exercises: holds, and work on each side."""
+CIRCUIT_PLAN = """\
+title: Rounds
+settings:
+  lead_in: 2
+  counting: none
+exercises:
+  - circuit: Strength
+    rounds: 2
+    round_rest: 5
+    exercises:
+      - name: Squats
+        instructions: Squat.
+        work: 2
+      - name: Push-ups
+        instructions: Push.
+        work: 2
+"""
+"""A circuit of two exercises, done twice."""
 HAND_EDITED = """\
 # Anna: after the operation on her right wrist.
 name: Anna
@@ -69,12 +87,14 @@ settings:
 
 
 @pytest.fixture(scope="module")
-@marks_its_tests("speech")
+@marks_its_tests("speech", "runs_ffmpeg")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server for the module, over the plan above; its previews speak (to measure phrases)."""
+    """One server for the module, over the plans above; its previews speak (to measure phrases,
+    which ffmpeg trims)."""
     folder = tmp_path_factory.mktemp("serve")
     (folder / "plans").mkdir()
     write_plan(folder / "plans", PLAN, "hands.yaml")
+    write_plan(folder / "plans", CIRCUIT_PLAN, "rounds.yaml")
     started = start_server(folder)
     yield started
     stop_server(started)
@@ -110,6 +130,24 @@ def test_the_page_has_a_field_for_every_setting_of_the_table(server: Server) -> 
     assert "plan: 2 s" in page  # (Squeeze's hold, beside its field)
 
 
+def test_a_circuit_has_its_own_fields_and_their_effective_values(server: Server) -> None:
+    page = server.get("/?plan=rounds&profile=tester").text
+    assert "Circuit: Strength" in page
+    assert 'name="circuit.0.rounds"' in page and 'name="circuit.0.round_rest"' in page
+    answer = server.post(
+        "/api/check", form(plan="rounds", **{"circuit.0.rounds": "3", "circuit.0.round_rest": "x"})
+    )
+    assert answer.json["errors"]["circuit.0.round_rest"] == [
+        'expected a duration in seconds (like 5, 2.5, "90s", "1m30s" or "1:30"), found the text \'x\''
+    ]
+    fewer = server.post("/api/check", form(plan="rounds", **{"circuit.0.rounds": "1"})).json
+    more = server.post("/api/check", form(plan="rounds", **{"circuit.0.rounds": "3"})).json
+    assert more["effective"]["circuit.0.rounds"] == {"value": "3", "source": "tester.yaml:3:13"}
+    assert "Strength: three rounds." in more["preview"]["table"]
+    assert more["preview"]["total_ms"] > fewer["preview"]["total_ms"]
+    assert "exercises:\n  Strength:\n    rounds: 3\n" in more["profile"]
+
+
 def test_a_post_from_another_site_is_refused(server: Server) -> None:
     """Without the page's own header (which another site's page cannot send), nothing is changed."""
     answer = server.post("/api/save", form(**{"settings.rate": "150"}), header=False)
@@ -132,9 +170,12 @@ def test_a_page_named_for_another_site_is_refused(server: Server) -> None:
 
 
 @pytest.mark.runs_ffmpeg
-def test_the_preview_is_the_command_lines(server: Server, tmp_path: Path) -> None:
+def test_the_preview_is_the_command_lines(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The effective values with their sources, and the session's length as `preview` gives it for
-    the same profile."""
+    the same profile (with the server's speech cache: espeak-ng's phrases differ by milliseconds
+    from one synthesis to another, so two caches may make two lengths)."""
     answer = server.post("/api/check", form(**{"exercise.0.reps": "3", "settings.rate": "150"}))
     assert answer.status == 200, answer.text
     body = answer.json
@@ -146,6 +187,7 @@ def test_the_preview_is_the_command_lines(server: Server, tmp_path: Path) -> Non
     profile.write_text(body["profile"])
     plan = load_plan(server.plans / "hands.yaml", display_name="hands.yaml")
     customized = customize(plan=plan, layers=[load_profile(profile, display_name="tester.yaml")])
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(server.folder / "cache"))
     expected = preview(plan=customized.plan, settings=RenderSettings()).timeline
     assert body["preview"]["total_ms"] == expected.total_ms
     assert "Squeeze" in body["preview"]["table"]
