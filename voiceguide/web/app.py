@@ -75,8 +75,6 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
         MAX_CONTENT_LENGTH=MAX_MUSIC_BYTES + 2**20,
         MAX_FORM_MEMORY_SIZE=2 * MAX_FILE_BYTES,
         MAX_FORM_PARTS=20_000,
-        SECRET_KEY=secrets.token_hex(16),
-        JSON_SORT_KEYS=False,
     )
     builds = Builds(at_once=builds_at_once, work_folder=folders.output / ".voiceguide-serve")
     previewer = Previewer()
@@ -110,18 +108,22 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
         form = request.form
         found = opened(form.get("plan"), form.get("profile"))
         field_errors: dict[str, list[str]] = {}
+        voice, voice_field = form.get("settings.voice", ""), found.fields.get("settings.voice")
+        if (
+            voice_field
+            and voice.strip() != found.document.shown(voice_field).strip()
+            and (any(sign in voice for sign in ("/", "\\")) or voice.strip().endswith(".onnx"))
+        ):  # (a profile written by hand may name a voice's file; the page's users may not)
+            field_errors["settings.voice"] = [
+                "the page takes an installed voice (the list offers them), not a file's path"
+            ]
         for field_id, field in found.fields.items():
-            if field_id in form:
+            if field_id in form and field_id not in field_errors:
                 try:
                     found.document.change(field, form[field_id])
                 except InputError as error:
                     field_errors.setdefault(field_id, []).append(str(error))
         week = _number(form.get("week"), "week", 1, MAX_WEEK, field_errors)
-        voice = form.get("settings.voice", "")
-        if any(sign in voice for sign in ("/", "\\")) or voice.strip().endswith(".onnx"):
-            field_errors.setdefault("settings.voice", []).append(
-                "the page takes an installed voice (the list offers them), not a file's path"
-            )
         checked = check(
             plan=found.plan, document=found.document, fields=found.fields,
             file_name=found.profile_path.name, week=week,
