@@ -133,7 +133,8 @@ def test_the_page_has_a_field_for_every_setting_of_the_table(server: Server) -> 
 def test_a_circuit_has_its_own_fields_and_their_effective_values(server: Server) -> None:
     page = server.get("/?plan=rounds&profile=tester").text
     assert "Circuit: Strength" in page
-    assert 'name="circuit.0.rounds"' in page and 'name="circuit.0.round_rest"' in page
+    for key in (*CIRCUIT_SETTINGS, "skip"):
+        assert f'name="circuit.0.{key}"' in page
     answer = server.post(
         "/api/check", form(plan="rounds", **{"circuit.0.rounds": "3", "circuit.0.round_rest": "x"})
     )
@@ -146,6 +147,10 @@ def test_a_circuit_has_its_own_fields_and_their_effective_values(server: Server)
     assert "Strength: three rounds." in more["preview"]["table"]
     assert more["preview"]["total_ms"] > fewer["preview"]["total_ms"]
     assert "exercises:\n  Strength:\n    rounds: 3\n" in more["profile"]
+    skipped = server.post("/api/check", form(plan="rounds", **{"circuit.0.skip": "true"})).json
+    assert skipped["problems"] == [
+        "rounds.yaml: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
+    ]
 
 
 def test_a_post_from_another_site_is_refused(server: Server) -> None:

@@ -169,6 +169,17 @@ def groups_for(plan: Plan, own: Customized) -> tuple[Group, ...]:
             )
             for key, setting in CIRCUIT_SETTINGS.items()
         ]
+        # (skipping a circuit skips its exercises: the one exercise's setting, under its name)
+        skip = EXERCISE_SETTINGS["skip"]
+        fields.append(
+            _field(
+                skip,
+                id=f"circuit.{index}.skip",
+                path=("exercises", circuit.name, "skip"),
+                target=None,
+                plan_value="false",
+            )
+        )
         groups.append(Group(title=f"Circuit: {circuit.name}", kind="circuit", fields=tuple(fields)))
     groups += [_exercise_group(plan, index, values) for index in range(len(plan.exercises))]
     return tuple(groups)
