@@ -116,17 +116,22 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def start_server(folder: Path, *extra: str) -> Server:
-    """`voiceguide serve` over *folder*/plans and *folder*/profiles, on a free port."""
+def start_server(
+    folder: Path, *extra: str, browser: bool = False, env: dict[str, str] | None = None
+) -> Server:
+    """`voiceguide serve` over *folder*/plans and *folder*/profiles, on a free port (opening no
+    browser, unless *browser*)."""
     for name in ("plans", "profiles"):
         (folder / name).mkdir(exist_ok=True)
     (folder / "tmp").mkdir(exist_ok=True)
     # (not processes.voiceguide, whose commands end with each test: this one serves a module)
     process = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "serve", "--port", "0", "--no-browser",
+        [sys.executable, "-m", "voiceguide", "serve", "--port", "0",
+         *([] if browser else ["--no-browser"]),
          "--plans", "plans", "--profiles", "profiles", "-o", "output", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
-        env={**os.environ, "TMPDIR": str(folder / "tmp"), "VOICEGUIDE_CACHE_DIR": str(folder / "cache")},
+        env={**os.environ, "TMPDIR": str(folder / "tmp"), "VOICEGUIDE_CACHE_DIR": str(folder / "cache"),
+             **(env or {})},
     )  # fmt: skip
     assert process.stdout is not None
     deadline = time.monotonic() + STARTUP_SECONDS

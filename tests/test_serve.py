@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 import wave
 from collections.abc import Iterator
@@ -513,6 +514,22 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_opens_the_page_in_the_browser(tmp_path: Path) -> None:
+    """In the browser $BROWSER names (here a script that notes the address it is given)."""
+    noted = tmp_path / "opened.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$1" > {noted}\n')
+    script.chmod(0o755)
+    started = start_server(tmp_path, browser=True, env={"BROWSER": f"{script} %s"})
+    try:
+        deadline = time.monotonic() + 30
+        while not (noted.exists() and noted.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert noted.read_text().strip() == started.address
+    finally:
+        stop_server(started)
 
 
 def test_serve_stops_on_sigterm(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ address asked for, the page opened in a browser where there is one."""
 
 from __future__ import annotations
 
+import os
 import webbrowser
 from collections.abc import Callable
 from typing import Any
@@ -50,18 +51,32 @@ def serve(
         )
     say("  Ctrl-C stops it")
     if open_browser:
-        try:
-            webbrowser.get()
-        except webbrowser.Error:
-            say("  (no browser found here: open the address in one)")
+        browser = _window_browser()
+        if browser is None:
+            say("  (no browser with a window here: open the address in one)")
         else:
-            webbrowser.open(address)
+            browser.open(address)
     try:
         server.run()  # (until Ctrl-C or SIGTERM, which waitress takes as the end of serving)
     finally:
         app.extensions["voiceguide.builds"].close()
         server.close()
     say("voiceguide serve: stopped")
+
+
+def _window_browser() -> webbrowser.BaseBrowser | None:
+    """The system's browser, if it opens a window: a text browser (lynx, w3m, what a machine
+    without a display offers) would take over the terminal the server reports to."""
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return None
+    if os.environ.get("BROWSER"):
+        return browser  # (the one the user named, whatever it is)
+    console = isinstance(browser, webbrowser.GenericBrowser) and not isinstance(
+        browser, webbrowser.BackgroundBrowser
+    )
+    return None if console else browser
 
 
 def _shown_host(host: str) -> str:
