@@ -516,6 +516,7 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.speech  # (the server asks the engines for their voices as it starts)
 def test_serve_opens_the_page_in_the_browser(tmp_path: Path) -> None:
     """In the browser $BROWSER names (here a script that notes the address it is given)."""
     noted = tmp_path / "opened.txt"
@@ -532,6 +533,7 @@ def test_serve_opens_the_page_in_the_browser(tmp_path: Path) -> None:
         stop_server(started)
 
 
+@pytest.mark.speech
 def test_serve_stops_on_sigterm(tmp_path: Path) -> None:
     started = start_server(tmp_path)
     assert started.get("/api/builds").status == 200

@@ -79,6 +79,7 @@ def create_app(folders: Folders, *, builds_at_once: int = 1) -> Flask:
     builds = Builds(at_once=builds_at_once, work_folder=folders.output / ".voiceguide-serve")
     previewer = Previewer()
     app.extensions["voiceguide.builds"] = builds
+    app.extensions["voiceguide.previewer"] = previewer
 
     def opened(plan_value: object, profile_value: object, *, defaults: bool = False) -> Opened:
         """The plan and profile named; with *defaults*, the first plan and a new profile where

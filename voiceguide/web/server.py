@@ -4,6 +4,7 @@ address asked for, the page opened in a browser where there is one."""
 from __future__ import annotations
 
 import os
+import threading
 import webbrowser
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,9 @@ def serve(
             f"cannot listen on {host}:{port}: {error.strerror or error}; "
             "choose another --port (or --host)"
         ) from None
+    # (the voices asked for now, before any preview can hold the speech engine for long)
+    voices = app.extensions["voiceguide.previewer"].voices
+    threading.Thread(target=voices, name="voices", daemon=True).start()
     address = f"http://{_shown_host(host)}:{server.effective_port}/"
     say(f"voiceguide serve: open {address}")
     say(f"  plans from {', '.join(str(p) for p in folders.plans)}; profiles in {folders.profiles}; "
