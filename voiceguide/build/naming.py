@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from voiceguide.plans.customize import Customized
 from voiceguide.plans.loader import DEFAULT_PLAN
+
+if TYPE_CHECKING:  # (the command line imports this as it starts: only what it needs then)
+    from voiceguide.plans.customize import Customized
 
 
 def plan_name(plan: Path | None) -> str:
