@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from voiceguide import __version__
+from voiceguide.build.naming import plan_name, session_name
 from voiceguide.cli.ending import Group, reports_errors
-from voiceguide.cli.output import echo
+from voiceguide.cli.output import echo, flush_output
 from voiceguide.cli.support import (
     MAX_OVERRUNS_SHOWN,
     ProgressBar,
@@ -31,7 +32,6 @@ from voiceguide.cli.support import (
     output_target,
     person_options,
     plan_argument,
-    plan_name,
     profile_files,
     render_options,
     render_settings,
@@ -39,7 +39,6 @@ from voiceguide.cli.support import (
     report_missing_translations,
     report_overruns,
     run_jobs,
-    session_name,
     showing_speaker,
     warn_damaged_cache,
     warn_missing_translations,
@@ -538,6 +537,124 @@ def open_page(session: Path) -> None:
             "or name a browser in the BROWSER environment variable"
         )
     echo(f"Opened {path_text(page)}")
+
+
+SERVE_EXTRA = "pip install 'voiceguide[serve]'"
+"""What installs what `serve` needs (in a source tree: pip install -e '.[serve]')."""
+
+
+@main.command()
+@click.option(
+    "--plans",
+    "plans_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of plans to choose from, where uploaded plans go too (default: the shipped plans).",
+)
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("profiles"),
+    show_default=True,
+    help="The folder of people's profiles: the page reads and writes them there (made if need be).",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the sessions built.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on: 0.0.0.0 for every machine of the local network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="The port to listen on (0: a free one, which it prints).",
+)
+@click.option(
+    "--builds",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Sessions built at once; more wait in a queue the page shows.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the page in a browser.")
+@reports_errors
+def serve(
+    plans_dir: Path | None,
+    profiles_dir: Path,
+    output_dir: Path,
+    host: str,
+    port: int,
+    builds: int,
+    no_browser: bool,
+) -> None:
+    """A web page to tailor a plan for a person and build the session, without writing YAML.
+
+    Pick a plan, open or create a person's profile, change its values in a form (checked as the
+    command line checks them), see the timed script and the session's length change, build, play
+    and download the session, or the weeks of a progression. The profiles it saves are ordinary
+    profile files in --profiles, which the command line reads too. It needs the serve extra:
+    pip install 'voiceguide[serve]'.
+
+    \b
+    Examples:
+      voiceguide serve --profiles clinic/profiles
+      voiceguide serve --plans my-plans --profiles clinic/profiles --host 0.0.0.0 --port 8080
+    """
+    missing = [m for m in ("flask", "waitress", "ruamel.yaml") if not _installed(m)]
+    if missing:
+        raise InputError(
+            f"voiceguide serve needs {', '.join(missing)}, which are not installed: {SERVE_EXTRA} "
+            "(in a source tree: pip install -e '.[serve]')"
+        )
+    from voiceguide.output.destination import check_folder
+    from voiceguide.plans.loader import shipped_plan_path
+    from voiceguide.web.folders import Folders
+    from voiceguide.web.server import serve as serve_page
+
+    for folder in (profiles_dir, output_dir):
+        check_folder(folder, create=True)
+    if plans_dir is not None:
+        check_folder(plans_dir)
+    shipped = shipped_plan_path().parent
+    folders = Folders(
+        plans=(plans_dir,) if plans_dir is not None else (shipped,),
+        uploads=plans_dir,
+        profiles=profiles_dir,
+        output=output_dir,
+    )
+    serve_page(
+        folders=folders,
+        host=host,
+        port=port,
+        open_browser=not no_browser,
+        builds_at_once=builds,
+        say=_said_now,
+    )
+
+
+def _said_now(line: str) -> None:
+    """A line printed at once: the address is read while the server runs."""
+    echo(line)
+    flush_output()
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @main.group()

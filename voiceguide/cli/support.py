@@ -188,10 +188,6 @@ def extension_for(options: dict[str, Any]) -> str:
     return {"ogg": ".ogg", "opus": ".opus", "m4a": ".m4a", "wav": ".wav"}.get(name or "", ".mp3")
 
 
-def plan_name(plan: Path | None) -> str:
-    return Path(plan.name if plan else DEFAULT_PLAN).stem
-
-
 def customized_plan(
     plan: Path | None,
     *,
@@ -246,17 +242,6 @@ def note_week_one(customized: Customized) -> None:
     session is week 1 of a progression because no week was asked for."""
     if customized.week_one_for:
         echo(f"note: {customized.week_one_for}: {WEEK_ONE_NOTE}", err=True)
-
-
-def session_name(plan: Path | None, person: str | None, customized: Customized) -> str:
-    """The default file name of a session, without extension, from what the session is made of
-    (*person* is the profile's name for it): the plan, the person, the language when it is not the
-    plan's own, and the week. However those were chosen (plan, profile, --set, --language, --week),
-    the same session gets the same name."""
-    session = customized.plan
-    name = plan_name(plan) + (f"-{person}" if person else "")
-    name += f"-{session.language}" if session.language != customized.plan_language else ""
-    return name + (f"-week-{session.week:02d}" if session.week else "")
 
 
 def warn_missing_translations(customized: Customized) -> None:
