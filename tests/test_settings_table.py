@@ -43,6 +43,7 @@ from voiceguide.plans.values import (
     Seconds,
     Text,
     Texts,
+    Tips,
     YesNo,
 )
 from voiceguide.plans.yamlsource import Reader
@@ -82,6 +83,8 @@ def example(setting: Setting) -> str:
         return "true"
     if isinstance(kind, Text):
         return "Slowly"
+    if isinstance(kind, Tips):
+        return "[{at: 5, say: Slowly}]"  # (given to the 20-second work interval)
     raise AssertionError(f"no example for the kind {kind!r} of {setting.name!r}: add one here")
 
 
@@ -100,7 +103,7 @@ def yaml_value(setting: Setting) -> object:
 
 def target(setting: Setting) -> str:
     """The exercise a setting of one exercise is given to."""
-    return "Marches" if setting.name == "work" else "Presses"
+    return "Marches" if setting.name in ("work", "tips") else "Presses"
 
 
 ROWS = [pytest.param(setting, id=f"{setting.name}-{setting.scope.name}") for setting in SETTINGS]

@@ -18,10 +18,19 @@ from typing import Any
 from voiceguide.common.clock import duration
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.localize import localized, missing_translations, translation_languages
-from voiceguide.plans.plan import Exercise, GapKind, Plan, Progression, Step, StepKind
+from voiceguide.plans.plan import (
+    Counting,
+    Exercise,
+    GapKind,
+    Plan,
+    Progression,
+    Step,
+    StepKind,
+    rep_part,
+)
 from voiceguide.plans.profile import Layer, Located
 from voiceguide.plans.settings import EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS, Scope, Setting
-from voiceguide.plans.values import Count, Seconds, SideChoice
+from voiceguide.plans.values import Count, Seconds, SideChoice, tip_past_end
 
 PLAN = "plan"
 
@@ -168,6 +177,10 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         for state in states:
             _progress(state, week, problems, plan.source_name)
     exercises = [_exercise(state, scales) for state in states if not state.skipped.value]
+    if not problems:
+        kept = (state for state in states if not state.skipped.value)
+        for state, exercise in zip(kept, exercises, strict=True):
+            problems += _tips_past_end(state, exercise, scales)
     if not exercises and not problems:
         problems.append(
             f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
@@ -347,6 +360,44 @@ def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
     )
 
 
+def _tips_past_end(
+    state: _ExerciseState, exercise: Exercise, scales: dict[str, _Value]
+) -> list[str]:
+    """A tip said at or after the end of the rep it is said in, once this person's values shortened
+    the rep (the plan's own values were checked when it was read)."""
+    problems = []
+    for tip in exercise.tips:
+        wrong = tip_past_end(tip, exercise.rep_ms, rep_part(exercise.kind))
+        if wrong is None:
+            continue
+        timed = state.timed_key
+        if timed == "phases":
+            scale = scales[_step_scale(StepKind.STEP) or ""]
+            source = f"the plan's phases x {scale.value:g} (hold_scale, {scale.source})"
+        else:
+            setting = EXERCISE_SETTINGS[timed]
+            value = state.values[timed]
+            if setting.scaled_by:
+                value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
+            source = f"{timed} from {value.source}"
+        problems.append(
+            f"{tip.where}: {wrong} ({source}); or give {exercise.name!r} tips that fit, in the profile"
+        )
+    return problems
+
+
+def _counting_shown(exercise: Exercise) -> str:
+    """The exercise's counting; for `auto`, what it is in each timed part of a rep."""
+    if exercise.counting is not Counting.AUTO:
+        return exercise.counting.value
+    chosen: dict[Counting, list[str]] = {}
+    for index, step in enumerate(exercise.steps):
+        chosen.setdefault(exercise.step_counting(index), []).append(step.name)
+    if len(chosen) == 1:
+        return f"auto: {next(iter(chosen)).value}"
+    return "auto: " + ", ".join(f"{c.value} ({', '.join(names)})" for c, names in chosen.items())
+
+
 def _shown(setting: Setting, value: Any) -> str:
     return setting.unset if value is None else setting.kind.shown(value)
 
@@ -400,7 +451,10 @@ def _explain(
             if setting.scaled_by:
                 value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
             label = setting.name if key == "gap" else key
-            rows.append(Origin(f"{name}.{label}", _shown(setting, value.value), value.source))
+            text = _shown(setting, value.value)
+            if key == "counting":  # (`auto` says what it chose for this exercise's intervals)
+                text = _counting_shown(_exercise(state, scales))
+            rows.append(Origin(f"{name}.{label}", text, value.source))
     return rows
 
 

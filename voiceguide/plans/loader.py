@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from voiceguide.language.catalog import language_code
-from voiceguide.plans.plan import Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.plans.plan import Exercise, GapKind, Plan, Step, StepKind, rep_part
 from voiceguide.plans.progressions import read_progressions
 from voiceguide.plans.settings import (
     EXERCISE_SETTINGS,
@@ -22,7 +22,7 @@ from voiceguide.plans.settings import (
     SESSION_SETTINGS,
     Scope,
 )
-from voiceguide.plans.values import Text
+from voiceguide.plans.values import Text, Tip, Tips, tip_past_end
 from voiceguide.plans.yamlsource import Field, Reader, printable
 
 PLAN_FIELDS = ["title", "exercises"]
@@ -287,6 +287,8 @@ def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise
             # (an exercise's default for a setting of every exercise is the plan's `settings:`)
             every = PLAN_SETTINGS.get(key) is setting  # (not the session's `instructions`)
             values[setting.field] = settings[key] if every else setting.default
+        elif isinstance(setting.kind, Tips):
+            values[setting.field] = _tips(fields[key], setting.kind, texts, steps)
         elif isinstance(setting.kind, Text) and setting.kind.translatable:
             values[setting.field] = texts.text(fields[key], max_length=setting.kind.max_length)
         else:
@@ -322,6 +324,21 @@ def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise
         sides=sides,
         progressions=progressions,
         **values,
+    )
+
+
+def _tips(
+    field: Field, kind: Tips, texts: _Texts, steps: tuple[Step, ...] | None
+) -> tuple[Tip, ...] | None:
+    """The exercise's tips, their texts per language, each said before its rep ends."""
+
+    def said_in_time(tip: Tip) -> str | None:
+        if steps is None:
+            return None  # (the timed part has its own problem)
+        return tip_past_end(tip, sum(step.duration_ms for step in steps), rep_part(steps[0].kind))
+
+    return kind.read(
+        field, say=lambda say: texts.text(say, max_length=kind.max_length), check=said_in_time
     )
 
 
