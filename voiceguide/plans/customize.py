@@ -373,15 +373,16 @@ def _tips_past_end(
         timed = state.timed_key
         if timed == "phases":
             scale = scales[_step_scale(StepKind.STEP) or ""]
-            source = f"the plan's phases x {scale.value:g} (hold_scale, {scale.source})"
+            source = f"plan x {scale.value:g} (hold_scale, {scale.source})"
         else:
             setting = EXERCISE_SETTINGS[timed]
             value = state.values[timed]
             if setting.scaled_by:
                 value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
-            source = f"{timed} from {value.source}"
+            source = value.source
         problems.append(
-            f"{tip.where}: {wrong} ({source}); or give {exercise.name!r} tips that fit, in the profile"
+            f"{tip.where}: {wrong} in this session ({source}); give {exercise.name!r} other tips "
+            f"(`tips:` in the profile), or this one an `at` before {duration(exercise.rep_ms)}"
         )
     return problems
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from voiceguide.common.clock import duration
 from voiceguide.language.catalog import language_code
 from voiceguide.plans.plan import Exercise, GapKind, Plan, Step, StepKind, rep_part
 from voiceguide.plans.progressions import read_progressions
@@ -335,7 +336,9 @@ def _tips(
     def said_in_time(tip: Tip) -> str | None:
         if steps is None:
             return None  # (the timed part has its own problem)
-        return tip_past_end(tip, sum(step.duration_ms for step in steps), rep_part(steps[0].kind))
+        length_ms = sum(step.duration_ms for step in steps)
+        wrong = tip_past_end(tip, length_ms, rep_part(steps[0].kind))
+        return wrong and f"{wrong}; give it an `at` before {duration(length_ms)}"
 
     return kind.read(
         field, say=lambda say: texts.text(say, max_length=kind.max_length), check=said_in_time

@@ -241,12 +241,13 @@ class Tips(Kind):
 
 
 def tip_past_end(tip: Tip, length_ms: int, what: str) -> str | None:
-    """What is wrong with *tip* in a rep of *length_ms* (its *what*: "the hold", "a rep"), if anything."""
+    """What is wrong with *tip* in a rep of *length_ms* (its *what*: "the hold", "a rep"), if
+    anything, in the words a message starts with."""
     if tip.at_ms < length_ms:
         return None
     return (
         f"the tip at {duration(tip.at_ms)} is at or past the end of {what}, which lasts "
-        f"{duration(length_ms)}; give it an `at` before {duration(length_ms)}"
+        f"{duration(length_ms)}"
     )
 
 
@@ -254,6 +255,9 @@ def tip_past_end(tip: Tip, length_ms: int, what: str) -> str | None:
 class YesNo(Kind):
     def read(self, field: Field) -> bool | None:
         return field.boolean()
+
+    def shown(self, value: object) -> str:
+        return "true" if value else "false"  # (as YAML writes it)
 
 
 @dataclass(frozen=True)
