@@ -8,15 +8,18 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import audio_measure as am
+import numpy as np
 import pytest
 from test_timeline import cues, hold, lay_out, make_exercise, measure_with, work
 
+from voiceguide.build.session import RenderSettings, build_session
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.customize import customize
 from voiceguide.plans.loader import load_plan_text
 from voiceguide.plans.plan import Counting, GapKind, Step, StepKind, Tip
 from voiceguide.plans.profile import load_profile, parse_set
-from voiceguide.script.timeline import EventKind, Overrun, Phase, Timeline, Where
+from voiceguide.script.timeline import EventKind, Overrun, Phase, Timeline, Tone, Where
 
 BACK = "Keep your back straight."
 
@@ -450,3 +453,98 @@ def test_set_gives_tips_and_a_countdown_and_refuses_a_countdown_out_of_range() -
     assert raised.value.problems == [
         "--set 'countdown=11': countdown: expected a whole number from 0 to 10, found 11"
     ]
+
+
+# -- as heard ------------------------------------------------------------------------------------
+
+HEARD_PLAN = """\
+title: Plank
+settings:
+  counting: seconds-left
+  countdown: 5
+  lead_in: 8
+exercises:
+  - name: Plank
+    instructions: Hold a plank on your forearms.
+    hold: 20
+    reps: 2
+    reset: 8
+    tips:
+      - {at: 3, say: Keep your back straight.}
+      - {at: 6, say: Breathe., once: true}
+"""
+ONSET_TOLERANCE_MS = 30
+LENGTH_TOLERANCE_MS = 40
+"""A phrase's sound, from its onset to the first 150 ms of quiet, lasts its clip's length within
+this: the codec smears its edges, and a word's last consonant may fall under the threshold."""
+
+
+def heard_burst(samples: np.ndarray, around_ms: int, rate: int) -> tuple[float, float] | None:
+    """(onset, end) of the sound that starts near *around_ms*: from where it rises above -50 dBFS
+    to the start of the first 150 ms below it."""
+    onset = am.speech_onset_ms(samples, around_ms, sample_rate=rate)
+    if onset is None:
+        return None
+    levels = am.frame_levels(samples[am.index_at(onset, rate) :], 1.0, rate)
+    quiet = np.convolve(levels <= -50.0, np.ones(150), mode="valid") == 150
+    stops = np.flatnonzero(quiet)
+    return onset, onset + (float(stops[0]) if len(stops) else am.ms_at(len(levels), rate))
+
+
+@pytest.mark.audio
+def test_tips_time_left_and_a_countdown_of_five_are_heard_where_the_timeline_puts_them(
+    tmp_path: Path,
+) -> None:
+    """A plank session with two tips (one said once), `seconds-left` and `countdown: 5`, spoken
+    by the real engine, encoded and decoded: each tip, time-left call and count of the lead-in,
+    holds and reset starts within 30 ms of its place in the timeline (and of its start tone plus
+    its offset, in a hold), sounds for its own length, and nothing overruns."""
+    plan = load_plan_text(HEARD_PLAN, display_name="plank.yaml")
+    settings = RenderSettings()
+    result = build_session(plan=plan, output=tmp_path / "plank.mp3", settings=settings)
+    timeline, rate = result.timeline, settings.sample_rate
+    assert timeline.overruns == ()
+    numbers = ["one", "two", "three", "four", "five"]
+    hold_start = [i.start_ms for i in timeline.intervals]
+
+    def placed(phase: Phase) -> list[tuple[int, str]]:
+        """(offset in its slot, text) of the cues under test said in *phase*."""
+        events = [e for e in timeline.events if e.phase is phase and e.text]
+        checked = [e for e in events if e.text in {*numbers, BACK, "Breathe.", "Ten seconds left."}]
+        starts = {
+            Phase.HOLD: lambda e: max(s for s in hold_start if s <= e.start_ms),
+            Phase.LEAD_IN: lambda e: hold_start[0] - 8000,
+            Phase.RESET: lambda e: hold_start[1] - 8000,
+        }
+        return [(e.start_ms - starts[phase](e), e.text or "") for e in checked]
+
+    countdown = [(8000 - n * 1000, numbers[n - 1]) for n in range(5, 0, -1)]
+    hold_cues = [(3000, BACK), (10_000, "Ten seconds left."),
+                 *((20_000 - n * 1000, numbers[n - 1]) for n in range(5, 0, -1))]  # fmt: skip
+    assert placed(Phase.LEAD_IN) == countdown and placed(Phase.RESET) == countdown
+    assert placed(Phase.HOLD) == [*hold_cues[:1], (6000, "Breathe."), *hold_cues[1:], *hold_cues]
+
+    samples = am.decode(result.path, sample_rate=rate)
+    start_tones = [t.onset_ms for t in am.find_tones(samples, Tone.START, sample_rate=rate)]
+    assert len(start_tones) == 2
+    under_test = {*numbers, BACK, "Breathe.", "Ten seconds left."}
+    events = [
+        e
+        for e in timeline.events
+        if e.text in under_test and e.phase in (Phase.LEAD_IN, Phase.HOLD, Phase.RESET)
+    ]
+    assert len(events) == 5 + 8 + 5 + 7  # (lead-in, first hold, reset, second hold)
+    worst = []
+    for event in events:
+        heard = heard_burst(samples, event.start_ms, rate)
+        assert heard is not None, f"{event.text!r} at {event.start_ms} ms is not heard"
+        onset, end = heard
+        worst.append(abs(onset - event.start_ms))
+        assert abs(onset - event.start_ms) <= ONSET_TOLERANCE_MS, (event, onset)
+        assert abs((end - onset) - event.duration_ms) <= LENGTH_TOLERANCE_MS, (event, end - onset)
+        if event.phase is Phase.HOLD:
+            # As heard: from the start tone that opened the hold to the phrase.
+            offset = event.start_ms - max(s for s in hold_start if s <= event.start_ms)
+            tone = am.nearest(start_tones, event.start_ms - offset)
+            assert tone is not None and abs(onset - tone - offset) <= ONSET_TOLERANCE_MS, event
+    print(f"{len(events)} tips, calls and counts; worst onset error {max(worst):.1f} ms")
