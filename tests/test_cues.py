@@ -397,6 +397,12 @@ def test_preview_explains_the_counting_auto_chose_and_the_countdown() -> None:
             "Breathe.",
             "plan.yaml:5:11: exercises[0].tips: expected a list, found the text 'Breathe.'",
         ),
+        (
+            "[{at: 5, say: Chest up, knees out.}]",
+            "plan.yaml:5:35: exercises[0].tips[0].knees out.: 'knees out.' reads as a field of its "
+            "own: inside {...} a comma ends the text; put the text in quotes, like say: "
+            '"Chest up, knees out."',
+        ),
     ],
 )
 def test_a_tip_a_plan_cannot_say_is_refused_at_its_line(tips: str, problem: str) -> None:

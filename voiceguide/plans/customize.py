@@ -55,7 +55,10 @@ EXERCISE_FIELDS = {
 }
 """An exercise's settings that are one field of `Exercise` each (the timed part of a rep, the
 pause between reps and skipping are not)."""
-EXPLAINED = ("reps", "sets", "timed", "gap", "sides", "switch", "set_rest", "lead_in", "counting")
+EXPLAINED = (
+    "reps", "sets", "timed", "gap", "sides", "switch", "set_rest", "lead_in", "counting",
+    "countdown", "announce_last",
+)  # fmt: skip
 """The order `preview` lists an exercise's values in; the timed part and the pause between reps
 under their own names, and any other explained setting after these."""
 EXPLAINED_AFTER = tuple(
@@ -428,6 +431,8 @@ def _explain(
             "sides": bool(state.exercise.sides),
             "switch": len(values["sides"].value) > 1,
             "set_rest": values["sets"].value > 1,
+            "countdown": values["counting"].value is not Counting.NONE,
+            "announce_last": values["reps"].value > 1,
         }
         keys = [key for key in EXPLAINED if shown.get(key, True)]
         keys += EXPLAINED_AFTER

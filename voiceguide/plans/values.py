@@ -211,7 +211,9 @@ class Tips(Kind):
         tips: list[Tip] = []
         first_at: dict[int, Field] = {}
         for item in items:
-            fields = item.mapping(required=["at", "say"], optional=["once"])
+            if _comma_in_flow_text(item):
+                return None
+            fields = item.mapping(required=TIP_FIELDS[:2], optional=TIP_FIELDS[2:])
             if fields is None or "at" not in fields or "say" not in fields:
                 return None
             at_ms = fields["at"].seconds(minimum_ms=TIP_FROM_MS)
@@ -238,6 +240,26 @@ class Tips(Kind):
     def shown(self, value: object) -> str:
         tips = value if isinstance(value, tuple) else ()
         return "; ".join(f"{duration(tip.at_ms)}: {tip.say}" for tip in tips) or "-"
+
+
+TIP_FIELDS = ("at", "say", "once")
+
+
+def _comma_in_flow_text(item: Field) -> bool:
+    """Whether *item*, written `{at: 4, say: Chest up, knees out.}`, lost the end of its text to a
+    comma (which ends a value inside braces): reported as that, not as an unknown field."""
+    node = item.node
+    if not (isinstance(node, yaml.MappingNode) and node.flow_style):
+        return False
+    for key, value in node.value:
+        stray = isinstance(key, yaml.ScalarNode) and key.value not in TIP_FIELDS
+        if stray and isinstance(value, yaml.ScalarNode) and value.value == "":
+            item.key_field(key.value).problem(
+                f"{key.value!r} reads as a field of its own: inside {{...}} a comma ends the text; "
+                f'put the text in quotes, like say: "Chest up, knees out."'
+            )
+            return True
+    return False
 
 
 def tip_past_end(tip: Tip, length_ms: int, what: str) -> str | None:
