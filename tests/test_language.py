@@ -1025,7 +1025,8 @@ def test_exercises_are_still_named_in_the_plans_language(runner: CliRunner) -> N
     assert ["Toe", "presses.reps", "3", "--set", "'Toe", "presses.reps=3'"] in rows
     assert '"Übung eins von fünf: Zehen krallen."' in result.stdout
     assert '"Drei Wiederholungen. Jeweils drei Sekunden halten."' in result.stdout
-    assert '"Wiederholung drei von drei."' in result.stdout
+    assert '"Wiederholung zwei von drei."' in result.stdout
+    assert '"Letzte Wiederholung."' in result.stdout  # (the third, and last)
     assert "Zehn Wiederholungen. Jeweils drei Sekunden halten." not in result.stdout
 
 
