@@ -124,13 +124,16 @@ def lay_out(customized: Customized) -> Timeline:
 
 
 def announced(timeline: Timeline, name: str) -> list[str]:
-    """What the announcement of exercise *name* says."""
+    """What announces exercise *name*: in the rest before it (which names it) and in its
+    announcement."""
+    before = (Phase.REST, Phase.ANNOUNCE)
     return [
         e.text
         for e in timeline.events
         if e.kind is EventKind.SPEECH
-        and e.phase is Phase.ANNOUNCE
+        and e.phase in before
         and e.where.exercise == name
+        and e.where.set is None
         and e.text
     ]
 
@@ -436,7 +439,7 @@ def test_instructions_setting_chooses_what_announcements_say(
         assert "Grip and hold." in toe and "Grip the floor with your toes." not in toe
         # An exercise without a cue says neither.
         assert "Walk on your tiptoes." not in walking
-        assert walking[0] == "Exercise two of five: Walking on tiptoes."
+        assert walking[:2] == ["Rest.", "Exercise two of five: Walking on tiptoes."]
 
 
 def test_exercise_instructions_and_cue_are_what_is_said(plan: Plan) -> None:

@@ -81,7 +81,7 @@ GIVEN: dict[str, dict[str, str]] = {
     "last_round": {},
     "switch": {"side": TEXT},
     "next_set": {"set": COUNT, "sets": COUNT},
-    "next_up": {"name": TEXT},
+    "circuit": {"name": TEXT, "rounds": COUNT},
     "done": {},
     "frequency": {"frequency": TEXT},
     "half_second": {},
@@ -101,6 +101,7 @@ COUNT_SAMPLES = {
     "rep": (1, 2, 3, 4, 10),
     "sets": (2, 2, 3, 4, 5),
     "set": (1, 2, 2, 3, 4),
+    "rounds": (1, 2, 3, 5, 12),
     "whole": (1, 2, 5, 10, 21),
     "tenths": (1, 3, 7, 9, 2),
 }

@@ -454,9 +454,8 @@ def test_unknown_key_suggests_the_closest_field() -> None:
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
             "known fields: announce_last, beep_level, countdown, counting, engine, instructions, lead_in, "
-            "rate, reset, rest, "
-            "rest_between_exercises, "
-            "set_rest, switch, transition, voice, volume",
+            "rate, reset, rest, rest_between_exercises, round_rest, rounds, set_rest, switch, transition, "
+            "voice, volume",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",
@@ -486,8 +485,8 @@ def test_duplicate_exercise_name_ignores_case() -> None:
     """Two exercises whose names differ only in case are reported at the second."""
     text = "title: x\nexercises:\n  - name: Squat\n    hold: 3\n  - name: squat\n    hold: 4\n"
     assert problems_of(text) == [
-        "plan.yaml:5:5: exercises[1]: the exercise name 'squat' is already used by exercises[0]; "
-        "give each exercise its own name"
+        "plan.yaml:5:5: exercises[1]: the name 'squat' is already used by exercises[0]; "
+        "give each exercise and circuit its own name"
     ]
 
 

@@ -23,6 +23,7 @@ from voiceguide.plans.customize import customize
 from voiceguide.plans.loader import load_plan_text
 from voiceguide.plans.profile import load_profile, parse_set
 from voiceguide.plans.settings import (
+    CIRCUIT_SETTINGS,
     EXERCISE_SETTINGS,
     PLAN_EXERCISE_SETTINGS,
     PLAN_SETTINGS,
@@ -53,9 +54,13 @@ PLAN = {
     "exercises": [
         {"name": "Presses", "hold": 3, "reps": 2, "sets": 2, "sides": ["left foot", "right foot"]},
         {"name": "Marches", "work": 20},
+        {"circuit": "Laps", "rounds": 2, "exercises": [{"name": "Steps", "work": 10}]},
     ],
 }
-"""A hold done per side in sets, and a work interval: every setting has an exercise it fits."""
+"""A hold done per side in sets, a work interval and a circuit: every setting has an exercise or a
+circuit it fits."""
+ONE_SETTINGS = {**EXERCISE_SETTINGS, **CIRCUIT_SETTINGS}
+"""What a profile's entry for one exercise or circuit, and `--set "NAME.FIELD=VALUE"`, may give."""
 
 
 def example(setting: Setting) -> str:
@@ -102,7 +107,9 @@ def yaml_value(setting: Setting) -> object:
 
 
 def target(setting: Setting) -> str:
-    """The exercise a setting of one exercise is given to."""
+    """The exercise a setting of one exercise is given to, or the circuit one of a circuit's is."""
+    if setting.name in CIRCUIT_SETTINGS and setting.name not in EXERCISE_SETTINGS:
+        return "Laps"
     return "Marches" if setting.name in ("work", "tips") else "Presses"
 
 
@@ -120,7 +127,7 @@ def plan_with(
     if settings:
         plan["settings"] = settings
     for each in exercises:
-        if each["name"] == to and exercise:
+        if each.get("name", each.get("circuit")) == to and exercise:
             each.update(exercise)
     return yaml.safe_dump(plan, sort_keys=False, allow_unicode=True)
 
@@ -152,7 +159,8 @@ def test_a_plans_settings_take_what_the_table_allows_there(setting: Setting) -> 
 
 @pytest.mark.parametrize("setting", ROWS)
 def test_a_plans_exercises_take_what_the_table_allows_there(setting: Setting) -> None:
-    text = plan_with(exercise={setting.name: yaml_value(setting)}, to=target(setting))
+    to = target(setting) if setting.name in EXERCISE_SETTINGS else "Presses"
+    text = plan_with(exercise={setting.name: yaml_value(setting)}, to=to)
     if setting.name not in PLAN_EXERCISE_SETTINGS:
         refused_as_unknown(lambda: load_plan_text(text), setting.name)
         return
@@ -160,9 +168,21 @@ def test_a_plans_exercises_take_what_the_table_allows_there(setting: Setting) ->
         return  # (another setting of the same name is given here, walked on its own)
     plan = load_plan_text(text)
     if not setting.kind.translatable:
-        [exercise] = [each for each in plan.exercises if each.name == target(setting)]
+        [exercise] = [each for each in plan.exercises if each.name == to]
         if hasattr(exercise, setting.field) and not isinstance(setting.kind, ChoiceOrTexts):
             assert getattr(exercise, setting.field) == example_value(setting)
+
+
+@pytest.mark.parametrize("setting", ROWS)
+def test_a_plans_circuits_take_what_the_table_allows_there(setting: Setting) -> None:
+    text = plan_with(exercise={setting.name: yaml_value(setting)}, to="Laps")
+    if setting.name not in CIRCUIT_SETTINGS:
+        refused_as_unknown(lambda: load_plan_text(text), setting.name)
+        return
+    if CIRCUIT_SETTINGS[setting.name] is not setting:
+        return  # (another setting of the same name is given here, walked on its own)
+    [circuit] = load_plan_text(text).circuits
+    assert getattr(circuit, setting.field) == example_value(setting)
 
 
 def write_profile(tmp_path: Path, profile: dict[str, object]) -> Path:
@@ -194,12 +214,15 @@ def test_a_profiles_exercises_take_what_the_table_allows_there(
 ) -> None:
     overrides = {target(setting): {setting.name: yaml_value(setting)}}
     path = write_profile(tmp_path, {"exercises": overrides})
-    if setting.name not in EXERCISE_SETTINGS:
+    if setting.name not in ONE_SETTINGS:
         refused_as_unknown(lambda: load_profile(path), setting.name)
         return
-    if EXERCISE_SETTINGS[setting.name] is not setting:
+    if ONE_SETTINGS[setting.name] is not setting:
         return  # (another setting of the same name is given here, walked on its own)
-    customize(plan=load_plan_text(plan_with()), layers=[load_profile(path)])
+    customized = customize(plan=load_plan_text(plan_with()), layers=[load_profile(path)])
+    if setting.name in CIRCUIT_SETTINGS:
+        [circuit] = customized.plan.circuits
+        assert getattr(circuit, setting.field) == example_value(setting)
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +264,10 @@ def test_set_takes_the_fields_the_table_allows_for_one_exercise(
     setting: Setting, plan_file: Path
 ) -> None:
     option = f"{target(setting)}.{setting.name}={example(setting)}"
-    if EXERCISE_SETTINGS.get(setting.name, setting) is not setting:
+    if ONE_SETTINGS.get(setting.name, setting) is not setting:
         return  # (another setting of the same name is given here, walked on its own)
     result = validate(plan_file, "--set", option)
-    if setting.name in EXERCISE_SETTINGS:
+    if setting.name in ONE_SETTINGS:
         assert result.exit_code == 0, result.output
     else:
         assert result.exit_code == 2
@@ -301,17 +324,20 @@ def test_the_set_message_lists_the_tables_settings_in_its_order() -> None:
     fields = ", ".join(EXERCISE_SETTINGS)
     assert raised.value.problems == [
         f"--set 'zzzz=1': 'zzzz' is neither a setting ({settings}) "
-        f"nor EXERCISE.FIELD with a field of {fields}"
+        f"nor EXERCISE.FIELD with a field of {fields}, nor CIRCUIT.FIELD with a field of "
+        f"{', '.join(CIRCUIT_SETTINGS)}"
     ]
 
 
 def test_the_readme_lists_what_a_profile_can_give_as_the_table_does() -> None:
     """The README's paragraph on a profile's settings names the table's settings for the session
-    (the language has its own section) and for one exercise, in the order messages list them."""
+    (the language has its own section), for one exercise and for one circuit, in the order messages
+    list them."""
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     paragraph = readme[readme.index("Settings a profile (or `--set`) can give") :]
     paragraph = paragraph[: paragraph.index("\n\n")]
     session, one = paragraph.split("For one exercise:")
+    one, circuit = one.split("For one circuit")
 
     def named(text: str, among: dict[str, Setting]) -> list[str]:
         return [name for name in re.findall(r"`([a-z_]+)`", text) if name in among]
@@ -319,3 +345,4 @@ def test_the_readme_lists_what_a_profile_can_give_as_the_table_does() -> None:
     settings = [name for name in SESSION_SETTINGS if name != "language"]
     assert sorted(named(session, SESSION_SETTINGS)) == sorted(settings)
     assert named(one, EXERCISE_SETTINGS) == list(EXERCISE_SETTINGS)
+    assert named(circuit, CIRCUIT_SETTINGS) == list(CIRCUIT_SETTINGS)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from fuzz_strategies import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceguide.plans.plan import Counting, Exercise, GapKind, Plan, Step, StepKind, Tip
+from voiceguide.plans.plan import Circuit, Counting, Exercise, GapKind, Plan, Step, StepKind, Tip
 from voiceguide.script.timeline import (
+    AFTER_TONE_MS,
+    BETWEEN_PHRASES_MS,
     EVERY_SECOND_FROM,
+    START_TONE_MS,
     Event,
     EventKind,
     Phase,
@@ -22,6 +25,7 @@ from voiceguide.script.timeline import (
     Tone,
     Where,
     build_timeline,
+    running_order,
 )
 from voiceguide.script.wording import Wording
 
@@ -80,6 +84,15 @@ def exercises(draw: st.DrawFn, index: int) -> Exercise:
 @st.composite
 def plans(draw: st.DrawFn) -> Plan:
     count = draw(st.integers(1, 4))
+    drawn = [draw(exercises(index)) for index in range(1, count + 1)]
+    circuits: tuple[Circuit, ...] = ()
+    if count > 1 and draw(st.booleans()):
+        # A run of consecutive exercises done in rounds.
+        first = draw(st.integers(0, count - 2))
+        last = draw(st.integers(first + 1, count - 1))
+        circuit = Circuit(name="Circuit", rounds=draw(st.integers(1, 3)), round_rest_ms=draw(gaps))
+        circuits = (circuit,)
+        drawn[first : last + 1] = [replace(e, circuit="Circuit") for e in drawn[first : last + 1]]
     return Plan(
         title="Generated",
         description=None,
@@ -91,7 +104,8 @@ def plans(draw: st.DrawFn) -> Plan:
         voice=None,
         rate=150,
         rest_between_exercises_ms=draw(gaps),
-        exercises=tuple(draw(exercises(index)) for index in range(1, count + 1)),
+        exercises=tuple(drawn),
+        circuits=circuits,
         source_name="generated.yaml",
     )
 
@@ -128,12 +142,13 @@ class Expected:
 
 def expected_intervals(plan: Plan) -> list[Expected]:
     out = []
-    for exercise in plan.exercises:
+    for turn in running_order(plan):
+        exercise = turn.exercise
         for set_number in range(1, exercise.sets + 1):
             for side in exercise.sides or (None,):
                 for rep in range(1, exercise.reps + 1):
-                    where = Where(
-                        exercise=exercise.name,
+                    where = replace(
+                        turn.where,
                         set=set_number if exercise.sets > 1 else None,
                         side=side,
                         rep=rep,
@@ -174,27 +189,28 @@ def style(exercise: Exercise, index: int) -> Counting:
     return Counting.SECONDS_LEFT
 
 
-def counts(duration_ms: int, counting: Counting, countdown: int) -> list[str]:
-    """The numbers (and "Halfway." or the time left) said during an interval, however placed."""
+def counts(duration_ms: int, counting: Counting, countdown: int) -> list[tuple[int, str]]:
+    """The numbers (and "Halfway." or the time left), each with its mark, said during an interval."""
     if counting is Counting.NONE:
         return []
     # A count n is said n seconds before the end, and none earlier than a second after the start.
     left = range((duration_ms - 1000) // 1000, 0, -1)
     most = EVERY_SECOND_FROM if counting is Counting.EVERY_SECOND else countdown
-    numbers = [n for n in left if n <= most]
+    numbers = [(duration_ms - n * 1000, WORDING.count(n)) for n in left if n <= most]
     # Calls come 2 s or more before the first number (and time left from 5 s after the start).
-    latest = duration_ms - (numbers[0] * 1000 if numbers else 0) - 2000
+    latest = (numbers[0][0] if numbers else duration_ms) - 2000
     calls = []
-    if (
-        counting is Counting.LAST_THREE
-        and duration_ms >= 10_000
-        and duration_ms // 2000 * 1000 <= latest
-    ):
-        calls = [WORDING.halfway()]
+    halfway = duration_ms // 2000 * 1000
+    if counting is Counting.LAST_THREE and duration_ms >= 10_000 and halfway <= latest:
+        calls = [(halfway, WORDING.halfway())]
     if counting is Counting.SECONDS_LEFT:
         marks = {*(m * 60_000 for m in range(1, duration_ms // 60_000 + 1)), 30_000, 10_000}
-        calls = [WORDING.time_left(m) for m in marks if 5000 <= duration_ms - m <= latest]
-    return calls + [WORDING.count(n) for n in numbers]
+        calls = [
+            (duration_ms - m, WORDING.time_left(m))
+            for m in sorted(marks, reverse=True)
+            if 5000 <= duration_ms - m <= latest
+        ]
+    return calls + numbers
 
 
 def countdown(slot_ms: int, exercise: Exercise) -> list[str]:
@@ -204,11 +220,28 @@ def countdown(slot_ms: int, exercise: Exercise) -> list[str]:
     return [WORDING.count(n) for n in range(numbers, 0, -1)]
 
 
-def script(plan: Plan) -> Counter[str]:
+def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
     """Every phrase the plan should have said after its intro, as a multiset."""
     said: list[str] = []
-    for number, exercise in enumerate(plan.exercises, start=1):
-        said += WORDING.announce(exercise, number, len(plan.exercises))
+    turns = running_order(plan)
+    count = len(plan.exercises)
+    for position, turn in enumerate(turns):
+        exercise, previous = turn.exercise, turns[position - 1] if position else None
+        if turn.circuit and turn.circuit.rounds == 1:
+            pass
+        elif turn.circuit and (previous is None or previous.circuit is not turn.circuit):
+            said.append(WORDING.circuit(turn.circuit.name, turn.circuit.rounds))
+        elif turn.circuit and previous and previous.round != turn.round:
+            said.append(WORDING.next_round(turn.round or 1, turn.circuit.rounds))
+        if previous is not None:
+            starts_round = turn.circuit is not None and previous.round != turn.round
+            gap = (
+                turn.circuit.round_rest_ms
+                if starts_round and turn.circuit and turn.circuit.round_rest_ms
+                else plan.rest_between_exercises_ms
+            )
+            said += [WORDING.rest()] if gap else []
+        said += WORDING.announce(exercise, turn.number, count, brief=(turn.round or 1) > 1)
         if exercise.lead_in_ms:
             said += [WORDING.get_ready(), *countdown(exercise.lead_in_ms, exercise)]
         for set_number in range(1, exercise.sets + 1):
@@ -219,6 +252,7 @@ def script(plan: Plan) -> Counter[str]:
                         *countdown(exercise.switch_ms, exercise),
                     ]
                 for rep in range(1, exercise.reps + 1):
+                    number = None
                     if rep > 1 and exercise.gap_ms:
                         said += [
                             WORDING.end_word(exercise.kind, exercise.gap_kind),
@@ -227,11 +261,23 @@ def script(plan: Plan) -> Counter[str]:
                             ),
                             *countdown(exercise.gap_ms, exercise),
                         ]
+                    elif rep > 1:  # (no pause to say it in: the rep says its number itself)
+                        number = WORDING.next_rep(
+                            exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
+                        )
                     for index, step in enumerate(exercise.steps):
-                        said += [
-                            WORDING.start_word(step.kind, step.name),
-                            *counts(step.duration_ms, style(exercise, index), exercise.countdown),
-                        ]
+                        word = WORDING.start_word(step.kind, step.name)
+                        marked = counts(
+                            step.duration_ms, style(exercise, index), exercise.countdown
+                        )
+                        said.append(word)
+                        if index == 0 and number is not None:
+                            said.append(number)
+                            # (the counts it would overlap give way to it)
+                            spoken = measure(word) + BETWEEN_PHRASES_MS + measure(number)
+                            first = START_TONE_MS + AFTER_TONE_MS + spoken
+                            marked = [(at, text) for at, text in marked if at >= first]
+                        said += [text for _, text in marked]
                     said += [
                         tip.say
                         for tip in said_tips(exercise, first_rep=rep == 1 and set_number == 1)
@@ -242,8 +288,6 @@ def script(plan: Plan) -> Counter[str]:
                     WORDING.next_set(set_number + 1, exercise.sets),
                     *countdown(exercise.set_rest_ms, exercise),
                 ]
-        if number < len(plan.exercises) and plan.rest_between_exercises_ms:
-            said += [WORDING.rest(), WORDING.next_up(plan.exercises[number].name)]
     said += WORDING.outro(plan)
     return Counter(said)
 
@@ -279,8 +323,10 @@ def test_intervals_are_the_plans_steps_with_their_durations(plan: Plan, lengths:
     step."""
     timeline = build_timeline(plan=plan, speech_ms=measure_from(lengths))
     expected = expected_intervals(plan)
+    rounds = {circuit.name: circuit.rounds for circuit in plan.circuits}
     expected_count = sum(
-        e.sets * max(1, len(e.sides)) * e.reps * len(e.steps) for e in plan.exercises
+        rounds.get(e.circuit or "", 1) * e.sets * max(1, len(e.sides)) * e.reps * len(e.steps)
+        for e in plan.exercises
     )
     assert len(timeline.intervals) == len(expected) == expected_count
     for interval, want in zip(timeline.intervals, expected, strict=True):
@@ -354,11 +400,14 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(
             event = next(events)
         assert {e.phase for e in inside} == {interval.phase}
         assert {e.where for e in inside} == {interval.where}
+        exercise = next(e for e in plan.exercises if e.name == interval.where.exercise)
+        said_by_the_rep = (
+            WORDING.start_word(want.step.kind, want.step.name),
+            # (its number, when there is no pause between reps to say it in)
+            WORDING.next_rep(exercise.kind, interval.where.rep or 1, exercise.reps),
+        )
         numbers = [
-            e
-            for e in inside[1:]
-            if e.kind is EventKind.SPEECH
-            and e.text != WORDING.start_word(want.step.kind, want.step.name)
+            e for e in inside[1:] if e.kind is EventKind.SPEECH and e.text not in said_by_the_rep
         ]
         for spoken in numbers:
             offset = spoken.start_ms - interval.start_ms
@@ -402,7 +451,7 @@ def test_overruns_are_reported_iff_speech_is_cut_or_dropped(plan: Plan, lengths:
         assert overrun.over_ms > 0
     dropped = Counter(o.text for o in timeline.overruns if not o.available_ms)
     said = Counter(e.text for e in speech if e.phase is not Phase.INTRO)
-    assert said + dropped == script(plan)
+    assert said + dropped == script(plan, measure)
     assert bool(timeline.overruns) == (bool(clipped) or bool(dropped))
     # Free slots (intro, announcements, closing) stretch to fit: nothing there is ever cut.
     free = (Phase.INTRO, Phase.ANNOUNCE, Phase.OUTRO)

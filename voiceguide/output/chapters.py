@@ -1,4 +1,5 @@
-"""The sections of a session, for chapters and for `--split`: the intro, each exercise, the closing.
+"""The sections of a session, for chapters and for `--split`: the intro, each exercise (in each round
+of a circuit), the closing.
 
 Each section starts at its first cue and runs to the next section's start; the first starts at 0
 and the last ends with the session, so together they cover every sample.
@@ -24,7 +25,10 @@ def chapters_of(
     for event in timeline.events:
         if event.kind is EventKind.SILENCE:
             continue
-        title = event.where.exercise or (outro_title if event.phase is Phase.OUTRO else intro_title)
+        where = event.where
+        title = where.exercise or (outro_title if event.phase is Phase.OUTRO else intro_title)
+        if where.exercise and where.round is not None and where.rounds and where.rounds > 1:
+            title = f"{title} ({where.round}/{where.rounds})"  # (a circuit's round)
         if not starts or starts[-1][0] != title:
             starts.append((title, event.start_ms))
     chapters = []

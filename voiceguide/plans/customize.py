@@ -19,6 +19,7 @@ from voiceguide.common.clock import duration
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.localize import localized, missing_translations, translation_languages
 from voiceguide.plans.plan import (
+    Circuit,
     Counting,
     Exercise,
     GapKind,
@@ -28,8 +29,15 @@ from voiceguide.plans.plan import (
     StepKind,
     rep_part,
 )
-from voiceguide.plans.profile import Layer, Located
-from voiceguide.plans.settings import EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS, Scope, Setting
+from voiceguide.plans.profile import ExerciseOverrides, Layer, Located
+from voiceguide.plans.settings import (
+    CIRCUIT_SETTINGS,
+    EXERCISE_SETTINGS,
+    SCALES,
+    SESSION_SETTINGS,
+    Scope,
+    Setting,
+)
 from voiceguide.plans.values import Count, Seconds, SideChoice, tip_past_end
 
 PLAN = "plan"
@@ -45,7 +53,7 @@ CHOOSING = ("sides", "only", "skip")
 EVERY_EXERCISE_KEYS = tuple(
     name
     for name, setting in SESSION_SETTINGS.items()
-    if setting.scope & Scope.EVERY_EXERCISE and name not in (*SCALES, *CHOOSING)
+    if setting.scope & Scope.EVERY_EXERCISE and name not in (*SCALES, *CHOOSING, *CIRCUIT_SETTINGS)
 )
 """Settings that apply to every exercise (reset and rest to those whose reps are separated so)."""
 EXERCISE_FIELDS = {
@@ -113,13 +121,39 @@ class _ExerciseState:
         return {StepKind.HOLD: "hold", StepKind.WORK: "work"}.get(self.exercise.kind, "phases")
 
 
+@dataclass
+class _CircuitState:
+    circuit: Circuit
+    values: dict[str, _Value]
+    exercises: list[_ExerciseState]
+
+    @property
+    def done(self) -> bool:
+        """Whether any of its exercises is done (a circuit of skipped exercises is left out)."""
+        return any(not state.skipped.value for state in self.exercises)
+
+
 def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = None) -> Customized:
     """The plan as this person gets it: raise PlanError naming every override that does not fit."""
     problems: list[str] = []
     session = {key: _Value(getattr(plan, attr)) for key, attr in SESSION_FIELDS.items()}
     scales = {key: _Value(SESSION_SETTINGS[key].default) for key in SCALES}
     states = [_state(exercise) for exercise in plan.exercises]
-    by_name = {state.exercise.name.casefold(): state for state in states}
+    circuits = [
+        _CircuitState(
+            circuit=circuit,
+            values={
+                key: _Value(getattr(circuit, setting.field))
+                for key, setting in CIRCUIT_SETTINGS.items()
+            },
+            exercises=[state for state in states if state.exercise.circuit == circuit.name],
+        )
+        for circuit in plan.circuits
+    ]
+    by_name: dict[str, _ExerciseState | _CircuitState] = {
+        state.exercise.name.casefold(): state for state in states
+    }
+    by_name |= {state.circuit.name.casefold(): state for state in circuits}
     person = None
     for number, layer in enumerate(layers, start=1):
         person = layer.name or person
@@ -128,6 +162,9 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                 session[key] = _Value(located.value, located.where, number)
             elif key in scales:
                 scales[key] = _Value(located.value, located.where, number)
+            elif key in CIRCUIT_SETTINGS:
+                for circuit in circuits:
+                    circuit.values[key] = _Value(located.value, located.where, number)
             elif key in EVERY_EXERCISE_KEYS:
                 for state in states:
                     if key not in ("rest", "reset") or state.values["gap_kind"].value == GapKind(
@@ -140,8 +177,12 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                         _choose_sides(state, located, number, problems, strict=False)
             else:  # only, skip
                 names = located.value if isinstance(located.value, tuple) else ()
-                chosen = [_find(by_name, name, located.where, problems) for name in names]
-                chosen_ids = {id(state) for state in chosen if state is not None}
+                chosen = [
+                    state
+                    for name in names
+                    for state in _exercises_of(_find(by_name, name, located.where, problems))
+                ]
+                chosen_ids = {id(state) for state in chosen}
                 for state in states:
                     if id(state) in chosen_ids:
                         state.skipped = _Value(key == "skip", located.where, number)
@@ -151,9 +192,18 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
                         state.skipped = _Value(True, located.where, number)
         for overrides in layer.exercises:
             found = _find(by_name, overrides.name, overrides.where, problems)
+            if isinstance(found, _CircuitState):
+                _set_circuit(found, overrides, number, problems)
+                continue
             if found is None:
                 continue
             for key, located in overrides.values.items():
+                if key not in EXERCISE_SETTINGS:
+                    problems.append(
+                        f"{located.where}: {found.exercise.name!r} is an exercise, and {key!r} belongs "
+                        f"to a circuit; {_circuits_are(circuits)}"
+                    )
+                    continue
                 if key == "skip":
                     found.skipped = _Value(located.value, located.where, number)
                 elif key == "sides":
@@ -184,6 +234,17 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         kept = (state for state in states if not state.skipped.value)
         for state, exercise in zip(kept, exercises, strict=True):
             problems += _tips_past_end(state, exercise, scales)
+    effective_circuits = tuple(
+        replace(
+            state.circuit,
+            **{
+                setting.field: _times(state.values[key].value, scales, setting.scaled_by)
+                for key, setting in CIRCUIT_SETTINGS.items()
+            },
+        )
+        for state in circuits
+        if state.done
+    )
     if not exercises and not problems:
         problems.append(
             f"{plan.source_name}: every exercise of the plan is skipped (by `only` or `skip`); keep at least one"
@@ -195,14 +256,16 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         for key, attr in SESSION_FIELDS.items()
     }
     language = values.pop("language")
-    effective = replace(plan, exercises=tuple(exercises), week=week, **values)
+    effective = replace(
+        plan, exercises=tuple(exercises), circuits=effective_circuits, week=week, **values
+    )
     missing = {
         code: tuple(missing_translations(effective, code))
         for code in sorted({language, *translation_languages(plan)} - {plan.language})
     }
     return Customized(
         plan=localized(effective, language),
-        explanation=tuple(_explain(session, scales, states)),
+        explanation=tuple(_explain(session, scales, states, circuits)),
         person=person,
         missing_translations=missing,
         plan_language=plan.language,
@@ -227,17 +290,62 @@ def _state(exercise: Exercise) -> _ExerciseState:
 
 
 def _find(
-    by_name: dict[str, _ExerciseState], name: str, where: str, problems: list[str]
-) -> _ExerciseState | None:
+    by_name: dict[str, _ExerciseState | _CircuitState], name: str, where: str, problems: list[str]
+) -> _ExerciseState | _CircuitState | None:
     found = by_name.get(name.casefold())
     if found is None:
-        names = [state.exercise.name for state in by_name.values()]
-        close = difflib.get_close_matches(name, names, n=1)
+        exercises = [s.exercise.name for s in by_name.values() if isinstance(s, _ExerciseState)]
+        circuits = [s.circuit.name for s in by_name.values() if isinstance(s, _CircuitState)]
+        close = difflib.get_close_matches(name, [*exercises, *circuits], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
+        what = "exercise or circuit" if circuits else "exercise"
+        listed = f"; its circuits are: {', '.join(circuits)}" if circuits else ""
         problems.append(
-            f"{where}: there is no exercise {name!r} in the plan.{hint} Its exercises are: {', '.join(names)}"
+            f"{where}: there is no {what} {name!r} in the plan.{hint} Its exercises are: "
+            f"{', '.join(exercises)}{listed}"
         )
     return found
+
+
+def _exercises_of(found: _ExerciseState | _CircuitState | None) -> list[_ExerciseState]:
+    """What choosing *found* by name chooses: the exercise, or every exercise of the circuit."""
+    if isinstance(found, _CircuitState):
+        return found.exercises
+    return [] if found is None else [found]
+
+
+def _circuits_are(circuits: list[_CircuitState]) -> str:
+    names = [state.circuit.name for state in circuits]
+    return (
+        f"the plan's circuits are: {', '.join(names)}"
+        if names
+        else "the plan has no circuits (a plan's `circuit:` entry makes one)"
+    )
+
+
+def _set_circuit(
+    state: _CircuitState, overrides: ExerciseOverrides, layer: int, problems: list[str]
+) -> None:
+    """A profile's or --set's values for one circuit: its rounds and rest, or skipping it whole."""
+    for key, located in overrides.values.items():
+        if located.value is None:
+            continue  # (a value with a problem, already reported where it was read)
+        if key == "skip":
+            for exercise in state.exercises:
+                exercise.skipped = _Value(located.value, located.where, layer)
+        elif key in CIRCUIT_SETTINGS:
+            state.values[key] = _Value(located.value, located.where, layer)
+        else:
+            problems.append(
+                f"{located.where}: {state.circuit.name!r} is a circuit: it takes "
+                f"{', '.join(CIRCUIT_SETTINGS)} and skip; give {key!r} to its exercises "
+                f"({', '.join(e.exercise.name for e in state.exercises)})"
+            )
+    if overrides.progressions:
+        problems.append(
+            f"{overrides.where}: {state.circuit.name!r} is a circuit, and a progression belongs to "
+            "one of its exercises"
+        )
 
 
 def _set(
@@ -407,7 +515,10 @@ def _shown(setting: Setting, value: Any) -> str:
 
 
 def _explain(
-    session: dict[str, _Value], scales: dict[str, _Value], states: list[_ExerciseState]
+    session: dict[str, _Value],
+    scales: dict[str, _Value],
+    states: list[_ExerciseState],
+    circuits: list[_CircuitState],
 ) -> list[Origin]:
     rows = []
     for key, value in session.items():
@@ -418,8 +529,21 @@ def _explain(
     rows += [
         Origin(key, _shown(SESSION_SETTINGS[key], v.value), v.source) for key, v in scales.items()
     ]
+    explained_circuits: set[str] = set()
     for state in states:
         name, values = state.exercise.name, state.values
+        circuit = next((c for c in circuits if any(s is state for s in c.exercises)), None)
+        if circuit is not None and circuit.circuit.name not in explained_circuits and circuit.done:
+            explained_circuits.add(circuit.circuit.name)
+            for key, setting in CIRCUIT_SETTINGS.items():
+                value = circuit.values[key]
+                if setting.scaled_by:
+                    value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
+                rows.append(
+                    Origin(
+                        f"{circuit.circuit.name}.{key}", _shown(setting, value.value), value.source
+                    )
+                )
         if state.skipped.value:
             rows.append(Origin(name, "skipped", state.skipped.source))
             continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ import yaml
 
 from voiceguide.common.clock import duration
 from voiceguide.language.catalog import language_code
-from voiceguide.plans.plan import Exercise, GapKind, Plan, Step, StepKind, rep_part
+from voiceguide.plans.plan import Circuit, Exercise, GapKind, Plan, Step, StepKind, rep_part
 from voiceguide.plans.progressions import read_progressions
 from voiceguide.plans.settings import (
+    CIRCUIT_SETTINGS,
     EXERCISE_SETTINGS,
     PLAN_EXERCISE_SETTINGS,
     PLAN_SETTINGS,
@@ -49,6 +51,8 @@ TIMED_KEYS = ("hold", "work", "phases")
 SPECIAL_EXERCISE_KEYS = ("hold", "work", "rest", "reset", "sides")
 """Read each in its own way below: the timed part of a rep, the pause between reps, the sides."""
 PLAN_SESSION_SETTINGS = [s for s in PLAN_SETTINGS.values() if s.scope & Scope.SESSION]
+CIRCUIT_FIELDS = ["circuit", "exercises"]
+CIRCUIT_OPTIONAL = [*CIRCUIT_SETTINGS, "notes"]
 
 
 def load_plan(path: Path, *, display_name: str | None = None) -> Plan:
@@ -77,26 +81,41 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
     texts = _Texts(language if isinstance(language, str) else str(language_setting.default))
     settings = _settings(fields.get("settings"))
     exercises: list[Exercise] = []
+    circuits: list[Circuit] = []
     items = fields["exercises"].sequence(min_items=1) if "exercises" in fields else None
-    if items is not None and len(items) > MAX_EXERCISES:
-        fields["exercises"].problem(
-            f"a plan has at most {MAX_EXERCISES} exercises, found {len(items)}; split it into several plans"
-        )
-        items = None
-    first_index: dict[str, int] = {}
-    for index, item in enumerate(items or []):
-        exercise = _exercise(item, settings, texts)
-        if exercise is None:
-            continue
-        # Profiles and overrides address exercises by name, so a name must say which one it is.
-        folded = exercise.name.casefold()
-        if folded in first_index:
+    # Profiles and overrides address exercises and circuits by name, so a name must say which one
+    # it is: where each name is first used.
+    first_use: dict[str, str] = {}
+
+    def named(name: str, item: Field, place: str) -> None:
+        folded = name.casefold()
+        if folded in first_use:
             item.problem(
-                f"the exercise name {exercise.name!r} is already used by exercises[{first_index[folded]}]; "
-                "give each exercise its own name"
+                f"the name {name!r} is already used by {first_use[folded]}; "
+                "give each exercise and circuit its own name"
             )
-        first_index.setdefault(folded, index)
-        exercises.append(exercise)
+        first_use.setdefault(folded, place)
+
+    for index, item in enumerate(items or []):
+        if item.is_mapping and "circuit" in item.mapping_keys():
+            read = _circuit(item, settings, texts)
+            if read is None:
+                continue
+            circuit, members = read
+            named(circuit.name, item, f"exercises[{index}]")
+            circuits.append(circuit)
+        else:
+            exercise = _exercise(item, settings, texts)
+            if exercise is None:
+                continue
+            members = [(exercise, item)]
+        for exercise, member in members:
+            named(exercise.name, member, member.path)
+            exercises.append(exercise)
+    if len(exercises) > MAX_EXERCISES:
+        fields["exercises"].problem(
+            f"a plan has at most {MAX_EXERCISES} exercises, found {len(exercises)}; split it into several plans"
+        )
 
     texts.scope = ""
     title = texts.text(fields["title"], max_length=200) if "title" in fields else None
@@ -120,6 +139,7 @@ def plan_from_yaml(reader: Reader, root: Field) -> Plan:
         notes=plan_texts["notes"],
         **{setting.field: settings[setting.name] for setting in PLAN_SESSION_SETTINGS},
         exercises=tuple(exercises),
+        circuits=tuple(circuits),
         source_name=reader.display_name,
         language=texts.language,
         translations=texts.table,
@@ -238,6 +258,43 @@ def _settings(settings_field: Field | None) -> dict[str, Any]:
         for key, value_field in fields.items():
             settings[key] = PLAN_SETTINGS[key].kind.read(value_field)
     return settings
+
+
+def _circuit(
+    field: Field, settings: dict[str, Any], texts: _Texts
+) -> tuple[Circuit, list[tuple[Exercise, Field]]] | None:
+    """A circuit: its name, rounds, rest between rounds, and its exercises (none of them a circuit),
+    each with the field it was read from."""
+    fields = field.mapping(required=CIRCUIT_FIELDS, optional=CIRCUIT_OPTIONAL)
+    if fields is None:
+        return None
+    texts.scope = ""
+    name = texts.text(fields["circuit"], max_length=100) if "circuit" in fields else None
+    values: dict[str, Any] = {
+        key: setting.kind.read(fields[key]) if key in fields else settings[key]
+        for key, setting in CIRCUIT_SETTINGS.items()
+    }
+    if "notes" in fields:
+        fields["notes"].text(max_length=4000)
+    members: list[tuple[Exercise, Field]] = []
+    items = fields["exercises"].sequence(min_items=1) if "exercises" in fields else None
+    for item in items or []:
+        if item.is_mapping and "circuit" in item.mapping_keys():
+            item.key_field("circuit").problem(
+                "a circuit cannot be part of another circuit; list its exercises in this one, "
+                "or put the circuits one after the other"
+            )
+            continue
+        exercise = _exercise(item, settings, texts)
+        if exercise is not None and name is not None:
+            members.append((replace(exercise, circuit=name), item))
+    if name is None or items is None or any(value is None for value in values.values()):
+        return None  # each None is a problem already reported
+    circuit = Circuit(
+        name=name,
+        **{CIRCUIT_SETTINGS[key].field: value for key, value in values.items()},
+    )
+    return circuit, members
 
 
 def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise | None:

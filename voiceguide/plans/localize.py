@@ -23,6 +23,8 @@ def spoken_texts(plan: Plan) -> Iterator[tuple[str, str, str]]:
         yield "frequency", "", plan.frequency
     for index, item in enumerate(plan.equipment):
         yield f"equipment[{index}]", "", item
+    for circuit in plan.circuits:
+        yield f"circuit {circuit.name!r} name", "", circuit.name
     for exercise in plan.exercises:
         where, scope = f"exercise {exercise.name!r}", exercise.name
         yield f"{where} name", "", exercise.name
@@ -90,6 +92,7 @@ def localized(plan: Plan, language: str) -> Plan:
         return replace(
             original,
             name=say(original.name),
+            circuit=None if original.circuit is None else say(original.circuit),
             instructions=optional(original.instructions),
             cue=optional(original.cue),
             sides=tuple(say(side, scope) for side in original.sides),
@@ -105,4 +108,5 @@ def localized(plan: Plan, language: str) -> Plan:
         frequency=None if plan.frequency is None else say(plan.frequency),
         equipment=tuple(say(item) for item in plan.equipment),
         exercises=tuple(exercise(e) for e in plan.exercises),
+        circuits=tuple(replace(c, name=say(c.name)) for c in plan.circuits),
     )

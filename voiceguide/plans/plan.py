@@ -85,6 +85,8 @@ class Exercise:
     """Said at their moments of every rep (`once`: of the first rep on each side)."""
     progressions: tuple[tuple[str, Progression], ...] = ()
     """Per field (one of settings.PROGRESSIVE), how it changes over the weeks."""
+    circuit: str | None = None
+    """The name of the circuit the exercise is part of, if any (see Circuit)."""
 
     @property
     def rep_ms(self) -> int:
@@ -132,6 +134,18 @@ def counting_for(counting: Counting, step: Step, *, tips: bool) -> Counting:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Circuit:
+    """A block of exercises done for several rounds: all of them in order, then all again.
+
+    Its exercises are consecutive in `Plan.exercises` and name it as their `circuit`."""
+
+    name: str
+    rounds: int
+    round_rest_ms: int
+    """Between two rounds, in place of the usual gap between two exercises; 0 for that usual gap."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     title: str
     description: str | None
@@ -159,6 +173,7 @@ class Plan:
     """The week of a progression this session is for; None when not made for a week."""
     rest_between_exercises_ms: int
     exercises: tuple[Exercise, ...]
+    circuits: tuple[Circuit, ...] = ()
     transition_ms: int | None = None
     """The whole gap between two exercises, from the end tone to the next start tone, with the next
     exercise announced and counted down inside it; None for a rest, then the announcement (as long

@@ -17,13 +17,16 @@ import yaml
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.plan import Progression
 from voiceguide.plans.progressions import read_progressions
-from voiceguide.plans.settings import EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS
+from voiceguide.plans.settings import CIRCUIT_SETTINGS, EXERCISE_SETTINGS, SCALES, SESSION_SETTINGS
 from voiceguide.plans.yamlsource import Field, Reader
 
 PROFILE_SETTINGS = tuple(SESSION_SETTINGS)
 """What a profile's `settings:` and `--set NAME=VALUE` may give (see settings.py)."""
-EXERCISE_KEYS = (*EXERCISE_SETTINGS, "progression")
-"""What a profile may give one exercise, and `--set "EXERCISE.NAME=VALUE"` all but a progression."""
+ONE_SETTINGS = {**EXERCISE_SETTINGS, **CIRCUIT_SETTINGS}
+"""What one exercise or one circuit may be given; the plan says which a name is (customize.py)."""
+EXERCISE_KEYS = (*ONE_SETTINGS, "progression")
+"""What a profile may give one exercise (or circuit), and `--set "EXERCISE.NAME=VALUE"` all but a
+progression."""
 PROFILE_FIELDS = ("name", "language", "notes", "settings", "exercises")
 
 
@@ -135,7 +138,8 @@ def parse_set(option: str) -> Layer:
         raise PlanError(
             [
                 f"{display}: {path!r} is neither a setting ({', '.join(PROFILE_SETTINGS)}) nor EXERCISE.FIELD "
-                f"with a field of {', '.join(k for k in EXERCISE_KEYS if k != 'progression')}{hint}"
+                f"with a field of {', '.join(EXERCISE_SETTINGS)}, nor CIRCUIT.FIELD with a field of "
+                f"{', '.join(CIRCUIT_SETTINGS)}{hint}"
             ],
             subject="the --set option",
         )
@@ -184,4 +188,4 @@ def _exercise_overrides(key_field: Field, value_field: Field) -> ExerciseOverrid
 
 
 def _exercise_value(key: str, value: Field) -> object:
-    return EXERCISE_SETTINGS[key].kind.read(value)
+    return ONE_SETTINGS[key].kind.read(value)

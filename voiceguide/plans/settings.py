@@ -41,6 +41,9 @@ class Scope(Flag):
     """Once for every exercise, in the same places; in a plan, the exercises' default."""
     EXERCISE = auto()
     """One exercise's own: an exercise of a plan, a profile's `exercises:`, `--set "NAME.FIELD=VALUE"`."""
+    CIRCUIT = auto()
+    """One circuit's own: a circuit of a plan, a profile's `exercises:` entry named for it,
+    `--set "CIRCUIT.FIELD=VALUE"`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +73,12 @@ class Setting:
         return self.attribute or self.name
 
 
-SESSION, EVERY, EXERCISE = Scope.SESSION, Scope.EVERY_EXERCISE, Scope.EXERCISE
+SESSION, EVERY, EXERCISE, CIRCUIT = (
+    Scope.SESSION,
+    Scope.EVERY_EXERCISE,
+    Scope.EXERCISE,
+    Scope.CIRCUIT,
+)
 SLOT = Seconds(0, 600_000)
 """A pause or a lead-in: from nothing to 10 minutes."""
 TIMED = Seconds(500, 3_600_000)
@@ -97,6 +105,10 @@ SETTINGS = (
     Setting(name="transition", kind=Seconds(1_000, 600_000), scope=SESSION,
             attribute="transition_ms", scaled_by="rest_scale",
             unset="(not fixed)"),
+    # A circuit's own (in a plan's `settings:`, profile or `--set NAME=VALUE`: every circuit's).
+    Setting(name="rounds", kind=Count(50), scope=EVERY | CIRCUIT, default=3),
+    Setting(name="round_rest", kind=SLOT, scope=EVERY | CIRCUIT, default=60_000,
+            attribute="round_rest_ms", scaled_by="rest_scale"),
     Setting(name="counting", kind=Choice(Counting), scope=EVERY | EXERCISE,
             default=Counting.AUTO),
     # How many numbers the final countdown says: at the end of a lead-in, rest, switch or
@@ -157,6 +169,8 @@ EXERCISE_SETTINGS = {
     s.name: s for s in sorted((s for s in SETTINGS if s.scope & EXERCISE), key=_exercise_place)
 }
 """By name: what one exercise may be given (in a plan, a profile or `--set "EXERCISE.NAME=..."`)."""
+CIRCUIT_SETTINGS = {s.name: s for s in SETTINGS if s.scope & CIRCUIT}
+"""By name: what one circuit may be given (its rounds and the rest between them)."""
 PLAN_SETTINGS = {name: s for name, s in SESSION_SETTINGS.items() if s.in_plan}
 """What a plan's `settings:` may give."""
 PLAN_EXERCISE_SETTINGS = {name: s for name, s in EXERCISE_SETTINGS.items() if s.in_plan}

@@ -13,6 +13,7 @@ from voiceguide.script.timeline import Event, EventKind, Overrun, Timeline, Wher
 
 def _where(where: Where) -> str:
     parts = [
+        f"round {where.round}/{where.rounds}" if where.round is not None else "",
         f"set {where.set}" if where.set is not None else "",
         where.side or "",
         f"rep {where.rep}" if where.rep is not None else "",
@@ -119,7 +120,7 @@ def _event_dict(event: Event) -> dict[str, Any]:
 
 def _where_dict(where: Where) -> dict[str, Any]:
     data: dict[str, Any] = {"exercise": where.exercise}
-    for key in ("set", "side", "rep"):
+    for key in ("round", "rounds", "set", "side", "rep"):
         value = getattr(where, key)
         if value is not None:
             data[key] = value

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from voiceguide.plans.plan import Counting, Exercise, Instructions, Plan
+from voiceguide.plans.plan import Circuit, Counting, Exercise, Instructions, Plan
 from voiceguide.script.wording import Wording
 
 SpeechMeasure = Callable[[str], int]
@@ -90,6 +90,10 @@ class Where:
     """Only for exercises of more than one set."""
     side: str | None = None
     rep: int | None = None
+    round: int | None = None
+    """Only for exercises of a circuit: which of its rounds."""
+    rounds: int | None = None
+    """Only for exercises of a circuit: how many rounds it has."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,20 +165,81 @@ class Cue:
     tone: Tone | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One exercise done once, in the order the session does them: an exercise of a circuit has a
+    turn in each round."""
+
+    exercise: Exercise
+    number: int
+    """Its place among the plan's exercises, from 1 (the same in every round)."""
+    circuit: Circuit | None = None
+    round: int | None = None
+
+    @property
+    def where(self) -> Where:
+        if self.circuit is None or self.circuit.rounds == 1:
+            return Where(exercise=self.exercise.name)  # (one round is no round to tell apart)
+        return Where(exercise=self.exercise.name, round=self.round, rounds=self.circuit.rounds)
+
+
+def running_order(plan: Plan) -> list[Turn]:
+    """The plan's exercises in the order they are done: each circuit's block once per round."""
+    circuits = {circuit.name: circuit for circuit in plan.circuits}
+    turns: list[Turn] = []
+    index = 0
+    while index < len(plan.exercises):
+        exercise = plan.exercises[index]
+        circuit = circuits.get(exercise.circuit) if exercise.circuit is not None else None
+        if circuit is None:
+            turns.append(Turn(exercise, index + 1))
+            index += 1
+            continue
+        end = index
+        while end < len(plan.exercises) and plan.exercises[end].circuit == circuit.name:
+            end += 1
+        for round_number in range(1, circuit.rounds + 1):
+            turns += [
+                Turn(plan.exercises[place], place + 1, circuit, round_number)
+                for place in range(index, end)
+            ]
+        index = end
+    return turns
+
+
+def _starts_round(turn: Turn, previous: Turn) -> bool:
+    """Whether *turn* starts a later round of the circuit *previous* was in."""
+    return (
+        turn.circuit is not None
+        and turn.circuit is previous.circuit
+        and turn.round != previous.round
+    )
+
+
+def _gap_ms(plan: Plan, turn: Turn, previous: Turn) -> int:
+    """The gap before *turn*: a circuit's rest between rounds, else the rest or transition between
+    two exercises."""
+    if _starts_round(turn, previous) and turn.circuit and turn.circuit.round_rest_ms:
+        return turn.circuit.round_rest_ms
+    return plan.rest_between_exercises_ms if plan.transition_ms is None else plan.transition_ms
+
+
 def shortest_length_ms(plan: Plan) -> int:
     """How long the session lasts at the least, from its timed parts alone (no speech, no layout):
     cheap enough to refuse a plan of absurd length before laying it out."""
-    between = plan.rest_between_exercises_ms if plan.transition_ms is None else plan.transition_ms
-    total = between * max(0, len(plan.exercises) - 1)
-    for index, exercise in enumerate(plan.exercises):
+    total = 0
+    turns = running_order(plan)
+    for position, turn in enumerate(turns):
+        exercise = turn.exercise
         sides = max(1, len(exercise.sides))
         per_side = exercise.reps * exercise.rep_ms + (exercise.reps - 1) * exercise.gap_ms
         per_set = sides * per_side + (sides - 1) * exercise.switch_ms
-        led_in = index == 0 or plan.transition_ms is None
+        led_in = position == 0 or plan.transition_ms is None
         total += (
             (exercise.lead_in_ms if led_in else 0)
             + exercise.sets * per_set
             + (exercise.sets - 1) * exercise.set_rest_ms
+            + (_gap_ms(plan, turn, turns[position - 1]) if position else 0)
         )
     return total
 
@@ -215,32 +280,73 @@ def _lay_out(
     brief = plan.instructions is Instructions.BRIEF or (
         plan.instructions is Instructions.FIRST_WEEK and plan.week is not None and plan.week > 1
     )
-    for index, exercise in enumerate(plan.exercises):
-        layout.where = Where(exercise=exercise.name)
-        led_in = index == 0 or plan.transition_ms is None
-        if led_in:
-            announced = wording.announce(exercise, index + 1, count, brief=brief)
-            if count == 1 and _same_words(exercise.name, plan.title):
-                announced = announced[1:]  # (the intro has just said it, as the title)
-            layout.free(Phase.ANNOUNCE, announced)
-        _lay_out_exercise(layout, exercise, wording, lead_in=led_in)
-        if index + 1 < count and plan.transition_ms is not None:
-            following = plan.exercises[index + 1]
-            layout.where = Where(exercise=following.name)
-            _lay_out_transition(layout, plan.transition_ms, following, index + 2, count, wording,
-                                brief=brief)  # fmt: skip
-        elif index + 1 < count:
-            layout.timed(
-                Phase.REST,
-                plan.rest_between_exercises_ms,
-                [
-                    Cue(None, wording.rest()),
-                    Cue(None, wording.next_up(plan.exercises[index + 1].name)),
-                ],
+    turns = running_order(plan)
+    for position, turn in enumerate(turns):
+        exercise = turn.exercise
+        # Full instructions in a circuit's first round; its short form in the rounds after.
+        announced = wording.announce(
+            exercise, turn.number, count, brief=brief or (turn.round or 1) > 1
+        )
+        if count == 1 and _same_words(exercise.name, plan.title):
+            announced = announced[1:]  # (the intro has just said it, as the title)
+        previous = turns[position - 1] if position else None
+        opening = _opening(turn, previous, wording)
+        layout.where = turn.where
+        if previous is None:
+            layout.free(Phase.ANNOUNCE, [*opening, *announced])
+        elif plan.transition_ms is None:
+            rest_ms = _gap_ms(plan, turn, previous)
+            said = _lay_out_rest(layout, rest_ms, [wording.rest(), *opening], announced[0])
+            # (what the rest has said is not said again: the exercise's name above all)
+            layout.free(Phase.ANNOUNCE, announced[said:] if rest_ms else [*opening, *announced])
+        else:
+            shorter = wording.announce(exercise, turn.number, count, brief=True)
+            rest = [wording.rest()] if _gap_ms(plan, turn, previous) > plan.transition_ms else []
+            _lay_out_transition(
+                layout,
+                _gap_ms(plan, turn, previous),
+                exercise,
+                [*rest, *opening],
+                [announced, shorter, shorter[:1]],
+                wording,
             )
+        led_in = previous is None or plan.transition_ms is None
+        _lay_out_exercise(layout, exercise, wording, lead_in=led_in)
     layout.where = Where()
     layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
     return layout.finish(plan.title)
+
+
+def _opening(turn: Turn, previous: Turn | None, wording: Wording) -> list[str]:
+    """What is said before a turn's exercise is named: a circuit and its rounds when it starts,
+    the round when a later one starts."""
+    if turn.circuit is None or turn.circuit.rounds == 1:
+        return []  # (a circuit done once is its exercises one after another)
+    if previous is None or previous.circuit is not turn.circuit:
+        return [wording.circuit(turn.circuit.name, turn.circuit.rounds)]
+    if _starts_round(turn, previous):
+        return [wording.next_round(turn.round or 1, turn.circuit.rounds)]
+    return []
+
+
+def _lay_out_rest(layout: _Layout, length_ms: int, texts: list[str], heading: str) -> int:
+    """The rest before an exercise: *texts* ("Rest.", and the round), then the exercise's *heading*
+    if it fits, so that the announcement after the rest need not name it again. Returns how many
+    of the announcement's lines were said (1 for the heading, else 0)."""
+    room = length_ms - (END_TONE_MS + AFTER_TONE_MS)
+    with_heading = [*texts, heading]
+    fits = _needed_ms(layout, with_heading) <= room
+    layout.timed(
+        Phase.REST, length_ms, [Cue(None, text) for text in (with_heading if fits else texts)]
+    )
+    return 1 if fits and length_ms > 0 else 0
+
+
+def _needed_ms(layout: _Layout, texts: list[str]) -> int:
+    """How long *texts* take, said one after another."""
+    return sum(layout.speech_ms(text) for text in texts) + BETWEEN_PHRASES_MS * max(
+        0, len(texts) - 1
+    )
 
 
 def _same_words(first: str, second: str) -> bool:
@@ -256,28 +362,24 @@ def _lay_out_transition(
     layout: _Layout,
     length_ms: int,
     exercise: Exercise,
-    index: int,
-    count: int,
+    opening: list[str],
+    wordings: list[list[str]],
     wording: Wording,
-    *,
-    brief: bool,
 ) -> None:
-    """The fixed gap before *exercise* (the *index*-th of *count*): after the end tone, the
-    exercise announced in the longest wording that fits before its 3-2-1 (in full, with its short
-    cue, or its heading alone), and the countdown on the last seconds. What does not fit even then
-    is cut at the countdown and reported as an overrun, as in any slot."""
+    """The fixed gap before *exercise*: after the end tone, *opening* (the round, a circuit),
+    then the exercise announced in the longest of *wordings* that fits before its countdown (in
+    full, with its short cue, or its heading alone), and the countdown on the last seconds. What
+    does not fit even then is cut at the countdown and reported as an overrun, as in any slot."""
     countdown = _countdown(exercise, wording)(length_ms)
     room = (countdown[0].at if countdown and countdown[0].at else length_ms) - (
         END_TONE_MS + AFTER_TONE_MS
     )
-    shorter = wording.announce(exercise, index, count, brief=True)
-    wordings = [wording.announce(exercise, index, count, brief=brief), shorter, shorter[:1]]
-
-    def needed(texts: list[str]) -> int:
-        return sum(layout.speech_ms(text) for text in texts) + BETWEEN_PHRASES_MS * (len(texts) - 1)
-
-    texts = next((texts for texts in wordings if needed(texts) <= room), wordings[-1])
-    layout.timed(Phase.TRANSITION, length_ms, [*(Cue(None, text) for text in texts), *countdown])
+    texts = next(
+        (texts for texts in wordings if _needed_ms(layout, [*opening, *texts]) <= room),
+        wordings[-1],
+    )
+    cues = [Cue(None, text) for text in [*opening, *texts]]
+    layout.timed(Phase.TRANSITION, length_ms, [*cues, *countdown])
 
 
 def _lay_out_exercise(
@@ -317,7 +419,16 @@ def _lay_out_exercise(
                         *countdown(exercise.gap_ms),
                     ]
                     layout.timed(gap_phase, exercise.gap_ms, cues)
-                _lay_out_rep(layout, exercise, wording, first=rep == 1 and set_number == 1)
+                # Without a pause between reps to say it in, the rep says its own number.
+                numbered = rep > 1 and not exercise.gap_ms
+                said = (
+                    wording.next_rep(exercise.kind, rep, exercise.reps,
+                                     name_last=exercise.announce_last)
+                    if numbered
+                    else None
+                )  # fmt: skip
+                first = rep == 1 and set_number == 1
+                _lay_out_rep(layout, exercise, wording, said, first=first)
         if set_number < exercise.sets:
             layout.where = replace(where, set=set_number + 1)
             cues = [
@@ -329,9 +440,17 @@ def _lay_out_exercise(
             )
 
 
-def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: Wording, *, first: bool) -> None:
-    """One rep: each step opened by its tone or name, counted, with the tips said at their moments
-    (`once` tips in the *first* rep on each side only)."""
+def _lay_out_rep(
+    layout: _Layout,
+    exercise: Exercise,
+    wording: Wording,
+    number: str | None = None,
+    *,
+    first: bool = True,
+) -> None:
+    """One rep; its *number* ("Rep two of four.") said after its first start word, the counts it
+    would overlap giving way to it; the tips said at their moments (those said `once` in the
+    *first* rep on each side only)."""
     tips = sorted((t for t in exercise.tips if first or not t.once), key=lambda t: t.at_ms)
     step_start = 0
     for index, step in enumerate(exercise.steps):
@@ -340,6 +459,10 @@ def _lay_out_rep(layout: _Layout, exercise: Exercise, wording: Wording, *, first
         opening = [Cue(0, tone=Tone.START), Cue(None, word)] if index == 0 else [Cue(0, word)]
         counts = _counts(step.duration_ms, exercise.step_counting(index), exercise.countdown,
                          wording)  # fmt: skip
+        if index == 0 and number is not None:
+            opening.append(Cue(None, number))
+            said_ms = START_TONE_MS + AFTER_TONE_MS + _needed_ms(layout, [word, number])
+            counts = [cue for cue in counts if cue.at is None or cue.at >= said_ms]
         said = [
             Cue(tip.at_ms - step_start, tip.say)
             for tip in tips

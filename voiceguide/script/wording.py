@@ -42,7 +42,7 @@ PHRASE_KEYS = (
     "last_round",
     "switch",
     "next_set",
-    "next_up",
+    "circuit",
     "done",
     "frequency",
     "half_second",
@@ -183,14 +183,19 @@ class Wording:
     def switch(self, side: str) -> str:
         return sentence(self._say("switch", side=side))
 
+    def circuit(self, name: str, rounds: int) -> str:
+        """ "Strength circuit: three rounds." """
+        return sentence(self._say("circuit", name=name[:1].upper() + name[1:], rounds=rounds))
+
+    def next_round(self, round_number: int, rounds: int) -> str:
+        """A circuit's round, as it starts."""
+        return self._say("next_round", rep=round_number, reps=rounds)
+
     def next_set(self, set_number: int, sets: int) -> str:
         return self._say("next_set", set=set_number, sets=sets)
 
     def rest(self) -> str:
         return self._say("rest")
-
-    def next_up(self, name: str) -> str:
-        return self._say("next_up", name=sentence(name))
 
     def intro_title(self) -> str:
         """The intro's chapter title (shown by players, not spoken)."""
