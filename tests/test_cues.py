@@ -16,7 +16,7 @@ from test_timeline import cues, hold, lay_out, make_exercise, measure_with, work
 from voiceguide.build.session import RenderSettings, build_session
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.customize import customize
-from voiceguide.plans.loader import load_plan_text
+from voiceguide.plans.loader import load_plan, load_plan_text, shipped_plan_path
 from voiceguide.plans.plan import Counting, GapKind, Step, StepKind, Tip
 from voiceguide.plans.profile import load_profile, parse_set
 from voiceguide.script.timeline import EventKind, Overrun, Phase, Timeline, Tone, Where
@@ -223,6 +223,30 @@ def test_auto_counts_every_second_only_in_short_holds_and_phases_without_tips(
     assert exercise.step_counting(0) is chosen
     for given in (Counting.EVERY_SECOND, Counting.LAST_THREE, Counting.NONE):
         assert make_exercise(steps=(step,), counting=given, tips=tips).step_counting(0) is given
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("breathing-4-7-8.yaml", [[Counting.EVERY_SECOND] * 3]),
+        ("pelvic-floor.yaml", [[Counting.EVERY_SECOND] * 2, [Counting.LAST_THREE]]),
+        (
+            "feet-for-back-pain.yaml",
+            [[Counting.EVERY_SECOND], [Counting.LAST_THREE], *[[Counting.EVERY_SECOND]] * 3],
+        ),
+        ("tabata.yaml", [[Counting.SECONDS_LEFT]] * 2),
+        ("hamstring-stretch.yaml", [[Counting.SECONDS_LEFT]] * 2),
+    ],
+)
+def test_the_shipped_plans_count_as_their_authors_meant(
+    name: str, expected: list[list[Counting]]
+) -> None:
+    """Plans that gave no counting keep the count every second in their short phases under `auto`;
+    the default plan says every second on purpose (its walking on tiptoes, last-3); tabata and the
+    stretches count the time left."""
+    plan = load_plan(shipped_plan_path(name))
+    chosen = [[e.step_counting(i) for i in range(len(e.steps))] for e in plan.exercises]
+    assert chosen == expected
 
 
 # -- the final countdown -------------------------------------------------------------------------

@@ -232,7 +232,9 @@ def test_set_options_alone_customize_or_name_the_option(
 
 # -- the command line ----------------------------------------------------------------------------
 
-OVERRUN_SUMMARY = re.compile(r"^Error: \d+ phrases? do not fit their slots:$", re.MULTILINE)
+OVERRUN_SUMMARY = re.compile(
+    r"^Error: (?:1 phrase does not fit its slot|\d+ phrases do not fit their slots):$", re.MULTILINE
+)
 
 
 def assert_clean_exit(result: Result, plan: Path) -> None:

@@ -404,7 +404,12 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(
         said_by_the_rep = (
             WORDING.start_word(want.step.kind, want.step.name),
             # (its number, when there is no pause between reps to say it in)
-            WORDING.next_rep(exercise.kind, interval.where.rep or 1, exercise.reps),
+            WORDING.next_rep(
+                exercise.kind,
+                interval.where.rep or 1,
+                exercise.reps,
+                name_last=exercise.announce_last,
+            ),
         )
         numbers = [
             e for e in inside[1:] if e.kind is EventKind.SPEECH and e.text not in said_by_the_rep
