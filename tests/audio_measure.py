@@ -22,6 +22,9 @@ from voiceguide.common.externals import ffmpeg_path
 from voiceguide.script.timeline import TONE_MS, Tone
 from voiceguide.sound.tones import FADE_IN_MS, TONE_HZ
 
+BUILT_IN_TONES = (Tone.START, Tone.END)
+"""The tones a session sounds where its plan names no sounds of its own (a TRANSITION sounds only
+as one: see voiceguide/sound/ownsounds.py)."""
 DEFAULT_RATE = 22_050
 SILENT_DBFS = -90.0
 """What `level_dbfs` reports for digital silence."""

@@ -89,7 +89,7 @@ def first_hold_heard_ms(path: Path) -> float:
     samples = am.decode(path, sample_rate=RenderSettings().sample_rate)
     found = {
         tone: am.find_tones(samples, tone, sample_rate=RenderSettings().sample_rate)
-        for tone in Tone
+        for tone in am.BUILT_IN_TONES
     }
     assert found[Tone.START], f"no start tone heard in {path.name}"
     start = found[Tone.START][0].onset_ms

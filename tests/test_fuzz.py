@@ -233,7 +233,7 @@ def test_set_options_alone_customize_or_name_the_option(
 # -- the command line ----------------------------------------------------------------------------
 
 OVERRUN_SUMMARY = re.compile(
-    r"^Error: (?:1 phrase does not fit its slot|\d+ phrases do not fit their slots):$", re.MULTILINE
+    r"^Error: (1 phrase does not fit its slot|\d+ phrases do not fit their slots):$", re.MULTILINE
 )
 
 
@@ -273,6 +273,7 @@ def small_plan(workdir: Path) -> Path:
 
 
 @pytest.mark.speech
+@pytest.mark.runs_ffmpeg  # (the first to measure speech in a process probes which ffmpeg to use)
 @CLI
 @given(command=st.sampled_from(["validate", "preview"]), arguments=option_arguments)
 def test_cli_with_random_options_exits_0_or_2_with_a_message(
@@ -286,6 +287,7 @@ def test_cli_with_random_options_exits_0_or_2_with_a_message(
 
 
 @pytest.mark.speech
+@pytest.mark.runs_ffmpeg  # (the first to measure speech in a process probes which ffmpeg to use)
 @CLI
 @given(
     data=st.one_of(mutated(st.just(SMALL_PLAN)), plan_files),

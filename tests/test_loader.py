@@ -453,9 +453,9 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
-            "known fields: announce_last, beep_level, countdown, counting, engine, instructions, lead_in, "
-            "rate, reset, rest, rest_between_exercises, round_rest, rounds, set_rest, switch, transition, "
-            "voice, volume",
+            "known fields: announce_last, beep_level, countdown, counting, end_sound, engine, "
+            "instructions, lead_in, rate, reset, rest, rest_between_exercises, round_rest, rounds, "
+            "set_rest, start_sound, switch, transition, transition_sound, voice, volume",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",

@@ -17,7 +17,7 @@ from builders import exercise_yaml, plan_yaml, write_plan
 from voiceguide.build.session import RenderSettings, build_session
 from voiceguide.common.errors import SettingsError
 from voiceguide.plans.loader import load_plan, shipped_plan_path
-from voiceguide.script.timeline import EventKind, Tone, build_timeline
+from voiceguide.script.timeline import EventKind, build_timeline
 from voiceguide.sound.engines import load_engine
 from voiceguide.sound.engines.piper import (
     VOICES_VARIABLE,
@@ -64,7 +64,7 @@ def test_a_piper_session_keeps_every_cue_on_its_time(
     assert result.synthesized >= result.phrases > 3
     samples = am.decode(result.path, sample_rate=settings.sample_rate)
     assert abs(am.duration_ms(samples, settings.sample_rate) - result.total_ms) <= 60
-    for tone in Tone:
+    for tone in am.BUILT_IN_TONES:
         planned = [
             e.start_ms
             for e in result.timeline.events
@@ -234,7 +234,11 @@ def test_a_session_in_another_language_speaks_its_catalog_through_a_piper_voice_
     assert "Halten." in phrases and "eins" in phrases, phrases
     samples = am.decode(result.path, sample_rate=RenderSettings().sample_rate)
     planned = [e.start_ms for e in result.timeline.events if e.kind is EventKind.TONE]
-    heard = [t.onset_ms for tone in Tone for t in am.find_tones(samples, tone, sample_rate=22_050)]
+    heard = [
+        t.onset_ms
+        for tone in am.BUILT_IN_TONES
+        for t in am.find_tones(samples, tone, sample_rate=22_050)
+    ]
     assert len(heard) == len(planned) > 0
     for start in planned:
         found = am.nearest(heard, start)

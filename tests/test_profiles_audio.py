@@ -94,7 +94,9 @@ def plain(folder: Path) -> Built:
 
 def heard_holds(built: Built) -> list[float]:
     """For every interval of the timeline, from its start tone to the next tone, as heard (ms)."""
-    tones = {tone: am.find_tones(built.samples, tone, sample_rate=RATE) for tone in Tone}
+    tones = {
+        tone: am.find_tones(built.samples, tone, sample_rate=RATE) for tone in am.BUILT_IN_TONES
+    }
     starts = [t.onset_ms for t in tones[Tone.START]]
     every = sorted(t.onset_ms for found in tones.values() for t in found)
     lengths = []

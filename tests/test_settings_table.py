@@ -9,13 +9,16 @@ becomes the session's value); everywhere else it is refused with the usual messa
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
 from pathlib import Path
 
 import click
 import pytest
 import yaml
 from click.testing import CliRunner
+from sound_files import write_chime
 
 from voiceguide.cli.commands import main
 from voiceguide.common.errors import PlanError
@@ -42,6 +45,7 @@ from voiceguide.plans.values import (
     Language,
     Number,
     Seconds,
+    Sound,
     Text,
     Texts,
     Tips,
@@ -90,7 +94,15 @@ def example(setting: Setting) -> str:
         return "Slowly"
     if isinstance(kind, Tips):
         return "[{at: 5, say: Slowly}]"  # (given to the 20-second work interval)
+    if isinstance(kind, Sound):
+        return str(chime())
     raise AssertionError(f"no example for the kind {kind!r} of {setting.name!r}: add one here")
+
+
+@functools.cache
+def chime() -> Path:
+    """A sound file (by its absolute path, which means the same file wherever it is written)."""
+    return write_chime(Path(tempfile.mkdtemp(prefix="vg-table-")) / "chime.wav", length_ms=150)
 
 
 def example_value(setting: Setting) -> object:

@@ -234,7 +234,7 @@ def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
         elif turn.circuit and previous and previous.round != turn.round:
             said.append(WORDING.next_round(turn.round or 1, turn.circuit.rounds))
         if previous is not None:
-            starts_round = turn.circuit is not None and previous.round != turn.round
+            starts_round = turn.circuit is previous.circuit and previous.round != turn.round
             gap = (
                 turn.circuit.round_rest_ms
                 if starts_round and turn.circuit and turn.circuit.round_rest_ms

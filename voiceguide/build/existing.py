@@ -21,16 +21,26 @@ from voiceguide.output.destination import PLAYLIST
 from voiceguide.output.export import Stamp, read_stamp
 from voiceguide.output.sidecars import SIDECARS, digest_on_disk
 from voiceguide.plans.plan import Plan
+from voiceguide.sound.ownsounds import SOUNDS, content_digest
 
 
 def fingerprint(plan: Plan, settings: RenderSettings, person: str | None = None) -> str:
     """A digest of everything a session file is made from: the effective plan (after profile,
-    options and week, with its engine and voice chosen: see speaking.with_speaker), the person it
-    is for, the render settings (and the music's content) and the voiceguide version."""
+    options and week, with its engine and voice chosen: see speaking.with_speaker; its own sounds
+    by their content), the person it is for, the render settings (and the music's content) and the
+    voiceguide version."""
     plan = with_speaker(plan)
+    made_from = dataclasses.asdict(dataclasses.replace(plan, source_name=""))
+    for name in SOUNDS:
+        sound = getattr(plan, name)
+        # (a plan without sounds is made from what it was before there were any)
+        if sound is None:
+            del made_from[name]
+        else:
+            made_from[name] = content_digest(sound)
     content = {
         "person": person,
-        "plan": dataclasses.asdict(dataclasses.replace(plan, source_name="")),
+        "plan": made_from,
         "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "allow_long"},
         "music": _file_digest(settings.music) if settings.music else None,
         "version": __version__,

@@ -16,6 +16,7 @@ from voiceguide.script.timeline import Timeline
 from voiceguide.sound.loudness import speech_level_dbfs
 from voiceguide.sound.mixdown import Mixdown
 from voiceguide.sound.music import Music
+from voiceguide.sound.ownsounds import levelled
 from voiceguide.sound.truepeak import limited_clips_cache
 
 
@@ -62,6 +63,11 @@ def mix(spoken: Spoken, *, settings: RenderSettings) -> Mixed:
     store, clips = spoken.store, dict(spoken.clips)
     # Beeps and music are set against speech at full volume: `volume` moves the voice against them.
     speech_level = speech_level_dbfs(store.read(number) for number in clips.values())
+    beep_level = speech_level + spoken.plan.beep_level_db  # (the tones' RMS: see Mixdown)
+    sounds = {
+        tone: store.add(levelled(sound, rms_dbfs=beep_level, speech_level_dbfs=speech_level))
+        for tone, sound in spoken.sounds.items()
+    }
     mixdown = Mixdown(
         timeline=spoken.timeline,
         phrases=clips,
@@ -70,6 +76,7 @@ def mix(spoken: Spoken, *, settings: RenderSettings) -> Mixed:
         volume=spoken.plan.volume,
         beep_level_db=spoken.plan.beep_level_db,
         speech_level_dbfs=speech_level,
+        sounds=sounds,
     )
     return Mixed(spoken=spoken, mixdown=mixdown, speech_level_dbfs=speech_level)
 

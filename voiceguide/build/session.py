@@ -37,6 +37,7 @@ from voiceguide.plans.customize import Origin
 from voiceguide.plans.plan import Plan
 from voiceguide.script.timeline import Timeline
 from voiceguide.sound.engines import DEFAULT_ENGINE
+from voiceguide.sound.ownsounds import own_sounds
 
 __all__ = [
     "BuildResult",
@@ -132,10 +133,12 @@ def preview(*, plan: Plan, settings: RenderSettings, cores: int | None = None) -
     """The timed script without rendering audio (speech is synthesized only to be measured)."""
     check_length(plan, settings)
     plan = with_speaker(plan)
+    sounds = own_sounds(plan, sample_rate=settings.sample_rate)  # (checked before any speech)
     with open_synthesizer(plan, settings) as synthesizer:
         timeline = timed_script(
-            plan=plan, synthesizer=synthesizer, helpers=cores_for(cores) - 1, settings=settings
-        )
+            plan=plan, synthesizer=synthesizer, helpers=cores_for(cores) - 1, settings=settings,
+            sounds=sounds,
+        )  # fmt: skip
         voice = synthesizer.voice
         return Preview(
             timeline=timeline, engine=plan.engine or DEFAULT_ENGINE,

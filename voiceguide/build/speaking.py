@@ -12,10 +12,11 @@ from pathlib import Path
 from voiceguide.build.settings import Progress, RenderSettings, no_progress
 from voiceguide.common.errors import SettingsError
 from voiceguide.plans.plan import Plan
-from voiceguide.script.timeline import Timeline, build_timeline
+from voiceguide.script.timeline import Timeline, Tone, build_timeline
 from voiceguide.sound.clipstore import ClipStore
 from voiceguide.sound.engines import DEFAULT_ENGINE, load_engine
 from voiceguide.sound.loudness import LEVELLING_VERSION, level_phrases
+from voiceguide.sound.ownsounds import OwnSound, own_sounds, sound_lengths
 from voiceguide.sound.speech import Synthesizer, choose_speaker, not_available
 from voiceguide.sound.speechcache import SpeechCache
 from voiceguide.sound.speechpool import speak
@@ -37,6 +38,8 @@ class Spoken:
     """Phrases the speech engine had to make (the others came from the speech cache)."""
     damaged_cache_entries: int
     """Entries of the speech cache found damaged, and made again."""
+    sounds: Mapping[Tone, OwnSound] = dataclasses.field(default_factory=dict)
+    """The plan's own sounds, decoded, by the cue each sounds on (levelled in the mix)."""
 
     def __enter__(self) -> Spoken:
         return self
@@ -53,6 +56,7 @@ def speak_plan(
 ) -> Spoken:
     """*plan* laid out in time and spoken (on up to *cores* cores), its phrases levelled."""
     plan = with_speaker(plan)
+    sounds = own_sounds(plan, sample_rate=settings.sample_rate)
     store = ClipStore()
     try:
         with open_synthesizer(plan, settings) as synthesizer:
@@ -62,13 +66,14 @@ def speak_plan(
                 progress=progress,
                 helpers=cores - 1,
                 settings=settings,
+                sounds=sounds,
             )
             clips = levelled_phrases(
                 synthesizer, timeline.phrases(), settings.sample_rate, cores, store
             )
             return Spoken(plan=plan, timeline=timeline, store=store, clips=clips,
                           synthesized=synthesizer.synthesized,
-                          damaged_cache_entries=damaged(synthesizer))  # fmt: skip
+                          damaged_cache_entries=damaged(synthesizer), sounds=sounds)  # fmt: skip
     except BaseException:
         store.close()
         raise
@@ -114,14 +119,21 @@ def timed_script(
     synthesizer: Synthesizer,
     progress: Progress = no_progress,
     helpers: int = 0,
+    sounds: Mapping[Tone, OwnSound] | None = None,
 ) -> Timeline:
     """The timeline, with speech lengths measured by synthesizing every phrase once (the phrases
-    the speech cache lacks in up to *helpers* other processes too: see speechpool)."""
+    the speech cache lacks in up to *helpers* other processes too: see speechpool), and the plan's
+    own sounds' lengths (*sounds*, decoded here if not given)."""
+    if sounds is None:
+        sounds = own_sounds(plan, sample_rate=settings.sample_rate)
+    sound_ms = sound_lengths(sounds)
     # A first layout with a rough length per character tells which phrases there will be, so that
     # synthesis can report progress, and about how long the session is; the real layout then
     # reuses every clip.
     ms_per_character = 60_000 // (plan.rate * 6)
-    rough = build_timeline(plan=plan, speech_ms=lambda text: ms_per_character * len(text))
+    rough = build_timeline(
+        plan=plan, speech_ms=lambda text: ms_per_character * len(text), sound_ms=sound_ms
+    )
     phrases = rough.phrases()
     missing = [phrase for phrase in phrases if not synthesizer.cached(phrase)]
     # (the cache's folder is passed on: without a home, a helper's temporary folder is another)
@@ -138,8 +150,9 @@ def timed_script(
     progress("speech", len(phrases), len(phrases))
     progress("timeline", 0, 1)
     timeline = build_timeline(
-        plan=plan, speech_ms=synthesizer.synthesized_ms, expected_total_ms=rough.total_ms
-    )
+        plan=plan, speech_ms=synthesizer.synthesized_ms, expected_total_ms=rough.total_ms,
+        sound_ms=sound_ms,
+    )  # fmt: skip
     progress("timeline", 1, 1)
     return timeline
 

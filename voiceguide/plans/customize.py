@@ -523,6 +523,8 @@ def _explain(
     rows = []
     for key, value in session.items():
         setting = SESSION_SETTINGS[key]
+        if value.value is None and not setting.listed_unset:
+            continue
         if setting.scaled_by:
             value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
         rows.append(Origin(key, _shown(setting, value.value), value.source))

@@ -12,6 +12,7 @@ from enum import StrEnum
 from voiceguide.plans.settings import default
 from voiceguide.plans.values import Counting as Counting
 from voiceguide.plans.values import Instructions as Instructions
+from voiceguide.plans.values import SoundFile
 from voiceguide.plans.values import Tip as Tip
 
 
@@ -169,6 +170,14 @@ class Plan:
     beep_level_db: float = default("beep_level")
     """Level of the beeps against speech, in dB (RMS against RMS)."""
     instructions: Instructions = default("instructions")  # noqa: RUF009 (a StrEnum is immutable)
+    start_sound: SoundFile | None = None
+    """Sounded where each hold, work interval or first phase starts; None for the start tone."""
+    end_sound: SoundFile | None = None
+    """Sounded where one ends (before a reset, rest, switch or set rest, and where an exercise ends
+    if there is no transition sound); None for the end tone."""
+    transition_sound: SoundFile | None = None
+    """Sounded where an exercise ends: before the rest or transition to the next one, and before
+    the closing; None for the end sound (or the end tone)."""
     week: int | None = None
     """The week of a progression this session is for; None when not made for a week."""
     rest_between_exercises_ms: int

@@ -25,6 +25,7 @@ from voiceguide.plans.values import (
     Number,
     Seconds,
     SideChoice,
+    Sound,
     Text,
     Texts,
     Tips,
@@ -67,6 +68,9 @@ class Setting:
     """Whether `preview` lists its effective value (texts are not listed)."""
     unset: str = "-"
     """How `preview` shows the value None."""
+    listed_unset: bool = True
+    """Whether `preview` (and the timeline beside a session) lists it without a value: own sounds
+    are listed where they are given, so that a session without them is described as before."""
 
     @property
     def field(self) -> str:
@@ -98,6 +102,11 @@ SETTINGS = (
             attribute="beep_level_db"),
     Setting(name="instructions", kind=Choice(Instructions), scope=SESSION,
             default=Instructions.FULL),
+    # Audio files sounded instead of the built-in tones, levelled as they are (beep_level).
+    Setting(name="start_sound", kind=Sound(), scope=SESSION, listed_unset=False),
+    Setting(name="end_sound", kind=Sound(), scope=SESSION, listed_unset=False),
+    # Where an exercise ends (before the rest or transition to the next one, and at the end).
+    Setting(name="transition_sound", kind=Sound(), scope=SESSION, listed_unset=False),
     Setting(name="rest_between_exercises", kind=SLOT, scope=SESSION, default=15_000,
             attribute="rest_between_exercises_ms", scaled_by="rest_scale"),
     # The whole gap between two exercises as one length: "next up", the announcement and the

@@ -11,10 +11,12 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import yaml
 
 from voiceguide.common.clock import duration
+from voiceguide.common.errors import path_text
 from voiceguide.plans.yamlsource import Field
 
 
@@ -299,3 +301,29 @@ class Language(Kind):
             )
             return None
         return code
+
+
+@dataclass(frozen=True, slots=True)
+class SoundFile:
+    """An audio file a setting names (a cue's own sound), and where it was named."""
+
+    path: Path
+    """As it is opened: a relative path as written, taken from the folder of the file naming it."""
+    where: str = dataclasses.field(compare=False)
+    """Where it was named, for messages: "plan.yaml:9:16: settings.start_sound"."""
+
+    def __str__(self) -> str:
+        return path_text(self.path)
+
+
+@dataclass(frozen=True)
+class Sound(Kind):
+    """An audio file, any format ffmpeg reads. Only its path is checked here: the file is read when
+    the session is laid out (sound/ownsounds.py), where it is in effect."""
+
+    def read(self, field: Field) -> SoundFile | None:
+        path = field.file_path()
+        return None if path is None else SoundFile(path, f"{field.where}: {field.path}")
+
+    def shown(self, value: object) -> str:
+        return str(value)

@@ -24,6 +24,8 @@ from voiceguide.common.errors import PlanError, path_text
 MAX_FILE_BYTES = 1_000_000
 # Aliases let a small file expand into a huge tree (the "billion laughs"); no real plan comes close.
 MAX_NODES = 50_000
+MAX_PATH_CHARACTERS = 4096
+"""The longest path a file system takes (PATH_MAX on Linux)."""
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -47,10 +49,18 @@ class Reader:
     """Reads one YAML file and collects the problems found while walking it."""
 
     def __init__(
-        self, display_name: str, *, positions: bool = True, subject: str = "the plan"
+        self,
+        display_name: str,
+        *,
+        positions: bool = True,
+        subject: str = "the plan",
+        folder: Path | None = None,
     ) -> None:
         self.display_name = path_text(display_name)
         self.subject = subject
+        self.folder = folder
+        """The folder of the file read, where the files it names by a relative path are; None for
+        text that is not a file (a --set option): the current directory."""
         self.positions = positions
         """False for text that is not a file (a --set option): problems name it without line:column."""
         self._problems: list[tuple[int, int, str]] = []
@@ -62,7 +72,7 @@ class Reader:
         cls, path: Path, *, display_name: str | None = None, subject: str = "the plan"
     ) -> tuple[Reader, Field]:
         """Read *path* and return the reader and its root field, or raise PlanError."""
-        reader = cls(display_name or os.fsdecode(path), subject=subject)
+        reader = cls(display_name or os.fsdecode(path), subject=subject, folder=path.parent)
         try:
             with path.open("rb") as file:
                 raw = file.read(
@@ -320,6 +330,25 @@ class Field:
             )
             return None
         return text
+
+    def file_path(self) -> Path | None:
+        """A file's path as written (every character kept), a relative one taken from the folder of
+        the file it is written in (the current directory for a --set option); `~` is the home."""
+        value = self._scalar()
+        if value is _SILENT_PROBLEM:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.expected("the path of a file")
+            return None
+        if "\x00" in value or len(value) > MAX_PATH_CHARACTERS:
+            self.problem(
+                "this cannot be the path of a file (too long, or with a NUL character); name the file"
+            )
+            return None
+        path = Path(value).expanduser()
+        return (
+            path if path.is_absolute() or self.reader.folder is None else self.reader.folder / path
+        )
 
     def text_list(self) -> tuple[str, ...] | None:
         """A list of texts; a single text is taken as a list of one."""

@@ -15,7 +15,7 @@ Timing rules, which are the product:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -62,9 +62,12 @@ class EventKind(StrEnum):
 class Tone(StrEnum):
     START = "start"
     END = "end"
+    TRANSITION = "transition"
+    """The end of an exercise, only where it has a sound of its own (`transition_sound`): without
+    one, an exercise ends on the end tone as any hold does."""
 
 
-TONE_MS = {Tone.START: START_TONE_MS, Tone.END: END_TONE_MS}
+TONE_MS = {Tone.START: START_TONE_MS, Tone.END: END_TONE_MS, Tone.TRANSITION: END_TONE_MS}
 
 
 class Phase(StrEnum):
@@ -250,30 +253,40 @@ def build_timeline(
     speech_ms: SpeechMeasure,
     wording: Wording | None = None,
     expected_total_ms: int = 0,
+    sound_ms: Mapping[Tone, int] | None = None,
 ) -> Timeline:
     """Lay out *plan*. The intro states the total, which depends on the intro: lay out again until
     the stated total is the real one. A good *expected_total_ms* saves a pass, and the measuring of
-    a sentence that will not be used."""
+    a sentence that will not be used. *sound_ms* are the lengths of the cues' own sounds (see
+    sound/ownsounds.py), by the cue each sounds on; a cue without one has its built-in tone."""
     wording = wording or Wording(plan.language)
     stated_ms = expected_total_ms
+    sounds = dict(sound_ms or {})
     for _ in range(10):
-        timeline = _lay_out(plan, speech_ms, wording, stated_ms)
+        timeline = _lay_out(plan, speech_ms, wording, stated_ms, sounds=sounds)
         if wording.intro(plan, timeline.total_ms) == wording.intro(plan, stated_ms):
             return timeline
         if timeline.total_ms < stated_ms:
             # Stating the longer total shortened the intro enough to round down again: pad the
             # closing silence (by far less than a rounding step) so the statement holds.
             return _lay_out(
-                plan, speech_ms, wording, stated_ms, tail_pad_ms=stated_ms - timeline.total_ms
-            )
+                plan, speech_ms, wording, stated_ms, sounds=sounds,
+                tail_pad_ms=stated_ms - timeline.total_ms,
+            )  # fmt: skip
         stated_ms = timeline.total_ms
     return timeline
 
 
 def _lay_out(
-    plan: Plan, speech_ms: SpeechMeasure, wording: Wording, stated_ms: int, tail_pad_ms: int = 0
+    plan: Plan,
+    speech_ms: SpeechMeasure,
+    wording: Wording,
+    stated_ms: int,
+    *,
+    sounds: dict[Tone, int],
+    tail_pad_ms: int = 0,
 ) -> Timeline:
-    layout = _Layout(speech_ms)
+    layout = _Layout(speech_ms, tone_ms={**TONE_MS, **sounds})
     layout.silence_until(LEAD_SILENCE_MS)
     layout.free(Phase.INTRO, wording.intro(plan, stated_ms))
     count = len(plan.exercises)
@@ -312,6 +325,8 @@ def _lay_out(
             )
         led_in = previous is None or plan.transition_ms is None
         _lay_out_exercise(layout, exercise, wording, lead_in=led_in)
+        if Tone.TRANSITION in sounds:
+            layout.ending_tone = Tone.TRANSITION
     layout.where = Where()
     layout.free(Phase.OUTRO, wording.outro(plan), pause_after=TAIL_SILENCE_MS + tail_pad_ms)
     return layout.finish(plan.title)
@@ -333,7 +348,7 @@ def _lay_out_rest(layout: _Layout, length_ms: int, texts: list[str], heading: st
     """The rest before an exercise: *texts* ("Rest.", and the round), then the exercise's *heading*
     if it fits, so that the announcement after the rest need not name it again. Returns how many
     of the announcement's lines were said (1 for the heading, else 0)."""
-    room = length_ms - (END_TONE_MS + AFTER_TONE_MS)
+    room = length_ms - (layout.tone_ms[layout.ending_tone] + AFTER_TONE_MS)
     with_heading = [*texts, heading]
     fits = _needed_ms(layout, with_heading) <= room
     layout.timed(
@@ -372,7 +387,7 @@ def _lay_out_transition(
     does not fit even then is cut at the countdown and reported as an overrun, as in any slot."""
     countdown = _countdown(exercise, wording)(length_ms)
     room = (countdown[0].at if countdown and countdown[0].at else length_ms) - (
-        END_TONE_MS + AFTER_TONE_MS
+        layout.tone_ms[layout.ending_tone] + AFTER_TONE_MS
     )
     texts = next(
         (texts for texts in wordings if _needed_ms(layout, [*opening, *texts]) <= room),
@@ -532,12 +547,16 @@ def _countdown(exercise: Exercise, wording: Wording) -> Callable[[int], list[Cue
 @dataclass
 class _Layout:
     speech_ms: SpeechMeasure
+    tone_ms: dict[Tone, int] = field(default_factory=lambda: dict(TONE_MS))
+    """How long each cue's sound lasts: the built-in tone's, or the plan's own sound's."""
     now: int = 0
     where: Where = field(default_factory=Where)
     _last_slot_where: Where | None = None
     """The slot of the last event (its `where` may differ: an end tone belongs to the rep it ends)."""
     ending: Where | None = None
     """The rep that has just ended, while its end tone waits to open whatever slot comes next."""
+    ending_tone: Tone = Tone.END
+    """What sounds that end: TRANSITION where an exercise ends and has a sound of its own."""
     events: list[Event] = field(default_factory=list)
     intervals: list[Interval] = field(default_factory=list)
     overruns: list[Overrun] = field(default_factory=list)
@@ -559,16 +578,17 @@ class _Layout:
     def free(self, phase: Phase, texts: list[str], *, pause_after: int = AFTER_FREE_MS) -> None:
         """Phrases one after another; the slot lasts as long as they take."""
         if self.ending is not None:
+            length = self.tone_ms[self.ending_tone]
             self._emit(
                 self.now,
-                self.now + END_TONE_MS,
+                self.now + length,
                 EventKind.TONE,
                 phase,
-                tone=Tone.END,
+                tone=self.ending_tone,
                 where=self.ending,
             )
-            self.now += END_TONE_MS + FREE_PAUSE_MS
-            self.ending = None
+            self.now += length + FREE_PAUSE_MS
+            self.ending, self.ending_tone = None, Tone.END
         for index, text in enumerate(texts):
             if index:
                 self.now += FREE_PAUSE_MS
@@ -581,12 +601,12 @@ class _Layout:
         """A slot of exactly *duration_ms*: cues at their offsets, speech cut where it overruns."""
         if duration_ms <= 0:
             return
-        ended = self.ending
-        self.ending = None
+        ended, ending_tone = self.ending, self.ending_tone
+        self.ending, self.ending_tone = None, Tone.END
         if cues and cues[0].tone is Tone.START:
             ended = None  # the start of the next rep marks the end of this one
         elif ended is not None:
-            cues = [Cue(0, tone=Tone.END), *cues]
+            cues = [Cue(0, tone=ending_tone), *cues]
         start, end = self.now, self.now + duration_ms
         cursor, previous = start, None
         for index, cue in enumerate(cues):
@@ -601,7 +621,7 @@ class _Layout:
                     if previous.tone
                     else BETWEEN_PHRASES_MS
                 )
-            length = TONE_MS[cue.tone] if cue.tone else self.speech_ms(cue.text or "")
+            length = self.tone_ms[cue.tone] if cue.tone else self.speech_ms(cue.text or "")
             stop = min(at + length, limit)
             if cue.text is not None and at + length > limit:
                 self.overruns.append(
@@ -618,7 +638,8 @@ class _Layout:
                 continue
             kind = EventKind.TONE if cue.tone else EventKind.SPEECH
             # An end tone belongs to the rep it ends, though it sounds in the slot after it.
-            where = ended if cue.tone is Tone.END and ended is not None else self.where
+            ends = cue.tone in (Tone.END, Tone.TRANSITION)
+            where = ended if ends and ended is not None else self.where
             self._emit(
                 at,
                 stop,

@@ -60,10 +60,13 @@ class Mixdown:
         volume: float = default("volume"),
         beep_level_db: float = default("beep_level"),
         speech_level_dbfs: float = SPEECH_RMS_DBFS,
+        sounds: Mapping[Tone, int] | None = None,
     ) -> None:
         """*phrases* are the numbers in *store* of each phrase's levelled samples; *volume* (0.1 to 1)
-        scales speech; *beep_level_db* sets the beeps against speech. The clips made here (phrases
-        at the volume, cut short; tones) are added to *store*."""
+        scales speech; *beep_level_db* sets the beeps against speech. *sounds* are the numbers in
+        *store* of the cues' own sounds, levelled (see ownsounds.py), sounded instead of their
+        tones. The clips made here (phrases at the volume, cut short; tones) are added to *store*."""
+        sounds = sounds or {}
         self.sample_rate = sample_rate
         self.frames = frame_at(timeline.total_ms, sample_rate)
         gain_db = 20 * math.log10(volume)
@@ -82,7 +85,11 @@ class Mixdown:
                 continue
             start = frame_at(event.start_ms, sample_rate)
             room = frame_at(event.end_ms, sample_rate) - start
-            if event.kind is EventKind.TONE:
+            own = sounds.get(event.tone) if event.tone is not None else None
+            made = event.kind is EventKind.TONE and own is None
+            if own is not None:
+                number = own
+            elif event.kind is EventKind.TONE:
                 assert event.tone is not None
                 key = (event.tone, event.duration_ms)
                 if key not in tones:
@@ -100,11 +107,13 @@ class Mixdown:
                         else said
                     )
                 number = voiced[event.text]
-                if event.clipped_ms:
-                    if (number, event.duration_ms) not in cut:
-                        shortened = _faded_cut(store.read(number), event.duration_ms, sample_rate)
-                        cut[number, event.duration_ms] = store.add(shortened)
-                    number = cut[number, event.duration_ms]
+            # A phrase or an own sound cut at the next fixed cue (a tone is made as long as it
+            # sounds).
+            if event.clipped_ms and not made:
+                if (number, event.duration_ms) not in cut:
+                    shortened = _faded_cut(store.read(number), event.duration_ms, sample_rate)
+                    cut[number, event.duration_ms] = store.add(shortened)
+                number = cut[number, event.duration_ms]
             place = places.setdefault(number, len(numbers))
             if place == len(numbers):
                 numbers.append(number)

@@ -11,8 +11,9 @@ from voiceguide.script.timeline import Tone
 if TYPE_CHECKING:
     from pydub import AudioSegment
 
-TONE_HZ = {Tone.START: 880.0, Tone.END: 523.25}
-"""A5 to start, C5 to end: a rising-then-falling pair that is easy to tell apart."""
+TONE_HZ = {Tone.START: 880.0, Tone.END: 523.25, Tone.TRANSITION: 523.25}
+"""A5 to start, C5 to end: a rising-then-falling pair that is easy to tell apart. (A TRANSITION
+sounds only where a plan gives it a sound of its own: see ownsounds.py.)"""
 FADE_IN_MS = 8
 FADE_OUT_MS = 40
 
