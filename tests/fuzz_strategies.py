@@ -36,6 +36,7 @@ title: Small
 settings:
   rate: 180
   counting: none
+  announce_last: false      # (the reps by number: "Rep two of two." overruns its reset at a slow rate)
   lead_in: 2
   rest_between_exercises: 3
 exercises:

@@ -764,7 +764,7 @@ def test_set_without_path_and_value(option: str) -> None:
         ("Toe presses.reps=0", "Toe presses.reps: expected a whole number from 1 to 500, found 0"),
         (
             "counting=sometimes",
-            "counting: expected one of: every-second, last-3, none; found the text 'sometimes'",
+            "counting: expected one of: auto, every-second, seconds-left, last-3, none; found the text 'sometimes'",
         ),
         (
             "Toe presses.skip=maybe",

@@ -70,12 +70,15 @@ GIVEN: dict[str, dict[str, str]] = {
     "hold": {},
     "go": {},
     "halfway": {},
+    "time_left": {"left": MS},
     "release": {},
     "stop": {},
     "relax": {},
     "rest": {},
     "next_rep": {"rep": COUNT, "reps": COUNT},
     "next_round": {"rep": COUNT, "reps": COUNT},
+    "last_rep": {},
+    "last_round": {},
     "switch": {"side": TEXT},
     "next_set": {"set": COUNT, "sets": COUNT},
     "circuit": {"name": TEXT, "rounds": COUNT},
@@ -494,6 +497,28 @@ SAID = [
         "This session takes about twelve minutes.",
     ),
     ("en", ("say", "hold_each", {"hold": 1000}), "Hold each for one second."),
+    # The time left, and the last rep or round, in every language.
+    ("en", ("say", "time_left", {"left": 10_000}), "ten seconds left."),
+    ("en", ("say", "time_left", {"left": 60_000}), "one minute left."),
+    ("de", ("say", "time_left", {"left": 10_000}), "Noch zehn Sekunden."),
+    ("de", ("say", "time_left", {"left": 60_000}), "Noch eine Minute."),
+    ("cs", ("say", "time_left", {"left": 30_000}), "Ještě třicet sekund."),
+    ("cs", ("say", "time_left", {"left": 60_000}), "Ještě jedna minuta."),
+    ("cs", ("say", "time_left", {"left": 120_000}), "Ještě dvě minuty."),
+    ("es", ("say", "time_left", {"left": 10_000}), "diez segundos para terminar."),
+    ("es", ("say", "time_left", {"left": 60_000}), "un minuto para terminar."),
+    ("fr", ("say", "time_left", {"left": 10_000}), "Encore dix secondes."),
+    ("fr", ("say", "time_left", {"left": 60_000}), "Encore une minute."),
+    ("en", ("say", "last_rep", {}), "Last rep."),
+    ("en", ("say", "last_round", {}), "Last round."),
+    ("de", ("say", "last_rep", {}), "Letzte Wiederholung."),
+    ("de", ("say", "last_round", {}), "Letzte Runde."),
+    ("cs", ("say", "last_rep", {}), "Poslední opakování."),
+    ("cs", ("say", "last_round", {}), "Poslední kolo."),
+    ("es", ("say", "last_rep", {}), "Última repetición."),
+    ("es", ("say", "last_round", {}), "Última ronda."),
+    ("fr", ("say", "last_rep", {}), "Dernière répétition."),
+    ("fr", ("say", "last_round", {}), "Dernier tour."),
 ]
 
 
@@ -1003,7 +1028,8 @@ def test_exercises_are_still_named_in_the_plans_language(runner: CliRunner) -> N
     assert ["Toe", "presses.reps", "3", "--set", "'Toe", "presses.reps=3'"] in rows
     assert '"Übung eins von fünf: Zehen krallen."' in result.stdout
     assert '"Drei Wiederholungen. Jeweils drei Sekunden halten."' in result.stdout
-    assert '"Wiederholung drei von drei."' in result.stdout
+    assert '"Wiederholung zwei von drei."' in result.stdout
+    assert '"Letzte Wiederholung."' in result.stdout  # (the third, and last)
     assert "Zehn Wiederholungen. Jeweils drei Sekunden halten." not in result.stdout
 
 

@@ -154,7 +154,10 @@ def test_minimal_plan_gets_defaults() -> None:
             sets=1,
             set_rest_ms=30_000,
             lead_in_ms=5000,
-            counting=Counting.EVERY_SECOND,
+            counting=Counting.AUTO,
+            countdown=3,
+            announce_last=True,
+            tips=(),
         ),
     )
 
@@ -364,7 +367,7 @@ def test_yaml_syntax_error_names_its_line(text: str, problem: str) -> None:
         ),
         (
             "    hold: 3\n    counting: last3\n",
-            "plan.yaml:5:15: exercises[0].counting: expected one of: every-second, last-3, none; "
+            "plan.yaml:5:15: exercises[0].counting: expected one of: auto, every-second, seconds-left, last-3, none; "
             "found the text 'last3'; did you mean 'last-3'?",
         ),
         (
@@ -423,8 +426,8 @@ def test_missing_required_fields() -> None:
 def test_unknown_key_suggests_the_closest_field() -> None:
     """An unknown field names itself, suggests the likely intended one and lists the known fields."""
     known = (
-        "known fields: counting, cue, hold, instructions, lead_in, name, notes, phases, progression, reps, reset, "
-        "rest, set_rest, sets, sides, switch, work"
+        "known fields: announce_last, countdown, counting, cue, hold, instructions, lead_in, name, notes, "
+        "phases, progression, reps, reset, rest, set_rest, sets, sides, switch, tips, work"
     )
     # A misspelt hold is reported once, with its correction, not again as a missing timed part.
     assert problems_of(one_exercise("    hodl: 3\n")) == [
@@ -450,9 +453,9 @@ def test_unknown_key_suggests_the_closest_field() -> None:
         (
             "title: x\nsettings:\n  countng: none\nexercises:\n  - {name: a, hold: 3}\n",
             "plan.yaml:3:3: settings.countng: unknown field 'countng'; did you mean 'counting'? "
-            "known fields: beep_level, counting, end_sound, engine, instructions, lead_in, rate, "
-            "reset, rest, rest_between_exercises, round_rest, rounds, set_rest, start_sound, switch, "
-            "transition, transition_sound, voice, volume",
+            "known fields: announce_last, beep_level, countdown, counting, end_sound, engine, "
+            "instructions, lead_in, rate, reset, rest, rest_between_exercises, round_rest, rounds, "
+            "set_rest, start_sound, switch, transition, transition_sound, voice, volume",
         ),
         (
             "title: x\nzzz: 1\nexercises:\n  - {name: a, hold: 3}\n",

@@ -48,6 +48,7 @@ from voiceguide.plans.values import (
     Sound,
     Text,
     Texts,
+    Tips,
     YesNo,
 )
 from voiceguide.plans.yamlsource import Reader
@@ -91,6 +92,8 @@ def example(setting: Setting) -> str:
         return "true"
     if isinstance(kind, Text):
         return "Slowly"
+    if isinstance(kind, Tips):
+        return "[{at: 5, say: Slowly}]"  # (given to the 20-second work interval)
     if isinstance(kind, Sound):
         return str(chime())
     raise AssertionError(f"no example for the kind {kind!r} of {setting.name!r}: add one here")
@@ -119,7 +122,7 @@ def target(setting: Setting) -> str:
     """The exercise a setting of one exercise is given to, or the circuit one of a circuit's is."""
     if setting.name in CIRCUIT_SETTINGS and setting.name not in EXERCISE_SETTINGS:
         return "Laps"
-    return "Marches" if setting.name == "work" else "Presses"
+    return "Marches" if setting.name in ("work", "tips") else "Presses"
 
 
 ROWS = [pytest.param(setting, id=f"{setting.name}-{setting.scope.name}") for setting in SETTINGS]

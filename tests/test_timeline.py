@@ -192,8 +192,8 @@ def test_hold_cues_relative_to_the_start_tone() -> None:
 
 
 def test_reps_with_a_reset_gap() -> None:
-    """Two 2 s holds with a 3 s reset: end tone, "Release.", the next rep's number, then the next start
-    tone."""
+    """Two 2 s holds with a 3 s reset: end tone, "Release.", "Last rep." (the next rep, the final
+    one), then the next start tone."""
     timeline = lay_out(make_exercise(steps=hold(2000), reps=2, gap_ms=3000, gap_kind=GapKind.RESET))
     first, _second = timeline.intervals
     start = first.start_ms
@@ -207,7 +207,7 @@ def test_reps_with_a_reset_gap() -> None:
         (1000, 1100, "one"),
         (2000, 2250, "<end>"),
         (2310, 2410, "Release."),
-        (2560, 2960, "Rep two of two."),
+        (2560, 2760, "Last rep."),
         (5000, 5150, "<start>"),
         (5210, 5310, "Hold."),
         (6000, 6100, "one"),
@@ -218,7 +218,7 @@ def test_reps_with_a_reset_gap() -> None:
 
 
 def test_work_with_rest_and_countdown() -> None:
-    """Two 3 s work rounds with a 6 s rest: "Rest.", the round number, and 3-2-1 on the last seconds of
+    """Two 3 s work rounds with a 6 s rest: "Rest.", "Last round.", and 3-2-1 on the last seconds of
     the rest."""
     timeline = lay_out(make_exercise(steps=work(3000), reps=2, gap_ms=6000, gap_kind=GapKind.REST))
     first, second = timeline.intervals
@@ -236,7 +236,7 @@ def test_work_with_rest_and_countdown() -> None:
         (2000, 2100, "one"),
         (3000, 3250, "<end>"),
         (3310, 3410, "Rest."),
-        (3560, 3960, "Round two of two."),
+        (3560, 3760, "Last round."),
         (6000, 6100, "three"),
         (7000, 7100, "two"),
         (8000, 8100, "one"),
@@ -255,7 +255,7 @@ def test_countdown_only_in_rests_of_five_seconds_or_more(rest_ms: int, countdown
     first, second = timeline.intervals
     assert second.start_ms == first.end_ms + rest_ms
     got = cues(timeline, first.end_ms, second.start_ms)
-    expected = [(0, 250, "<end>"), (310, 410, "Rest."), (560, 960, "Round two of two.")]
+    expected = [(0, 250, "<end>"), (310, 410, "Rest."), (560, 760, "Last round.")]
     if countdown:
         expected += [
             (rest_ms - 3000, rest_ms - 2900, "three"),
@@ -325,8 +325,8 @@ def test_sets_with_a_set_rest() -> None:
 
 def test_phases_flow_from_rep_to_rep() -> None:
     """4-7-8 breathing: each phase name at its boundary, no end tone between reps, the start tone marks
-    each rep, and with no pause between reps to say it in, the rep says its number after its first
-    phase's name."""
+    each rep, and with no pause between reps to say it in, the rep says which it is after its first
+    phase's name (the final one "Last rep.")."""
     steps = (
         Step(name="Inhale", kind=StepKind.STEP, duration_ms=4000),
         Step(name="Hold", kind=StepKind.STEP, duration_ms=7000),
@@ -351,7 +351,7 @@ def test_phases_flow_from_rep_to_rep() -> None:
         (11_000, 11_100, "Exhale."),
         (19_000, 19_150, "<start>"),
         (19_210, 19_310, "Inhale."),
-        (19_460, 19_860, "Rep two of two."),
+        (19_460, 19_660, "Last rep."),
         (23_000, 23_100, "Hold."),
         (30_000, 30_100, "Exhale."),
         (38_000, 38_250, "<end>"),
@@ -528,13 +528,13 @@ def test_overrun_in_a_rest_is_cut_by_the_countdown() -> None:
     """A long round announcement in a rest is cut at the "three" of the countdown, which stays on its
     second."""
     exercise = make_exercise(steps=work(2000), reps=2, gap_ms=6000, gap_kind=GapKind.REST)
-    long = lay_out(exercise, measure=measure_with({"Round two of two.": 5000}))
+    long = lay_out(exercise, measure=measure_with({"Last round.": 5000}))
     first, second = long.intervals
     rest = first.end_ms
     assert cues(long, rest, second.start_ms) == [
         (0, 250, "<end>"),
         (310, 410, "Rest."),
-        (560, 3000, "Round two of two."),
+        (560, 3000, "Last round."),
         (3000, 3100, "three"),
         (4000, 4100, "two"),
         (5000, 5100, "one"),
@@ -542,7 +542,7 @@ def test_overrun_in_a_rest_is_cut_by_the_countdown() -> None:
     assert long.overruns == (
         Overrun(
             at_ms=rest + 560,
-            text="Round two of two.",
+            text="Last round.",
             needed_ms=5000,
             available_ms=2440,
             phase=Phase.REST,
@@ -573,8 +573,8 @@ def test_phrases_that_cannot_start_are_dropped_and_reported() -> None:
         ),
         Overrun(
             at_ms=first.end_ms + 310,
-            text="Rep two of two.",
-            needed_ms=400,
+            text="Last rep.",
+            needed_ms=200,
             available_ms=0,
             phase=Phase.RESET,
             where=where,

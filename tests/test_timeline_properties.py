@@ -12,7 +12,7 @@ from fuzz_strategies import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceguide.plans.plan import Circuit, Counting, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.plans.plan import Circuit, Counting, Exercise, GapKind, Plan, Step, StepKind, Tip
 from voiceguide.script.timeline import (
     AFTER_TONE_MS,
     BETWEEN_PHRASES_MS,
@@ -31,6 +31,7 @@ from voiceguide.script.wording import Wording
 
 WORDING = Wording()
 PHASE_NAMES = ["Inhale", "Exhale", "Hold", "Up", "Down", "Squeeze"]
+TIP_TEXTS = ["Keep your back straight.", "Breathe.", "Shoulders down."]
 
 durations = st.integers(min_value=500, max_value=45_000)
 gaps = st.integers(min_value=0, max_value=20_000)
@@ -51,6 +52,16 @@ def exercises(draw: st.DrawFn, index: int) -> Exercise:
             Step(name=name, kind=StepKind.STEP, duration_ms=draw(durations)) for name in names
         )
     sides = draw(st.sampled_from([(), ("left foot",), ("left foot", "right foot")]))
+    rep_ms = sum(step.duration_ms for step in steps)
+    moments = (
+        draw(st.lists(st.integers(1000, rep_ms - 1), max_size=3, unique=True))
+        if rep_ms > 1000
+        else []
+    )
+    tips = tuple(
+        Tip(at_ms=at, say=draw(st.sampled_from(TIP_TEXTS)), once=draw(st.booleans()))
+        for at in moments
+    )
     return Exercise(
         name=f"Exercise {index}",
         instructions=draw(st.none() | st.just("Stand tall.")),
@@ -64,6 +75,9 @@ def exercises(draw: st.DrawFn, index: int) -> Exercise:
         set_rest_ms=draw(gaps),
         lead_in_ms=draw(gaps),
         counting=draw(st.sampled_from(Counting)),
+        countdown=draw(st.integers(0, 10)),
+        announce_last=draw(st.booleans()),
+        tips=tips,
     )
 
 
@@ -120,6 +134,10 @@ class Expected:
     step: Step
     first: bool
     last: bool
+    offset_ms: int
+    """From the start of the rep to the start of this step."""
+    tips: tuple[Tip, ...]
+    """The tips said in this rep."""
 
 
 def expected_intervals(plan: Plan) -> list[Expected]:
@@ -136,29 +154,70 @@ def expected_intervals(plan: Plan) -> list[Expected]:
                         rep=rep,
                     )
                     last = len(exercise.steps) - 1
+                    tips = said_tips(exercise, first_rep=rep == 1 and set_number == 1)
+                    offset = 0
                     for index, step in enumerate(exercise.steps):
                         out.append(
-                            Expected(where=where, step=step, first=index == 0, last=index == last)
+                            Expected(
+                                where=where,
+                                step=step,
+                                first=index == 0,
+                                last=index == last,
+                                offset_ms=offset,
+                                tips=tips,
+                            )
                         )
+                        offset += step.duration_ms
     return out
 
 
-def counts(duration_ms: int, counting: Counting) -> list[tuple[int, str]]:
-    """The numbers (and "Halfway."), each with its mark, said during an interval."""
+def said_tips(exercise: Exercise, *, first_rep: bool) -> tuple[Tip, ...]:
+    """The tips of a rep: all of them in the first rep on each side, those not `once` after."""
+    return tuple(tip for tip in exercise.tips if first_rep or not tip.once)
+
+
+def style(exercise: Exercise, index: int) -> Counting:
+    """The counting of the *index*-th step, `auto` chosen as the README says: every second in holds
+    and phases of up to 10 s that no tip is said in, the time left everywhere else."""
+    if exercise.counting is not Counting.AUTO:
+        return exercise.counting
+    step = exercise.steps[index]
+    start = sum(s.duration_ms for s in exercise.steps[:index])
+    tipped = any(start <= tip.at_ms < start + step.duration_ms for tip in exercise.tips)
+    if step.kind is not StepKind.WORK and step.duration_ms <= 10_000 and not tipped:
+        return Counting.EVERY_SECOND
+    return Counting.SECONDS_LEFT
+
+
+def counts(duration_ms: int, counting: Counting, countdown: int) -> list[tuple[int, str]]:
+    """The numbers (and "Halfway." or the time left), each with its mark, said during an interval."""
     if counting is Counting.NONE:
         return []
     # A count n is said n seconds before the end, and none earlier than a second after the start.
     left = range((duration_ms - 1000) // 1000, 0, -1)
-    if counting is Counting.EVERY_SECOND:
-        return [(duration_ms - n * 1000, WORDING.count(n)) for n in left if n <= EVERY_SECOND_FROM]
-    halfway = [(duration_ms // 2000 * 1000, WORDING.halfway())] if duration_ms >= 10_000 else []
-    return halfway + [(duration_ms - n * 1000, WORDING.count(n)) for n in left if n <= 3]
+    most = EVERY_SECOND_FROM if counting is Counting.EVERY_SECOND else countdown
+    numbers = [(duration_ms - n * 1000, WORDING.count(n)) for n in left if n <= most]
+    # Calls come 2 s or more before the first number (and time left from 5 s after the start).
+    latest = (numbers[0][0] if numbers else duration_ms) - 2000
+    calls = []
+    halfway = duration_ms // 2000 * 1000
+    if counting is Counting.LAST_THREE and duration_ms >= 10_000 and halfway <= latest:
+        calls = [(halfway, WORDING.halfway())]
+    if counting is Counting.SECONDS_LEFT:
+        marks = {*(m * 60_000 for m in range(1, duration_ms // 60_000 + 1)), 30_000, 10_000}
+        calls = [
+            (duration_ms - m, WORDING.time_left(m))
+            for m in sorted(marks, reverse=True)
+            if 5000 <= duration_ms - m <= latest
+        ]
+    return calls + numbers
 
 
-def countdown(slot_ms: int, counting: Counting) -> list[str]:
-    if counting is Counting.NONE or slot_ms < 5000:
+def countdown(slot_ms: int, exercise: Exercise) -> list[str]:
+    if exercise.counting is Counting.NONE or slot_ms < 5000:
         return []
-    return [WORDING.count(n) for n in (3, 2, 1)]
+    numbers = min(exercise.countdown, (slot_ms - 2000) // 1000)
+    return [WORDING.count(n) for n in range(numbers, 0, -1)]
 
 
 def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
@@ -184,27 +243,33 @@ def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
             said += [WORDING.rest()] if gap else []
         said += WORDING.announce(exercise, turn.number, count, brief=(turn.round or 1) > 1)
         if exercise.lead_in_ms:
-            said += [WORDING.get_ready(), *countdown(exercise.lead_in_ms, exercise.counting)]
+            said += [WORDING.get_ready(), *countdown(exercise.lead_in_ms, exercise)]
         for set_number in range(1, exercise.sets + 1):
             for side_index, side in enumerate(exercise.sides or (None,)):
                 if side_index and side and exercise.switch_ms:
                     said += [
                         WORDING.switch(side),
-                        *countdown(exercise.switch_ms, exercise.counting),
+                        *countdown(exercise.switch_ms, exercise),
                     ]
                 for rep in range(1, exercise.reps + 1):
                     number = None
                     if rep > 1 and exercise.gap_ms:
                         said += [
                             WORDING.end_word(exercise.kind, exercise.gap_kind),
-                            WORDING.next_rep(exercise.kind, rep, exercise.reps),
-                            *countdown(exercise.gap_ms, exercise.counting),
+                            WORDING.next_rep(
+                                exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
+                            ),
+                            *countdown(exercise.gap_ms, exercise),
                         ]
                     elif rep > 1:  # (no pause to say it in: the rep says its number itself)
-                        number = WORDING.next_rep(exercise.kind, rep, exercise.reps)
+                        number = WORDING.next_rep(
+                            exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
+                        )
                     for index, step in enumerate(exercise.steps):
                         word = WORDING.start_word(step.kind, step.name)
-                        marked = counts(step.duration_ms, exercise.counting)
+                        marked = counts(
+                            step.duration_ms, style(exercise, index), exercise.countdown
+                        )
                         said.append(word)
                         if index == 0 and number is not None:
                             said.append(number)
@@ -213,11 +278,15 @@ def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
                             first = START_TONE_MS + AFTER_TONE_MS + spoken
                             marked = [(at, text) for at, text in marked if at >= first]
                         said += [text for _, text in marked]
+                    said += [
+                        tip.say
+                        for tip in said_tips(exercise, first_rep=rep == 1 and set_number == 1)
+                    ]
             if set_number < exercise.sets and exercise.set_rest_ms:
                 said += [
                     WORDING.rest(),
                     WORDING.next_set(set_number + 1, exercise.sets),
-                    *countdown(exercise.set_rest_ms, exercise.counting),
+                    *countdown(exercise.set_rest_ms, exercise),
                 ]
     said += WORDING.outro(plan)
     return Counter(said)
@@ -335,18 +404,30 @@ def test_events_inside_an_interval_belong_to_it_and_counts_sit_on_seconds(
         said_by_the_rep = (
             WORDING.start_word(want.step.kind, want.step.name),
             # (its number, when there is no pause between reps to say it in)
-            WORDING.next_rep(exercise.kind, interval.where.rep or 1, exercise.reps),
+            WORDING.next_rep(
+                exercise.kind,
+                interval.where.rep or 1,
+                exercise.reps,
+                name_last=exercise.announce_last,
+            ),
         )
         numbers = [
             e for e in inside[1:] if e.kind is EventKind.SPEECH and e.text not in said_by_the_rep
         ]
         for spoken in numbers:
             offset = spoken.start_ms - interval.start_ms
+            before_end = interval.end_ms - spoken.start_ms
+            if spoken.text in TIP_TEXTS:  # (on its moment from the start of the rep)
+                moments = [tip.at_ms for tip in want.tips if tip.say == spoken.text]
+                assert want.offset_ms + offset in moments
+                continue
             if spoken.text == WORDING.halfway():
                 assert offset % 1000 == 0 and offset > 0
                 continue
+            if spoken.text == WORDING.time_left(before_end):
+                assert before_end % 1000 == 0 and offset >= 5000
+                continue
             # Counts sit on whole seconds before the end cue, and say how many are left.
-            before_end = interval.end_ms - spoken.start_ms
             assert before_end % 1000 == 0 and offset >= 1000
             assert spoken.text == WORDING.count(before_end // 1000)
 

@@ -18,7 +18,17 @@ from typing import Any
 from voiceguide.common.clock import duration
 from voiceguide.common.errors import PlanError
 from voiceguide.plans.localize import localized, missing_translations, translation_languages
-from voiceguide.plans.plan import Circuit, Exercise, GapKind, Plan, Progression, Step, StepKind
+from voiceguide.plans.plan import (
+    Circuit,
+    Counting,
+    Exercise,
+    GapKind,
+    Plan,
+    Progression,
+    Step,
+    StepKind,
+    rep_part,
+)
 from voiceguide.plans.profile import ExerciseOverrides, Layer, Located
 from voiceguide.plans.settings import (
     CIRCUIT_SETTINGS,
@@ -28,7 +38,7 @@ from voiceguide.plans.settings import (
     Scope,
     Setting,
 )
-from voiceguide.plans.values import Count, Seconds, SideChoice
+from voiceguide.plans.values import Count, Seconds, SideChoice, tip_past_end
 
 PLAN = "plan"
 
@@ -53,7 +63,10 @@ EXERCISE_FIELDS = {
 }
 """An exercise's settings that are one field of `Exercise` each (the timed part of a rep, the
 pause between reps and skipping are not)."""
-EXPLAINED = ("reps", "sets", "timed", "gap", "sides", "switch", "set_rest", "lead_in", "counting")
+EXPLAINED = (
+    "reps", "sets", "timed", "gap", "sides", "switch", "set_rest", "lead_in", "counting",
+    "countdown", "announce_last",
+)  # fmt: skip
 """The order `preview` lists an exercise's values in; the timed part and the pause between reps
 under their own names, and any other explained setting after these."""
 EXPLAINED_AFTER = tuple(
@@ -217,6 +230,10 @@ def customize(*, plan: Plan, layers: Sequence[Layer] = (), week: int | None = No
         for state in states:
             _progress(state, week, problems, plan.source_name)
     exercises = [_exercise(state, scales) for state in states if not state.skipped.value]
+    if not problems:
+        kept = (state for state in states if not state.skipped.value)
+        for state, exercise in zip(kept, exercises, strict=True):
+            problems += _tips_past_end(state, exercise, scales)
     effective_circuits = tuple(
         replace(
             state.circuit,
@@ -454,6 +471,45 @@ def _exercise(state: _ExerciseState, scales: dict[str, _Value]) -> Exercise:
     )
 
 
+def _tips_past_end(
+    state: _ExerciseState, exercise: Exercise, scales: dict[str, _Value]
+) -> list[str]:
+    """A tip said at or after the end of the rep it is said in, once this person's values shortened
+    the rep (the plan's own values were checked when it was read)."""
+    problems = []
+    for tip in exercise.tips:
+        wrong = tip_past_end(tip, exercise.rep_ms, rep_part(exercise.kind))
+        if wrong is None:
+            continue
+        timed = state.timed_key
+        if timed == "phases":
+            scale = scales[_step_scale(StepKind.STEP) or ""]
+            source = f"plan x {scale.value:g} (hold_scale, {scale.source})"
+        else:
+            setting = EXERCISE_SETTINGS[timed]
+            value = state.values[timed]
+            if setting.scaled_by:
+                value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
+            source = value.source
+        problems.append(
+            f"{tip.where}: {wrong} in this session ({source}); give {exercise.name!r} other tips "
+            f"(`tips:` in the profile), or this one an `at` before {duration(exercise.rep_ms)}"
+        )
+    return problems
+
+
+def _counting_shown(exercise: Exercise) -> str:
+    """The exercise's counting; for `auto`, what it is in each timed part of a rep."""
+    if exercise.counting is not Counting.AUTO:
+        return exercise.counting.value
+    chosen: dict[Counting, list[str]] = {}
+    for index, step in enumerate(exercise.steps):
+        chosen.setdefault(exercise.step_counting(index), []).append(step.name)
+    if len(chosen) == 1:
+        return f"auto: {next(iter(chosen)).value}"
+    return "auto: " + ", ".join(f"{c.value} ({', '.join(names)})" for c, names in chosen.items())
+
+
 def _shown(setting: Setting, value: Any) -> str:
     return setting.unset if value is None else setting.kind.shown(value)
 
@@ -501,6 +557,8 @@ def _explain(
             "sides": bool(state.exercise.sides),
             "switch": len(values["sides"].value) > 1,
             "set_rest": values["sets"].value > 1,
+            "countdown": values["counting"].value is not Counting.NONE,
+            "announce_last": values["reps"].value > 1,
         }
         keys = [key for key in EXPLAINED if shown.get(key, True)]
         keys += EXPLAINED_AFTER
@@ -525,7 +583,10 @@ def _explain(
             if setting.scaled_by:
                 value = _scaled(value, scales[setting.scaled_by], setting.scaled_by)
             label = setting.name if key == "gap" else key
-            rows.append(Origin(f"{name}.{label}", _shown(setting, value.value), value.source))
+            text = _shown(setting, value.value)
+            if key == "counting":  # (`auto` says what it chose for this exercise's intervals)
+                text = _counting_shown(_exercise(state, scales))
+            rows.append(Origin(f"{name}.{label}", text, value.source))
     return rows
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
+from voiceguide.common.clock import duration
 from voiceguide.language.catalog import language_code
-from voiceguide.plans.plan import Circuit, Exercise, GapKind, Plan, Step, StepKind
+from voiceguide.plans.plan import Circuit, Exercise, GapKind, Plan, Step, StepKind, rep_part
 from voiceguide.plans.progressions import read_progressions
 from voiceguide.plans.settings import (
     CIRCUIT_SETTINGS,
@@ -24,7 +25,7 @@ from voiceguide.plans.settings import (
     SESSION_SETTINGS,
     Scope,
 )
-from voiceguide.plans.values import Text
+from voiceguide.plans.values import Text, Tip, Tips, tip_past_end
 from voiceguide.plans.yamlsource import Field, Reader, printable
 
 PLAN_FIELDS = ["title", "exercises"]
@@ -344,6 +345,8 @@ def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise
             # (an exercise's default for a setting of every exercise is the plan's `settings:`)
             every = PLAN_SETTINGS.get(key) is setting  # (not the session's `instructions`)
             values[setting.field] = settings[key] if every else setting.default
+        elif isinstance(setting.kind, Tips):
+            values[setting.field] = _tips(fields[key], setting.kind, texts, steps)
         elif isinstance(setting.kind, Text) and setting.kind.translatable:
             values[setting.field] = texts.text(fields[key], max_length=setting.kind.max_length)
         else:
@@ -379,6 +382,23 @@ def _exercise(field: Field, settings: dict[str, Any], texts: _Texts) -> Exercise
         sides=sides,
         progressions=progressions,
         **values,
+    )
+
+
+def _tips(
+    field: Field, kind: Tips, texts: _Texts, steps: tuple[Step, ...] | None
+) -> tuple[Tip, ...] | None:
+    """The exercise's tips, their texts per language, each said before its rep ends."""
+
+    def said_in_time(tip: Tip) -> str | None:
+        if steps is None:
+            return None  # (the timed part has its own problem)
+        length_ms = sum(step.duration_ms for step in steps)
+        wrong = tip_past_end(tip, length_ms, rep_part(steps[0].kind))
+        return wrong and f"{wrong}; give it an `at` before {duration(length_ms)}"
+
+    return kind.read(
+        field, say=lambda say: texts.text(say, max_length=kind.max_length), check=said_in_time
     )
 
 

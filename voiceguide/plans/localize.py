@@ -37,6 +37,8 @@ def spoken_texts(plan: Plan) -> Iterator[tuple[str, str, str]]:
         for step in exercise.steps:
             if step.kind is StepKind.STEP:
                 yield f"{where} phase", scope, step.name
+        for tip in exercise.tips:
+            yield f"{where} tip", scope, tip.say
 
 
 def _version(plan: Plan, scope: str, text: str, language: str) -> str | None:
@@ -95,6 +97,7 @@ def localized(plan: Plan, language: str) -> Plan:
             cue=optional(original.cue),
             sides=tuple(say(side, scope) for side in original.sides),
             steps=tuple(step(s) for s in original.steps),
+            tips=tuple(replace(tip, say=say(tip.say, scope)) for tip in original.tips),
         )
 
     return replace(

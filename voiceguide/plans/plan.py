@@ -13,6 +13,7 @@ from voiceguide.plans.settings import default
 from voiceguide.plans.values import Counting as Counting
 from voiceguide.plans.values import Instructions as Instructions
 from voiceguide.plans.values import SoundFile
+from voiceguide.plans.values import Tip as Tip
 
 
 class StepKind(StrEnum):
@@ -77,6 +78,12 @@ class Exercise:
     counting: Counting
     cue: str | None = None
     """A short reminder said instead of the instructions once the exercise is known."""
+    countdown: int = default("countdown")
+    """How many numbers the final countdown says (3: "three, two, one")."""
+    announce_last: bool = default("announce_last")
+    """Whether the final rep of a set is announced as the last ("Last rep.") rather than by number."""
+    tips: tuple[Tip, ...] = ()
+    """Said at their moments of every rep (`once`: of the first rep on each side)."""
     progressions: tuple[tuple[str, Progression], ...] = ()
     """Per field (one of settings.PROGRESSIVE), how it changes over the weeks."""
     circuit: str | None = None
@@ -89,6 +96,42 @@ class Exercise:
     @property
     def kind(self) -> StepKind:
         return self.steps[0].kind
+
+    def step_counting(self, index: int) -> Counting:
+        """How the seconds of the *index*-th step of a rep are counted (`auto` resolved)."""
+        start = sum(step.duration_ms for step in self.steps[:index])
+        step = self.steps[index]
+        tipped = any(start <= tip.at_ms < start + step.duration_ms for tip in self.tips)
+        return counting_for(self.counting, step, tips=tipped)
+
+
+def rep_part(kind: StepKind) -> str:
+    """What a tip's `at` counts within, in an exercise timed by *kind*, as messages name it."""
+    return {StepKind.HOLD: "the hold", StepKind.WORK: "the work interval"}.get(
+        kind, "a rep (its phases one after another)"
+    )
+
+
+AUTO_EVERY_SECOND_UP_TO_MS = 10_000
+"""`auto` counts every second in holds and phases up to this long."""
+
+
+def counting_for(counting: Counting, step: Step, *, tips: bool) -> Counting:
+    """*counting*, or for `auto` what a coach does in *step* (one with *tips* to say in it or not).
+
+    A coach counts a short hold aloud, every second: the count paces it, and someone holding for
+    five seconds with eyes closed has no other clock; a phase of a breath likewise. Past ten
+    seconds a count every second becomes a drone to endure rather than a pace to follow, and work
+    at full effort leaves no attention for one (data/tabata.yaml: "a count every second is too busy
+    at full effort"): there a coach says how long is left at a few marks and counts down the last
+    seconds only. So does a coach who has tips to give in the interval, rather than talk over them
+    with numbers."""
+    if counting is not Counting.AUTO:
+        return counting
+    short = step.duration_ms <= AUTO_EVERY_SECOND_UP_TO_MS
+    if step.kind is not StepKind.WORK and short and not tips:
+        return Counting.EVERY_SECOND
+    return Counting.SECONDS_LEFT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ from voiceguide.plans.values import (
     Sound,
     Text,
     Texts,
+    Tips,
     YesNo,
 )
 
@@ -118,7 +119,12 @@ SETTINGS = (
     Setting(name="round_rest", kind=SLOT, scope=EVERY | CIRCUIT, default=60_000,
             attribute="round_rest_ms", scaled_by="rest_scale"),
     Setting(name="counting", kind=Choice(Counting), scope=EVERY | EXERCISE,
-            default=Counting.EVERY_SECOND),
+            default=Counting.AUTO),
+    # How many numbers the final countdown says: at the end of a lead-in, rest, switch or
+    # transition, and of an interval counted `last-3` or `seconds-left`.
+    Setting(name="countdown", kind=Integer(0, 10), scope=EVERY | EXERCISE, default=3),
+    # "Last rep." (or "Last round.") before the final rep of a set, instead of its number.
+    Setting(name="announce_last", kind=YesNo(), scope=EVERY | EXERCISE, default=True),
     Setting(name="lead_in", kind=SLOT, scope=EVERY | EXERCISE, default=5_000,
             attribute="lead_in_ms"),
     Setting(name="reset", kind=SLOT, scope=EVERY | EXERCISE, default=3_000,
@@ -147,11 +153,12 @@ SETTINGS = (
     Setting(name="cue", kind=Text(200, translatable=True), scope=EXERCISE, explained=False),
     Setting(name="instructions", kind=Text(4000, translatable=True), scope=EXERCISE,
             explained=False),
+    Setting(name="tips", kind=Tips(), scope=EXERCISE, default=(), explained=False),
 )  # fmt: skip
 
 EXERCISE_ORDER = (
     "reps", "sets", "hold", "work", "rest", "reset", "switch", "set_rest", "lead_in", "counting",
-    "sides", "skip", "cue", "instructions",
+    "countdown", "announce_last", "sides", "skip", "cue", "instructions", "tips",
 )  # fmt: skip
 """The order messages and the README list an exercise's fields in; a setting not named here comes
 after these, in the table's order."""

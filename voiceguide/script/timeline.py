@@ -34,11 +34,23 @@ AFTER_FREE_MS = 800
 LEAD_SILENCE_MS = 500
 TAIL_SILENCE_MS = 1_500
 COUNTDOWN_MIN_SLOT_MS = 5_000
+"""No countdown in a lead-in, rest, switch or transition shorter than this."""
+COUNTDOWN_ROOM_MS = 2_000
+"""A countdown leaves at least this much of the start of its slot to what is said there (the end
+tone and "Rest.", "Switch to ..."): in a short slot it counts fewer numbers than asked."""
 EVERY_SECOND_FROM = 30
 """Counting every second starts this many seconds before the end: longer numbers take more than
 a second to say."""
 FIRST_COUNT_MS = 1_000
 """No count before this far into an interval: the start tone and start word come first."""
+TIME_LEFT_FROM_MS = 5_000
+"""No "N seconds left" sooner than this after the start: so early it says little more than the
+announcement did."""
+BEFORE_COUNTDOWN_MS = 2_000
+"""A "halfway" or "N seconds left" call comes at least this long before the final countdown, to be
+said before it."""
+TIME_LEFT_MARKS_MS = (30_000, 10_000)
+"""Where `seconds-left` says the time left, besides every whole minute left."""
 
 
 class EventKind(StrEnum):
@@ -306,7 +318,7 @@ def _lay_out(
             _lay_out_transition(
                 layout,
                 _gap_ms(plan, turn, previous),
-                exercise.counting,
+                exercise,
                 [*rest, *opening],
                 [announced, shorter, shorter[:1]],
                 wording,
@@ -364,16 +376,16 @@ def _same_words(first: str, second: str) -> bool:
 def _lay_out_transition(
     layout: _Layout,
     length_ms: int,
-    counting: Counting,
+    exercise: Exercise,
     opening: list[str],
     wordings: list[list[str]],
     wording: Wording,
 ) -> None:
-    """The fixed gap before an exercise: after the end tone, *opening* (the round, a circuit),
-    then the exercise announced in the longest of *wordings* that fits before its 3-2-1 (in full,
-    with its short cue, or its heading alone), and the countdown on the last seconds. What does not
-    fit even then is cut at the countdown and reported as an overrun, as in any slot."""
-    countdown = _countdown(counting, wording)(length_ms)
+    """The fixed gap before *exercise*: after the end tone, *opening* (the round, a circuit),
+    then the exercise announced in the longest of *wordings* that fits before its countdown (in
+    full, with its short cue, or its heading alone), and the countdown on the last seconds. What
+    does not fit even then is cut at the countdown and reported as an overrun, as in any slot."""
+    countdown = _countdown(exercise, wording)(length_ms)
     room = (countdown[0].at if countdown and countdown[0].at else length_ms) - (
         layout.tone_ms[layout.ending_tone] + AFTER_TONE_MS
     )
@@ -390,7 +402,7 @@ def _lay_out_exercise(
 ) -> None:
     """*exercise* from its lead-in (without one after a transition, which counted it down)."""
     where = layout.where
-    countdown = _countdown(exercise.counting, wording)
+    countdown = _countdown(exercise, wording)
     if lead_in:
         layout.timed(
             Phase.LEAD_IN,
@@ -413,16 +425,25 @@ def _lay_out_exercise(
             for rep in range(1, exercise.reps + 1):
                 layout.where = replace(layout.where, rep=rep)
                 if rep > 1:
+                    upcoming = wording.next_rep(
+                        exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
+                    )
                     cues = [
                         Cue(None, wording.end_word(exercise.kind, exercise.gap_kind)),
-                        Cue(None, wording.next_rep(exercise.kind, rep, exercise.reps)),
+                        Cue(None, upcoming),
                         *countdown(exercise.gap_ms),
                     ]
                     layout.timed(gap_phase, exercise.gap_ms, cues)
                 # Without a pause between reps to say it in, the rep says its own number.
                 numbered = rep > 1 and not exercise.gap_ms
-                said = wording.next_rep(exercise.kind, rep, exercise.reps) if numbered else None
-                _lay_out_rep(layout, exercise, wording, said)
+                said = (
+                    wording.next_rep(exercise.kind, rep, exercise.reps,
+                                     name_last=exercise.announce_last)
+                    if numbered
+                    else None
+                )  # fmt: skip
+                first = rep == 1 and set_number == 1
+                _lay_out_rep(layout, exercise, wording, said, first=first)
         if set_number < exercise.sets:
             layout.where = replace(where, set=set_number + 1)
             cues = [
@@ -435,49 +456,90 @@ def _lay_out_exercise(
 
 
 def _lay_out_rep(
-    layout: _Layout, exercise: Exercise, wording: Wording, number: str | None = None
+    layout: _Layout,
+    exercise: Exercise,
+    wording: Wording,
+    number: str | None = None,
+    *,
+    first: bool = True,
 ) -> None:
     """One rep; its *number* ("Rep two of four.") said after its first start word, the counts it
-    would overlap giving way to it."""
+    would overlap giving way to it; the tips said at their moments (those said `once` in the
+    *first* rep on each side only)."""
+    tips = sorted((t for t in exercise.tips if first or not t.once), key=lambda t: t.at_ms)
+    step_start = 0
     for index, step in enumerate(exercise.steps):
         word = wording.start_word(step.kind, step.name)
         # The first phase opens with the start tone; later phases open with their spoken name.
         opening = [Cue(0, tone=Tone.START), Cue(None, word)] if index == 0 else [Cue(0, word)]
-        counts = _counts(step.duration_ms, exercise.counting, wording)
+        counts = _counts(step.duration_ms, exercise.step_counting(index), exercise.countdown,
+                         wording)  # fmt: skip
         if index == 0 and number is not None:
             opening.append(Cue(None, number))
             said_ms = START_TONE_MS + AFTER_TONE_MS + _needed_ms(layout, [word, number])
             counts = [cue for cue in counts if cue.at is None or cue.at >= said_ms]
+        said = [
+            Cue(tip.at_ms - step_start, tip.say)
+            for tip in tips
+            if step_start <= tip.at_ms < step_start + step.duration_ms
+        ]
         layout.interval(Phase(step.kind.value), step.name, step.duration_ms)
-        layout.timed(Phase(step.kind.value), step.duration_ms, [*opening, *counts])
+        layout.timed(Phase(step.kind.value), step.duration_ms, _with_tips(opening, counts, said))
+        step_start += step.duration_ms
     layout.ending = layout.where
 
 
-def _counts(duration_ms: int, counting: Counting, wording: Wording) -> list[Cue]:
+def _with_tips(opening: list[Cue], counts: list[Cue], tips: list[Cue]) -> list[Cue]:
+    """The cues of a step in time order. A tip on the same moment as another cue comes first, so
+    that it is the tip that finds no room there and is reported, never the count or the phase's
+    name (which keep their marks)."""
+    at_start = [tip for tip in tips if tip.at == 0]  # (only at a later phase's start)
+    later = [tip for tip in tips if tip.at != 0]
+    return [*at_start, *opening, *sorted([*later, *counts], key=lambda cue: cue.at or 0)]
+
+
+def _counts(duration_ms: int, counting: Counting, countdown: int, wording: Wording) -> list[Cue]:
     """The seconds left, each said on its mark: "one" one second before the end cue, "two" two
-    seconds before, and so on back to a second after the start (the start word comes first).
+    seconds before, and so on: every second (from thirty left), or the last *countdown* seconds,
+    none sooner than a second after the start (the start word comes first). Before the countdown
+    `last-3` says "halfway" in long intervals, `seconds-left` the time left at every whole minute
+    left, thirty and ten seconds, where that is neither at the very start nor on the countdown.
     For whole-second intervals the marks are whole seconds from the start as well."""
     if counting is Counting.NONE:
         return []
-    cues = []
-    left = 1
-    while duration_ms - left * 1000 >= FIRST_COUNT_MS:
-        if (counting is Counting.EVERY_SECOND and left <= EVERY_SECOND_FROM) or left <= 3:
-            cues.append(Cue(duration_ms - left * 1000, wording.count(left)))
-        left += 1
-    cues.reverse()
+    counted = EVERY_SECOND_FROM if counting is Counting.EVERY_SECOND else countdown
+    numbers = [
+        Cue(duration_ms - left * 1000, wording.count(left))
+        for left in range(counted, 0, -1)
+        if duration_ms - left * 1000 >= FIRST_COUNT_MS
+    ]
+    latest_call = (
+        numbers[0].at if numbers and numbers[0].at else duration_ms
+    ) - BEFORE_COUNTDOWN_MS
+    calls = []
     if counting is Counting.LAST_THREE and duration_ms >= 10_000:
-        cues.insert(0, Cue(duration_ms // 2000 * 1000, wording.halfway()))
-    return cues
+        halfway = duration_ms // 2000 * 1000
+        if halfway <= latest_call:
+            calls.append(Cue(halfway, wording.halfway()))
+    elif counting is Counting.SECONDS_LEFT:
+        minutes = [left * 60_000 for left in range(duration_ms // 60_000, 0, -1)]
+        for left in sorted({*minutes, *TIME_LEFT_MARKS_MS}, reverse=True):
+            at = duration_ms - left
+            if TIME_LEFT_FROM_MS <= at <= latest_call:
+                calls.append(Cue(at, wording.time_left(left)))
+    return [*calls, *numbers]
 
 
-def _countdown(counting: Counting, wording: Wording) -> Callable[[int], list[Cue]]:
-    """3-2-1 at the end of a slot that leads into a start, if the slot is long enough for it."""
+def _countdown(exercise: Exercise, wording: Wording) -> Callable[[int], list[Cue]]:
+    """The last *exercise.countdown* seconds of a slot that leads into its start counted down
+    ("three, two, one"), if the slot is long enough for a countdown; fewer numbers where the slot
+    would have no room left for what is said in it."""
 
     def cues(slot_ms: int) -> list[Cue]:
-        if counting is Counting.NONE or slot_ms < COUNTDOWN_MIN_SLOT_MS:
+        if exercise.counting is Counting.NONE or slot_ms < COUNTDOWN_MIN_SLOT_MS:
             return []
-        return [Cue(slot_ms - left * 1000, wording.count(left)) for left in (3, 2, 1)]
+        numbers = min(exercise.countdown, (slot_ms - COUNTDOWN_ROOM_MS) // 1000)
+        return [Cue(slot_ms - left * 1000, wording.count(left)) for left in range(numbers, 0, -1)]
 
     return cues
 

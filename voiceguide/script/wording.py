@@ -31,12 +31,15 @@ SESSION_PHRASES = (
     "hold",
     "go",
     "halfway",
+    "time_left",
     "release",
     "stop",
     "relax",
     "rest",
     "next_rep",
     "next_round",
+    "last_rep",
+    "last_round",
     "switch",
     "next_set",
     "circuit",
@@ -190,13 +193,23 @@ class Wording:
     def halfway(self) -> str:
         return self._say("halfway")
 
+    def time_left(self, ms: int) -> str:
+        """ "Ten seconds left.", "One minute left." """
+        return sentence(self._say("time_left", left=ms))
+
     def end_word(self, kind: StepKind, gap_kind: GapKind) -> str:
         if gap_kind is GapKind.REST:
             return self._say("rest")
         return self._say({StepKind.HOLD: "release", StepKind.WORK: "stop"}.get(kind, "relax"))
 
-    def next_rep(self, kind: StepKind, rep: int, reps: int) -> str:
+    def next_rep(self, kind: StepKind, rep: int, reps: int, *, name_last: bool = False) -> str:
+        """ "Rep two of five."; the final one, if *name_last*, "Last rep." ("Last round." in work)."""
+        if name_last and rep == reps:
+            return self.last_round() if kind is StepKind.WORK else self._say("last_rep")
         return self._say("next_round" if kind is StepKind.WORK else "next_rep", rep=rep, reps=reps)
+
+    def last_round(self) -> str:
+        return self._say("last_round")
 
     def switch(self, side: str) -> str:
         return sentence(self._say("switch", side=side))
