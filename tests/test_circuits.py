@@ -150,12 +150,16 @@ def test_the_running_order_does_the_block_once_a_round() -> None:
 
 
 def test_rounds_are_announced_and_explained_in_full_only_in_the_first() -> None:
-    """The circuit and its rounds before its first exercise; each later round by its number; the
-    instructions in round 1, the cue after (and neither for an exercise without a cue)."""
+    """The circuit and its rounds before its first exercise; each later round by its number, the
+    last as "Last round." (by its first exercise's announce_last); the instructions in round 1, the
+    cue after (and neither for an exercise without a cue)."""
     spoken = said(lay_out(plan()))
     assert spoken.count("Strength: three rounds.") == 1
     assert spoken.index("Strength: three rounds.") < spoken.index("Exercise two of four: Squats.")
-    assert [t for t in spoken if t.startswith("Round ")] == [
+    rounds = [t for t in spoken if t.startswith(("Round ", "Last round"))]
+    assert rounds == ["Round two of three.", "Last round."]
+    numbered = said(lay_out(with_sets("Squats.announce_last=false")))
+    assert [t for t in numbered if t.startswith(("Round ", "Last round"))] == [
         "Round two of three.",
         "Round three of three.",
     ]
@@ -340,7 +344,7 @@ def test_a_circuits_tones_sound_where_the_timeline_puts_them(tmp_path: Path) -> 
             assert abs(at - want) <= 5, (tone, at, want)
     ends = tones(timeline, Tone.END)
     round_rest = next(
-        e for e in timeline.events if e.text == "Round two of two." and e.phase is Phase.REST
+        e for e in timeline.events if e.text == "Last round." and e.phase is Phase.REST
     )
     rest_start = max(end for end in ends if end < round_rest.start_ms)
     announce = next(

@@ -232,7 +232,11 @@ def script(plan: Plan, measure: Callable[[str], int]) -> Counter[str]:
         elif turn.circuit and (previous is None or previous.circuit is not turn.circuit):
             said.append(WORDING.circuit(turn.circuit.name, turn.circuit.rounds))
         elif turn.circuit and previous and previous.round != turn.round:
-            said.append(WORDING.next_round(turn.round or 1, turn.circuit.rounds))
+            last = turn.round == turn.circuit.rounds and exercise.announce_last
+            rounds = turn.circuit.rounds
+            said.append(
+                WORDING.last_round() if last else WORDING.next_round(turn.round or 1, rounds)
+            )
         if previous is not None:
             starts_round = turn.circuit is previous.circuit and previous.round != turn.round
             gap = (

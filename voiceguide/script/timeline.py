@@ -334,12 +334,15 @@ def _lay_out(
 
 def _opening(turn: Turn, previous: Turn | None, wording: Wording) -> list[str]:
     """What is said before a turn's exercise is named: a circuit and its rounds when it starts,
-    the round when a later one starts."""
+    the round when a later one starts ("Last round." for its last, as for reps, unless the
+    exercise's `announce_last` is off)."""
     if turn.circuit is None or turn.circuit.rounds == 1:
         return []  # (a circuit done once is its exercises one after another)
     if previous is None or previous.circuit is not turn.circuit:
         return [wording.circuit(turn.circuit.name, turn.circuit.rounds)]
     if _starts_round(turn, previous):
+        if turn.round == turn.circuit.rounds and turn.exercise.announce_last:
+            return [wording.last_round()]
         return [wording.next_round(turn.round or 1, turn.circuit.rounds)]
     return []
 
