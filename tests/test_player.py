@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsers import headless_chromium
 from builders import QUICK, SQUEEZE, plan_yaml, write_plan
 from click.testing import CliRunner
 from conftest import BuiltSession
@@ -47,7 +48,6 @@ from voiceguide.script.timeline import (
 from voiceguide.script.wording import PAGE_LABELS, Wording
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-CHROMIUM_VARIABLE = "VOICEGUIDE_CHROMIUM"
 """Names the Chromium to test with; else `chromium` (Debian's) or `chromium-browser` on PATH."""
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -144,26 +144,11 @@ def countdown_fits(shown: str, left: float) -> bool:
 # --- the browser -----------------------------------------------------------------------------
 
 
-def chromium_path() -> str:
-    found = os.environ.get(CHROMIUM_VARIABLE) or shutil.which("chromium")
-    found = found or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail(
-            "no Chromium to test the player page in: scripts/test installs Debian's chromium "
-            f"(apt-get install chromium), or name one in {CHROMIUM_VARIABLE}"
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium, started once for this file."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path())
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

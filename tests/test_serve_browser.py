@@ -9,21 +9,19 @@ Screenshots of the page (phone and desktop sizes) are left in the test's folder 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import audio_measure as am
 import pytest
+from browsers import headless_chromium
 from builders import QUICK, exercise_yaml, plan_yaml, write_plan
 from serving import Server, start_server, stop_server
 
 from voiceguide.build.session import RenderSettings
 from voiceguide.script.timeline import Tone
 
-CHROMIUM_VARIABLE = "VOICEGUIDE_CHROMIUM"
 """Names the Chromium to test with; else `chromium` (Debian's) or `chromium-browser` on PATH."""
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -37,25 +35,11 @@ WAIT_MS = 300_000
 """For a preview or a build on a busy machine."""
 
 
-def chromium_path() -> str:
-    found = os.environ.get(CHROMIUM_VARIABLE) or shutil.which("chromium")
-    found = found or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail(
-            "no Chromium to test the page in: scripts/test installs Debian's chromium "
-            f"(apt-get install chromium), or name one in {CHROMIUM_VARIABLE}"
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path())
+    """Headless Chromium, started once for this file."""
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
