@@ -846,6 +846,7 @@ exercises:
 
 
 @pytest.mark.speech
+@pytest.mark.runs_ffmpeg  # (the first to measure speech in a process probes which ffmpeg to use)
 def test_validate_in_czech_is_ok(runner: CliRunner) -> None:
     """`validate --language cs` of the default plan exits 0, says OK, and lists nothing missing."""
     result = runner.invoke(main, ["validate", "--language", "cs"], catch_exceptions=False)
@@ -1017,6 +1018,7 @@ def test_set_language_speaks_czech(runner: CliRunner) -> None:
 
 
 @pytest.mark.speech
+@pytest.mark.runs_ffmpeg  # (the first to measure speech in a process probes which ffmpeg to use)
 def test_exercises_are_still_named_in_the_plans_language(runner: CliRunner) -> None:
     """With --language de, `--set "Toe presses.reps=3"` gives the German "Zehen krallen" three reps,
     and --explain names --language as the source of the language."""
