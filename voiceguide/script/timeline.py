@@ -314,10 +314,11 @@ def _lay_out(
             layout.free(Phase.ANNOUNCE, announced[said:] if rest_ms else [*opening, *announced])
         else:
             shorter = wording.announce(exercise, turn.number, count, brief=True)
-            rest = [wording.rest()] if _gap_ms(plan, turn, previous) > plan.transition_ms else []
+            gap_ms = _gap_ms(plan, turn, previous)
+            rest = [wording.rest()] if gap_ms > plan.transition_ms else []
             _lay_out_transition(
                 layout,
-                _gap_ms(plan, turn, previous),
+                gap_ms,
                 exercise,
                 [*rest, *opening],
                 [announced, shorter, shorter[:1]],
@@ -427,10 +428,10 @@ def _lay_out_exercise(
                 )
             for rep in range(1, exercise.reps + 1):
                 layout.where = replace(layout.where, rep=rep)
+                upcoming = wording.next_rep(
+                    exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
+                )
                 if rep > 1:
-                    upcoming = wording.next_rep(
-                        exercise.kind, rep, exercise.reps, name_last=exercise.announce_last
-                    )
                     cues = [
                         Cue(None, wording.end_word(exercise.kind, exercise.gap_kind)),
                         Cue(None, upcoming),
@@ -438,13 +439,7 @@ def _lay_out_exercise(
                     ]
                     layout.timed(gap_phase, exercise.gap_ms, cues)
                 # Without a pause between reps to say it in, the rep says its own number.
-                numbered = rep > 1 and not exercise.gap_ms
-                said = (
-                    wording.next_rep(exercise.kind, rep, exercise.reps,
-                                     name_last=exercise.announce_last)
-                    if numbered
-                    else None
-                )  # fmt: skip
+                said = upcoming if rep > 1 and not exercise.gap_ms else None
                 first = rep == 1 and set_number == 1
                 _lay_out_rep(layout, exercise, wording, said, first=first)
         if set_number < exercise.sets:
